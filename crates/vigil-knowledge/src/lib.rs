@@ -1,0 +1,1 @@
+//! Advisory sources: parse and normalise OSV, RustSec, CISA KEV, EPSS and Microsoft CVRF into vigil's model.

@@ -1,0 +1,1 @@
+//! Log readers: EVTX, Windows JSON, IIS W3C, Exchange CSV, syslog, web access logs; format sniffing.

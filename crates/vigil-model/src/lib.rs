@@ -1,0 +1,22 @@
+//! The shared nouns of vigil.
+//!
+//! Every stage of the pipeline (knowledge, inventory, logs, Sigma, store, investigation, reports) takes these
+//! plain types in and gives them out; no stage reaches into another's internals. The types are deliberately
+//! plain data with `serde` so that they can be stored, exported and compared in tests.
+
+pub mod advisory;
+pub mod event;
+pub mod package;
+pub mod severity;
+
+pub use advisory::{
+    Advisory, Affected, AffectedPackage, EpssScore, KevEntry, MicrosoftFix, Range, RangeEvent,
+    RangeKind, Reference, SeverityScore,
+};
+pub use event::{Detection, Event, FieldValue, LogSource, RecordRef, SourceRef};
+pub use package::{Ecosystem, Package, PackageLocation};
+pub use severity::{Level, Severity};
+
+/// Instants are UTC timestamps; calendar days (release dates, deadlines) are civil dates.
+pub use jiff::Timestamp;
+pub use jiff::civil::Date;

@@ -1,0 +1,1 @@
+//! The Sigma engine: rule parsing, compilation, evaluation and correlation.

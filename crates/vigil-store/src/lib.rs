@@ -1,0 +1,1 @@
+//! The embedded SQLite store of vigil: schema migrations, transactional imports and look-ups.

@@ -1,0 +1,1 @@
+//! Version schemes of every ecosystem vigil knows, and OSV range evaluation.
