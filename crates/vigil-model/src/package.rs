@@ -23,6 +23,33 @@ impl Ecosystem {
         self.0.split_once(':').map_or(self.0.as_str(), |(b, _)| b)
     }
 
+    /// A package name in the form advisories and inventories are matched on: PyPI names per PEP 503
+    /// (case-insensitive, runs of `-`, `_`, `.` equal), NuGet, Packagist and distro names case-insensitive;
+    /// other ecosystems compare names exactly.
+    pub fn normalize_name(&self, name: &str) -> String {
+        match self.base() {
+            "PyPI" => {
+                let mut out = String::with_capacity(name.len());
+                let mut sep = false;
+                for c in name.trim().chars() {
+                    if matches!(c, '-' | '_' | '.') {
+                        sep = true;
+                    } else {
+                        if sep && !out.is_empty() {
+                            out.push('-');
+                        }
+                        sep = false;
+                        out.extend(c.to_lowercase());
+                    }
+                }
+                out
+            }
+            "NuGet" | "Packagist" | "Debian" | "Ubuntu" | "Alpine" | "AlmaLinux" | "Rocky Linux"
+            | "Red Hat" | "openSUSE" | "SUSE" => name.trim().to_lowercase(),
+            _ => name.trim().to_string(),
+        }
+    }
+
     /// The release part of a distro ecosystem: `Debian:12` → `Some("12")`.
     pub fn release(&self) -> Option<&str> {
         self.0
@@ -82,5 +109,9 @@ mod tests {
         let p = Ecosystem::new("PyPI");
         assert_eq!(p.base(), "PyPI");
         assert_eq!(p.release(), None);
+        assert_eq!(p.normalize_name("Flask_SQLAlchemy"), "flask-sqlalchemy");
+        assert_eq!(p.normalize_name("zope.interface"), "zope-interface");
+        assert_eq!(p.normalize_name("a--_b"), "a-b");
+        assert_eq!(Ecosystem::new("npm").normalize_name("React"), "React");
     }
 }
