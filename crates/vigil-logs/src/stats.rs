@@ -1,0 +1,110 @@
+//! What a read produced: events per file and format, and every record that failed, with where and
+//! why, so that an investigator can tell "nothing happened" from "nothing was read".
+
+use crate::Format;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::Path;
+use vigil_model::RecordRef;
+
+/// A record that could not be turned into an event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ParseFailure {
+    pub file: String,
+    pub record: RecordRef,
+    pub reason: String,
+}
+
+impl fmt::Display for ParseFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}: {}", self.file, self.record, self.reason)
+    }
+}
+
+/// The outcome of reading one file.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct FileStats {
+    pub path: String,
+    /// The format the file was read as; `None` when it was skipped.
+    pub format: Option<Format>,
+    /// Whether the file was gzip-compressed.
+    pub gzip: bool,
+    pub events: u64,
+    /// Records (lines, EVTX records or chunks, JSON objects) that failed to parse.
+    pub failed: u64,
+    /// The first failures with their location (see `ReadOptions::max_failures_kept`).
+    pub failures: Vec<ParseFailure>,
+    /// Text lines that were not valid UTF-8 and were decoded lossily.
+    pub lossy_lines: u64,
+    /// Why the file was not read at all, when it was not.
+    pub skipped: Option<String>,
+}
+
+impl FileStats {
+    pub(crate) fn new(path: &str) -> Self {
+        FileStats {
+            path: path.to_string(),
+            ..FileStats::default()
+        }
+    }
+
+    pub(crate) fn skipped(path: &Path, reason: String) -> Self {
+        FileStats {
+            path: path.display().to_string(),
+            skipped: Some(reason),
+            ..FileStats::default()
+        }
+    }
+
+    /// Count a failed record, keeping its details while under `keep`.
+    pub(crate) fn fail(&mut self, record: RecordRef, reason: impl Into<String>, keep: usize) {
+        self.failed += 1;
+        if self.failures.len() < keep {
+            self.failures.push(ParseFailure {
+                file: self.path.clone(),
+                record,
+                reason: reason.into(),
+            });
+        }
+    }
+}
+
+/// The outcome of a [`crate::read_path`] call.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ReadStats {
+    pub files: Vec<FileStats>,
+}
+
+impl ReadStats {
+    pub fn events(&self) -> u64 {
+        self.files.iter().map(|f| f.events).sum()
+    }
+
+    pub fn failed(&self) -> u64 {
+        self.files.iter().map(|f| f.failed).sum()
+    }
+
+    /// Events read per format.
+    pub fn events_by_format(&self) -> BTreeMap<Format, u64> {
+        let mut out = BTreeMap::new();
+        for f in &self.files {
+            if let Some(fmt) = f.format {
+                *out.entry(fmt).or_insert(0) += f.events;
+            }
+        }
+        out
+    }
+
+    /// Every kept failure, in file order.
+    pub fn failures(&self) -> impl Iterator<Item = &ParseFailure> {
+        self.files.iter().flat_map(|f| f.failures.iter())
+    }
+
+    /// Files not read, with the reason.
+    pub fn skipped(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.files
+            .iter()
+            .filter_map(|f| f.skipped.as_deref().map(|r| (f.path.as_str(), r)))
+    }
+}
