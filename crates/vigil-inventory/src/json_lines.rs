@@ -1,0 +1,221 @@
+//! Lines of keys in a JSON text.
+//!
+//! `serde_json` gives values but not where they were; findings must name the line. This scanner walks the
+//! same text once, tracking the path of object keys and array indices, and records the line of the keys a
+//! collector asks for. It does not validate (serde_json does that) and it never recurses, so hostile
+//! nesting costs memory proportional to the depth only, capped at [`MAX_DEPTH`].
+
+use std::collections::HashMap;
+
+/// Deeper paths are not recorded (serde_json refuses nesting past 128 anyway).
+pub const MAX_DEPTH: usize = 256;
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Seg {
+    Key(String),
+    Index(usize),
+}
+
+#[cfg(test)]
+pub fn key(k: &str) -> Seg {
+    Seg::Key(k.to_string())
+}
+
+/// Lines of the recorded keys, by path (the path includes the key itself).
+#[derive(Debug, Default)]
+pub struct JsonLines {
+    map: HashMap<Vec<Seg>, u32>,
+}
+
+impl JsonLines {
+    pub fn line(&self, path: &[Seg]) -> Option<u32> {
+        self.map.get(path).copied()
+    }
+}
+
+enum Frame {
+    Object { expect_key: bool },
+    Array { index: usize },
+}
+
+/// Scans `text`, recording the line of every object key whose full path satisfies `keep`.
+pub fn scan(text: &str, mut keep: impl FnMut(&[Seg]) -> bool) -> JsonLines {
+    let mut out = JsonLines::default();
+    let mut stack: Vec<Frame> = Vec::new();
+    // The path of the value being read: keys of enclosing objects and indices of enclosing arrays.
+    let mut path: Vec<Seg> = Vec::new();
+    let mut line: u32 = 1;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\n' => line = line.saturating_add(1),
+            '{' | '[' => {
+                if stack.len() >= MAX_DEPTH {
+                    return out;
+                }
+                if let Some(Frame::Array { index }) = stack.last() {
+                    path.push(Seg::Index(*index));
+                }
+                stack.push(if c == '{' {
+                    Frame::Object { expect_key: true }
+                } else {
+                    Frame::Array { index: 0 }
+                });
+            }
+            '}' | ']' => {
+                stack.pop();
+                // Leave the value this container was: its key (object member) or index (array element).
+                path.pop();
+            }
+            ',' => match stack.last_mut() {
+                Some(Frame::Object { expect_key }) => {
+                    *expect_key = true;
+                }
+                Some(Frame::Array { index }) => *index += 1,
+                None => {}
+            },
+            ':' => {
+                if let Some(Frame::Object { expect_key }) = stack.last_mut() {
+                    *expect_key = false;
+                }
+            }
+            '"' => {
+                let start_line = line;
+                let mut s = String::new();
+                while let Some(ch) = chars.next() {
+                    match ch {
+                        '"' => break,
+                        '\\' => match chars.next() {
+                            Some('n') => s.push('\n'),
+                            Some('t') => s.push('\t'),
+                            Some('r') => s.push('\r'),
+                            Some('b') => s.push('\u{8}'),
+                            Some('f') => s.push('\u{c}'),
+                            Some('u') => {
+                                let hex: String = chars.by_ref().take(4).collect();
+                                let ch = u32::from_str_radix(&hex, 16)
+                                    .ok()
+                                    .and_then(char::from_u32)
+                                    .unwrap_or('\u{FFFD}');
+                                s.push(ch);
+                            }
+                            Some(other) => s.push(other),
+                            None => break,
+                        },
+                        '\n' => {
+                            line = line.saturating_add(1);
+                            s.push(ch);
+                        }
+                        _ => s.push(ch),
+                    }
+                }
+                if let Some(Frame::Object { expect_key: true }) = stack.last() {
+                    // A member's key: the path now names this member until the next `,` or `}`.
+                    if let Some(Frame::Object { expect_key }) = stack.last_mut() {
+                        *expect_key = false;
+                    }
+                    path.push(Seg::Key(s));
+                    if keep(&path) {
+                        out.map.insert(path.clone(), start_line);
+                    }
+                    // A scalar member value does not push; pop the key when the member ends.
+                    pop_after_scalar(&mut chars, &mut line, &mut stack, &mut path);
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// After a key: skip to its value. A container value keeps the key on the path until the container
+/// closes; a scalar value pops it right away.
+fn pop_after_scalar(
+    chars: &mut std::iter::Peekable<std::str::Chars<'_>>,
+    line: &mut u32,
+    stack: &mut [Frame],
+    path: &mut Vec<Seg>,
+) {
+    // Skip whitespace and the colon.
+    while let Some(&c) = chars.peek() {
+        if c == '\n' {
+            *line = line.saturating_add(1);
+        }
+        if c.is_whitespace() || c == ':' {
+            chars.next();
+        } else {
+            break;
+        }
+    }
+    if let Some(Frame::Object { expect_key }) = stack.last_mut() {
+        *expect_key = false;
+    }
+    match chars.peek() {
+        Some('{') | Some('[') => {
+            // The container's own frame is pushed by the main loop; the key stays on the path and the
+            // closing bracket pops it. Array frames push their index, so mark objects likewise.
+        }
+        Some('"') => {
+            chars.next();
+            while let Some(ch) = chars.next() {
+                match ch {
+                    '"' => break,
+                    '\\' => {
+                        chars.next();
+                    }
+                    '\n' => *line = line.saturating_add(1),
+                    _ => {}
+                }
+            }
+            path.pop();
+        }
+        _ => {
+            // Number, true, false, null: read up to the delimiter.
+            while let Some(&c) = chars.peek() {
+                if matches!(c, ',' | '}' | ']') || c.is_whitespace() {
+                    break;
+                }
+                chars.next();
+            }
+            path.pop();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_nested_keys_and_indices() {
+        let t = "{\n  \"a\": {\n    \"b\": 1,\n    \"c\": [\n      {\"name\": \"x\"},\n      {\n        \"name\": \"y\\\"z\"\n      }\n    ]\n  },\n  \"d\": \"e\"\n}";
+        let l = scan(t, |_| true);
+        assert_eq!(l.line(&[key("a")]), Some(2));
+        assert_eq!(l.line(&[key("a"), key("b")]), Some(3));
+        assert_eq!(
+            l.line(&[key("a"), key("c"), Seg::Index(0), key("name")]),
+            Some(5)
+        );
+        assert_eq!(
+            l.line(&[key("a"), key("c"), Seg::Index(1), key("name")]),
+            Some(7)
+        );
+        assert_eq!(l.line(&[key("d")]), Some(11));
+    }
+
+    #[test]
+    fn arrays_of_arrays_and_empty_containers() {
+        let t = "{\"a\": [[1,2],[{}],{\"k\":[]}], \"b\": {}, \"c\": {\"x\": 1}}";
+        let l = scan(t, |_| true);
+        assert_eq!(l.line(&[key("a"), Seg::Index(2), key("k")]), Some(1));
+        assert_eq!(l.line(&[key("c"), key("x")]), Some(1));
+        assert!(l.line(&[key("b"), key("x")]).is_none());
+    }
+
+    #[test]
+    fn hostile_depth_is_bounded() {
+        let t = "[".repeat(100_000);
+        let l = scan(&t, |_| true);
+        assert!(l.line(&[key("a")]).is_none());
+    }
+}
