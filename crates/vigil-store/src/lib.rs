@@ -1,1 +1,22 @@
-//! The embedded SQLite store of vigil: schema migrations, transactional imports and look-ups.
+//! The store of vigil: the vulnerability knowledge (advisories, KEV, EPSS, Microsoft fixes) and the state
+//! of its sources, persisted so that scans work offline and every import is all-or-nothing.
+//!
+//! [`Store`] is the interface the rest of vigil uses; it takes and gives plain `vigil-model` values so that
+//! a PostgreSQL back end can implement it later. [`SqliteStore`] is the embedded default: one SQLite file,
+//! WAL mode, foreign keys on, a busy timeout, and a versioned schema brought forward on open.
+
+pub mod error;
+pub mod matching;
+pub mod paths;
+pub mod sqlite;
+pub mod store;
+pub mod types;
+
+pub use error::StoreError;
+pub use paths::default_db_path;
+pub use sqlite::SqliteStore;
+pub use store::{ImportSink, Producer, Store};
+pub use types::{
+    ImportSummary, ProductMatch, SourceCounts, SourceHeader, SourceState, SourceStatus,
+    SourceUpdate, StoreStats,
+};

@@ -1,0 +1,188 @@
+//! The schema of the SQLite store as an ordered list of migration steps.
+//!
+//! `PRAGMA user_version` holds how many steps a database has had. Opening applies the missing ones, each in
+//! its own transaction together with the version bump, so a failed step leaves the database at the previous
+//! version. Steps are only ever appended (later features add tables; they never rewrite a shipped step), so
+//! any older database can be brought forward. A database with more steps than this binary knows was
+//! written by a newer vigil and is refused.
+
+use crate::error::StoreError;
+use rusqlite::{Connection, TransactionBehavior};
+
+/// `PRAGMA application_id` of vigil databases ("VIGL"), so that a stray SQLite file is not mistaken for one.
+pub const APPLICATION_ID: i64 = 0x5649_474C;
+
+/// Step 1: the vulnerability knowledge base.
+const V1_KNOWLEDGE: &str = r#"
+CREATE TABLE sources (
+    key             TEXT PRIMARY KEY NOT NULL,
+    origin          TEXT NOT NULL DEFAULT '',
+    etag            TEXT,
+    last_modified   TEXT,
+    sha256          TEXT,
+    -- Instants as microseconds since the Unix epoch (UTC).
+    last_attempt_at INTEGER,
+    last_success_at INTEGER,
+    status          TEXT NOT NULL CHECK (status IN ('ok', 'failed')),
+    last_error      TEXT,
+    imported        INTEGER NOT NULL DEFAULT 0,
+    skipped         INTEGER NOT NULL DEFAULT 0,
+    withdrawn       INTEGER NOT NULL DEFAULT 0,
+    removed         INTEGER NOT NULL DEFAULT 0
+);
+
+-- One row per advisory id: the newest copy seen, from whichever source. `source_key` is the source that
+-- wrote the row; `advisory_sources` lists every source that provides the id.
+CREATE TABLE advisories (
+    pk         INTEGER PRIMARY KEY,
+    id         TEXT NOT NULL UNIQUE,
+    source_key TEXT NOT NULL REFERENCES sources (key),
+    source     TEXT NOT NULL,
+    modified   INTEGER NOT NULL,
+    published  INTEGER,
+    withdrawn  INTEGER,
+    summary    TEXT,
+    json       TEXT NOT NULL
+);
+CREATE INDEX advisories_source_key ON advisories (source_key);
+
+CREATE TABLE advisory_sources (
+    source_key  TEXT NOT NULL REFERENCES sources (key) ON DELETE CASCADE,
+    advisory_id TEXT NOT NULL,
+    PRIMARY KEY (source_key, advisory_id)
+) WITHOUT ROWID;
+CREATE INDEX advisory_sources_id ON advisory_sources (advisory_id);
+
+CREATE TABLE advisory_aliases (
+    advisory INTEGER NOT NULL REFERENCES advisories (pk) ON DELETE CASCADE,
+    alias    TEXT NOT NULL,
+    PRIMARY KEY (advisory, alias)
+) WITHOUT ROWID;
+CREATE INDEX advisory_aliases_alias ON advisory_aliases (alias);
+
+-- Affected packages, clustered for the (ecosystem, name) look-up. `ecosystem` is as filed (`Debian:12`),
+-- `base` without the release, `release_key` the canonical distro release (NULL for language ecosystems
+-- and for a distro without release), `name` normalised for the ecosystem.
+CREATE TABLE affected (
+    base        TEXT NOT NULL,
+    name        TEXT NOT NULL,
+    ecosystem   TEXT NOT NULL,
+    advisory    INTEGER NOT NULL REFERENCES advisories (pk) ON DELETE CASCADE,
+    release_key TEXT,
+    PRIMARY KEY (base, name, ecosystem, advisory)
+) WITHOUT ROWID;
+CREATE INDEX affected_advisory ON affected (advisory);
+
+CREATE TABLE kev (
+    cve              TEXT PRIMARY KEY NOT NULL,
+    source_key       TEXT NOT NULL REFERENCES sources (key),
+    date_added       TEXT NOT NULL,
+    due_date         TEXT,
+    known_ransomware INTEGER NOT NULL,
+    json             TEXT NOT NULL
+);
+CREATE INDEX kev_source_key ON kev (source_key);
+
+CREATE TABLE epss (
+    cve        TEXT PRIMARY KEY NOT NULL,
+    source_key TEXT NOT NULL REFERENCES sources (key),
+    epss       REAL NOT NULL,
+    percentile REAL NOT NULL,
+    date       TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE microsoft_fixes (
+    pk         INTEGER PRIMARY KEY,
+    cve        TEXT NOT NULL,
+    product    TEXT NOT NULL,
+    product_id TEXT NOT NULL,
+    kb         TEXT NOT NULL,
+    source_key TEXT NOT NULL REFERENCES sources (key),
+    json       TEXT NOT NULL,
+    UNIQUE (cve, product_id, kb)
+);
+CREATE INDEX microsoft_fixes_kb ON microsoft_fixes (kb);
+CREATE INDEX microsoft_fixes_product ON microsoft_fixes (product COLLATE NOCASE);
+CREATE INDEX microsoft_fixes_source_key ON microsoft_fixes (source_key);
+"#;
+
+/// The migration steps, in order; step `i` (0-based) brings a database to version `i + 1`.
+pub const MIGRATIONS: &[&str] = &[V1_KNOWLEDGE];
+
+/// The schema version this binary writes.
+pub fn latest_version() -> i64 {
+    i64::try_from(MIGRATIONS.len()).unwrap_or(i64::MAX)
+}
+
+fn user_version(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.query_row("PRAGMA user_version", [], |row| row.get(0))
+}
+
+fn application_id(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.query_row("PRAGMA application_id", [], |row| row.get(0))
+}
+
+/// Refuses databases of other applications and of newer vigil versions.
+pub fn check(conn: &Connection, path: &str) -> Result<i64, StoreError> {
+    let sqlite = |source| StoreError::Open {
+        path: path.into(),
+        source,
+    };
+    let app = application_id(conn).map_err(sqlite)?;
+    let version = user_version(conn).map_err(sqlite)?;
+    if app != APPLICATION_ID {
+        let objects: i64 = conn
+            .query_row("SELECT count(*) FROM sqlite_schema", [], |row| row.get(0))
+            .map_err(sqlite)?;
+        if app != 0 || version != 0 || objects != 0 {
+            return Err(StoreError::NotVigilDatabase {
+                path: path.to_string(),
+                found: app,
+                expected: APPLICATION_ID,
+            });
+        }
+    }
+    if version > latest_version() {
+        return Err(StoreError::SchemaTooNew {
+            path: path.to_string(),
+            found: version,
+            supported: latest_version(),
+        });
+    }
+    Ok(version)
+}
+
+/// Applies every missing step of [`MIGRATIONS`].
+pub fn migrate(conn: &mut Connection, path: &str) -> Result<(), StoreError> {
+    apply(conn, path, MIGRATIONS)
+}
+
+/// Applies the missing steps of `steps`. Each runs in an immediate transaction that re-reads the version
+/// first, so two processes opening a new database at once do not both migrate it.
+pub fn apply(conn: &mut Connection, path: &str, steps: &[&str]) -> Result<(), StoreError> {
+    for (index, sql) in steps.iter().enumerate() {
+        let target = i64::try_from(index + 1).unwrap_or(i64::MAX);
+        let failed = |source| StoreError::Migration {
+            path: path.to_string(),
+            version: target,
+            source,
+        };
+        if user_version(conn).map_err(failed)? >= target {
+            continue;
+        }
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(failed)?;
+        let current = user_version(&tx).map_err(failed)?;
+        if current >= target {
+            continue;
+        }
+        tx.execute_batch(sql).map_err(failed)?;
+        tx.pragma_update(None, "user_version", target)
+            .map_err(failed)?;
+        tx.pragma_update(None, "application_id", APPLICATION_ID)
+            .map_err(failed)?;
+        tx.commit().map_err(failed)?;
+    }
+    Ok(())
+}

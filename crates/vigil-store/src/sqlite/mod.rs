@@ -1,0 +1,203 @@
+//! The embedded back end: one SQLite file in WAL mode, so that look-ups (a scan, the dashboard) go on while
+//! an update writes, and a crash never leaves a half-written import.
+
+mod import;
+pub mod migrations;
+mod query;
+
+use crate::error::{Context, StoreError};
+use crate::store::{Producer, Store};
+use crate::types::{ImportSummary, ProductMatch, SourceHeader, SourceStatus, StoreStats};
+use jiff::Timestamp;
+use rusqlite::{Connection, OpenFlags};
+use std::path::Path;
+use std::time::Duration;
+use vigil_model::{Advisory, Ecosystem, EpssScore, KevEntry, MicrosoftFix};
+
+/// How long a writer waits for another process's write lock before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Size the WAL file is truncated to after a checkpoint.
+const WAL_LIMIT_BYTES: i64 = 64 * 1024 * 1024;
+
+/// Page cache per connection, in KiB.
+const CACHE_KIB: i64 = 64 * 1024;
+
+/// Enough cached statements for every query and import statement of the store.
+const STATEMENT_CACHE: usize = 64;
+
+/// The SQLite store. One value holds one connection; open one per thread.
+#[derive(Debug)]
+pub struct SqliteStore {
+    conn: Connection,
+    /// The file, for error messages (`:memory:` for an in-memory store).
+    path: String,
+}
+
+impl SqliteStore {
+    /// Opens (creating it and its folder if needed) the database at `path` and brings its schema up to
+    /// date. Refuses a database of a newer vigil or of another application.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty())
+            && !parent.exists()
+        {
+            std::fs::create_dir_all(parent).map_err(|source| StoreError::CreateDir {
+                path: parent.to_path_buf(),
+                source,
+            })?;
+        }
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags).map_err(|source| StoreError::Open {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::setup(conn, path.display().to_string(), true)
+    }
+
+    /// A private, empty store in memory (tests, one-shot scans with `--db :memory:`).
+    pub fn open_in_memory() -> Result<Self, StoreError> {
+        let conn = Connection::open_in_memory().map_err(|source| StoreError::Open {
+            path: ":memory:".into(),
+            source,
+        })?;
+        Self::setup(conn, ":memory:".to_string(), false)
+    }
+
+    fn setup(mut conn: Connection, path: String, wal: bool) -> Result<Self, StoreError> {
+        let open_err = |source| StoreError::Open {
+            path: path.clone().into(),
+            source,
+        };
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(open_err)?;
+        conn.pragma_update(None, "foreign_keys", true)
+            .map_err(open_err)?;
+        // A page cache large enough for the indices of a whole knowledge base keeps imports from
+        // thrashing (the default is 2 MiB); memory is only taken as pages are used.
+        conn.pragma_update(None, "cache_size", -CACHE_KIB)
+            .map_err(open_err)?;
+        conn.pragma_update(None, "temp_store", "MEMORY")
+            .map_err(open_err)?;
+        migrations::check(&conn, &path)?;
+        if wal {
+            // WAL lets readers proceed during an import; NORMAL sync is durable across application crashes
+            // and keeps the database consistent across power loss (the last commit may be lost).
+            let mode: String = conn
+                .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
+                .map_err(open_err)?;
+            if !mode.eq_ignore_ascii_case("wal") {
+                tracing::warn!(path = %path, mode = %mode, "SQLite refused WAL mode");
+            }
+            conn.pragma_update(None, "synchronous", "NORMAL")
+                .map_err(open_err)?;
+            // A full import writes its whole size to the WAL; cap what stays on disk afterwards.
+            conn.pragma_update(None, "journal_size_limit", WAL_LIMIT_BYTES)
+                .map_err(open_err)?;
+        }
+        migrations::migrate(&mut conn, &path)?;
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        Ok(SqliteStore { conn, path })
+    }
+
+    /// The database file (or `:memory:`).
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// The schema version of the open database.
+    pub fn schema_version(&self) -> Result<i64, StoreError> {
+        self.conn
+            .query_row("PRAGMA user_version", [], |row| row.get(0))
+            .context("reading the schema version")
+    }
+}
+
+impl Store for SqliteStore {
+    fn import_with(
+        &mut self,
+        header: &SourceHeader,
+        producer: &mut Producer<'_>,
+    ) -> Result<ImportSummary, StoreError> {
+        let now = Timestamp::now();
+        match import::run(&mut self.conn, header, producer, now) {
+            Ok(summary) => Ok(summary),
+            Err(error) => {
+                if !matches!(error, StoreError::InvalidSourceKey { .. })
+                    && let Err(also) = import::record_failure(
+                        &mut self.conn,
+                        &header.key,
+                        &header.origin,
+                        &error.to_string(),
+                        now,
+                    )
+                {
+                    tracing::warn!(key = %header.key, error = %also, "could not record the failed import");
+                }
+                Err(error)
+            }
+        }
+    }
+
+    fn record_failure(&mut self, key: &str, origin: &str, error: &str) -> Result<(), StoreError> {
+        import::record_failure(&mut self.conn, key, origin, error, Timestamp::now())
+    }
+
+    fn sources(&self) -> Result<Vec<SourceStatus>, StoreError> {
+        query::sources(&self.conn, None, Timestamp::now())
+    }
+
+    fn source(&self, key: &str) -> Result<Option<SourceStatus>, StoreError> {
+        Ok(query::sources(&self.conn, Some(key), Timestamp::now())?
+            .into_iter()
+            .next())
+    }
+
+    fn advisories_for(
+        &self,
+        ecosystem: &Ecosystem,
+        name: &str,
+    ) -> Result<Vec<Advisory>, StoreError> {
+        query::advisories_for(&self.conn, ecosystem, name)
+    }
+
+    fn advisory(&self, id: &str) -> Result<Option<Advisory>, StoreError> {
+        query::advisory(&self.conn, id)
+    }
+
+    fn aliases(&self, id: &str) -> Result<Vec<String>, StoreError> {
+        query::aliases(&self.conn, id)
+    }
+
+    fn advisories_for_alias(&self, alias: &str) -> Result<Vec<Advisory>, StoreError> {
+        query::advisories_for_alias(&self.conn, alias)
+    }
+
+    fn kev(&self, cve: &str) -> Result<Option<KevEntry>, StoreError> {
+        query::kev(&self.conn, cve)
+    }
+
+    fn epss(&self, cve: &str) -> Result<Option<EpssScore>, StoreError> {
+        query::epss(&self.conn, cve)
+    }
+
+    fn microsoft_fixes_for_cve(&self, cve: &str) -> Result<Vec<MicrosoftFix>, StoreError> {
+        query::microsoft_fixes_for_cve(&self.conn, cve)
+    }
+
+    fn microsoft_fixes_for_kb(&self, kb: &str) -> Result<Vec<MicrosoftFix>, StoreError> {
+        query::microsoft_fixes_for_kb(&self.conn, kb)
+    }
+
+    fn microsoft_fixes_for_product(
+        &self,
+        product: &str,
+        how: ProductMatch,
+    ) -> Result<Vec<MicrosoftFix>, StoreError> {
+        query::microsoft_fixes_for_product(&self.conn, product, how)
+    }
+
+    fn stats(&self) -> Result<StoreStats, StoreError> {
+        query::stats(&self.conn)
+    }
+}
