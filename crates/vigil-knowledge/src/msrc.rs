@@ -625,13 +625,20 @@ fn build_prefix(build: &str) -> Option<(u32, u32)> {
     Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
 }
 
+/// The KB number of a remediation's Description, or empty when the Description is not a KB (products
+/// updated by version carry text such as "Release Notes" there).
 fn kb_number(s: &str) -> String {
     let t = s.trim();
     let t = t
         .strip_prefix("KB")
         .or_else(|| t.strip_prefix("kb"))
-        .unwrap_or(t);
-    t.trim().to_string()
+        .unwrap_or(t)
+        .trim();
+    if !t.is_empty() && t.len() <= 12 && t.bytes().all(|b| b.is_ascii_digit()) {
+        t.to_string()
+    } else {
+        String::new()
+    }
 }
 
 /// Flattens a document into fixes: one per (CVE, product, KB) of its Vendor Fix remediations. A fix
@@ -786,5 +793,7 @@ mod tests {
         );
         assert_eq!(build_prefix("15.00.1497.015"), Some((15, 0)));
         assert_eq!(kb_number("KB5001779"), "5001779");
+        assert_eq!(kb_number("5001779"), "5001779");
+        assert_eq!(kb_number("Release Notes"), "");
     }
 }

@@ -65,6 +65,10 @@ pub trait Store {
     /// its previous data and its last successful update time, so its age keeps growing.
     fn record_failure(&mut self, key: &str, origin: &str, error: &str) -> Result<(), StoreError>;
 
+    /// Records that `key` was checked and is unchanged since its last successful import (the server
+    /// answered 304, or sent identical content): its data is current as of now, so its age restarts.
+    fn record_unchanged(&mut self, key: &str, origin: &str) -> Result<(), StoreError>;
+
     /// Every source the store has heard of, by key, with its age as of now.
     fn sources(&self) -> Result<Vec<SourceStatus>, StoreError>;
 

@@ -485,3 +485,27 @@ fn hostile_keys_and_messages_are_bounded() {
         StoreError::InvalidRecord { .. }
     ));
 }
+
+#[test]
+fn unchanged_source_becomes_current_without_touching_its_data() {
+    let mut store = SqliteStore::open_in_memory().unwrap();
+    assert!(
+        store.record_unchanged("osv:PyPI", "x").is_err(),
+        "a source never imported cannot be current"
+    );
+    baseline(&mut store);
+    let before = store.source("osv:PyPI").unwrap().unwrap();
+    store.record_failure("osv:PyPI", "", "timeout").unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    store.record_unchanged("osv:PyPI", "").unwrap();
+    let after = store.source("osv:PyPI").unwrap().unwrap();
+    assert_eq!(after.status, SourceState::Ok);
+    assert_eq!(after.last_error, None);
+    assert!(after.last_success_at > before.last_success_at);
+    assert_eq!(after.imported, before.imported);
+    assert_eq!(
+        after.etag, before.etag,
+        "validators are kept for the next conditional request"
+    );
+    assert_eq!(store.advisories_for(&pypi(), "jinja2").unwrap().len(), 1);
+}

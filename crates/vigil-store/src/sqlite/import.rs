@@ -103,6 +103,32 @@ pub(crate) fn record_failure(
     Ok(())
 }
 
+/// Marks a source that was found unchanged as current. A source never imported before has nothing to be
+/// current about, so that is an error rather than a silent "ok".
+pub(crate) fn record_unchanged(
+    conn: &mut Connection,
+    key: &str,
+    origin: &str,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    check_key(key)?;
+    let changed = conn
+        .prepare_cached(
+            "UPDATE sources SET status = 'ok', last_error = NULL, last_attempt_at = ?3,
+                 last_success_at = ?3,
+                 origin = CASE WHEN ?2 = '' THEN origin ELSE ?2 END
+             WHERE key = ?1 AND last_success_at IS NOT NULL",
+        )
+        .and_then(|mut stmt| stmt.execute(params![key, origin, now.as_microsecond()]))
+        .context("recording an unchanged source")?;
+    if changed == 0 {
+        return Err(StoreError::abort(format!(
+            "source {key} was reported unchanged but has never been imported"
+        )));
+    }
+    Ok(())
+}
+
 /// The sink of one import, holding its prepared statements.
 struct Importer<'t> {
     header: &'t SourceHeader,
@@ -480,7 +506,8 @@ impl ImportSink for Importer<'_> {
         let index = self.next_index(MICROSOFT);
         check_id(&fix.cve).map_err(|r| self.invalid(index, "Microsoft fix", &fix.cve, r))?;
         let kb = canonical_kb(&fix.kb);
-        check_id(&kb)
+        // A fix shipped by version (no KB) is stored with an empty KB.
+        (if kb.is_empty() { Ok(()) } else { check_id(&kb) })
             .map_err(|r| self.invalid(index, "Microsoft fix", &fix.cve, format!("its KB: {r}")))?;
         let json = serde_json::to_string(fix).map_err(|source| StoreError::Encode {
             what: "Microsoft fix",

@@ -143,6 +143,10 @@ impl Store for SqliteStore {
         import::record_failure(&mut self.conn, key, origin, error, Timestamp::now())
     }
 
+    fn record_unchanged(&mut self, key: &str, origin: &str) -> Result<(), StoreError> {
+        import::record_unchanged(&mut self.conn, key, origin, Timestamp::now())
+    }
+
     fn sources(&self) -> Result<Vec<SourceStatus>, StoreError> {
         query::sources(&self.conn, None, Timestamp::now())
     }

@@ -1,0 +1,799 @@
+//! Correlation rules: counting, distinct values, temporal proximity (ordered or not) and
+//! metrics (sum, average, percentile) over sliding windows per group.
+//!
+//! Events must be fed in time order per group. An event older than the newest one of its group
+//! is still placed in order when it falls inside the window; one older than the window is
+//! dropped and counted in [`Correlator::late_events`]. Events without a timestamp cannot be
+//! windowed and are ignored (counted in [`Correlator::untimed_events`]).
+//!
+//! When a correlation is decided:
+//! - conditions with only lower bounds (`gt`, `gte`) on `event_count`, `value_count` and
+//!   `value_sum`, and every `temporal`/`temporal_ordered`/`value_avg` correlation, are decided
+//!   when an event arrives, over the window ending at that event; after a detection the group's
+//!   window is emptied so one burst gives one detection;
+//! - conditions with an upper bound (`lt`, `lte`, `eq`, `neq`, ranges) on the counting types are
+//!   decided when a window closes: the window starts at the group's oldest event and closes
+//!   once time (any event's, or [`Correlator::finish`]) passes its end; the next window starts
+//!   at the first later event (consecutive windows, so a tail of a busy window never counts as
+//!   a quiet one);
+//! - `value_percentile` ranks the arriving event's value among the window's values (share of
+//!   values ≤ it for numbers, share of equal values for text, in percent) and fires for each
+//!   event whose rank meets the condition.
+
+use crate::compiled::CompiledRule;
+use crate::engine::Engine;
+use crate::error::RuleError;
+use crate::mapping::Mappings;
+use crate::rule::{Correlation, CorrelationType, RuleMeta};
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::Arc;
+use vigil_model::{Detection, Event, Level, SourceRef, Timestamp};
+
+/// Most source references a correlation detection cites.
+pub const MAX_SOURCES: usize = 64;
+/// Most hits kept per group window.
+pub const MAX_GROUP_HITS: usize = 10_000;
+/// Most groups tracked per correlation.
+pub const MAX_GROUPS: usize = 1_000_000;
+const SWEEP_EVERY: u64 = 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ref {
+    Rule,
+    Corr(usize),
+}
+
+#[derive(Debug)]
+pub(crate) struct CompiledCorrelation {
+    meta: Arc<RuleMeta>,
+    key: String,
+    level: Level,
+    def: Correlation,
+    refs: Vec<Ref>,
+    /// Per referenced rule: the field to read for each `group-by` entry (aliases applied).
+    group_fields: Vec<Vec<String>>,
+    reported: bool,
+}
+
+/// Compiled correlation definitions, shared by every [`Correlator`].
+#[derive(Debug, Default)]
+pub(crate) struct CorrelationSet {
+    corrs: Vec<CompiledCorrelation>,
+    /// Base rule key → (correlation, reference position).
+    by_rule: HashMap<String, Vec<(usize, usize)>>,
+    /// Correlation → the correlations that reference it.
+    by_corr: Vec<Vec<(usize, usize)>>,
+}
+
+impl CorrelationSet {
+    pub(crate) fn len(&self) -> usize {
+        self.corrs.len()
+    }
+
+    pub(crate) fn meta_of(&self, key: &str) -> Option<&RuleMeta> {
+        self.corrs
+            .iter()
+            .find(|c| {
+                c.key == key
+                    || c.meta.id.as_deref() == Some(key)
+                    || c.meta.name.as_deref() == Some(key)
+            })
+            .map(|c| c.meta.as_ref())
+    }
+}
+
+pub(crate) fn compile_correlations(
+    defs: &[Correlation],
+    rule_keys: &HashMap<String, usize>,
+    rules: &mut [CompiledRule],
+) -> (CorrelationSet, Vec<RuleError>) {
+    let mut errors = Vec::new();
+    let err = |c: &Correlation, path: &str, reason: String| {
+        RuleError::new(&c.meta.origin, None, path, reason).with_rule(Some(c.meta.key()))
+    };
+    // Keys of correlations.
+    let mut corr_keys: HashMap<String, usize> = HashMap::new();
+    let mut usable = vec![true; defs.len()];
+    for (i, c) in defs.iter().enumerate() {
+        for k in [c.meta.id.as_ref(), c.meta.name.as_ref()]
+            .into_iter()
+            .flatten()
+        {
+            if rule_keys.contains_key(k) || corr_keys.contains_key(k) {
+                errors.push(err(c, "id", format!("duplicate rule id or name '{k}'")));
+                usable[i] = false;
+            } else {
+                corr_keys.insert(k.clone(), i);
+            }
+        }
+    }
+    // Resolve references.
+    let mut refs: Vec<Vec<(Ref, Option<usize>)>> = Vec::with_capacity(defs.len());
+    for (i, c) in defs.iter().enumerate() {
+        let mut v = Vec::new();
+        for r in &c.rules {
+            if let Some(&ri) = rule_keys.get(r) {
+                v.push((Ref::Rule, Some(ri)));
+            } else if let Some(&ci) = corr_keys.get(r) {
+                v.push((Ref::Corr(ci), None));
+            } else {
+                errors.push(err(c, "correlation.rules", format!("unknown rule '{r}'")));
+                usable[i] = false;
+            }
+        }
+        refs.push(v);
+    }
+    // Reject cycles and correlations built on unusable ones (iterate to a fixed point).
+    let depth_ok = |start: usize, refs: &Vec<Vec<(Ref, Option<usize>)>>| -> bool {
+        let mut stack = vec![(start, 0usize)];
+        while let Some((c, d)) = stack.pop() {
+            if d > defs.len() {
+                return false;
+            }
+            for (r, _) in refs.get(c).map_or(&[][..], |v| &v[..]) {
+                if let Ref::Corr(n) = r {
+                    if *n == start {
+                        return false;
+                    }
+                    stack.push((*n, d + 1));
+                }
+            }
+        }
+        true
+    };
+    for (i, c) in defs.iter().enumerate() {
+        if usable[i] && !depth_ok(i, &refs) {
+            errors.push(err(
+                c,
+                "correlation.rules",
+                "correlation chain forms a cycle".into(),
+            ));
+            usable[i] = false;
+        }
+    }
+    loop {
+        let mut changed = false;
+        for i in 0..defs.len() {
+            if usable[i]
+                && refs[i]
+                    .iter()
+                    .any(|(r, _)| matches!(r, Ref::Corr(n) if !usable[*n]))
+            {
+                usable[i] = false;
+                changed = true;
+                if let Some(c) = defs.get(i) {
+                    errors.push(err(
+                        c,
+                        "correlation.rules",
+                        "refers to a correlation that was not loaded".into(),
+                    ));
+                }
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    // Keep the usable ones, renumbered.
+    let mut new_index = vec![usize::MAX; defs.len()];
+    let mut next = 0;
+    for i in 0..defs.len() {
+        if usable[i] {
+            new_index[i] = next;
+            next += 1;
+        }
+    }
+    let mut set = CorrelationSet {
+        by_corr: vec![Vec::new(); next],
+        ..Default::default()
+    };
+    let mut referenced_by_corr = vec![(false, false); next]; // (referenced, by a generating one)
+    let mut rule_refs: Vec<(usize, bool)> = Vec::new();
+    for (i, c) in defs.iter().enumerate() {
+        if !usable[i] {
+            continue;
+        }
+        let ci = new_index[i];
+        let mut crefs = Vec::new();
+        let mut group_fields = Vec::new();
+        for (pos, (r, ri)) in refs[i].iter().enumerate() {
+            let written = c.rules.get(pos).cloned().unwrap_or_default();
+            let r = match r {
+                Ref::Rule => {
+                    if let Some(ri) = ri
+                        && let Some(rule) = rules.get(*ri)
+                    {
+                        set.by_rule
+                            .entry(rule.key.clone())
+                            .or_default()
+                            .push((ci, pos));
+                        rule_refs.push((*ri, c.generate));
+                    }
+                    Ref::Rule
+                }
+                Ref::Corr(n) => {
+                    let n = new_index[*n];
+                    if let Some(v) = set.by_corr.get_mut(n) {
+                        v.push((ci, pos));
+                    }
+                    if let Some(f) = referenced_by_corr.get_mut(n) {
+                        f.0 = true;
+                        f.1 |= c.generate;
+                    }
+                    Ref::Corr(n)
+                }
+            };
+            crefs.push(r);
+            // Names under which this reference may appear in `aliases`.
+            let mut names = vec![written.clone()];
+            if let Some(ri) = ri
+                && let Some(rule) = rules.get(*ri)
+            {
+                names.extend(rule.meta.id.clone());
+                names.extend(rule.meta.name.clone());
+            }
+            let fields = c
+                .group_by
+                .iter()
+                .map(|g| {
+                    c.aliases
+                        .iter()
+                        .find(|(a, _)| a == g)
+                        .and_then(|(_, per)| per.iter().find(|(rn, _)| names.contains(rn)))
+                        .map_or_else(|| g.clone(), |(_, f)| f.clone())
+                })
+                .collect();
+            group_fields.push(fields);
+        }
+        set.corrs.push(CompiledCorrelation {
+            meta: Arc::new(c.meta.clone()),
+            key: c.meta.key(),
+            level: c.meta.level.unwrap_or(Level::Medium),
+            def: c.clone(),
+            refs: crefs,
+            group_fields,
+            reported: true,
+        });
+    }
+    for (ci, (referenced, generated)) in referenced_by_corr.into_iter().enumerate() {
+        if let Some(c) = set.corrs.get_mut(ci) {
+            c.reported = !referenced || generated;
+        }
+    }
+    // Building blocks are silent unless some referencing correlation generates them.
+    let mut gen_map: HashMap<usize, bool> = HashMap::new();
+    for (ri, generate) in rule_refs {
+        *gen_map.entry(ri).or_insert(false) |= generate;
+    }
+    for (ri, generate) in gen_map {
+        if let Some(r) = rules.get_mut(ri) {
+            r.reported = generate;
+        }
+    }
+    (set, errors)
+}
+
+#[derive(Debug, Clone)]
+struct Hit {
+    ms: i64,
+    seq: u64,
+    pos: usize,
+    value: Option<String>,
+    num: Option<f64>,
+    host: Option<String>,
+    sources: Vec<SourceRef>,
+}
+
+#[derive(Debug)]
+struct Group {
+    hits: VecDeque<Hit>,
+    newest: i64,
+}
+
+/// Where a hit's field values come from.
+enum Fields<'a> {
+    Event(&'a Event, &'a Mappings),
+    Map(&'a BTreeMap<String, String>),
+}
+
+impl Fields<'_> {
+    fn get(&self, name: &str) -> Option<String> {
+        match self {
+            Fields::Map(m) => m.get(name).cloned(),
+            Fields::Event(ev, maps) => {
+                let names = match maps.select(&ev.logsource).and_then(|i| maps.entries.get(i)) {
+                    Some((_, m)) => m.resolve(name),
+                    None => vec![name],
+                };
+                names.into_iter().find_map(|n| {
+                    ev.fields.get(n).and_then(|v| match v {
+                        vigil_model::FieldValue::List(items) => items
+                            .first()
+                            .and_then(|i| i.as_text())
+                            .map(|t| t.into_owned()),
+                        other => other.as_text().map(|t| t.into_owned()),
+                    })
+                })
+            }
+        }
+    }
+}
+
+/// Correlation state for one ordered stream of matches. Create one per stream; it shares the
+/// engine's compiled definitions.
+#[derive(Debug)]
+pub struct Correlator {
+    set: Arc<CorrelationSet>,
+    mappings: Arc<Mappings>,
+    groups: Vec<HashMap<Vec<String>, Group>>,
+    seq: u64,
+    feeds: u64,
+    newest: i64,
+    late: u64,
+    untimed: u64,
+    overflow: u64,
+}
+
+struct Input<'a> {
+    ms: i64,
+    pos: usize,
+    fields: Fields<'a>,
+    host: Option<String>,
+    sources: Vec<SourceRef>,
+}
+
+impl Correlator {
+    pub fn new(engine: &Engine) -> Self {
+        let set = Arc::clone(&engine.correlations);
+        let n = set.corrs.len();
+        Correlator {
+            set,
+            mappings: Arc::new(engine.mappings.clone()),
+            groups: (0..n).map(|_| HashMap::new()).collect(),
+            seq: 0,
+            feeds: 0,
+            newest: i64::MIN,
+            late: 0,
+            untimed: 0,
+            overflow: 0,
+        }
+    }
+
+    /// Events dropped because they arrived after their window had passed.
+    pub fn late_events(&self) -> u64 {
+        self.late
+    }
+
+    /// Matching events ignored because they carry no timestamp.
+    pub fn untimed_events(&self) -> u64 {
+        self.untimed
+    }
+
+    /// Matches dropped because a correlation tracked too many groups or hits.
+    pub fn overflow(&self) -> u64 {
+        self.overflow
+    }
+
+    /// Feeds one event and the matches [`Engine::all_matches`] found for it; correlation
+    /// detections are appended to `out`.
+    pub fn feed(&mut self, ev: &Event, base_matches: &[Detection], out: &mut Vec<Detection>) {
+        if base_matches.is_empty() || self.set.corrs.is_empty() {
+            return;
+        }
+        let Some(ts) = ev.timestamp else {
+            if base_matches
+                .iter()
+                .any(|d| self.set.by_rule.contains_key(&d.rule_id))
+            {
+                self.untimed += 1;
+            }
+            return;
+        };
+        let ms = ts.as_millisecond();
+        let set = Arc::clone(&self.set);
+        let maps = Arc::clone(&self.mappings);
+        for d in base_matches {
+            let Some(targets) = set.by_rule.get(&d.rule_id) else {
+                continue;
+            };
+            for &(ci, pos) in targets {
+                let input = Input {
+                    ms,
+                    pos,
+                    fields: Fields::Event(ev, &maps),
+                    host: ev.host.clone(),
+                    sources: d.sources.clone(),
+                };
+                self.process(&set, ci, input, 0, out);
+            }
+        }
+        if ms > self.newest {
+            self.newest = ms;
+        }
+        self.feeds += 1;
+        if self.feeds.is_multiple_of(SWEEP_EVERY) {
+            self.sweep(&set, Some(self.newest), out);
+        }
+    }
+
+    /// Closes every open window (end of input) and reports what they hold.
+    pub fn finish(&mut self, out: &mut Vec<Detection>) {
+        let set = Arc::clone(&self.set);
+        self.sweep(&set, None, out);
+    }
+
+    /// Closes windows that ended before `now` (all when `None`) and forgets idle groups.
+    fn sweep(&mut self, set: &Arc<CorrelationSet>, now: Option<i64>, out: &mut Vec<Detection>) {
+        for ci in 0..set.corrs.len() {
+            let Some(c) = set.corrs.get(ci) else { continue };
+            let span = c.def.timespan_secs.saturating_mul(1000);
+            let Some(groups) = self.groups.get_mut(ci) else {
+                continue;
+            };
+            let keys: Vec<Vec<String>> = groups
+                .iter()
+                .filter(|(_, g)| now.is_none_or(|n| g.newest < n.saturating_sub(span)))
+                .map(|(k, _)| k.clone())
+                .collect();
+            let mut fired = Vec::new();
+            for k in keys {
+                if let Some(mut g) = groups.remove(&k)
+                    && decided_on_close(c)
+                {
+                    close_windows(c, &mut g, i64::MAX, &k, &mut fired);
+                }
+            }
+            for (k, hits, metric) in fired {
+                self.emit(set, ci, &k, &hits, metric, out);
+            }
+        }
+    }
+
+    fn process(
+        &mut self,
+        set: &Arc<CorrelationSet>,
+        ci: usize,
+        input: Input<'_>,
+        depth: usize,
+        out: &mut Vec<Detection>,
+    ) {
+        let Some(c) = set.corrs.get(ci) else { return };
+        if depth > set.corrs.len() {
+            return;
+        }
+        self.seq += 1;
+        let span = c.def.timespan_secs.saturating_mul(1000);
+        let key: Vec<String> = c
+            .group_fields
+            .get(input.pos)
+            .map(|fs| {
+                fs.iter()
+                    .map(|f| input.fields.get(f).unwrap_or_default())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let (value, num) = if c.def.kind.needs_field() {
+            let mut parts = Vec::new();
+            for f in &c.def.condition.field {
+                match input.fields.get(f) {
+                    Some(v) => parts.push(v),
+                    None => return, // the event lacks the aggregated field
+                }
+            }
+            let v = parts.join("\u{1f}");
+            let n = v.trim().parse::<f64>().ok();
+            if matches!(
+                c.def.kind,
+                CorrelationType::ValueSum | CorrelationType::ValueAvg
+            ) && n.is_none()
+            {
+                return;
+            }
+            (Some(v), n)
+        } else {
+            (None, None)
+        };
+        let Some(groups) = self.groups.get_mut(ci) else {
+            return;
+        };
+        if !groups.contains_key(&key) && groups.len() >= MAX_GROUPS {
+            self.overflow += 1;
+            return;
+        }
+        let g = groups.entry(key.clone()).or_insert_with(|| Group {
+            hits: VecDeque::new(),
+            newest: i64::MIN,
+        });
+        if !g.hits.is_empty() && input.ms < g.newest.saturating_sub(span) {
+            self.late += 1;
+            return;
+        }
+        let mut fired: Vec<(Vec<Hit>, f64)> = Vec::new();
+        // Windows that end before this event are decided now.
+        if decided_on_close(c) {
+            let mut closed = Vec::new();
+            close_windows(c, g, input.ms, &key, &mut closed);
+            fired.extend(closed.into_iter().map(|(_, h, m)| (h, m)));
+        }
+        let hit = Hit {
+            ms: input.ms,
+            seq: self.seq,
+            pos: input.pos,
+            value,
+            num,
+            host: input.host,
+            sources: input.sources,
+        };
+        let at = g
+            .hits
+            .partition_point(|h| (h.ms, h.seq) <= (hit.ms, hit.seq));
+        g.hits.insert(at, hit);
+        if g.hits.len() > MAX_GROUP_HITS {
+            g.hits.pop_front();
+            self.overflow += 1;
+        }
+        g.newest = g.newest.max(input.ms);
+        let newest = g.newest;
+        while g
+            .hits
+            .front()
+            .is_some_and(|h| h.ms < newest.saturating_sub(span))
+        {
+            g.hits.pop_front();
+        }
+        if !decided_on_close(c)
+            && let Some(decided) = decide_on_arrival(c, g, at)
+        {
+            fired.push(decided);
+        }
+        for (hits, metric) in fired {
+            self.emit(set, ci, &key, &hits, metric, out);
+            // Chained correlations see this detection as one of their events.
+            if let Some(parents) = set.by_corr.get(ci) {
+                let mut fields = BTreeMap::new();
+                if let Some(c) = set.corrs.get(ci) {
+                    for (g, v) in c.def.group_by.iter().zip(&key) {
+                        fields.insert(g.clone(), v.clone());
+                    }
+                }
+                let ms = hits.iter().map(|h| h.ms).max().unwrap_or(input.ms);
+                for &(pi, pos) in parents {
+                    let input = Input {
+                        ms,
+                        pos,
+                        fields: Fields::Map(&fields),
+                        host: common_host(&hits),
+                        sources: collect_sources(&hits),
+                    };
+                    self.process(set, pi, input, depth + 1, out);
+                }
+            }
+        }
+    }
+
+    fn emit(
+        &self,
+        set: &CorrelationSet,
+        ci: usize,
+        key: &[String],
+        hits: &[Hit],
+        metric: f64,
+        out: &mut Vec<Detection>,
+    ) {
+        let Some(c) = set.corrs.get(ci) else { return };
+        if !c.reported || hits.is_empty() {
+            return;
+        }
+        let mut matched: Vec<(String, String)> = c
+            .def
+            .group_by
+            .iter()
+            .cloned()
+            .zip(key.iter().cloned())
+            .collect();
+        matched.push((kind_label(c.def.kind).to_string(), format_metric(metric)));
+        let ms = hits.iter().map(|h| h.ms).max().unwrap_or(0);
+        out.push(Detection {
+            rule_id: c.key.clone(),
+            rule_title: c.meta.title.clone(),
+            level: c.level,
+            tags: c.meta.tags.clone(),
+            timestamp: Timestamp::from_millisecond(ms).ok(),
+            host: common_host(hits),
+            sources: collect_sources(hits),
+            matched,
+        });
+    }
+}
+
+fn kind_label(k: CorrelationType) -> &'static str {
+    match k {
+        CorrelationType::EventCount => "event_count",
+        CorrelationType::ValueCount => "value_count",
+        CorrelationType::Temporal | CorrelationType::TemporalOrdered => "rules_matched",
+        CorrelationType::ValueSum => "value_sum",
+        CorrelationType::ValueAvg => "value_avg",
+        CorrelationType::ValuePercentile => "value_percentile",
+    }
+}
+
+fn format_metric(x: f64) -> String {
+    if x.fract() == 0.0 && x.abs() < 1e15 {
+        format!("{}", x as i64)
+    } else {
+        format!("{x:.3}")
+    }
+}
+
+fn common_host(hits: &[Hit]) -> Option<String> {
+    let first = hits.first()?.host.clone()?;
+    hits.iter()
+        .all(|h| h.host.as_deref() == Some(first.as_str()))
+        .then_some(first)
+}
+
+fn collect_sources(hits: &[Hit]) -> Vec<SourceRef> {
+    let mut out: Vec<SourceRef> = Vec::new();
+    for h in hits {
+        for s in &h.sources {
+            if out.len() >= MAX_SOURCES {
+                return out;
+            }
+            if !out.contains(s) {
+                out.push(s.clone());
+            }
+        }
+    }
+    out
+}
+
+/// Whether the correlation waits for its window to close before deciding.
+fn decided_on_close(c: &CompiledCorrelation) -> bool {
+    matches!(
+        c.def.kind,
+        CorrelationType::EventCount | CorrelationType::ValueCount | CorrelationType::ValueSum
+    ) && !c.def.condition.only_lower_bounds()
+}
+
+/// The aggregate a correlation's condition is tested on, over a set of hits.
+fn aggregate(c: &CompiledCorrelation, hits: &[Hit]) -> f64 {
+    match c.def.kind {
+        CorrelationType::EventCount => hits.len() as f64,
+        CorrelationType::ValueCount => {
+            let mut vals: Vec<&str> = hits.iter().filter_map(|h| h.value.as_deref()).collect();
+            vals.sort_unstable();
+            vals.dedup();
+            vals.len() as f64
+        }
+        CorrelationType::Temporal | CorrelationType::TemporalOrdered => {
+            let mut pos: Vec<usize> = hits.iter().map(|h| h.pos).collect();
+            pos.sort_unstable();
+            pos.dedup();
+            pos.len() as f64
+        }
+        CorrelationType::ValueSum => hits.iter().filter_map(|h| h.num).sum(),
+        CorrelationType::ValueAvg => {
+            let nums: Vec<f64> = hits.iter().filter_map(|h| h.num).collect();
+            if nums.is_empty() {
+                0.0
+            } else {
+                nums.iter().sum::<f64>() / nums.len() as f64
+            }
+        }
+        CorrelationType::ValuePercentile => match hits.last() {
+            Some(last) => percentile_rank(hits, last),
+            None => 0.0,
+        },
+    }
+}
+
+/// Share (percent) of the window's values at or below the given hit's value (numbers), or equal
+/// to it (text).
+fn percentile_rank(hits: &[Hit], of: &Hit) -> f64 {
+    let n = hits.len() as f64;
+    if n == 0.0 {
+        return 0.0;
+    }
+    let k = match of.num {
+        Some(x) if hits.iter().all(|h| h.num.is_some()) => hits
+            .iter()
+            .filter(|h| h.num.is_some_and(|y| y <= x))
+            .count(),
+        _ => hits.iter().filter(|h| h.value == of.value).count(),
+    };
+    100.0 * k as f64 / n
+}
+
+/// Decides windows that closed before `now`. A window starts at the group's oldest hit and
+/// holds every hit up to `timespan` later; decided windows (fired or not) are consumed, so the
+/// next window starts at the first later hit.
+fn close_windows(
+    c: &CompiledCorrelation,
+    g: &mut Group,
+    now: i64,
+    key: &[String],
+    fired: &mut Vec<(Vec<String>, Vec<Hit>, f64)>,
+) {
+    let span = c.def.timespan_secs.saturating_mul(1000);
+    while let Some(first) = g.hits.front() {
+        let end = first.ms.saturating_add(span);
+        if end >= now {
+            break;
+        }
+        let n = g.hits.iter().take_while(|h| h.ms <= end).count();
+        let window: Vec<Hit> = g.hits.drain(..n).collect();
+        let metric = aggregate(c, &window);
+        if c.def.condition.holds(metric) {
+            fired.push((key.to_vec(), window, metric));
+        }
+    }
+}
+
+/// Decides on arrival of the hit at index `at`; a detection empties the window (except for
+/// percentiles, whose window is a baseline).
+fn decide_on_arrival(c: &CompiledCorrelation, g: &mut Group, at: usize) -> Option<(Vec<Hit>, f64)> {
+    let window: Vec<Hit> = g.hits.iter().cloned().collect();
+    let cond = &c.def.condition;
+    let metric;
+    let fire = match c.def.kind {
+        CorrelationType::Temporal => {
+            metric = aggregate(c, &window);
+            if cond.has_bounds() {
+                cond.holds(metric)
+            } else {
+                metric as usize >= c.refs.len()
+            }
+        }
+        CorrelationType::TemporalOrdered => {
+            let chain = ordered_chain(c, g)?;
+            g.hits.clear();
+            let n = chain.len() as f64;
+            return Some((chain, n));
+        }
+        CorrelationType::ValuePercentile => {
+            let of = g.hits.get(at)?;
+            let rank = percentile_rank(&window, of);
+            return cond.holds(rank).then(|| (vec![of.clone()], rank));
+        }
+        _ => {
+            metric = aggregate(c, &window);
+            cond.holds(metric)
+        }
+    };
+    if fire {
+        g.hits.clear();
+        Some((window, metric))
+    } else {
+        None
+    }
+}
+
+/// Finds hits of the referenced rules in the written order within the timespan.
+fn ordered_chain(c: &CompiledCorrelation, g: &Group) -> Option<Vec<Hit>> {
+    let n = c.refs.len();
+    let span = c.def.timespan_secs.saturating_mul(1000);
+    let hits: Vec<&Hit> = g.hits.iter().collect();
+    for (si, start) in hits.iter().enumerate() {
+        if start.pos != 0 {
+            continue;
+        }
+        let mut chain = vec![(*start).clone()];
+        let mut want = 1;
+        for h in hits.iter().skip(si + 1) {
+            if want >= n {
+                break;
+            }
+            if h.ms.saturating_sub(start.ms) > span {
+                break;
+            }
+            if h.pos == want {
+                chain.push((*h).clone());
+                want += 1;
+            }
+        }
+        if want >= n {
+            return Some(chain);
+        }
+    }
+    None
+}
