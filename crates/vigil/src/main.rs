@@ -1,1 +1,72 @@
-fn main() {}
+//! `vigil`: the command-line front end. A thin layer of wiring over the library crates: it parses arguments,
+//! reads the configuration, opens the store, shows progress, and maps outcomes to exit codes.
+
+mod cli;
+mod cmd;
+mod config;
+mod fetch;
+
+use clap::Parser;
+use cli::{Cli, Command};
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+/// How a command ended, beyond plain success; mapped to the exit codes documented in `--help`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Success,
+    /// Something at or above `--fail-on` was found.
+    GateTripped,
+    /// Some inputs or sources failed; the rest was processed.
+    Partial,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(cli.global.verbose, cli.global.quiet);
+    match run(cli) {
+        Ok(Outcome::Success) => ExitCode::SUCCESS,
+        Ok(Outcome::GateTripped) => ExitCode::from(1),
+        Ok(Outcome::Partial) => ExitCode::from(3),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(4)
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<Outcome> {
+    let ctx = cmd::Context::new(&cli.global)?;
+    match cli.command {
+        Command::Db(db) => cmd::db::run(&ctx, db),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            let mut command = Cli::command();
+            clap_complete::generate(shell, &mut command, "vigil", &mut std::io::stdout());
+            Ok(Outcome::Success)
+        }
+    }
+}
+
+fn init_tracing(verbose: u8, quiet: bool) {
+    use tracing_subscriber::EnvFilter;
+    let level = if quiet {
+        "error"
+    } else {
+        match verbose {
+            0 => "warn",
+            1 => "info",
+            2 => "debug",
+            _ => "trace",
+        }
+    };
+    let filter = EnvFilter::try_from_env("VIGIL_LOG").unwrap_or_else(|_| EnvFilter::new(level));
+    let ansi = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(ansi)
+        .with_target(false)
+        .without_time()
+        .init();
+}

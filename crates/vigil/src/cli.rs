@@ -1,0 +1,120 @@
+//! The command line: every subcommand, its options and its help.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+const EXIT_CODES: &str = "\
+EXIT STATUS:
+  0  success
+  1  the gate tripped: something at or above --fail-on was found
+  2  invalid usage (unknown option, missing argument)
+  3  finished, but some inputs or sources failed (see the warnings; the rest was processed)
+  4  nothing could be done (fatal error: unreadable store, bad configuration)
+
+ENVIRONMENT:
+  VIGIL_DB       the store file (same as --db)
+  VIGIL_CONFIG   the configuration file (same as --config)
+  NO_COLOR       disables colours";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "vigil",
+    version,
+    about = "Keeps watch over servers that hold sensitive data: known vulnerabilities, patch deadlines, \
+             intrusions, incidents.",
+    long_about = "vigil knows what software runs on each server and which known vulnerabilities affect it, \
+tracks every fix against a patch deadline, reads server logs and detects intrusions with Sigma rules, \
+and builds the incident timeline and root cause when something happens.\n\n\
+Everything is kept in one embedded SQLite file; there is no server to install.",
+    after_long_help = EXIT_CODES,
+    after_help = "Run 'vigil help <command>' or '<command> --help' for details; '--help' also lists exit codes."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// The store file [default: the user's data directory, e.g. ~/.local/share/vigil/vigil.db]
+    #[arg(long, global = true, env = "VIGIL_DB", value_name = "PATH")]
+    pub db: Option<PathBuf>,
+    /// Configuration file [default: ~/.config/vigil/vigil.toml if it exists]
+    #[arg(long, global = true, env = "VIGIL_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// More log output on stderr (-v info, -vv debug, -vvv trace)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Only errors on stderr; no progress bars
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Manage vulnerability knowledge: update from the official sources, import files, show status
+    #[command(subcommand)]
+    Db(DbCommand),
+    /// Print a shell completion script (e.g. `vigil completions bash > /etc/bash_completion.d/vigil`)
+    Completions {
+        /// The shell to generate completions for
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Fetch advisories from the official sources (OSV, CISA KEV, EPSS, Microsoft) into the store
+    #[command(
+        long_about = "Fetch advisories from the official sources into the store.\n\n\
+Each source is fetched with a conditional request, so a source that has not changed since the last \
+update is not downloaded again. A source that fails keeps its previous data and is marked as failed; \
+'vigil db status' shows it. Sources, mirrors and limits are set in vigil.toml:\n\n\
+  [knowledge]\n  max_age_hours = 24\n  max_download_mb = 1024\n\n  [sources.osv]\n  url = \"https://osv-vulnerabilities.storage.googleapis.com\"\n  \
+ecosystems = [\"PyPI\", \"npm\", \"crates.io\", \"Debian\"]   # or [\"*\"] for all\n\n  [sources.kev]\n  enabled = true\n\n  \
+[sources.epss]\n  url = \"https://epss.empiricalsecurity.com/epss_scores-current.csv.gz\"\n\n  [sources.msrc]\n  months = 36"
+    )]
+    Update {
+        /// Only these sources (osv, kev, epss, msrc); default: all enabled ones
+        #[arg(long = "source", value_name = "NAME", value_enum)]
+        sources: Vec<SourceName>,
+        /// Download even if the server says nothing changed
+        #[arg(long)]
+        force: bool,
+    },
+    /// Import advisories from files on disk (air-gapped sites): OSV files, directories or all.zip archives,
+    /// a RustSec advisory-db checkout, the CISA KEV JSON/CSV, an EPSS CSV(.gz), Microsoft CVRF XML/JSON
+    Import {
+        /// Files or directories; the kind of each is recognised from its name and content
+        #[arg(required = true, value_name = "PATH")]
+        paths: Vec<PathBuf>,
+    },
+    /// Show what is known, from where, and how fresh it is
+    Status {
+        /// Machine-readable output
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SourceName {
+    Osv,
+    Kev,
+    Epss,
+    Msrc,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,42 @@
+//! One module per subcommand; `Context` carries what every command needs.
+
+pub mod db;
+
+use crate::cli::GlobalArgs;
+use crate::config::Config;
+use anyhow::{Context as _, Result};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+pub struct Context {
+    pub config: Config,
+    pub db_path: PathBuf,
+    /// Progress bars only for a person watching a terminal.
+    pub progress: bool,
+}
+
+impl Context {
+    pub fn new(args: &GlobalArgs) -> Result<Self> {
+        let config = Config::load(args.config.as_deref())?;
+        let db_path = match &args.db {
+            Some(p) => p.clone(),
+            None => vigil_store::default_db_path()
+                .context("no --db given and no data directory known (set VIGIL_DB or HOME)")?,
+        };
+        let progress = !args.quiet && std::io::stderr().is_terminal();
+        Ok(Context {
+            config,
+            db_path,
+            progress,
+        })
+    }
+
+    pub fn open_store(&self) -> Result<vigil_store::SqliteStore> {
+        if let Some(dir) = self.db_path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+        }
+        vigil_store::SqliteStore::open(&self.db_path)
+            .with_context(|| format!("cannot open the store {}", self.db_path.display()))
+    }
+}

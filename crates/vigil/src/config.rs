@@ -1,0 +1,235 @@
+//! `vigil.toml`: where knowledge comes from and how fresh it must be.
+//!
+//! Every key is optional; the defaults fetch from the official public sources. A site that mirrors them
+//! (or an air-gapped site that serves them internally) points `url` at the mirror.
+
+use anyhow::{Context, Result};
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+pub const OSV_URL: &str = "https://osv-vulnerabilities.storage.googleapis.com";
+pub const KEV_URL: &str =
+    "https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json";
+pub const EPSS_URL: &str = "https://epss.empiricalsecurity.com/epss_scores-current.csv.gz";
+pub const MSRC_URL: &str = "https://api.msrc.microsoft.com/cvrf/v3.0";
+
+/// The OSV ecosystems fetched by default: those vigil's collectors produce packages for.
+pub const DEFAULT_OSV_ECOSYSTEMS: &[&str] = &[
+    "PyPI",
+    "npm",
+    "crates.io",
+    "Go",
+    "Maven",
+    "RubyGems",
+    "NuGet",
+    "Packagist",
+    "Debian",
+    "Ubuntu",
+    "Alpine",
+    "AlmaLinux",
+    "Rocky Linux",
+];
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub knowledge: Knowledge,
+    #[serde(default)]
+    pub sources: Sources,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Knowledge {
+    /// Knowledge older than this is stale: `db status` warns and scans say so.
+    pub max_age_hours: u64,
+    /// Largest download accepted from any source.
+    pub max_download_mb: u64,
+    /// Whole-request time limit for one download.
+    pub timeout_secs: u64,
+}
+
+impl Default for Knowledge {
+    fn default() -> Self {
+        Knowledge {
+            max_age_hours: 24,
+            max_download_mb: 1024,
+            timeout_secs: 900,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sources {
+    #[serde(default)]
+    pub osv: OsvSource,
+    #[serde(default = "kev_default")]
+    pub kev: UrlSource,
+    #[serde(default = "epss_default")]
+    pub epss: UrlSource,
+    #[serde(default)]
+    pub msrc: MsrcSource,
+}
+
+impl Default for Sources {
+    fn default() -> Self {
+        Sources {
+            osv: OsvSource::default(),
+            kev: kev_default(),
+            epss: epss_default(),
+            msrc: MsrcSource::default(),
+        }
+    }
+}
+
+fn kev_default() -> UrlSource {
+    UrlSource {
+        enabled: true,
+        url: None,
+    }
+}
+
+fn epss_default() -> UrlSource {
+    UrlSource {
+        enabled: true,
+        url: None,
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OsvSource {
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Base URL; each ecosystem is fetched from `{url}/{ecosystem}/all.zip`.
+    #[serde(default = "osv_url")]
+    pub url: String,
+    /// Ecosystems to fetch; `["*"]` fetches every ecosystem listed in `{url}/ecosystems.txt`.
+    #[serde(default = "osv_ecosystems")]
+    pub ecosystems: Vec<String>,
+}
+
+impl Default for OsvSource {
+    fn default() -> Self {
+        OsvSource {
+            enabled: true,
+            url: osv_url(),
+            ecosystems: osv_ecosystems(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UrlSource {
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// The official URL when unset.
+    pub url: Option<String>,
+}
+
+impl UrlSource {
+    pub fn url_or<'a>(&'a self, official: &'a str) -> &'a str {
+        self.url.as_deref().unwrap_or(official)
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MsrcSource {
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// API base; the document index is `{url}/updates`, documents `{url}/cvrf/{id}`.
+    #[serde(default = "msrc_url")]
+    pub url: String,
+    /// How many of the newest monthly documents to keep current.
+    #[serde(default = "msrc_months")]
+    pub months: usize,
+}
+
+impl Default for MsrcSource {
+    fn default() -> Self {
+        MsrcSource {
+            enabled: true,
+            url: msrc_url(),
+            months: msrc_months(),
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+fn osv_url() -> String {
+    OSV_URL.to_string()
+}
+fn msrc_url() -> String {
+    MSRC_URL.to_string()
+}
+fn msrc_months() -> usize {
+    36
+}
+fn osv_ecosystems() -> Vec<String> {
+    DEFAULT_OSV_ECOSYSTEMS
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+}
+
+impl Config {
+    /// Reads the file given with `--config`/`VIGIL_CONFIG`, else the user's `vigil/vigil.toml` if it exists,
+    /// else the defaults.
+    pub fn load(explicit: Option<&Path>) -> Result<Config> {
+        let path = match explicit {
+            Some(p) => p.to_path_buf(),
+            None => match default_config_path() {
+                Some(p) if p.exists() => p,
+                _ => return Ok(Config::default()),
+            },
+        };
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read configuration {}", path.display()))?;
+        toml::from_str(&text).with_context(|| format!("invalid configuration {}", path.display()))
+    }
+}
+
+fn default_config_path() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CONFIG_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))?;
+    Some(base.join("vigil").join("vigil.toml"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_and_overrides() {
+        let c: Config = toml::from_str("").unwrap();
+        assert_eq!(c.knowledge.max_age_hours, 24);
+        assert!(c.sources.kev.enabled);
+        assert_eq!(c.sources.osv.url, OSV_URL);
+        let c: Config = toml::from_str(
+            "[knowledge]\nmax_age_hours = 6\n[sources.osv]\necosystems = [\"PyPI\"]\n\
+             [sources.kev]\nenabled = false\nurl = \"http://mirror/kev.json\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.knowledge.max_age_hours, 6);
+        assert_eq!(c.sources.osv.ecosystems, vec!["PyPI"]);
+        assert!(!c.sources.kev.enabled);
+        assert!(c.sources.epss.enabled);
+        assert_eq!(c.sources.kev.url_or(KEV_URL), "http://mirror/kev.json");
+        assert_eq!(c.sources.epss.url_or(EPSS_URL), EPSS_URL);
+        let c: Config = toml::from_str("[sources.epss]\nenabled = false\n").unwrap();
+        assert!(!c.sources.epss.enabled);
+    }
+
+    #[test]
+    fn unknown_keys_are_errors() {
+        assert!(toml::from_str::<Config>("[knowledge]\nmax_age = 3\n").is_err());
+    }
+}
