@@ -6,6 +6,7 @@
 
 pub mod advisory;
 pub mod event;
+pub mod finding;
 pub mod package;
 pub mod severity;
 
@@ -14,6 +15,7 @@ pub use advisory::{
     RangeKind, Reference, SeverityScore,
 };
 pub use event::{Detection, Event, FieldValue, LogSource, RecordRef, SourceRef};
+pub use finding::{Asset, Finding};
 pub use package::{Ecosystem, Package, PackageLocation};
 pub use severity::{Level, Severity};
 

@@ -44,8 +44,8 @@ impl Ecosystem {
                 }
                 out
             }
-            "NuGet" | "Packagist" | "Debian" | "Ubuntu" | "Alpine" | "AlmaLinux" | "Rocky Linux"
-            | "Red Hat" | "openSUSE" | "SUSE" => name.trim().to_lowercase(),
+            "NuGet" | "Packagist" | "Debian" | "Ubuntu" | "Alpine" | "AlmaLinux"
+            | "Rocky Linux" | "Red Hat" | "openSUSE" | "SUSE" => name.trim().to_lowercase(),
             _ => name.trim().to_string(),
         }
     }
