@@ -80,6 +80,9 @@ pub enum StoreError {
         #[source]
         source: serde_json::Error,
     },
+    /// A scan snapshot cannot be stored (the whole snapshot is rolled back).
+    #[error("snapshot of asset {asset:?} cannot be stored: {reason}")]
+    Snapshot { asset: String, reason: String },
     /// Any other SQLite error, with the operation that hit it.
     #[error("database error while {context}: {source}")]
     Sqlite {

@@ -1,5 +1,6 @@
-//! The store of vigil: the vulnerability knowledge (advisories, KEV, EPSS, Microsoft fixes) and the state
-//! of its sources, persisted so that scans work offline and every import is all-or-nothing.
+//! The store of vigil: the vulnerability knowledge (advisories, KEV, EPSS, Microsoft fixes), the state
+//! of its sources, and the scan snapshots of assets with the findings tracked across them; persisted so
+//! that scans work offline and every import or snapshot is all-or-nothing.
 //!
 //! [`Store`] is the interface the rest of vigil uses; it takes and gives plain `vigil-model` values so that
 //! a PostgreSQL back end can implement it later. [`SqliteStore`] is the embedded default: one SQLite file,
@@ -8,12 +9,16 @@
 pub mod error;
 pub mod matching;
 pub mod paths;
+pub mod snapshots;
 pub mod sqlite;
 pub mod store;
 pub mod types;
 
 pub use error::StoreError;
 pub use paths::default_db_path;
+pub use snapshots::{
+    AssetRecord, SavedSnapshot, Snapshot, SnapshotRecord, StoredFinding, finding_key,
+};
 pub use sqlite::SqliteStore;
 pub use store::{ImportSink, Producer, Store};
 pub use types::{

@@ -1,6 +1,7 @@
 //! The storage interface every back end implements: plain model values in and out, nothing of SQLite.
 
 use crate::error::StoreError;
+use crate::snapshots::{AssetRecord, SavedSnapshot, Snapshot, SnapshotRecord, StoredFinding};
 use crate::types::{
     ImportSummary, ProductMatch, SourceHeader, SourceStatus, SourceUpdate, StoreStats,
 };
@@ -110,6 +111,27 @@ pub trait Store {
 
     /// Totals per kind, per source and per ecosystem, for `vigil db status`.
     fn stats(&self) -> Result<StoreStats, StoreError>;
+
+    /// Stores a scan of an asset as one transaction: the asset (its tags replaced by the snapshot's), the
+    /// snapshot and its packages; findings still present get `last_seen` (their `first_seen` stays), new
+    /// ones are opened, and open findings of the asset absent from the snapshot are resolved at its time.
+    /// A snapshot older than the asset's latest stored one is refused.
+    fn save_snapshot(&mut self, snapshot: &Snapshot) -> Result<SavedSnapshot, StoreError>;
+
+    fn asset(&self, name: &str) -> Result<Option<AssetRecord>, StoreError>;
+
+    /// Every asset, by name.
+    fn assets(&self) -> Result<Vec<AssetRecord>, StoreError>;
+
+    /// The snapshots of an asset, oldest first.
+    fn snapshots(&self, asset: &str) -> Result<Vec<SnapshotRecord>, StoreError>;
+
+    /// The findings of an asset, open ones only or with the resolved ones, by first seen.
+    fn findings(
+        &self,
+        asset: &str,
+        include_resolved: bool,
+    ) -> Result<Vec<StoredFinding>, StoreError>;
 }
 
 /// A CVE id in the form it is stored under: trimmed, upper case.

@@ -184,8 +184,8 @@ fn steps_are_applied_in_order_each_in_its_own_transaction() {
     let base = latest_version();
     // A later release adds a table (applied), then ships a broken step (rolled back, version kept).
     let mut steps: Vec<&str> = MIGRATIONS.to_vec();
-    steps.push("CREATE TABLE assets (id INTEGER PRIMARY KEY, name TEXT NOT NULL);");
-    steps.push("CREATE TABLE findings (id INTEGER PRIMARY KEY); THIS IS NOT SQL;");
+    steps.push("CREATE TABLE later_things (id INTEGER PRIMARY KEY, name TEXT NOT NULL);");
+    steps.push("CREATE TABLE later_broken (id INTEGER PRIMARY KEY); THIS IS NOT SQL;");
     let err = apply(&mut raw, "vigil.db", &steps).unwrap_err();
     match err {
         StoreError::Migration { version, .. } => assert_eq!(version, base + 2),
@@ -201,7 +201,7 @@ fn steps_are_applied_in_order_each_in_its_own_transaction() {
     );
     let findings: i64 = raw
         .query_row(
-            "SELECT count(*) FROM sqlite_schema WHERE name = 'findings'",
+            "SELECT count(*) FROM sqlite_schema WHERE name = 'later_broken'",
             [],
             |r| r.get(0),
         )

@@ -106,8 +106,64 @@ CREATE INDEX microsoft_fixes_product ON microsoft_fixes (product COLLATE NOCASE)
 CREATE INDEX microsoft_fixes_source_key ON microsoft_fixes (source_key);
 "#;
 
+/// Step 2: assets and their scan snapshots, and the findings tracked across snapshots (first seen, last
+/// seen, resolved), which patch deadlines and remediation times are computed from.
+const V2_SNAPSHOTS: &str = r#"
+CREATE TABLE assets (
+    name       TEXT PRIMARY KEY NOT NULL,
+    -- JSON array of policy tags.
+    tags       TEXT NOT NULL DEFAULT '[]',
+    first_seen INTEGER NOT NULL,
+    last_seen  INTEGER NOT NULL
+);
+
+CREATE TABLE snapshots (
+    pk          INTEGER PRIMARY KEY,
+    asset       TEXT NOT NULL REFERENCES assets (name) ON DELETE CASCADE,
+    taken_at    INTEGER NOT NULL,
+    -- JSON array of the inputs scanned (files, directories, roots).
+    inputs      TEXT NOT NULL,
+    packages    INTEGER NOT NULL,
+    findings    INTEGER NOT NULL,
+    -- The newest update installation the inputs evidence (Get-HotFix InstalledOn), as YYYY-MM-DD.
+    last_update TEXT
+);
+CREATE INDEX snapshots_asset ON snapshots (asset, taken_at);
+
+CREATE TABLE snapshot_packages (
+    snapshot    INTEGER NOT NULL REFERENCES snapshots (pk) ON DELETE CASCADE,
+    ecosystem   TEXT NOT NULL,
+    name        TEXT NOT NULL,
+    version     TEXT NOT NULL,
+    source_name TEXT,
+    file        TEXT NOT NULL,
+    line        INTEGER
+);
+CREATE INDEX snapshot_packages_snapshot ON snapshot_packages (snapshot);
+
+-- One row per occurrence of a finding on an asset: open while `resolved_at` is NULL. A finding that comes
+-- back after being resolved is a new occurrence (a new row).
+CREATE TABLE findings (
+    pk                INTEGER PRIMARY KEY,
+    asset             TEXT NOT NULL REFERENCES assets (name) ON DELETE CASCADE,
+    key               TEXT NOT NULL,
+    first_seen        INTEGER NOT NULL,
+    last_seen         INTEGER NOT NULL,
+    first_snapshot    INTEGER NOT NULL REFERENCES snapshots (pk) ON DELETE CASCADE,
+    last_snapshot     INTEGER NOT NULL REFERENCES snapshots (pk) ON DELETE CASCADE,
+    resolved_at       INTEGER,
+    resolved_snapshot INTEGER REFERENCES snapshots (pk) ON DELETE CASCADE,
+    severity          TEXT NOT NULL,
+    fix_released      TEXT,
+    due               TEXT,
+    json              TEXT NOT NULL
+);
+CREATE UNIQUE INDEX findings_open ON findings (asset, key) WHERE resolved_at IS NULL;
+CREATE INDEX findings_asset ON findings (asset, resolved_at);
+"#;
+
 /// The migration steps, in order; step `i` (0-based) brings a database to version `i + 1`.
-pub const MIGRATIONS: &[&str] = &[V1_KNOWLEDGE];
+pub const MIGRATIONS: &[&str] = &[V1_KNOWLEDGE, V2_SNAPSHOTS];
 
 /// The schema version this binary writes.
 pub fn latest_version() -> i64 {

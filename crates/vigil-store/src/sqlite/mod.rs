@@ -4,8 +4,10 @@
 mod import;
 pub mod migrations;
 mod query;
+mod snapshot;
 
 use crate::error::{Context, StoreError};
+use crate::snapshots::{AssetRecord, SavedSnapshot, Snapshot, SnapshotRecord, StoredFinding};
 use crate::store::{Producer, Store};
 use crate::types::{ImportSummary, ProductMatch, SourceHeader, SourceStatus, StoreStats};
 use jiff::Timestamp;
@@ -203,5 +205,32 @@ impl Store for SqliteStore {
 
     fn stats(&self) -> Result<StoreStats, StoreError> {
         query::stats(&self.conn)
+    }
+
+    fn save_snapshot(&mut self, snapshot: &Snapshot) -> Result<SavedSnapshot, StoreError> {
+        snapshot::save(&mut self.conn, snapshot)
+    }
+
+    fn asset(&self, name: &str) -> Result<Option<AssetRecord>, StoreError> {
+        if !snapshot::has_asset(&self.conn, name)? {
+            return Ok(None);
+        }
+        Ok(snapshot::assets(&self.conn, Some(name))?.into_iter().next())
+    }
+
+    fn assets(&self) -> Result<Vec<AssetRecord>, StoreError> {
+        snapshot::assets(&self.conn, None)
+    }
+
+    fn snapshots(&self, asset: &str) -> Result<Vec<SnapshotRecord>, StoreError> {
+        snapshot::snapshots(&self.conn, asset)
+    }
+
+    fn findings(
+        &self,
+        asset: &str,
+        include_resolved: bool,
+    ) -> Result<Vec<StoredFinding>, StoreError> {
+        snapshot::findings(&self.conn, asset, include_resolved)
     }
 }

@@ -1,0 +1,74 @@
+//! `vigil status`: every asset's patch posture, the most overdue first.
+
+use crate::Outcome;
+use crate::cmd::Context;
+use anyhow::Result;
+use clap::Args;
+use jiff::Timestamp;
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Measure deadlines as of this day (YYYY-MM-DD) instead of today
+    #[arg(long, value_name = "DATE")]
+    pub today: Option<Date>,
+    /// Machine-readable output (schema `vigil.status/1`)
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(ctx: &Context, args: StatusArgs) -> Result<Outcome> {
+    let store = ctx.open_store()?;
+    let today = args
+        .today
+        .unwrap_or_else(|| Timestamp::now().to_zoned(TimeZone::UTC).date());
+    let assets = vigil_scan::posture::status(&store, today)?;
+    if args.json {
+        let doc = serde_json::json!({
+            "schema": "vigil.status/1",
+            "today": today.to_string(),
+            "assets": assets,
+        });
+        println!("{}", serde_json::to_string_pretty(&doc)?);
+        return Ok(Outcome::Success);
+    }
+    if assets.is_empty() {
+        println!("No assets yet: run `vigil scan … --asset NAME` to record one.");
+        return Ok(Outcome::Success);
+    }
+    println!(
+        "{:<24} {:>5} {:>8} {:>13}  {:<20} WORST",
+        "ASSET", "OPEN", "OVERDUE", "WORST (days)", "LAST SCAN"
+    );
+    for a in &assets {
+        println!(
+            "{:<24} {:>5} {:>8} {:>13}  {:<20} {}",
+            clip(&a.asset.name, 24),
+            a.open,
+            a.overdue,
+            a.worst_overdue_days
+                .map_or("-".to_string(), |d| d.to_string()),
+            a.last_snapshot.map_or("-".to_string(), |t| t
+                .strftime("%Y-%m-%d %H:%M")
+                .to_string()),
+            a.worst.as_deref().map(|w| clip(w, 90)).unwrap_or_default()
+        );
+    }
+    println!("(deadlines as of {today})");
+    Ok(Outcome::Success)
+}
+
+pub(crate) fn clip(s: &str, max: usize) -> String {
+    let clean: String = s
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if clean.chars().count() <= max {
+        clean
+    } else {
+        let mut out: String = clean.chars().take(max.saturating_sub(1)).collect();
+        out.push('…');
+        out
+    }
+}
