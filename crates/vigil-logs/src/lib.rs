@@ -190,6 +190,19 @@ pub fn read_path(
     Ok(stats)
 }
 
+/// Every regular file under `path` (or `path` itself when it is a file), in the order [`read_path`]
+/// reads them, for callers that read files in parallel. Directories that could not be listed are
+/// recorded in the returned stats.
+pub fn log_files(path: &Path) -> (Vec<std::path::PathBuf>, ReadStats) {
+    let mut stats = ReadStats::default();
+    if path.is_dir() {
+        let files = walk::files_sorted(path, &mut stats);
+        (files, stats)
+    } else {
+        (vec![path.to_path_buf()], stats)
+    }
+}
+
 /// Read one file in a known format (no sniffing). A gzip-compressed file is decompressed.
 pub fn read_file_as(
     path: &Path,

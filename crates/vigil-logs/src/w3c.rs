@@ -39,7 +39,10 @@ pub fn logsource() -> LogSource {
 /// Whole request target from stem and query (either may be missing or `-`).
 pub(crate) fn join_uri(stem: Option<&str>, query: Option<&str>) -> Option<String> {
     let stem = stem.filter(|s| *s != "-");
-    let query = query.filter(|q| *q != "-" && !q.is_empty());
+    // HttpProxy's UrlQuery keeps the leading `?` of the request; IIS's cs-uri-query does not.
+    let query = query
+        .map(|q| q.strip_prefix('?').unwrap_or(q))
+        .filter(|q| *q != "-" && !q.is_empty());
     match (stem, query) {
         (Some(s), Some(q)) => Some(format!("{s}?{q}")),
         (Some(s), None) => Some(s.to_string()),
@@ -137,5 +140,22 @@ impl LineParser for W3cParser {
             fields,
             raw: Some(line.to_string()),
         }))
+    }
+}
+
+#[cfg(test)]
+mod join_tests {
+    use super::join_uri;
+
+    #[test]
+    fn one_question_mark_between_stem_and_query() {
+        assert_eq!(join_uri(Some("/a"), Some("x=1")).as_deref(), Some("/a?x=1"));
+        assert_eq!(
+            join_uri(Some("/a"), Some("?x=1")).as_deref(),
+            Some("/a?x=1")
+        );
+        assert_eq!(join_uri(Some("/a"), Some("-")).as_deref(), Some("/a"));
+        assert_eq!(join_uri(Some("/a"), Some("?")).as_deref(), Some("/a"));
+        assert_eq!(join_uri(None, None), None);
     }
 }

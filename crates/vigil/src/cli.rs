@@ -57,6 +57,28 @@ pub enum Command {
     /// Manage vulnerability knowledge: update from the official sources, import files, show status
     #[command(subcommand)]
     Db(DbCommand),
+    /// Hunt through logs for intrusions with Sigma rules (EVTX, IIS, Exchange, syslog, web, JSON)
+    #[command(long_about = "Hunt through logs for intrusions with Sigma rules.\n\n\
+Reads files and directories (recursively; formats are recognised from names and content, gzip is read \
+transparently): Windows EVTX and JSON exports, IIS W3C logs, Exchange HttpProxy and other CSV logs, syslog \
+(Postfix, Dovecot, sshd, sudo), Apache/nginx access logs and JSON lines. Every detection names the rule, its \
+level and tags, the file and the record (EVTX record id or line number), and the fields that matched.\n\n\
+Detections go to stdout; the summary (detections by level and rule, events read per source, records that \
+failed to parse, rules that could not be loaded) goes to stderr, so the output can be piped.\n\n\
+Examples:\n  vigil hunt /var/log/mail.log\n  vigil hunt logs/ --min-level high --format jsonl > detections.jsonl\n  \
+vigil hunt Security.evtx --rules my-rules/ --since 2021-08-01 --until 2021-09-01")]
+    Hunt(crate::cmd::hunt::HuntArgs),
+    /// Inspect, validate and try out Sigma rules
+    #[command(subcommand)]
+    Rules(crate::cmd::rules::RulesCommand),
+    /// Find the known vulnerabilities of what runs on an asset, with patch deadlines
+    #[command(long_about = crate::cmd::scan::LONG_ABOUT)]
+    Scan(crate::cmd::scan::ScanArgs),
+    /// Every asset's patch posture at a glance, the most overdue first
+    Status(crate::cmd::status::StatusArgs),
+    /// Reports over stored scan snapshots
+    #[command(subcommand)]
+    Report(crate::cmd::report::ReportCommand),
     /// Print a shell completion script (e.g. `vigil completions bash > /etc/bash_completion.d/vigil`)
     Completions {
         /// The shell to generate completions for

@@ -37,6 +37,9 @@ pub struct Config {
     pub knowledge: Knowledge,
     #[serde(default)]
     pub sources: Sources,
+    /// Patch deadlines (`[policy]`): Cyber Essentials' 14 days by default.
+    #[serde(default)]
+    pub policy: vigil_scan::Policy,
 }
 
 #[derive(Debug, Deserialize)]

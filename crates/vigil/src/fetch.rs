@@ -85,13 +85,13 @@ impl Fetcher {
             last_modified: header("last-modified"),
         };
         let length: Option<u64> = header("content-length").and_then(|v| v.parse().ok());
-        if let Some(len) = length {
-            if len > self.max_bytes {
-                bail!(
-                    "{url} is {len} bytes, over the download limit of {} bytes",
-                    self.max_bytes
-                );
-            }
+        if let Some(len) = length
+            && len > self.max_bytes
+        {
+            bail!(
+                "{url} is {len} bytes, over the download limit of {} bytes",
+                self.max_bytes
+            );
         }
 
         let bar = if self.show_progress {
@@ -144,13 +144,13 @@ impl Fetcher {
             }
         }
         bar.finish_and_clear();
-        if let Some(len) = length {
-            if bytes.len() as u64 != len {
-                bail!(
-                    "download of {url} is truncated: {} of {len} bytes",
-                    bytes.len()
-                );
-            }
+        if let Some(len) = length
+            && bytes.len() as u64 != len
+        {
+            bail!(
+                "download of {url} is truncated: {} of {len} bytes",
+                bytes.len()
+            );
         }
         let sha256 = hex(&hasher.finalize());
         Ok(Fetched::Body(Download {

@@ -39,6 +39,11 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
     let ctx = cmd::Context::new(&cli.global)?;
     match cli.command {
         Command::Db(db) => cmd::db::run(&ctx, db),
+        Command::Hunt(args) => cmd::hunt::run(&ctx, args),
+        Command::Rules(rules) => cmd::rules::run(&ctx, rules),
+        Command::Scan(args) => cmd::scan::run(&ctx, args),
+        Command::Status(args) => cmd::status::run(&ctx, args),
+        Command::Report(report) => cmd::report::run(&ctx, report),
         Command::Completions { shell } => {
             use clap::CommandFactory;
             let mut command = Cli::command();

@@ -1,6 +1,11 @@
 //! One module per subcommand; `Context` carries what every command needs.
 
 pub mod db;
+pub mod hunt;
+pub mod report;
+pub mod rules;
+pub mod scan;
+pub mod status;
 
 use crate::cli::GlobalArgs;
 use crate::config::Config;
