@@ -5,6 +5,7 @@
 //! that matched a rule feeding a correlation is kept aside and, once all files are read, fed to one
 //! [`Correlator`] in timestamp order: memory grows with the matches, never with the logs.
 
+pub mod coverage;
 pub mod mapping;
 
 use jiff::Timestamp;
@@ -115,9 +116,8 @@ pub fn hunt(
         correlator.finish(&mut out);
         report.correlation_late_events = correlator.late_events();
         report.correlation_untimed_events = correlator.untimed_events();
-        report
-            .detections
-            .extend(out.into_iter().filter(|d| engine.is_reported(&d.rule_id)));
+        // The correlator itself leaves out correlations that are not to be reported (`generate`).
+        report.detections.extend(out);
     }
 
     if let Some(min) = opts.min_level {

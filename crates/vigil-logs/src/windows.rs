@@ -203,6 +203,9 @@ pub fn logsource(
         (Some("powershell-classic"), Some(400)) => Some("ps_classic_start"),
         (Some("powershell-classic"), Some(600)) => Some("ps_classic_provider_start"),
         (Some("powershell-classic"), Some(800)) => Some("ps_classic_script"),
+        // Sigma's taxonomy has Security 4688 as the other source of process_creation (its fields
+        // are mapped to Sysmon's names in the mapping files).
+        (Some("security"), Some(4688)) => Some("process_creation"),
         _ => None,
     };
     LogSource::new(Some("windows"), category, service)
@@ -253,6 +256,9 @@ mod tests {
         );
         assert_eq!(ls.category.as_deref(), Some("ps_script"));
         let ls = logsource(Some("Security"), Some(4688), None);
+        assert_eq!(ls.category.as_deref(), Some("process_creation"));
+        assert_eq!(ls.service.as_deref(), Some("security"));
+        let ls = logsource(Some("Security"), Some(4624), None);
         assert_eq!(ls.category, None);
     }
 }

@@ -21,7 +21,11 @@ struct Mapping {
 
 fn fixtures_of(format: Format) -> &'static [&'static str] {
     match format {
-        Format::Evtx => &["sysmon_1_revshell.evtx", "system_104_log_cleared.evtx"],
+        Format::Evtx => &[
+            "sysmon_1_revshell.evtx",
+            "system_104_log_cleared.evtx",
+            "security_4688_rdp_hijack.evtx",
+        ],
         Format::WinJson => &["otrf_proxylogon_sample.json", "winlogbeat_sample.ndjson"],
         Format::W3c => &[
             "u_ex190903_tunna.log",

@@ -9,7 +9,7 @@ fn otrf_flat_json() {
     let (events, stats) = read("otrf_proxylogon_sample.json", &ReadOptions::default());
     assert_eq!(stats.format, Some(Format::WinJson));
     assert_eq!(stats.failed, 0, "{:?}", stats.failures);
-    assert_eq!(events.len(), 7);
+    assert_eq!(events.len(), 8);
     for e in &events {
         assert_eq!(e.host.as_deref(), Some("MXS01.azsentinel.local"));
         assert_eq!(s(e, "Computer"), Some("MXS01.azsentinel.local"));
@@ -17,6 +17,16 @@ fn otrf_flat_json() {
         assert!(int(e, "EventID").is_some());
         assert!(int(e, "Level").is_some());
     }
+    // Security 4688 is a process_creation source in Sigma's taxonomy.
+    let created = events
+        .iter()
+        .find(|e| int(e, "EventID") == Some(4688))
+        .unwrap();
+    assert_eq!(
+        created.logsource.category.as_deref(),
+        Some("process_creation")
+    );
+    assert!(s(created, "NewProcessName").is_some());
     let mgmt = events
         .iter()
         .find(|e| s(e, "Channel") == Some("MSExchange Management"))

@@ -2,9 +2,12 @@
 //!
 //! Compilation resolves Sigma field names through the mappings, lowercases literals once and
 //! gathers the substring needles of every field into one Aho-Corasick automaton, so an event
-//! field is scanned once for all `contains` values of all rules. Evaluation folds each event
-//! field at most once per event. The engine is immutable after compilation (`Send + Sync`);
-//! correlation state lives in a separate [`crate::Correlator`].
+//! field is scanned once for all `contains` values of all rules. Each needle knows the rules
+//! whose prefilter names it, so an event's needle hits select the rules worth evaluating
+//! instead of every rule of its log source being asked in turn. Evaluation folds each event
+//! field at most once per event. The engine is immutable after compilation apart from a cache
+//! of per-log-source plans (`Send + Sync`); correlation state lives in a separate
+//! [`crate::Correlator`].
 
 use crate::compiled::{
     CDetection, CSearch, CompiledFilter, CompiledRule, FieldId, KEYWORD_SLOT, Matcher, SlotId, Test,
@@ -17,9 +20,10 @@ use crate::mapping::Mappings;
 use crate::modifiers::compile_regex;
 use crate::rule::{DetectionSpec, FieldTest, Position, RuleSet, Search, TimePart, ValuePattern};
 use aho_corasick::AhoCorasick;
+use rayon::prelude::*;
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use vigil_model::{Detection, Event, FieldValue, Level, LogSource};
 
 /// A rule whose prefilter would list more literals than this is always evaluated.
@@ -28,6 +32,9 @@ const MAX_PREFILTER_ATOMS: usize = 512;
 const MAX_MATCHED_TEXT: usize = 1024;
 /// Deepest nesting of list values inside a field value that is looked into.
 const MAX_VALUE_DEPTH: usize = 8;
+/// Most distinct event log sources whose plans are cached (events naming more are planned
+/// afresh each time, so hostile input cannot grow the cache without bound).
+const MAX_CACHED_PLANS: usize = 1024;
 
 type LsKey = (Option<String>, Option<String>, Option<String>);
 
@@ -51,12 +58,32 @@ impl NeedleSet {
     }
 }
 
+/// What evaluating an event of one log source takes: its mapping, the rules that apply, and the
+/// prefilter slots whose needle hits select among them.
+#[derive(Debug)]
+struct Plan {
+    /// Mapping index (0 = none).
+    map: usize,
+    /// Rules of this log source, as a bit set over rule indices.
+    candidates: Vec<u64>,
+    /// Rules of this log source without a prefilter: always evaluated.
+    always: Vec<u32>,
+    /// Slots (and [`KEYWORD_SLOT`]) named by the prefilters of this log source's rules.
+    slots: Vec<SlotId>,
+}
+
 /// Compiled rules, ready to evaluate events.
 #[derive(Debug)]
 pub struct Engine {
     pub(crate) rules: Vec<CompiledRule>,
     filters: Vec<CompiledFilter>,
     index: HashMap<LsKey, Vec<u32>>,
+    /// [slot][needle] → rules whose prefilter names that needle of that slot.
+    gates: Vec<Vec<Vec<u32>>>,
+    /// [needle] → rules whose prefilter names that keyword needle.
+    keyword_gates: Vec<Vec<u32>>,
+    /// Plans by event log source, built on first use.
+    plans: RwLock<HashMap<LogSource, Arc<Plan>>>,
     slots: Vec<String>,
     event_fields: Vec<String>,
     /// [mapping (0 = none)][slot] → event fields.
@@ -321,6 +348,29 @@ fn ls_key(ls: &LogSource) -> LsKey {
     (l(&ls.product), l(&ls.category), l(&ls.service))
 }
 
+/// Sigma's `registry_event` category is the union of the registry categories readers assign to
+/// Sysmon events 12, 13 and 14 (SigmaHQ's taxonomy); a rule for it applies to all of them.
+const REGISTRY_EVENT_PARTS: [&str; 4] = [
+    "registry_add",
+    "registry_delete",
+    "registry_set",
+    "registry_rename",
+];
+
+/// The index keys a rule is filed under: its log source, and for `registry_event` each of its parts.
+fn index_keys(ls: &LogSource) -> Vec<LsKey> {
+    let key = ls_key(ls);
+    let mut keys = vec![key.clone()];
+    if key.1.as_deref() == Some("registry_event") {
+        keys.extend(
+            REGISTRY_EVENT_PARTS
+                .iter()
+                .map(|c| (key.0.clone(), Some(c.to_string()), key.2.clone())),
+        );
+    }
+    keys
+}
+
 /// True when every key the selector sets equals the event's (case-insensitive).
 pub(crate) fn logsource_applies(rule: &LogSource, ev: &LogSource) -> bool {
     [
@@ -331,7 +381,13 @@ pub(crate) fn logsource_applies(rule: &LogSource, ev: &LogSource) -> bool {
     .iter()
     .all(|(r, e)| match (r, e) {
         (None, _) => true,
-        (Some(r), Some(e)) => r.eq_ignore_ascii_case(e),
+        (Some(r), Some(e)) => {
+            r.eq_ignore_ascii_case(e)
+                || (r.eq_ignore_ascii_case("registry_event")
+                    && REGISTRY_EVENT_PARTS
+                        .iter()
+                        .any(|p| e.eq_ignore_ascii_case(p)))
+        }
         (Some(_), None) => false,
     })
 }
@@ -446,16 +502,15 @@ impl Engine {
         let (correlations, corr_errors) =
             compile_correlations(&set.correlations, &by_key, &mut rules);
         errors.extend(corr_errors);
-        // Automata over each field's needles.
-        for set in b
-            .needles
-            .iter_mut()
-            .chain(std::iter::once(&mut b.keyword_needles))
-        {
-            if !set.needles.is_empty() {
-                set.ac = AhoCorasick::new(&set.needles).ok();
-            }
-        }
+        // Automata over each field's needles, built in parallel (a large share of compile time).
+        b.needles
+            .par_iter_mut()
+            .chain(rayon::iter::once(&mut b.keyword_needles))
+            .for_each(|set| {
+                if !set.needles.is_empty() {
+                    set.ac = AhoCorasick::new(&set.needles).ok();
+                }
+            });
         // Field resolution per mapping.
         let mut event_fields: Vec<String> = Vec::new();
         let mut ef_index: HashMap<String, FieldId> = HashMap::new();
@@ -484,16 +539,40 @@ impl Engine {
             );
         }
         let mut index: HashMap<LsKey, Vec<u32>> = HashMap::new();
+        let mut gates: Vec<Vec<Vec<u32>>> = b
+            .needles
+            .iter()
+            .map(|set| vec![Vec::new(); set.needles.len()])
+            .collect();
+        let mut keyword_gates: Vec<Vec<u32>> = vec![Vec::new(); b.keyword_needles.needles.len()];
         for (i, r) in rules.iter().enumerate() {
-            index
-                .entry(ls_key(&r.meta.logsource))
-                .or_default()
-                .push(u32::try_from(i).unwrap_or(u32::MAX));
+            let n = u32::try_from(i).unwrap_or(u32::MAX);
+            for key in index_keys(&r.meta.logsource) {
+                index.entry(key).or_default().push(n);
+            }
+            for (slot, ks) in r.prefilter.iter().flat_map(|p| p.iter()) {
+                let mut slot_gates = if *slot == KEYWORD_SLOT {
+                    Some(&mut keyword_gates)
+                } else {
+                    gates.get_mut(*slot as usize)
+                };
+                for &k in ks.iter() {
+                    if let Some(list) = slot_gates
+                        .as_deref_mut()
+                        .and_then(|g| g.get_mut(k as usize))
+                    {
+                        list.push(n);
+                    }
+                }
+            }
         }
         let engine = Engine {
             rules,
             filters,
             index,
+            gates,
+            keyword_gates,
+            plans: RwLock::new(HashMap::new()),
             slots: b.slots,
             event_fields,
             resolution,
@@ -576,38 +655,94 @@ impl Engine {
             }
         }
         out.sort_unstable();
+        out.dedup();
         out
     }
 
+    /// The plan for events of a log source, from the cache or built (and cached) now.
+    fn plan(&self, ls: &LogSource) -> Arc<Plan> {
+        if let Ok(cache) = self.plans.read()
+            && let Some(p) = cache.get(ls)
+        {
+            return Arc::clone(p);
+        }
+        let plan = Arc::new(self.build_plan(ls));
+        if let Ok(mut cache) = self.plans.write()
+            && cache.len() < MAX_CACHED_PLANS
+        {
+            cache.insert(ls.clone(), Arc::clone(&plan));
+        }
+        plan
+    }
+
+    fn build_plan(&self, ls: &LogSource) -> Plan {
+        let map = self.mappings.select(ls).map_or(0, |i| i + 1);
+        let mut candidates = vec![0u64; self.rules.len().div_ceil(64)];
+        let mut always = Vec::new();
+        let mut slots = Vec::new();
+        for i in self.candidates(ls) {
+            let Some(rule) = self.rules.get(i as usize) else {
+                continue;
+            };
+            set_bit(&mut candidates, i);
+            match &rule.prefilter {
+                None => always.push(i),
+                Some(pf) => slots.extend(pf.iter().map(|(slot, _)| *slot)),
+            }
+        }
+        slots.sort_unstable();
+        slots.dedup();
+        Plan {
+            map,
+            candidates,
+            always,
+            slots,
+        }
+    }
+
     fn evaluate(&self, ev: &Event, reported_only: bool, out: &mut Vec<Detection>) {
-        let cands = self.candidates(&ev.logsource);
-        if cands.is_empty() {
+        let plan = self.plan(&ev.logsource);
+        if plan.always.is_empty() && plan.slots.is_empty() {
             return;
         }
-        let map = self.mappings.select(&ev.logsource).map_or(0, |i| i + 1);
-        let mut ctx = Ctx::new(ev, map);
-        for i in cands {
+        let mut ctx = Ctx::new(ev, plan.map);
+        // The rules to evaluate: those without a prefilter, and those one of whose prefilter
+        // needles occurs in the event — the same test as asking each rule in turn, answered
+        // from the needle hits.
+        let mut picked = plan.always.clone();
+        let mut seen = vec![0u64; plan.candidates.len()];
+        let mut pick = |bits: &[u64], gates: &[Vec<u32>], picked: &mut Vec<u32>| {
+            for_each_bit(bits, |k| {
+                for &r in gates.get(k).map_or(&[][..], |g| &g[..]) {
+                    if bit(&plan.candidates, r) && !bit(&seen, r) {
+                        set_bit(&mut seen, r);
+                        picked.push(r);
+                    }
+                }
+            });
+        };
+        for &slot in &plan.slots {
+            if slot == KEYWORD_SLOT {
+                ctx.keyword_bits(self);
+                pick(ctx.kw_bits_or_empty(), &self.keyword_gates, &mut picked);
+                continue;
+            }
+            let Some(gates) = self.gates.get(slot as usize) else {
+                continue;
+            };
+            for &f in self.fields_of(ctx.map, slot) {
+                let bi = ctx.bits_index(self, f, slot);
+                if let Some((_, _, bits)) = ctx.bits.get(bi) {
+                    pick(bits, gates, &mut picked);
+                }
+            }
+        }
+        picked.sort_unstable();
+        for i in picked {
             let Some(rule) = self.rules.get(i as usize) else {
                 continue;
             };
             if reported_only && !rule.reported {
-                continue;
-            }
-            if let Some(pf) = &rule.prefilter
-                && !pf.iter().any(|(slot, ks)| {
-                    if *slot == KEYWORD_SLOT {
-                        ctx.keyword_bits(self);
-                        ks.iter().any(|&k| bit(ctx.kw_bits_or_empty(), k))
-                    } else {
-                        self.fields_of(ctx.map, *slot).iter().any(|&f| {
-                            let bi = ctx.bits_index(self, f, *slot);
-                            ctx.bits
-                                .get(bi)
-                                .is_some_and(|(_, _, b)| ks.iter().any(|&k| bit(b, k)))
-                        })
-                    }
-                })
-            {
                 continue;
             }
             if !self.eval_detection(&mut ctx, &rule.detection) {
@@ -924,10 +1059,12 @@ pub(crate) fn time_part(text: &str, part: TimePart) -> Option<i64> {
 struct Ctx<'e> {
     ev: &'e Event,
     map: usize,
-    folded: Vec<(FieldId, Vec<String>)>,
+    folded: Vec<(FieldId, Vec<Cow<'e, str>>)>,
     bits: Vec<(FieldId, SlotId, Vec<u64>)>,
-    kw_texts: Option<Vec<String>>,
+    kw_texts: Option<Vec<Cow<'e, str>>>,
     kw_bits: Option<Vec<u64>>,
+    /// Reused buffer for lowercasing text before a scan.
+    scratch: String,
 }
 
 impl<'e> Ctx<'e> {
@@ -939,6 +1076,7 @@ impl<'e> Ctx<'e> {
             bits: Vec::new(),
             kw_texts: None,
             kw_bits: None,
+            scratch: String::new(),
         }
     }
 
@@ -949,7 +1087,7 @@ impl<'e> Ctx<'e> {
         }
         let mut v = Vec::new();
         if let Some(val) = eng.field_value(self.ev, f) {
-            texts(val, 0, &mut |t| v.push(t.to_lowercase()));
+            texts(val, 0, &mut |t| v.push(fold_text(t)));
         }
         self.folded.push((f, v));
         self.folded.len() - 1
@@ -964,16 +1102,14 @@ impl<'e> Ctx<'e> {
         {
             return i;
         }
-        let fi = self.fold(eng, f);
         let mut bits = Vec::new();
         if let Some(set) = eng.needles.get(slot as usize)
             && let Some(ac) = &set.ac
         {
             bits = vec![0u64; set.needles.len().div_ceil(64)];
-            if let Some((_, texts)) = self.folded.get(fi) {
-                for t in texts {
-                    set_bits(ac, t, &mut bits);
-                }
+            if let Some(val) = eng.field_value(self.ev, f) {
+                let scratch = &mut self.scratch;
+                texts(val, 0, &mut |t| scan_folded(ac, &t, scratch, &mut bits));
             }
         }
         self.bits.push((f, slot, bits));
@@ -991,10 +1127,10 @@ impl<'e> Ctx<'e> {
         }
         let mut v = Vec::new();
         if let Some(raw) = &self.ev.raw {
-            v.push(raw.to_lowercase());
+            v.push(fold_text(Cow::Borrowed(raw.as_str())));
         }
         for val in self.ev.fields.values() {
-            texts(val, 0, &mut |t| v.push(t.to_lowercase()));
+            texts(val, 0, &mut |t| v.push(fold_text(t)));
         }
         self.kw_texts = Some(v);
     }
@@ -1004,13 +1140,16 @@ impl<'e> Ctx<'e> {
         if self.kw_bits.is_some() {
             return;
         }
-        self.keyword_texts();
         let set = &eng.keyword_needles;
         let mut bits = Vec::new();
-        if let (Some(texts), Some(ac)) = (&self.kw_texts, &set.ac) {
+        if let Some(ac) = &set.ac {
             bits = vec![0u64; set.needles.len().div_ceil(64)];
-            for t in texts {
-                set_bits(ac, t, &mut bits);
+            let scratch = &mut self.scratch;
+            if let Some(raw) = &self.ev.raw {
+                scan_folded(ac, raw, scratch, &mut bits);
+            }
+            for val in self.ev.fields.values() {
+                texts(val, 0, &mut |t| scan_folded(ac, &t, scratch, &mut bits));
             }
         }
         self.kw_bits = Some(bits);
@@ -1026,11 +1165,57 @@ impl<'e> Ctx<'e> {
     }
 }
 
+/// The lowercase form of a text, borrowed when it is lowercase already.
+fn fold_text(t: Cow<'_, str>) -> Cow<'_, str> {
+    if t.is_ascii() {
+        if t.bytes().any(|b| b.is_ascii_uppercase()) {
+            Cow::Owned(t.to_ascii_lowercase())
+        } else {
+            t
+        }
+    } else {
+        Cow::Owned(t.to_lowercase())
+    }
+}
+
+/// Sets the bits of the needles found in the lowercase form of `text`, lowercasing ASCII text
+/// in a reused buffer rather than a new string.
+fn scan_folded(ac: &AhoCorasick, text: &str, scratch: &mut String, bits: &mut [u64]) {
+    if !text.is_ascii() {
+        set_bits(ac, &text.to_lowercase(), bits);
+    } else if text.bytes().any(|b| b.is_ascii_uppercase()) {
+        scratch.clear();
+        scratch.push_str(text);
+        scratch.make_ascii_lowercase();
+        set_bits(ac, scratch, bits);
+    } else {
+        set_bits(ac, text, bits);
+    }
+}
+
 fn set_bits(ac: &AhoCorasick, text: &str, bits: &mut [u64]) {
     for m in ac.find_overlapping_iter(text) {
         let p = m.pattern().as_usize();
         if let Some(w) = bits.get_mut(p / 64) {
             *w |= 1u64 << (p % 64);
+        }
+    }
+}
+
+fn set_bit(bits: &mut [u64], k: u32) {
+    let k = k as usize;
+    if let Some(w) = bits.get_mut(k / 64) {
+        *w |= 1u64 << (k % 64);
+    }
+}
+
+/// Calls `f` with the index of every set bit, in ascending order.
+fn for_each_bit(bits: &[u64], mut f: impl FnMut(usize)) {
+    for (wi, &w) in bits.iter().enumerate() {
+        let mut w = w;
+        while w != 0 {
+            f(wi * 64 + w.trailing_zeros() as usize);
+            w &= w - 1;
         }
     }
 }

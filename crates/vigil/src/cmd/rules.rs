@@ -182,12 +182,19 @@ fn check(_ctx: &Context, args: &RuleArgs) -> Result<Outcome> {
     for e in &loaded.errors {
         println!("{e}");
     }
+    // A rule that loads but can never see its log source would otherwise be shipped silently.
+    let unreachable = vigil_hunt::coverage::unreachable_rules(&loaded.set);
+    for (key, title, reason) in &unreachable {
+        println!("{key}: {title}: can never match: {reason}");
+    }
     println!(
-        "{} rules and {} correlations usable, {} filters; {} not usable",
+        "{} rules and {} correlations usable, {} filters; {} not usable; \
+         {} can never match a log vigil reads",
         loaded.engine.rule_count(),
         loaded.engine.correlation_count(),
         loaded.set.filters.len(),
-        loaded.errors.len()
+        loaded.errors.len(),
+        unreachable.len()
     );
     Ok(if loaded.errors.is_empty() {
         Outcome::Success
