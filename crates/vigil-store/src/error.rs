@@ -62,6 +62,9 @@ pub enum StoreError {
     /// The source key of an import or failure record is unusable.
     #[error("invalid source key {key:?}: {reason}")]
     InvalidSourceKey { key: String, reason: String },
+    /// A value handed to the store that it refuses to keep (an empty action, an over-long text).
+    #[error("cannot store the {what}: {reason}")]
+    InvalidValue { what: String, reason: String },
     /// The producer of an import gave up part-way (download or parse error); the import was rolled back.
     #[error("import of source {key} aborted: {reason}")]
     Aborted { key: String, reason: String },

@@ -7,6 +7,7 @@
 //! WAL mode, foreign keys on, a busy timeout, and a versioned schema brought forward on open.
 
 pub mod error;
+pub mod investigation;
 pub mod matching;
 pub mod paths;
 pub mod snapshots;
@@ -15,6 +16,7 @@ pub mod store;
 pub mod types;
 
 pub use error::StoreError;
+pub use investigation::{ActionStatus, IncidentRow, NewAction, RemedialAction, StoredDetection};
 pub use paths::default_db_path;
 pub use snapshots::{
     AssetRecord, SavedSnapshot, Snapshot, SnapshotRecord, StoredFinding, finding_key,

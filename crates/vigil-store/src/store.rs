@@ -1,11 +1,13 @@
 //! The storage interface every back end implements: plain model values in and out, nothing of SQLite.
 
 use crate::error::StoreError;
+use crate::investigation::{IncidentRow, NewAction, RemedialAction, StoredDetection};
 use crate::snapshots::{AssetRecord, SavedSnapshot, Snapshot, SnapshotRecord, StoredFinding};
 use crate::types::{
     ImportSummary, ProductMatch, SourceHeader, SourceStatus, SourceUpdate, StoreStats,
 };
-use vigil_model::{Advisory, Ecosystem, EpssScore, KevEntry, MicrosoftFix};
+use jiff::Timestamp;
+use vigil_model::{Advisory, Detection, Ecosystem, EpssScore, KevEntry, MicrosoftFix, SourceRef};
 
 /// Where an import's producer puts records. Every record goes into the one transaction of the import; the
 /// records are only borrowed, so a reader can stream a large file (an OSV `all.zip`, the EPSS CSV) without
@@ -77,7 +79,9 @@ pub trait Store {
 
     /// The advisories (not withdrawn) that name the package `name` of `ecosystem`, by id. The name is
     /// normalised for the ecosystem (PEP 503 for PyPI); a distro release also sees the advisories filed for
-    /// the distro without a release (see [`crate::matching`]).
+    /// the distro without a release (see [`crate::matching`]). Each advisory's `affected` list holds only
+    /// the entries of this package (a distro advisory may list dozens of others); use [`Store::advisory`]
+    /// for the whole record.
     fn advisories_for(
         &self,
         ecosystem: &Ecosystem,
@@ -132,6 +136,46 @@ pub trait Store {
         asset: &str,
         include_resolved: bool,
     ) -> Result<Vec<StoredFinding>, StoreError>;
+
+    /// Stores detections (one transaction), each identified by its rule and first record: a detection
+    /// already stored is left as it is (its triage included). Returns how many were new.
+    fn save_detections(&mut self, detections: &[Detection]) -> Result<usize, StoreError>;
+
+    /// Dismisses the stored detection of `rule_id` on `source` as a false positive, with the reason
+    /// (`None` reinstates it). Returns whether such a detection is stored.
+    fn dismiss_detection(
+        &mut self,
+        rule_id: &str,
+        source: &SourceRef,
+        reason: Option<&str>,
+    ) -> Result<bool, StoreError>;
+
+    /// Every stored detection, in time order (untimed last).
+    fn detections(&self) -> Result<Vec<StoredDetection>, StoreError>;
+
+    /// Stores an incident, or refreshes a stored one of the same id (its opening time and status stay).
+    fn save_incident(&mut self, incident: &IncidentRow) -> Result<(), StoreError>;
+
+    /// Every stored incident, by first detection.
+    fn incidents(&self) -> Result<Vec<IncidentRow>, StoreError>;
+
+    fn incident(&self, id: &str) -> Result<Option<IncidentRow>, StoreError>;
+
+    /// Records a remedial action (open); returns its id.
+    fn add_action(&mut self, action: &NewAction) -> Result<i64, StoreError>;
+
+    /// Marks an open action done at `at`; returns false when no open action has that id.
+    fn complete_action(
+        &mut self,
+        id: i64,
+        at: Timestamp,
+        note: Option<&str>,
+    ) -> Result<bool, StoreError>;
+
+    fn action(&self, id: i64) -> Result<Option<RemedialAction>, StoreError>;
+
+    /// Remedial actions, open ones first by due date; done ones too when asked.
+    fn actions(&self, include_done: bool) -> Result<Vec<RemedialAction>, StoreError>;
 }
 
 /// A CVE id in the form it is stored under: trimmed, upper case.

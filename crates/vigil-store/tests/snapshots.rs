@@ -167,7 +167,10 @@ fn a_knowledge_only_database_gains_the_snapshot_tables() {
         .unwrap();
     }
     let mut store = SqliteStore::open(&path).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 2);
+    assert_eq!(
+        store.schema_version().unwrap(),
+        vigil_store::sqlite::migrations::latest_version()
+    );
     store
         .save_snapshot(&snap(
             "2024-02-10T00:00:00Z",

@@ -214,20 +214,20 @@ impl<'t> Importer<'t> {
             stored_json: prep("SELECT json FROM advisories WHERE pk = ?1")?,
             insert: prep(
                 "INSERT INTO advisories
-                     (id, source_key, source, modified, published, withdrawn, summary, json)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING pk",
+                     (id, source_key, source, modified, published, withdrawn, summary, json, core)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) RETURNING pk",
             )?,
             update: prep(
                 "UPDATE advisories SET source_key = ?2, source = ?3, modified = ?4, published = ?5,
-                     withdrawn = ?6, summary = ?7, json = ?8
+                     withdrawn = ?6, summary = ?7, json = ?8, core = ?9
                  WHERE id = ?1",
             )?,
             clear_affected: prep("DELETE FROM affected WHERE advisory = ?1")?,
             clear_aliases: prep("DELETE FROM advisory_aliases WHERE advisory = ?1")?,
             add_alias: prep("INSERT OR IGNORE INTO advisory_aliases (advisory, alias) VALUES (?1, ?2)")?,
             add_affected: prep(
-                "INSERT OR IGNORE INTO affected (base, name, ecosystem, advisory, release_key)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT INTO affected (base, name, ecosystem, advisory, release_key, json)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )?,
             put_kev: prep(
                 "INSERT INTO kev (cve, source_key, date_added, due_date, known_ransomware, json)
@@ -305,6 +305,12 @@ impl<'t> Importer<'t> {
             id: id.to_string(),
             source,
         })?;
+        let core =
+            crate::sqlite::narrow::core_json(advisory).map_err(|source| StoreError::Encode {
+                what: "advisory",
+                id: id.to_string(),
+                source,
+            })?;
         let row = params![
             id,
             key,
@@ -314,6 +320,7 @@ impl<'t> Importer<'t> {
             advisory.withdrawn.map(|t| t.as_microsecond()),
             advisory.summary,
             json,
+            core,
         ];
         let pk = match existing {
             Some((pk, stored, owner)) => {
@@ -350,14 +357,35 @@ impl<'t> Importer<'t> {
                 .execute(params![pk, alias])
                 .context("inserting an advisory alias")?;
         }
+        // One row per package, holding the JSON of that package's entries (usually one).
+        let mut groups: Vec<(AffectedKey, Vec<&vigil_model::Affected>)> = Vec::new();
         for affected in &advisory.affected {
             let package = &affected.package;
             let k = AffectedKey::new(&package.ecosystem, &package.name);
             if k.name.is_empty() || k.ecosystem.trim().is_empty() {
                 continue;
             }
+            match groups.iter_mut().find(|(g, _)| *g == k) {
+                Some((_, entries)) => entries.push(affected),
+                None => groups.push((k, vec![affected])),
+            }
+        }
+        for (k, entries) in groups {
+            let entries_json =
+                serde_json::to_string(&entries).map_err(|source| StoreError::Encode {
+                    what: "advisory",
+                    id: id.to_string(),
+                    source,
+                })?;
             self.add_affected
-                .execute(params![k.base, k.name, k.ecosystem, pk, k.release_key])
+                .execute(params![
+                    k.base,
+                    k.name,
+                    k.ecosystem,
+                    pk,
+                    k.release_key,
+                    entries_json
+                ])
                 .context("inserting an affected package")?;
         }
         self.summary.advisories += 1;

@@ -162,8 +162,73 @@ CREATE UNIQUE INDEX findings_open ON findings (asset, key) WHERE resolved_at IS 
 CREATE INDEX findings_asset ON findings (asset, resolved_at);
 "#;
 
+/// Step 3: the investigation: detections kept from hunts and audits (with the triage decision that
+/// dismissed one as a false positive), the incidents opened from them, and the remedial action plan.
+const V3_INVESTIGATION: &str = r#"
+-- One row per detection, identified by its rule and first record: hunting the same logs again does not
+-- duplicate it. `record` is the record reference as JSON ({"line": 12}, {"evtx_record": 8815}).
+CREATE TABLE detections (
+    pk        INTEGER PRIMARY KEY,
+    rule_id   TEXT NOT NULL,
+    file      TEXT NOT NULL,
+    record    TEXT NOT NULL,
+    host      TEXT,
+    timestamp INTEGER,
+    level     TEXT NOT NULL,
+    stored_at INTEGER NOT NULL,
+    -- Why a person dismissed it as a false positive; NULL while it stands.
+    dismissed TEXT,
+    json      TEXT NOT NULL,
+    UNIQUE (rule_id, file, record)
+);
+CREATE INDEX detections_time ON detections (timestamp);
+
+CREATE TABLE incidents (
+    id          TEXT PRIMARY KEY NOT NULL,
+    asset       TEXT,
+    first_seen  INTEGER NOT NULL,
+    last_seen   INTEGER NOT NULL,
+    level       TEXT NOT NULL,
+    detections  INTEGER NOT NULL,
+    entry_point TEXT,
+    status      TEXT NOT NULL DEFAULT 'open',
+    opened_at   INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL,
+    -- The investigation's own summary (root cause, measures) as JSON, as last computed.
+    json        TEXT NOT NULL
+);
+
+CREATE TABLE remedial_actions (
+    id         INTEGER PRIMARY KEY,
+    incident   TEXT,
+    asset      TEXT,
+    action     TEXT NOT NULL,
+    owner      TEXT,
+    -- YYYY-MM-DD.
+    due        TEXT,
+    status     TEXT NOT NULL CHECK (status IN ('open', 'done')),
+    created_at INTEGER NOT NULL,
+    done_at    INTEGER,
+    note       TEXT
+);
+CREATE INDEX remedial_actions_status ON remedial_actions (status, due);
+"#;
+
 /// The migration steps, in order; step `i` (0-based) brings a database to version `i + 1`.
-pub const MIGRATIONS: &[&str] = &[V1_KNOWLEDGE, V2_SNAPSHOTS];
+/// Version 4: each affected row keeps the JSON of its package's entries, and each advisory its JSON without
+/// the `affected` list, so a package look-up decodes only what concerns that package (distro advisories
+/// list dozens of packages). Rows written before it have NULLs and are decoded from the full JSON.
+const V4_AFFECTED_JSON: &str = r#"
+ALTER TABLE affected ADD COLUMN json TEXT;
+ALTER TABLE advisories ADD COLUMN core TEXT;
+"#;
+
+pub const MIGRATIONS: &[&str] = &[
+    V1_KNOWLEDGE,
+    V2_SNAPSHOTS,
+    V3_INVESTIGATION,
+    V4_AFFECTED_JSON,
+];
 
 /// The schema version this binary writes.
 pub fn latest_version() -> i64 {

@@ -2,11 +2,14 @@
 //! an update writes, and a crash never leaves a half-written import.
 
 mod import;
+mod investigation;
 pub mod migrations;
+mod narrow;
 mod query;
 mod snapshot;
 
 use crate::error::{Context, StoreError};
+use crate::investigation::{IncidentRow, NewAction, RemedialAction, StoredDetection};
 use crate::snapshots::{AssetRecord, SavedSnapshot, Snapshot, SnapshotRecord, StoredFinding};
 use crate::store::{Producer, Store};
 use crate::types::{ImportSummary, ProductMatch, SourceHeader, SourceStatus, StoreStats};
@@ -14,7 +17,7 @@ use jiff::Timestamp;
 use rusqlite::{Connection, OpenFlags};
 use std::path::Path;
 use std::time::Duration;
-use vigil_model::{Advisory, Ecosystem, EpssScore, KevEntry, MicrosoftFix};
+use vigil_model::{Advisory, Detection, Ecosystem, EpssScore, KevEntry, MicrosoftFix, SourceRef};
 
 /// How long a writer waits for another process's write lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -232,5 +235,60 @@ impl Store for SqliteStore {
         include_resolved: bool,
     ) -> Result<Vec<StoredFinding>, StoreError> {
         snapshot::findings(&self.conn, asset, include_resolved)
+    }
+
+    fn save_detections(&mut self, detections: &[Detection]) -> Result<usize, StoreError> {
+        investigation::save_detections(&mut self.conn, detections, Timestamp::now())
+    }
+
+    fn dismiss_detection(
+        &mut self,
+        rule_id: &str,
+        source: &SourceRef,
+        reason: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        investigation::dismiss_detection(&mut self.conn, rule_id, source, reason)
+    }
+
+    fn detections(&self) -> Result<Vec<StoredDetection>, StoreError> {
+        investigation::detections(&self.conn)
+    }
+
+    fn save_incident(&mut self, incident: &IncidentRow) -> Result<(), StoreError> {
+        investigation::save_incident(&mut self.conn, incident)
+    }
+
+    fn incidents(&self) -> Result<Vec<IncidentRow>, StoreError> {
+        investigation::incidents(&self.conn, None)
+    }
+
+    fn incident(&self, id: &str) -> Result<Option<IncidentRow>, StoreError> {
+        if !investigation::has_incident(&self.conn, id)? {
+            return Ok(None);
+        }
+        Ok(investigation::incidents(&self.conn, Some(id))?
+            .into_iter()
+            .next())
+    }
+
+    fn add_action(&mut self, action: &NewAction) -> Result<i64, StoreError> {
+        investigation::add_action(&mut self.conn, action, Timestamp::now())
+    }
+
+    fn complete_action(
+        &mut self,
+        id: i64,
+        at: Timestamp,
+        note: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        investigation::complete_action(&mut self.conn, id, at, note)
+    }
+
+    fn action(&self, id: i64) -> Result<Option<RemedialAction>, StoreError> {
+        investigation::action(&self.conn, id)
+    }
+
+    fn actions(&self, include_done: bool) -> Result<Vec<RemedialAction>, StoreError> {
+        investigation::actions(&self.conn, include_done)
     }
 }

@@ -55,38 +55,74 @@ fn advisories(
     Ok(out)
 }
 
+type LookupRow = (String, Option<String>, Option<String>, String);
+
+fn lookup_row(r: &Row<'_>) -> rusqlite::Result<LookupRow> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+}
+
 pub(crate) fn advisories_for(
     conn: &Connection,
     ecosystem: &Ecosystem,
     name: &str,
 ) -> Result<Vec<Advisory>, StoreError> {
     const CONTEXT: &str = "looking up the advisories of a package";
-    match Lookup::new(ecosystem, name) {
+    let lookup = Lookup::new(ecosystem, name);
+    let mut stmt = match &lookup {
+        Lookup::Exact { .. } => conn.prepare_cached(
+            "SELECT a.id, a.core, f.json, a.json FROM affected f JOIN advisories a ON a.pk = f.advisory
+             WHERE a.withdrawn IS NULL AND f.base = ?1 AND f.name = ?2 AND f.ecosystem = ?3
+             ORDER BY a.id",
+        ),
+        Lookup::DistroRelease { .. } => conn.prepare_cached(
+            "SELECT a.id, a.core, f.json, a.json FROM affected f JOIN advisories a ON a.pk = f.advisory
+             WHERE a.withdrawn IS NULL AND f.base = ?1 AND f.name = ?2
+                 AND (f.release_key IS NULL OR f.release_key = ?3)
+             ORDER BY a.id",
+        ),
+    }
+    .context(CONTEXT)?;
+    let rows = match &lookup {
         Lookup::Exact {
             ecosystem: eco,
             name,
-        } => advisories(
-            conn,
-            "SELECT id, json FROM advisories WHERE withdrawn IS NULL AND pk IN (
-                 SELECT advisory FROM affected WHERE base = ?1 AND name = ?2 AND ecosystem = ?3)
-             ORDER BY id",
-            params![ecosystem.base(), name, eco],
-            CONTEXT,
-        ),
+        } => stmt.query_map(params![ecosystem.base(), name, eco], lookup_row),
         Lookup::DistroRelease {
             base,
             release_key,
             name,
-        } => advisories(
-            conn,
-            "SELECT id, json FROM advisories WHERE withdrawn IS NULL AND pk IN (
-                 SELECT advisory FROM affected WHERE base = ?1 AND name = ?2
-                     AND (release_key IS NULL OR release_key = ?3))
-             ORDER BY id",
-            params![base, name, release_key],
-            CONTEXT,
-        ),
+        } => stmt.query_map(params![base, name, release_key], lookup_row),
     }
+    .context(CONTEXT)?;
+    let corrupt = |id: &str, e: serde_json::Error| StoreError::Corrupt {
+        what: "advisory",
+        id: id.to_string(),
+        reason: e.to_string(),
+    };
+    let mut out: Vec<Advisory> = Vec::new();
+    for row in rows {
+        let (id, core, entries, json) = row.context(CONTEXT)?;
+        // A distro package can match an advisory through two rows (with and without a release).
+        if let Some(last) = out.last_mut().filter(|a| a.id == id) {
+            if let Some(entries) = entries {
+                let more: Vec<vigil_model::Affected> =
+                    serde_json::from_str(&entries).map_err(|e| corrupt(&id, e))?;
+                last.affected.extend(more);
+            }
+            continue;
+        }
+        let advisory = match (core, entries) {
+            (Some(core), Some(entries)) => {
+                let mut a: Advisory = serde_json::from_str(&core).map_err(|e| corrupt(&id, e))?;
+                a.affected = serde_json::from_str(&entries).map_err(|e| corrupt(&id, e))?;
+                a
+            }
+            // Rows written before schema version 4 hold only the full JSON.
+            _ => super::narrow::decode_for(&json, &lookup).map_err(|e| corrupt(&id, e))?,
+        };
+        out.push(advisory);
+    }
+    Ok(out)
 }
 
 pub(crate) fn advisory(conn: &Connection, id: &str) -> Result<Option<Advisory>, StoreError> {

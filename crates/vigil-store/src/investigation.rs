@@ -1,0 +1,93 @@
+//! What an investigation keeps between runs: detections (and the triage that dismissed some), incidents,
+//! and the remedial actions that follow. Plain values, shared by every back end.
+//!
+//! Detections are kept so that `vigil investigate` can regroup them later (with another window, after a
+//! new hunt) without reading the logs again; incidents are kept so that their ids, once given to a
+//! regulator or an insurer, stay stable, and so that their status can be tracked.
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
+use vigil_model::{Detection, Level};
+
+/// A detection as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredDetection {
+    pub detection: Detection,
+    /// When it was first stored.
+    pub stored_at: Timestamp,
+    /// Why a person dismissed it as a false positive; `None` while it stands.
+    pub dismissed: Option<String>,
+}
+
+/// An incident as stored: the facts a list needs, plus the investigation's summary as JSON.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IncidentRow {
+    pub id: String,
+    pub asset: Option<String>,
+    pub first_seen: Timestamp,
+    pub last_seen: Timestamp,
+    pub level: Level,
+    pub detections: usize,
+    /// The entry point in one line (rule title and time), when one was found.
+    pub entry_point: Option<String>,
+    /// `open` until a person closes it.
+    pub status: String,
+    /// When the incident was first stored (kept across updates).
+    pub opened_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub summary: serde_json::Value,
+}
+
+/// Whether a remedial action is still to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionStatus {
+    Open,
+    Done,
+}
+
+impl ActionStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActionStatus::Open => "open",
+            ActionStatus::Done => "done",
+        }
+    }
+}
+
+/// A remedial action to record.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct NewAction {
+    pub action: String,
+    pub owner: Option<String>,
+    pub due: Option<Date>,
+    pub incident: Option<String>,
+    pub asset: Option<String>,
+}
+
+/// A remedial action as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RemedialAction {
+    pub id: i64,
+    pub action: String,
+    pub owner: Option<String>,
+    pub due: Option<Date>,
+    pub incident: Option<String>,
+    pub asset: Option<String>,
+    pub status: ActionStatus,
+    pub created_at: Timestamp,
+    pub done_at: Option<Timestamp>,
+    pub note: Option<String>,
+}
+
+impl RemedialAction {
+    /// Days past its due date on `today` (positive: overdue); `None` without a due date or once done.
+    pub fn days_overdue(&self, today: Date) -> Option<i64> {
+        if self.status == ActionStatus::Done {
+            return None;
+        }
+        let due = self.due?;
+        due.until(today).ok().map(|s| i64::from(s.get_days()))
+    }
+}
