@@ -71,6 +71,8 @@
 //! probability in `[0, 1]`. `cves` is derived from `advisories` and `aliases`. Non-finite numbers
 //! are written as `null`.
 
+pub mod breach_html;
+pub mod html;
 pub mod json;
 pub mod markdown;
 pub mod sarif;

@@ -79,6 +79,14 @@ vigil hunt Security.evtx --rules my-rules/ --since 2021-08-01 --until 2021-09-01
     /// Reports over stored scan snapshots
     #[command(subcommand)]
     Report(crate::cmd::report::ReportCommand),
+    /// Audit one server end to end: scan, hunt, incidents, root cause, dwell time, report directory
+    #[command(long_about = crate::cmd::audit::LONG_ABOUT)]
+    Audit(crate::cmd::audit::AuditArgs),
+    /// Open incidents from the stored detections, with entry point, root cause and dwell time
+    Investigate(crate::cmd::investigate::InvestigateArgs),
+    /// The remedial action plan: add, list and complete actions with owner and due date
+    #[command(subcommand)]
+    Plan(crate::cmd::plan::PlanCommand),
     /// Print a shell completion script (e.g. `vigil completions bash > /etc/bash_completion.d/vigil`)
     Completions {
         /// The shell to generate completions for

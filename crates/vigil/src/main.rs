@@ -44,6 +44,9 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Scan(args) => cmd::scan::run(&ctx, args),
         Command::Status(args) => cmd::status::run(&ctx, args),
         Command::Report(report) => cmd::report::run(&ctx, report),
+        Command::Audit(args) => cmd::audit::run(&ctx, args),
+        Command::Investigate(args) => cmd::investigate::run(&ctx, args),
+        Command::Plan(plan) => cmd::plan::run(&ctx, plan),
         Command::Completions { shell } => {
             use clap::CommandFactory;
             let mut command = Cli::command();

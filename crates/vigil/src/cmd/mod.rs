@@ -1,7 +1,11 @@
 //! One module per subcommand; `Context` carries what every command needs.
 
+pub mod audit;
+pub mod audit_report;
 pub mod db;
 pub mod hunt;
+pub mod investigate;
+pub mod plan;
 pub mod report;
 pub mod rules;
 pub mod scan;

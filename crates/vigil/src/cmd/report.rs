@@ -13,6 +13,35 @@ pub enum ReportCommand {
     /// Per asset: open findings by severity, overdue count, the oldest unapplied fix and how long it has
     /// been available, time since the last update, mean time to remediate
     Patching(PatchingArgs),
+    /// Draft the personal-data-breach notification of a stored incident (GDPR Art. 33 / Guernsey DPL s.42)
+    Breach(BreachArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BreachArgs {
+    /// The incident id (see `vigil investigate`)
+    pub incident_id: String,
+    /// The incident record (incident.toml): organisation, awareness time, what is known
+    #[arg(long = "incident", value_name = "FILE")]
+    pub record: Option<std::path::PathBuf>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = BreachFormat::Md)]
+    pub format: BreachFormat,
+    /// Write to this file instead of stdout
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<std::path::PathBuf>,
+    /// Longest silence, in days, between two detections of one incident (as given to `vigil investigate`)
+    #[arg(long, value_name = "DAYS", default_value_t = 30)]
+    pub gap: u32,
+    /// Detections at or above this level open incidents (as given to `vigil investigate`)
+    #[arg(long, value_name = "LEVEL", default_value = "high", value_parser = crate::cmd::investigate::parse_level)]
+    pub min_level: vigil_model::Level,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BreachFormat {
+    Md,
+    Html,
 }
 
 #[derive(Debug, Args)]
@@ -31,6 +60,7 @@ pub struct PatchingArgs {
 pub fn run(ctx: &Context, cmd: ReportCommand) -> Result<Outcome> {
     match cmd {
         ReportCommand::Patching(args) => patching(ctx, args),
+        ReportCommand::Breach(args) => breach(ctx, args),
     }
 }
 
@@ -118,5 +148,58 @@ fn patching(ctx: &Context, args: PatchingArgs) -> Result<Outcome> {
         println!();
     }
     println!("(as of {today})");
+    Ok(Outcome::Success)
+}
+
+/// Rebuilds the incident from the stored detections (with their triage) and drafts its notification.
+fn breach(ctx: &Context, args: BreachArgs) -> Result<Outcome> {
+    use crate::cmd::investigate as inv;
+    let store = ctx.open_store()?;
+    let (dets, dismissed) = inv::stored(&store)?;
+    let grouping = inv::group(&dets, &dismissed, args.gap, args.min_level);
+    let record = args.record.as_deref().map(inv::read_record).transpose()?;
+    let k = inv::knowledge(&store)?;
+    let cases = inv::investigate(&grouping, &k, record.as_ref());
+    let Some(case) = cases
+        .iter()
+        .find(|c| c.incident.id.eq_ignore_ascii_case(&args.incident_id))
+    else {
+        let known: Vec<&str> = cases.iter().map(|c| c.incident.id.as_str()).collect();
+        bail!(
+            "no incident {:?} in the stored detections; known: {}",
+            args.incident_id,
+            if known.is_empty() {
+                "none (run `vigil audit` first)".to_string()
+            } else {
+                known.join(", ")
+            }
+        );
+    };
+    let empty = vigil_investigate::IncidentRecord::default();
+    let draft = vigil_investigate::draft_breach(&vigil_investigate::breach::BreachInput {
+        record: record.as_ref().unwrap_or(&empty),
+        incident: &case.incident,
+        root_cause: &case.root_cause,
+        dwell: &case.dwell,
+        findings: &k.findings,
+        kev: &k.kev,
+        drafted_at: Some(Timestamp::now()),
+    });
+    let text = match args.format {
+        BreachFormat::Md => draft.to_markdown(),
+        BreachFormat::Html => vigil_report::breach_html::render_breach(
+            &draft,
+            &format!(
+                "Drafted by vigil {} at {}",
+                env!("CARGO_PKG_VERSION"),
+                vigil_investigate::time::format_ts(Timestamp::now())
+            ),
+        ),
+    };
+    match &args.output {
+        Some(p) => std::fs::write(p, text)
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", p.display()))?,
+        None => print!("{text}"),
+    }
     Ok(Outcome::Success)
 }

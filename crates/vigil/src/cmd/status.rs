@@ -24,14 +24,27 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<Outcome> {
         .today
         .unwrap_or_else(|| Timestamp::now().to_zoned(TimeZone::UTC).date());
     let assets = vigil_scan::posture::status(&store, today)?;
+    let overdue_actions: Vec<vigil_store::RemedialAction> =
+        vigil_store::Store::actions(&store, false)?
+            .into_iter()
+            .filter(|a| a.days_overdue(today).is_some_and(|d| d > 0))
+            .collect();
     if args.json {
         let doc = serde_json::json!({
             "schema": "vigil.status/1",
             "today": today.to_string(),
             "assets": assets,
+            "overdue_actions": overdue_actions,
         });
         println!("{}", serde_json::to_string_pretty(&doc)?);
         return Ok(Outcome::Success);
+    }
+    if !overdue_actions.is_empty() {
+        println!("OVERDUE REMEDIAL ACTIONS ({})", overdue_actions.len());
+        for a in &overdue_actions {
+            println!("{}", crate::cmd::plan::line(a, today));
+        }
+        println!();
     }
     if assets.is_empty() {
         println!("No assets yet: run `vigil scan … --asset NAME` to record one.");

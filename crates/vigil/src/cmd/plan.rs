@@ -1,0 +1,129 @@
+//! `vigil plan add | list | done`: the remedial action plan that follows an incident or an audit, kept in
+//! the store with an owner, a due date and a status; overdue actions also show in `vigil status`.
+
+use crate::Outcome;
+use crate::cmd::Context;
+use anyhow::{Result, bail};
+use clap::Subcommand;
+use jiff::Timestamp;
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+use vigil_store::{NewAction, RemedialAction, Store};
+
+#[derive(Debug, Subcommand)]
+pub enum PlanCommand {
+    /// Record a remedial action
+    Add {
+        /// What is to be done (e.g. "Install KB5001779 on MAIL01")
+        action: String,
+        /// Who does it
+        #[arg(long, value_name = "NAME")]
+        owner: Option<String>,
+        /// By when (YYYY-MM-DD)
+        #[arg(long, value_name = "DATE")]
+        due: Option<Date>,
+        /// The incident it follows from
+        #[arg(long, value_name = "ID")]
+        incident: Option<String>,
+        /// The asset it concerns
+        #[arg(long, value_name = "NAME")]
+        asset: Option<String>,
+    },
+    /// List the open actions, the most overdue first (--all: done ones too)
+    List {
+        #[arg(long)]
+        all: bool,
+        /// Measure due dates as of this day instead of today
+        #[arg(long, value_name = "DATE")]
+        today: Option<Date>,
+        /// Machine-readable output (schema `vigil.plan/1`)
+        #[arg(long)]
+        json: bool,
+    },
+    /// Mark an action done
+    Done {
+        id: i64,
+        /// What was done, for the record
+        #[arg(long, value_name = "TEXT")]
+        note: Option<String>,
+    },
+}
+
+pub fn run(ctx: &Context, cmd: PlanCommand) -> Result<Outcome> {
+    let mut store = ctx.open_store()?;
+    match cmd {
+        PlanCommand::Add {
+            action,
+            owner,
+            due,
+            incident,
+            asset,
+        } => {
+            let id = store.add_action(&NewAction {
+                action,
+                owner,
+                due,
+                incident,
+                asset,
+            })?;
+            println!("action {id} recorded");
+        }
+        PlanCommand::List { all, today, json } => {
+            let today = today.unwrap_or_else(|| Timestamp::now().to_zoned(TimeZone::UTC).date());
+            let actions = store.actions(all)?;
+            if json {
+                let rows: Vec<serde_json::Value> = actions
+                    .iter()
+                    .map(|a| {
+                        let mut v = serde_json::to_value(a).unwrap_or_default();
+                        if let Some(o) = v.as_object_mut() {
+                            o.insert("days_overdue".into(), a.days_overdue(today).into());
+                        }
+                        v
+                    })
+                    .collect();
+                let doc = serde_json::json!({"schema": "vigil.plan/1", "today": today.to_string(), "actions": rows});
+                println!("{}", serde_json::to_string_pretty(&doc)?);
+                return Ok(Outcome::Success);
+            }
+            if actions.is_empty() {
+                println!("No remedial actions{}.", if all { "" } else { " open" });
+            }
+            for a in &actions {
+                println!("{}", line(a, today));
+            }
+        }
+        PlanCommand::Done { id, note } => {
+            if !store.complete_action(id, Timestamp::now(), note.as_deref())? {
+                match store.action(id)? {
+                    Some(_) => bail!("action {id} is already done"),
+                    None => bail!("no action {id} (see `vigil plan list --all`)"),
+                }
+            }
+            println!("action {id} done");
+        }
+    }
+    Ok(Outcome::Success)
+}
+
+/// One action on one line: id, status, due (and how overdue), owner, text.
+pub fn line(a: &RemedialAction, today: Date) -> String {
+    let clip = crate::cmd::status::clip;
+    let due = match (a.due, a.days_overdue(today)) {
+        (Some(d), Some(n)) if n > 0 => format!("due {d} ({n} days overdue)"),
+        (Some(d), _) => format!("due {d}"),
+        (None, _) => "no due date".into(),
+    };
+    format!(
+        "{:>4}  {:<4}  {:<32}  {:<20}  {}{}",
+        a.id,
+        a.status.as_str(),
+        due,
+        clip(a.owner.as_deref().unwrap_or("-"), 20),
+        clip(&a.action, 100),
+        a.incident
+            .as_deref()
+            .map(|i| format!("  [{}]", clip(i, 40)))
+            .unwrap_or_default()
+    )
+}

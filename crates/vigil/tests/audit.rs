@@ -1,0 +1,275 @@
+//! `vigil audit` end to end on the bundled scenarios (examples/): the binary with a temporary store and
+//! report directory. The scenarios are the repository's own data (invented organisations), read in place.
+//! The whole bundled rule set is loaded: a hunt of the Exchange scenario takes about a second in a debug
+//! build.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn audit(db: &Path, out: &Path, args: &[&str]) -> (i32, String, String) {
+    let o = Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .current_dir(repo())
+        .env("NO_COLOR", "1")
+        .env_remove("VIGIL_CONFIG")
+        .arg("--db")
+        .arg(db)
+        .arg("audit")
+        .arg("--out")
+        .arg(out)
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+fn vigil(db: &Path, args: &[&str]) -> (i32, String) {
+    let o = Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .current_dir(repo())
+        .env("NO_COLOR", "1")
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+    )
+}
+
+const EXCHANGE: &[&str] = &[
+    "--asset",
+    "MAIL01",
+    "--incident",
+    "examples/exchange-2021/incident.toml",
+    "--knowledge",
+    "examples/exchange-2021/knowledge",
+    "--dismiss",
+    "*@MSExchange_Management.jsonl:1",
+    "examples/exchange-2021",
+];
+
+#[test]
+fn exchange_scenario_end_to_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("v.db");
+    let out = dir.path().join("report");
+    let (code, stdout, stderr) = audit(&db, &out, EXCHANGE);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+
+    // The overdue updates, as of the day of awareness (2021-11-29).
+    for (kb, days) in [("KB5000871", 258), ("KB5001779", 216), ("KB5003435", 188)] {
+        let line = stdout
+            .lines()
+            .find(|l| l.trim_start().starts_with(kb))
+            .unwrap_or_else(|| panic!("{kb} missing:\n{stdout}"));
+        assert!(line.contains(&format!("{days} days overdue")), "{line}");
+    }
+    // One incident, entered through ProxyShell, on the scanner's probe of 2021-08-12.
+    assert_eq!(stdout.matches("INC-").count(), 1, "{stdout}");
+    assert!(stdout.contains("INC-MAIL01-20210812T211403Z"), "{stdout}");
+    let entry = stdout.lines().find(|l| l.contains("entry point:")).unwrap();
+    assert!(
+        entry.contains("ProxyShell") && entry.contains("2021-08-12 21:14:03"),
+        "{entry}"
+    );
+    // Root cause: the April and May 2021 updates, with the days overdue at the entry point.
+    assert!(
+        stdout.contains("KB5001779 missing")
+            && stdout.contains("107 days overdue at the entry point"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("KB5003435 missing"), "{stdout}");
+    assert!(
+        !stdout.contains("KB5000871 missing"),
+        "ProxyLogon was not the way in"
+    );
+    assert!(stdout.contains("108 d 13 h 25 min 57 s"), "{stdout}");
+    assert!(
+        stdout.contains("notify by:    2021-12-02 10:40:00 UTC"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("2 detection(s) dismissed"),
+        "the leaver's export: {stdout}"
+    );
+
+    for f in [
+        "report.md",
+        "report.html",
+        "timeline.csv",
+        "timeline.jsonl",
+        "findings.sarif",
+        "breach-notice.md",
+        "breach-notice.html",
+    ] {
+        assert!(out.join(f).is_file(), "{f} not written");
+    }
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(
+        html.find("Summary").unwrap() < html.find("Timeline").unwrap(),
+        "summary first"
+    );
+    assert!(
+        html.contains("<svg") && html.contains("<circle"),
+        "timeline chart"
+    );
+    assert!(html.contains("class=\"sortable\""));
+    assert!(html.contains("KB5001779"));
+    assert!(
+        !html.contains("src=\"http") && !html.contains("href=\"http") && !html.contains("url(")
+    );
+    let breach = std::fs::read_to_string(out.join("breach-notice.md")).unwrap();
+    assert!(breach.contains("2021-12-02 10:40:00 UTC"));
+    assert!(
+        breach.contains("referrals@clinic.example.org")
+            && breach.contains("reception@clinic.example.org")
+    );
+    assert!(breach.contains(
+        "[to be completed by the controller: data protection officer name, phone, e-mail]"
+    ));
+    let csv = std::fs::read_to_string(out.join("timeline.csv")).unwrap();
+    assert!(
+        csv.starts_with("datetime,timestamp_desc,message"),
+        "{}",
+        &csv[..80.min(csv.len())]
+    );
+    let sarif: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("findings.sarif")).unwrap())
+            .unwrap();
+    assert_eq!(sarif["version"], "2.1.0");
+
+    // The incident and the triage are in the store: investigate and report breach work from it.
+    let (code, inv) = vigil(
+        &db,
+        &[
+            "investigate",
+            "--incident",
+            "examples/exchange-2021/incident.toml",
+        ],
+    );
+    assert_eq!(code, 0);
+    assert!(
+        inv.contains("INC-MAIL01-20210812T211403Z") && inv.contains("KB5001779 missing"),
+        "{inv}"
+    );
+    let (code, notice) = vigil(
+        &db,
+        &[
+            "report",
+            "breach",
+            "INC-MAIL01-20210812T211403Z",
+            "--incident",
+            "examples/exchange-2021/incident.toml",
+            "--format",
+            "html",
+        ],
+    );
+    assert_eq!(code, 0);
+    assert!(notice.contains("<!DOCTYPE html>") && notice.contains("2021-12-02 10:40:00 UTC"));
+    let (code, _) = vigil(&db, &["report", "breach", "INC-NOPE"]);
+    assert_eq!(code, 4);
+
+    // Without the triage, the leaver's export a day earlier opens the incident.
+    let db2 = dir.path().join("v2.db");
+    let args: Vec<&str> = EXCHANGE
+        .iter()
+        .copied()
+        .filter(|a| !a.contains("MSExchange_Management") && *a != "--dismiss")
+        .collect();
+    let (code, stdout, _) = audit(&db2, &dir.path().join("r2"), &args);
+    assert_eq!(code, 0);
+    assert!(stdout.contains("INC-MAIL01-20210811T142237Z"), "{stdout}");
+}
+
+#[test]
+fn plan_actions_and_status() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("v.db");
+    let (c, out) = vigil(
+        &db,
+        &[
+            "plan",
+            "add",
+            "Install KB5001779 on MAIL01",
+            "--owner",
+            "MSP",
+            "--due",
+            "2021-12-03",
+        ],
+    );
+    assert_eq!(c, 0, "{out}");
+    assert!(out.contains("action 1 recorded"));
+    let (_, list) = vigil(&db, &["plan", "list", "--today", "2021-12-10"]);
+    assert!(
+        list.contains("due 2021-12-03 (7 days overdue)") && list.contains("MSP"),
+        "{list}"
+    );
+    let (_, status) = vigil(&db, &["status", "--today", "2021-12-10"]);
+    assert!(status.contains("7 days overdue"), "{status}");
+    assert_eq!(vigil(&db, &["plan", "done", "1"]).0, 0);
+    assert_eq!(vigil(&db, &["plan", "done", "1"]).0, 4, "already done");
+    let (_, list) = vigil(&db, &["plan", "list"]);
+    assert!(list.contains("No remedial actions open"), "{list}");
+}
+
+#[test]
+fn linux_scenario_findings_and_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("v.db");
+    let out = dir.path().join("report");
+    let (code, stdout, stderr) = audit(&db, &out, &["examples/linux-mail"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("roots: examples/linux-mail/root"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("incident record: examples/linux-mail/incident.toml"),
+        "{stderr}"
+    );
+    // Both binary packages of the openssl source package, as of awareness (2022-04-13).
+    for (adv, pkg, days) in [
+        ("DSA-4963-1", "openssl", 218),
+        ("DSA-4963-1", "libssl1.1", 218),
+        ("DSA-5103-1", "openssl", 15),
+    ] {
+        assert!(
+            stdout.lines().any(|l| l.contains(adv)
+                && l.contains(&format!(" {pkg} "))
+                && l.contains(&format!("{days} days overdue"))),
+            "{adv} {pkg}: {stdout}"
+        );
+    }
+    assert!(
+        stdout.starts_with("\nmx1 —"),
+        "asset named by the incident record: {stdout}"
+    );
+    assert!(out.join("report.html").is_file());
+}
+
+/// Needs vigil's mail rules to detect the spray across three addresses and the outbound burst (work in
+/// rules/vigil in progress): run with `--ignored` once they do.
+#[test]
+#[ignore]
+fn linux_scenario_incident_and_root_cause() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, stdout, stderr) = audit(
+        &dir.path().join("v.db"),
+        &dir.path().join("r"),
+        &["examples/linux-mail"],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("INC-MX1-20220412T0103"), "{stdout}");
+    assert!(stdout.contains("password guessing"), "{stdout}");
+    assert!(stdout.contains("1 d 8 h 21 min"), "{stdout}");
+    assert!(dir.path().join("r/breach-notice.md").is_file());
+}
