@@ -20,10 +20,10 @@ use crate::mapping::Mappings;
 use crate::modifiers::compile_regex;
 use crate::rule::{DetectionSpec, FieldTest, Position, RuleSet, Search, TimePart, ValuePattern};
 use aho_corasick::AhoCorasick;
-use rayon::prelude::*;
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::{Arc, OnceLock, RwLock};
 use vigil_model::{Detection, Event, FieldValue, Level, LogSource};
 
 /// A rule whose prefilter would list more literals than this is always evaluated.
@@ -43,7 +43,9 @@ type LsKey = (Option<String>, Option<String>, Option<String>);
 struct NeedleSet {
     needles: Vec<String>,
     index: HashMap<String, u32>,
-    ac: Option<AhoCorasick>,
+    /// Built on first use: a run over a few log types scans only a few fields, and building
+    /// every automaton up front is a large share of compile time.
+    ac: OnceLock<Option<AhoCorasick>>,
 }
 
 impl NeedleSet {
@@ -55,6 +57,18 @@ impl NeedleSet {
         self.index.insert(needle.clone(), i);
         self.needles.push(needle);
         i
+    }
+
+    fn automaton(&self) -> Option<&AhoCorasick> {
+        self.ac
+            .get_or_init(|| {
+                if self.needles.is_empty() {
+                    None
+                } else {
+                    AhoCorasick::new(&self.needles).ok()
+                }
+            })
+            .as_ref()
     }
 }
 
@@ -502,15 +516,6 @@ impl Engine {
         let (correlations, corr_errors) =
             compile_correlations(&set.correlations, &by_key, &mut rules);
         errors.extend(corr_errors);
-        // Automata over each field's needles, built in parallel (a large share of compile time).
-        b.needles
-            .par_iter_mut()
-            .chain(rayon::iter::once(&mut b.keyword_needles))
-            .for_each(|set| {
-                if !set.needles.is_empty() {
-                    set.ac = AhoCorasick::new(&set.needles).ok();
-                }
-            });
         // Field resolution per mapping.
         let mut event_fields: Vec<String> = Vec::new();
         let mut ef_index: HashMap<String, FieldId> = HashMap::new();
@@ -731,10 +736,7 @@ impl Engine {
                 continue;
             };
             for &f in self.fields_of(ctx.map, slot) {
-                let bi = ctx.bits_index(self, f, slot);
-                if let Some((_, _, bits)) = ctx.bits.get(bi) {
-                    pick(bits, gates, &mut picked);
-                }
+                pick(ctx.field_bits(self, f, slot), gates, &mut picked);
             }
         }
         picked.sort_unstable();
@@ -1055,12 +1057,39 @@ pub(crate) fn time_part(text: &str, part: TimePart) -> Option<i64> {
     }))
 }
 
+/// A hasher for small integer keys looked up many times per event (SipHash, the default, costs
+/// more than the rest of the lookup; these keys are engine ids, not attacker-chosen).
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+
+    fn write_u32(&mut self, n: u32) {
+        self.write_u64(u64::from(n));
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
 /// Per-event evaluation state: case-folded field values and needle hits, computed lazily.
 struct Ctx<'e> {
     ev: &'e Event,
     map: usize,
     folded: Vec<(FieldId, Vec<Cow<'e, str>>)>,
-    bits: Vec<(FieldId, SlotId, Vec<u64>)>,
+    bits: Vec<Vec<u64>>,
+    /// (field, slot) → index into `bits`.
+    bits_at: HashMap<(FieldId, SlotId), usize, BuildHasherDefault<IdHasher>>,
     kw_texts: Option<Vec<Cow<'e, str>>>,
     kw_bits: Option<Vec<u64>>,
     /// Reused buffer for lowercasing text before a scan.
@@ -1074,6 +1103,7 @@ impl<'e> Ctx<'e> {
             map,
             folded: Vec::new(),
             bits: Vec::new(),
+            bits_at: HashMap::default(),
             kw_texts: None,
             kw_bits: None,
             scratch: String::new(),
@@ -1093,32 +1123,31 @@ impl<'e> Ctx<'e> {
         self.folded.len() - 1
     }
 
-    /// Index into `bits` of the needle hits of a field for a slot's automaton.
-    fn bits_index(&mut self, eng: &Engine, f: FieldId, slot: SlotId) -> usize {
-        if let Some(i) = self
-            .bits
-            .iter()
-            .position(|(id, s, _)| *id == f && *s == slot)
-        {
-            return i;
-        }
-        let mut bits = Vec::new();
-        if let Some(set) = eng.needles.get(slot as usize)
-            && let Some(ac) = &set.ac
-        {
-            bits = vec![0u64; set.needles.len().div_ceil(64)];
-            if let Some(val) = eng.field_value(self.ev, f) {
-                let scratch = &mut self.scratch;
-                texts(val, 0, &mut |t| scan_folded(ac, &t, scratch, &mut bits));
+    /// The needle hits of a field for a slot's automaton (empty when the field is absent).
+    fn field_bits(&mut self, eng: &Engine, f: FieldId, slot: SlotId) -> &[u64] {
+        let i = match self.bits_at.get(&(f, slot)) {
+            Some(&i) => i,
+            None => {
+                let mut bits = Vec::new();
+                if let Some(val) = eng.field_value(self.ev, f)
+                    && let Some(set) = eng.needles.get(slot as usize)
+                    && let Some(ac) = set.automaton()
+                {
+                    bits = vec![0u64; set.needles.len().div_ceil(64)];
+                    let scratch = &mut self.scratch;
+                    texts(val, 0, &mut |t| scan_folded(ac, &t, scratch, &mut bits));
+                }
+                self.bits.push(bits);
+                let i = self.bits.len() - 1;
+                self.bits_at.insert((f, slot), i);
+                i
             }
-        }
-        self.bits.push((f, slot, bits));
-        self.bits.len() - 1
+        };
+        self.bits.get(i).map_or(&[][..], |b| &b[..])
     }
 
     fn needle(&mut self, eng: &Engine, f: FieldId, slot: SlotId, k: u32) -> bool {
-        let i = self.bits_index(eng, f, slot);
-        self.bits.get(i).is_some_and(|(_, _, b)| bit(b, k))
+        bit(self.field_bits(eng, f, slot), k)
     }
 
     fn keyword_texts(&mut self) {
@@ -1142,7 +1171,7 @@ impl<'e> Ctx<'e> {
         }
         let set = &eng.keyword_needles;
         let mut bits = Vec::new();
-        if let Some(ac) = &set.ac {
+        if let Some(ac) = set.automaton() {
             bits = vec![0u64; set.needles.len().div_ceil(64)];
             let scratch = &mut self.scratch;
             if let Some(raw) = &self.ev.raw {

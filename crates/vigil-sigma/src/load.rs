@@ -3,6 +3,7 @@
 use crate::error::RuleError;
 use crate::parse::{LoadOptions, parse_rules_str_with};
 use crate::rule::RuleSet;
+use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 
 /// Deepest directory nesting followed when collecting rule files.
@@ -19,54 +20,46 @@ pub fn load_rules(paths: &[PathBuf], opts: &LoadOptions) -> (RuleSet, Vec<RuleEr
     }
     files.sort();
     files.dedup();
+    // Files are parsed in parallel (YAML parsing is most of the load time) and merged in their
+    // sorted order, so the result does not depend on scheduling.
+    let parsed: Vec<(RuleSet, Vec<RuleError>)> =
+        files.par_iter().map(|f| load_file(f, opts)).collect();
     let mut set = RuleSet::default();
-    for f in files {
-        let origin = f.display().to_string();
-        match std::fs::metadata(&f) {
-            Ok(m) if m.len() > opts.max_file_size => {
-                errors.push(RuleError::new(
-                    &origin,
-                    None,
-                    "",
-                    format!("rule file larger than {} bytes", opts.max_file_size),
-                ));
-                continue;
-            }
-            Err(e) => {
-                errors.push(RuleError::new(
-                    &origin,
-                    None,
-                    "",
-                    format!("cannot read: {e}"),
-                ));
-                continue;
-            }
-            Ok(_) => {}
-        }
-        let text = match std::fs::read(&f) {
-            Ok(bytes) => match String::from_utf8(bytes) {
-                Ok(t) => t,
-                Err(_) => {
-                    errors.push(RuleError::new(&origin, None, "", "file is not valid UTF-8"));
-                    continue;
-                }
-            },
-            Err(e) => {
-                errors.push(RuleError::new(
-                    &origin,
-                    None,
-                    "",
-                    format!("cannot read: {e}"),
-                ));
-                continue;
-            }
-        };
-        let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
-        let (s, e) = parse_rules_str_with(text, &origin, opts);
+    for (s, e) in parsed {
         set.extend(s);
         errors.extend(e);
     }
     (set, errors)
+}
+
+/// Reads and parses one rule file.
+fn load_file(f: &Path, opts: &LoadOptions) -> (RuleSet, Vec<RuleError>) {
+    let origin = f.display().to_string();
+    let fail = |reason: String| {
+        (
+            RuleSet::default(),
+            vec![RuleError::new(&origin, None, "", reason)],
+        )
+    };
+    match std::fs::metadata(f) {
+        Ok(m) if m.len() > opts.max_file_size => {
+            return fail(format!(
+                "rule file larger than {} bytes",
+                opts.max_file_size
+            ));
+        }
+        Err(e) => return fail(format!("cannot read: {e}")),
+        Ok(_) => {}
+    }
+    let text = match std::fs::read(f) {
+        Ok(bytes) => match String::from_utf8(bytes) {
+            Ok(t) => t,
+            Err(_) => return fail("file is not valid UTF-8".to_string()),
+        },
+        Err(e) => return fail(format!("cannot read: {e}")),
+    };
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    parse_rules_str_with(text, &origin, opts)
 }
 
 fn is_rule_file(p: &Path) -> bool {
