@@ -178,13 +178,34 @@ fn exchange_scenario_end_to_end() {
     let (code, _) = vigil(&db, &["report", "breach", "INC-NOPE"]);
     assert_eq!(code, 4);
 
-    // Without the triage, the leaver's export a day earlier opens the incident.
+    // Without the triage (here: an incident record without its `dismissed` list), the leaver's export a
+    // day earlier opens the incident.
     let db2 = dir.path().join("v2.db");
-    let args: Vec<&str> = EXCHANGE
-        .iter()
-        .copied()
-        .filter(|a| !a.contains("MSExchange_Management") && *a != "--dismiss")
-        .collect();
+    let record =
+        std::fs::read_to_string(repo().join("examples/exchange-2021/incident.toml")).unwrap();
+    let start = record
+        .find("dismissed = [")
+        .expect("the example record has a dismissed list");
+    let end = start + record[start..].find("\n]\n").unwrap() + 3;
+    let untriaged = dir.path().join("incident.toml");
+    std::fs::write(
+        &untriaged,
+        format!("{}{}", &record[..start], &record[end..]),
+    )
+    .unwrap();
+    let untriaged = untriaged.display().to_string();
+    let args = [
+        "--asset",
+        "MAIL01",
+        "--incident",
+        untriaged.as_str(),
+        "--knowledge",
+        "examples/exchange-2021/knowledge",
+        "--inventory",
+        "examples/exchange-2021/inventory/MAIL01.json",
+        "--logs",
+        "examples/exchange-2021/logs",
+    ];
     let (code, stdout, _) = audit(&db2, &dir.path().join("r2"), &args);
     assert_eq!(code, 0);
     assert!(stdout.contains("INC-MAIL01-20210811T142237Z"), "{stdout}");

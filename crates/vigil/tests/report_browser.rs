@@ -8,10 +8,14 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn chromium() -> Option<PathBuf> {
-    ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"]
-        .iter()
-        .map(PathBuf::from)
-        .find(|p| p.is_file())
+    [
+        "/usr/bin/chromium",
+        "/usr/bin/chromium-browser",
+        "/usr/bin/google-chrome",
+    ]
+    .iter()
+    .map(PathBuf::from)
+    .find(|p| p.is_file())
 }
 
 fn headless(browser: &Path, profile: &Path, args: &[&str]) -> std::process::Output {
@@ -52,7 +56,12 @@ fn audit_report_renders_in_a_browser() {
         .arg("examples/exchange-2021")
         .output()
         .unwrap();
-    assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stderr));
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
 
     let page = format!("file://{}", out.join("report.html").display());
     let profile = dir.path().join("profile");
@@ -68,16 +77,29 @@ fn audit_report_renders_in_a_browser() {
         "107 days overdue at the entry point",
         "class=\"sortable\"",
     ] {
-        assert!(dom.contains(expected), "the rendered page lacks {expected:?}");
+        assert!(
+            dom.contains(expected),
+            "the rendered page lacks {expected:?}"
+        );
     }
-    assert!(!dom.contains("src=\"http"), "the page must not load anything from outside");
+    assert!(
+        !dom.contains("src=\"http"),
+        "the page must not load anything from outside"
+    );
 
     let shot = dir.path().join("report.png");
     headless(
         &browser,
         &profile,
-        &[&format!("--screenshot={}", shot.display()), "--window-size=1280,1600", &page],
+        &[
+            &format!("--screenshot={}", shot.display()),
+            "--window-size=1280,1600",
+            &page,
+        ],
     );
     let size = std::fs::metadata(&shot).map(|m| m.len()).unwrap_or(0);
-    assert!(size > 50_000, "the screenshot is {size} bytes: the page did not render");
+    assert!(
+        size > 50_000,
+        "the screenshot is {size} bytes: the page did not render"
+    );
 }
