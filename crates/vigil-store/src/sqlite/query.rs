@@ -55,7 +55,7 @@ fn advisories(
     Ok(out)
 }
 
-type LookupRow = (String, Option<String>, Option<String>, String);
+type LookupRow = (String, Option<String>, Option<String>, Option<String>);
 
 fn lookup_row(r: &Row<'_>) -> rusqlite::Result<LookupRow> {
     Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
@@ -70,12 +70,16 @@ pub(crate) fn advisories_for(
     let lookup = Lookup::new(ecosystem, name);
     let mut stmt = match &lookup {
         Lookup::Exact { .. } => conn.prepare_cached(
-            "SELECT a.id, a.core, f.json, a.json FROM affected f JOIN advisories a ON a.pk = f.advisory
+            "SELECT a.id, a.core, f.json,
+                    CASE WHEN a.core IS NULL OR f.json IS NULL THEN a.json END
+             FROM affected f JOIN advisories a ON a.pk = f.advisory
              WHERE a.withdrawn IS NULL AND f.base = ?1 AND f.name = ?2 AND f.ecosystem = ?3
              ORDER BY a.id",
         ),
         Lookup::DistroRelease { .. } => conn.prepare_cached(
-            "SELECT a.id, a.core, f.json, a.json FROM affected f JOIN advisories a ON a.pk = f.advisory
+            "SELECT a.id, a.core, f.json,
+                    CASE WHEN a.core IS NULL OR f.json IS NULL THEN a.json END
+             FROM affected f JOIN advisories a ON a.pk = f.advisory
              WHERE a.withdrawn IS NULL AND f.base = ?1 AND f.name = ?2
                  AND (f.release_key IS NULL OR f.release_key = ?3)
              ORDER BY a.id",
@@ -118,7 +122,8 @@ pub(crate) fn advisories_for(
                 a
             }
             // Rows written before schema version 4 hold only the full JSON.
-            _ => super::narrow::decode_for(&json, &lookup).map_err(|e| corrupt(&id, e))?,
+            _ => super::narrow::decode_for(json.as_deref().unwrap_or_default(), &lookup)
+                .map_err(|e| corrupt(&id, e))?,
         };
         out.push(advisory);
     }
