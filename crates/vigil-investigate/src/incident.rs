@@ -224,6 +224,7 @@ mod tests {
             level,
             tags: tags.iter().map(|s| s.to_string()).collect(),
             timestamp: ts.map(|t| t.parse().unwrap()),
+            first_seen: None,
             host: host.map(str::to_string),
             sources: vec![SourceRef {
                 file: format!("{rule}.log"),

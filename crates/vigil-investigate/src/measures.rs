@@ -43,7 +43,8 @@ pub struct DwellInput<'a> {
 pub enum FirstEventBasis {
     /// Given by the investigator.
     Stated,
-    /// The incident's first detection.
+    /// The earliest evidence of the incident's detections: the first detection, or for a correlation the
+    /// earliest event it counted.
     FirstDetection,
 }
 
@@ -72,9 +73,16 @@ pub struct DwellTime {
 
 /// Dwell time and notification clock of an incident.
 pub fn dwell_time(incident: &Incident, input: &DwellInput<'_>) -> DwellTime {
+    // A correlation fires after the events it counts; the activity began with the earliest of them.
+    let earliest_evidence = incident
+        .detections
+        .iter()
+        .filter_map(|d| d.first_seen.or(d.timestamp))
+        .min()
+        .map_or(incident.first_seen, |t| t.min(incident.first_seen));
     let (first_malicious, basis) = match input.first_malicious {
         Some(t) => (t, FirstEventBasis::Stated),
-        None => (incident.first_seen, FirstEventBasis::FirstDetection),
+        None => (earliest_evidence, FirstEventBasis::FirstDetection),
     };
     let since = |t: Timestamp| first_malicious.duration_until(t);
     let related: Vec<&AlertRecord> = input

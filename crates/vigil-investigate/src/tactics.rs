@@ -258,6 +258,7 @@ mod tests {
             level: Level::High,
             tags: tags.iter().map(|s| s.to_string()).collect(),
             timestamp: None,
+            first_seen: None,
             host: None,
             sources: vec![],
             matched: vec![],

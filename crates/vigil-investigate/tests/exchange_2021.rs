@@ -45,6 +45,7 @@ fn det(
         level,
         tags: tags.iter().map(|s| s.to_string()).collect(),
         timestamp: Some(ts(at)),
+        first_seen: None,
         host: Some(host.into()),
         sources: vec![SourceRef {
             file: file.into(),

@@ -11,6 +11,7 @@ fn det(rule: &str, title: &str, tags: &[&str], at: &str, line: u64) -> Detection
         level: Level::High,
         tags: tags.iter().map(|s| s.to_string()).collect(),
         timestamp: Some(at.parse().unwrap()),
+        first_seen: None,
         host: Some("mx1".into()),
         sources: vec![SourceRef {
             file: "logs/mail.log".into(),

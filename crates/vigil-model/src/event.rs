@@ -125,6 +125,10 @@ pub struct Detection {
     pub tags: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<Timestamp>,
+    /// For a correlation: the time of the earliest event behind it (`timestamp` is when it fired). An
+    /// investigation dates the start of the activity from it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_seen: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub host: Option<String>,
     /// The records behind the detection: one for a single-event rule, several for a correlation.

@@ -377,6 +377,7 @@ mod tests {
             level: Level::High,
             tags: vec!["attack.initial-access".into()],
             timestamp: Some("2022-04-12T02:17:44Z".parse().unwrap()),
+            first_seen: None,
             host: Some("mx1".into()),
             sources: vec![SourceRef {
                 file: "logs/mail.log".into(),

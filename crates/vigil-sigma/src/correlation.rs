@@ -593,12 +593,14 @@ impl Correlator {
             .collect();
         matched.push((kind_label(c.def.kind).to_string(), format_metric(metric)));
         let ms = hits.iter().map(|h| h.ms).max().unwrap_or(0);
+        let first_ms = hits.iter().map(|h| h.ms).min().unwrap_or(ms);
         out.push(Detection {
             rule_id: c.key.clone(),
             rule_title: c.meta.title.clone(),
             level: c.level,
             tags: c.meta.tags.clone(),
             timestamp: Timestamp::from_millisecond(ms).ok(),
+            first_seen: Timestamp::from_millisecond(first_ms).ok(),
             host: common_host(hits),
             sources: collect_sources(hits),
             matched,

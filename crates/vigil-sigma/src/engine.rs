@@ -767,6 +767,7 @@ impl Engine {
                 level: rule.level,
                 tags: rule.meta.tags.clone(),
                 timestamp: ev.timestamp,
+                first_seen: None,
                 host: ev.host.clone(),
                 sources: vec![ev.source.clone()],
                 matched,

@@ -85,6 +85,13 @@ fn event_count_sliding_window() {
     assert_eq!(corr.len(), 1);
     assert_eq!(corr[0].rule_id, "bf");
     assert_eq!(corr[0].sources.len(), 3);
+    // Fired with the third event; the activity began with the first.
+    assert_eq!(
+        corr[0]
+            .first_seen
+            .map(|x| corr[0].timestamp.unwrap().as_second() - x.as_second()),
+        Some(50)
+    );
     assert!(corr[0].matched.contains(&("User".into(), "bob".into())));
     assert!(
         corr[0]

@@ -12,6 +12,7 @@ fn det(rule: &str, line: u64, at: &str) -> Detection {
         level: Level::High,
         tags: vec!["attack.initial-access".into()],
         timestamp: Some(at.parse().unwrap()),
+        first_seen: None,
         host: Some("MAIL01".into()),
         sources: vec![SourceRef {
             file: "logs/u_ex210813.log".into(),

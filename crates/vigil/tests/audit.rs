@@ -277,9 +277,10 @@ fn linux_scenario_findings_and_report() {
     assert!(out.join("report.html").is_file());
 }
 
-/// The Linux scenario: the password spray across three addresses opens the incident. Its entry point is
-/// reported as unknown (no detection shows initial access: the successful login after the spray is not
-/// yet tied to it), with the data that would settle it, and the overdue OpenSSL updates are listed.
+/// The Linux scenario: the password spray across three addresses opens the incident; the entry point is
+/// the attacker's login from an address that sprayed, the root cause is password guessing (no software
+/// vulnerability), and the dwell time runs from the first rejected password, not from the time the spray
+/// correlation fired.
 #[test]
 fn linux_scenario_incident_and_root_cause() {
     let dir = tempfile::tempdir().unwrap();
@@ -290,7 +291,19 @@ fn linux_scenario_incident_and_root_cause() {
     );
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.contains("INC-MX1-20220412T"), "{stdout}");
-    assert!(stdout.contains("Credential Access"), "{stdout}");
+    assert!(
+        stdout.contains("Initial Access → Credential Access"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Successful Login From An Address That Sprayed Passwords"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("password guessing"), "{stdout}");
+    assert!(
+        stdout.contains("1 d 8 h 21 min 43 s (first malicious event 2022-04-12 01:03:17 UTC"),
+        "{stdout}"
+    );
     assert!(stdout.contains("DSA-4963-1"), "{stdout}");
     assert!(stdout.contains("218 days overdue"), "{stdout}");
     assert!(
@@ -304,7 +317,7 @@ fn linux_scenario_incident_and_root_cause() {
         "{timeline}"
     );
     assert!(
-        report.contains("**unknown**: How the attacker first got into mx1"),
+        report.contains("Dovecot Successful Login From An Address That Sprayed Passwords"),
         "{report}"
     );
     assert!(dir.path().join("r/breach-notice.md").is_file());

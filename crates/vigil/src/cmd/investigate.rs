@@ -549,6 +549,7 @@ mod tests {
             level: Level::High,
             tags: vec![],
             timestamp: None,
+            first_seen: None,
             host: None,
             sources: vec![SourceRef {
                 file: file.into(),
