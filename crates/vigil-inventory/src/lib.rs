@@ -167,3 +167,28 @@ pub fn collect_file(path: &Path) -> Result<Inventory, InventoryError> {
     inv.normalise();
     Ok(inv)
 }
+
+/// Reads what a user named: each directory is walked ([`discover`], with `excludes`), each file read
+/// ([`collect_file`]). A file that cannot be read or parsed becomes a [`NotAssessed`] item and the rest
+/// goes on; the flag says whether that happened to any named file.
+pub fn collect_inputs(paths: &[std::path::PathBuf], excludes: &[String]) -> (Inventory, bool) {
+    let mut inv = Inventory::default();
+    let mut failed = false;
+    for path in paths {
+        if path.is_dir() {
+            inv.merge(discover(path, excludes));
+            continue;
+        }
+        match collect_file(path) {
+            Ok(found) => inv.merge(found),
+            Err(e) => {
+                failed = true;
+                inv.not_assessed.push(NotAssessed {
+                    location: path.display().to_string(),
+                    reason: e.to_string(),
+                });
+            }
+        }
+    }
+    (inv, failed)
+}

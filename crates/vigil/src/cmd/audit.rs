@@ -348,25 +348,13 @@ pub fn run(ctx: &Context, args: AuditArgs) -> Result<Outcome> {
     partial |= failed;
 
     // Inventory.
-    let mut invent = vigil_inventory::Inventory::default();
-    let mut inputs = Vec::new();
-    for t in &sorted.inventory {
-        inputs.push(t.display().to_string());
-        if t.is_dir() {
-            invent.merge(vigil_inventory::discover(t, &[]));
-        } else {
-            match vigil_inventory::collect_file(t) {
-                Ok(found) => invent.merge(found),
-                Err(e) => {
-                    partial = true;
-                    invent.not_assessed.push(vigil_inventory::NotAssessed {
-                        location: t.display().to_string(),
-                        reason: e.to_string(),
-                    });
-                }
-            }
-        }
-    }
+    let (mut invent, failed) = vigil_inventory::collect_inputs(&sorted.inventory, &[]);
+    partial |= failed;
+    let mut inputs: Vec<String> = sorted
+        .inventory
+        .iter()
+        .map(|t| t.display().to_string())
+        .collect();
     for r in &sorted.roots {
         inputs.push(format!("root:{}", r.display()));
         invent.merge(vigil_inventory::scan_root(r));

@@ -107,26 +107,12 @@ fn collect(args: &ScanArgs) -> Result<(Inventory, Vec<String>, bool)> {
     if args.targets.is_empty() && args.root.is_empty() && !args.host {
         bail!("nothing to scan: give files or directories, --root DIR or --host");
     }
-    let mut inv = Inventory::default();
-    let mut inputs = Vec::new();
-    let mut failed = false;
-    for t in &args.targets {
-        inputs.push(t.display().to_string());
-        if t.is_dir() {
-            inv.merge(vigil_inventory::discover(t, &args.excludes));
-        } else {
-            match vigil_inventory::collect_file(t) {
-                Ok(found) => inv.merge(found),
-                Err(e) => {
-                    failed = true;
-                    inv.not_assessed.push(vigil_inventory::NotAssessed {
-                        location: t.display().to_string(),
-                        reason: e.to_string(),
-                    });
-                }
-            }
-        }
-    }
+    let (mut inv, failed) = vigil_inventory::collect_inputs(&args.targets, &args.excludes);
+    let mut inputs: Vec<String> = args
+        .targets
+        .iter()
+        .map(|t| t.display().to_string())
+        .collect();
     for root in &args.root {
         inputs.push(format!("root:{}", root.display()));
         inv.merge(vigil_inventory::scan_root(root));
