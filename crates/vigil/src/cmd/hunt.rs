@@ -131,6 +131,12 @@ pub fn run(ctx: &Context, args: HuntArgs) -> Result<Outcome> {
     bar.finish_and_clear();
     let elapsed = started.elapsed();
     report.files.extend(skipped);
+    if !args.parse_only {
+        tag_cves(
+            &mut report.detections,
+            &crate::cmd::investigate::load_cve_map(),
+        );
+    }
 
     let format = args.format.unwrap_or(
         if args.output.is_none() && std::io::stdout().is_terminal() {
@@ -166,6 +172,25 @@ pub fn run(ctx: &Context, args: HuntArgs) -> Result<Outcome> {
     } else {
         Outcome::Success
     })
+}
+
+/// Adds the `cve.` tags of rules/cve-map.yml: SigmaHQ's Exchange exploitation rules carry none, and
+/// the CVE is what ties a detection to a missing patch.
+fn tag_cves(detections: &mut [Detection], map: &vigil_investigate::CveMap) {
+    for d in detections {
+        let Some(m) = map.get(&d.rule_id) else {
+            continue;
+        };
+        for cve in &m.cves {
+            let tag = format!(
+                "cve.{}",
+                cve.trim_start_matches("CVE-").to_ascii_lowercase()
+            );
+            if !d.tags.iter().any(|t| t.eq_ignore_ascii_case(&tag)) {
+                d.tags.push(tag);
+            }
+        }
+    }
 }
 
 fn author<'a>(engine: &'a Engine, d: &Detection) -> &'a str {
