@@ -18,6 +18,8 @@ fn proxyshell_detections_carry_cves_author_and_evidence() {
             "jsonl",
             "--min-level",
             "critical",
+            "--host",
+            "MAIL01",
         ])
         .output()
         .unwrap();
@@ -45,6 +47,10 @@ fn proxyshell_detections_carry_cves_author_and_evidence() {
             .collect();
         assert!(tags.contains(&"cve.2021-34473"), "{tags:?}");
         assert!(d["rule_author"].as_str().unwrap().contains("Florian Roth"));
+        assert_eq!(
+            d["host"], "MAIL01",
+            "IIS logs name no host: --host supplies it"
+        );
         let src = &d["sources"][0];
         assert!(src["file"].as_str().unwrap().ends_with("u_ex210813.log"));
         assert!(

@@ -39,6 +39,9 @@ pub struct HuntArgs {
     /// Exit with status 1 when a detection at or above this level is found
     #[arg(long, value_name = "LEVEL", value_parser = parse_level)]
     pub fail_on: Option<Level>,
+    /// Host name for detections whose log does not name one (IIS and HttpProxy logs, for example)
+    #[arg(long, value_name = "NAME")]
+    pub host: Option<String>,
     /// Read and count events without evaluating rules (the floor a hunt is measured against)
     #[arg(long, hide = true)]
     pub parse_only: bool,
