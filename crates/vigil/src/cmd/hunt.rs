@@ -140,6 +140,11 @@ pub fn run(ctx: &Context, args: HuntArgs) -> Result<Outcome> {
             &crate::cmd::investigate::load_cve_map(),
         );
     }
+    if let Some(host) = &args.host {
+        for d in report.detections.iter_mut().filter(|d| d.host.is_none()) {
+            d.host = Some(host.clone());
+        }
+    }
 
     let format = args.format.unwrap_or(
         if args.output.is_none() && std::io::stdout().is_terminal() {
