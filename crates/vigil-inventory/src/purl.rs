@@ -274,55 +274,18 @@ pub fn decode(s: &str) -> Result<String, PurlError> {
     String::from_utf8(out).map_err(|_| PurlError::BadEscape(s.to_string()))
 }
 
-/// Percent-encoding of one component: everything but unreserved characters and `:` is escaped.
-pub fn encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b'~' | b':') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
+pub use vigil_model::purl::encode;
 
 /// The purl of a package from a language lockfile, when its ecosystem has a purl type.
 pub fn for_package(ecosystem: &str, name: &str, version: &str) -> Option<String> {
-    let (ty, namespace, name) = match ecosystem {
-        "crates.io" => ("cargo", None, name.to_string()),
-        "npm" => match name.strip_prefix('@').and_then(|n| n.split_once('/')) {
-            Some((scope, n)) => ("npm", Some(format!("@{scope}")), n.to_string()),
-            None => ("npm", None, name.to_string()),
-        },
-        "PyPI" => ("pypi", None, Ecosystem::new("PyPI").normalize_name(name)),
-        "Go" => match name.rsplit_once('/') {
-            Some((ns, n)) => ("golang", Some(ns.to_string()), n.to_string()),
-            None => ("golang", None, name.to_string()),
-        },
-        "Maven" => {
-            let (g, a) = name.split_once(':')?;
-            ("maven", Some(g.to_string()), a.to_string())
-        }
-        "RubyGems" => ("gem", None, name.to_string()),
-        "Packagist" => {
-            let (v, n) = name.split_once('/')?;
-            ("composer", Some(v.to_lowercase()), n.to_lowercase())
-        }
-        "NuGet" => ("nuget", None, name.to_string()),
-        _ => return None,
+    let has_purl_type = match ecosystem {
+        "crates.io" | "npm" | "PyPI" | "Go" | "RubyGems" | "NuGet" => true,
+        // A Maven coordinate needs its group, a Packagist name its vendor.
+        "Maven" => name.contains(':'),
+        "Packagist" => name.contains('/'),
+        _ => false,
     };
-    Some(
-        Purl {
-            ty: ty.to_string(),
-            namespace,
-            name,
-            version: Some(version.to_string()),
-            qualifiers: Vec::new(),
-            subpath: None,
-        }
-        .to_string(),
-    )
+    has_purl_type.then(|| vigil_model::purl::derive(&Ecosystem::new(ecosystem), name, version))
 }
 
 const DEBIAN_CODENAMES: &[(&str, &str)] = &[

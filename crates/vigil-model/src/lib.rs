@@ -8,6 +8,7 @@ pub mod advisory;
 pub mod event;
 pub mod finding;
 pub mod package;
+pub mod purl;
 pub mod severity;
 
 pub use advisory::{
