@@ -15,7 +15,7 @@
 
 use crate::enrich::{ExploitCache, rate};
 use crate::error::ScanError;
-use crate::merge::{group, order_aliases, order_ids, rank};
+use crate::merge::{group, is_distro_advisory, order_aliases, order_ids, rank};
 use crate::notes::{NotAssessed, NotAssessedKind, package_label};
 use jiff::tz::TimeZone;
 use std::cmp::Ordering;
@@ -290,27 +290,6 @@ fn evaluate<'a>(
         }
     }
     Ok(Some(fixed))
-}
-
-/// Whether an advisory id is a distro's security advisory (one update, several CVEs).
-fn is_distro_advisory(id: &str) -> bool {
-    const PREFIXES: &[&str] = &[
-        "DSA-",
-        "DLA-",
-        "DTSA-",
-        "USN-",
-        "ALSA-",
-        "ALBA-",
-        "ALEA-",
-        "RLSA-",
-        "RHSA-",
-        "RHBA-",
-        "SUSE-",
-        "OPENSUSE-",
-        "ALPINE-",
-    ];
-    let upper = id.to_ascii_uppercase();
-    PREFIXES.iter().any(|p| upper.starts_with(p))
 }
 
 fn truncate(s: &str, max: usize) -> String {

@@ -68,10 +68,23 @@ pub fn group(advisories: &[&Advisory]) -> Vec<Vec<usize>> {
 /// (they name the package and the fixed version exactly), then GitHub's, then others, then bare CVE
 /// records.
 pub fn rank(id: &str) -> u8 {
-    const NATIVE: &[&str] = &[
-        "RUSTSEC-",
-        "PYSEC-",
-        "GO-",
+    /// Ecosystem databases that are not distros.
+    const NATIVE: &[&str] = &["RUSTSEC-", "PYSEC-", "GO-", "MAL-", "BIT-", "RSEC-"];
+    let upper = id.to_ascii_uppercase();
+    if NATIVE.iter().any(|p| upper.starts_with(p)) || is_distro_advisory(id) {
+        0
+    } else if upper.starts_with("GHSA-") {
+        1
+    } else if upper.starts_with("CVE-") {
+        3
+    } else {
+        2
+    }
+}
+
+/// Whether an advisory id is a distro's security advisory (one update, several CVEs).
+pub fn is_distro_advisory(id: &str) -> bool {
+    const PREFIXES: &[&str] = &[
         "DSA-",
         "DLA-",
         "DTSA-",
@@ -83,25 +96,11 @@ pub fn rank(id: &str) -> u8 {
         "RHSA-",
         "RHBA-",
         "SUSE-",
-        "openSUSE-",
-        "MAL-",
+        "OPENSUSE-",
         "ALPINE-",
-        "BIT-",
-        "RSEC-",
     ];
     let upper = id.to_ascii_uppercase();
-    if NATIVE
-        .iter()
-        .any(|p| upper.starts_with(&p.to_ascii_uppercase()))
-    {
-        0
-    } else if upper.starts_with("GHSA-") {
-        1
-    } else if upper.starts_with("CVE-") {
-        3
-    } else {
-        2
-    }
+    PREFIXES.iter().any(|p| upper.starts_with(p))
 }
 
 /// Orders ids primary first: by [`rank`], then by id.
