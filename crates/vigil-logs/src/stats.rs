@@ -39,6 +39,10 @@ pub struct FileStats {
     pub lossy_lines: u64,
     /// Why the file was not read at all, when it was not.
     pub skipped: Option<String>,
+    /// What the reader had to assume to read the file, for the user to check: a year taken from the
+    /// file's modification time, a format guessed on weak evidence, a truncated log.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 impl FileStats {
@@ -54,6 +58,14 @@ impl FileStats {
             path: path.display().to_string(),
             skipped: Some(reason),
             ..FileStats::default()
+        }
+    }
+
+    /// Records an assumption the reader made (see [`FileStats::notes`]); each is kept once.
+    pub fn note(&mut self, note: impl Into<String>) {
+        let note = note.into();
+        if !self.notes.contains(&note) && self.notes.len() < 32 {
+            self.notes.push(note);
         }
     }
 

@@ -10,6 +10,7 @@ pub mod finding;
 pub mod package;
 pub mod purl;
 pub mod severity;
+pub mod text;
 
 pub use advisory::{
     Advisory, Affected, AffectedPackage, EpssScore, KevEntry, MicrosoftFix, Range, RangeEvent,

@@ -235,21 +235,9 @@ pub struct Marker {
     pub tone: Tone,
 }
 
-/// HTML-escapes text for element content and quoted attribute values.
+/// HTML-escapes text for element content and quoted attribute values: see [`vigil_model::text::html`].
 pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c if c.is_control() && c != '\n' && c != '\t' => out.push(' '),
-            c => out.push(c),
-        }
-    }
-    out
+    vigil_model::text::html(s)
 }
 
 /// Escaped and cut to [`MAX_TEXT`] characters.

@@ -21,29 +21,9 @@ const SEVERITIES: [Severity; 6] = [
     Severity::Unknown,
 ];
 
-/// Escapes untrusted text for a Markdown table cell or heading (GitHub-flavoured Markdown):
-/// line breaks and other control characters become spaces, `|` and HTML-significant characters
-/// become character references, and the punctuation that starts inline Markdown (emphasis, code,
-/// links, strikethrough, math, a heading's closing `#`s) is backslash-escaped. Bare URLs may still
-/// be auto-linked by the renderer; they show as the URL they are.
+/// Escapes untrusted text for a Markdown table cell or heading: see [`vigil_model::text::markdown`].
 pub fn escape_text(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        match c {
-            '|' => out.push_str("&#124;"),
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '\\' | '`' | '*' | '_' | '[' | ']' | '#' | '~' | '$' => {
-                out.push('\\');
-                out.push(c);
-            }
-            '\u{2028}' | '\u{2029}' => out.push(' '),
-            c if c.is_control() => out.push(' '),
-            c => out.push(c),
-        }
-    }
-    out
+    vigil_model::text::markdown(s)
 }
 
 fn title(s: Severity) -> &'static str {

@@ -5,6 +5,7 @@ mod cli;
 mod cmd;
 mod config;
 mod fetch;
+mod term;
 
 use clap::Parser;
 use cli::{Cli, Command};
@@ -28,8 +29,9 @@ fn main() -> ExitCode {
         Ok(Outcome::Success) => ExitCode::SUCCESS,
         Ok(Outcome::GateTripped) => ExitCode::from(1),
         Ok(Outcome::Partial) => ExitCode::from(3),
+        Err(e) if term::is_broken_pipe(&e) => ExitCode::from(term::BROKEN_PIPE_EXIT),
         Err(e) => {
-            eprintln!("error: {e:#}");
+            note!("error: {}", term::text(&format!("{e:#}")));
             ExitCode::from(4)
         }
     }
@@ -50,7 +52,9 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Completions { shell } => {
             use clap::CommandFactory;
             let mut command = Cli::command();
-            clap_complete::generate(shell, &mut command, "vigil", &mut std::io::stdout());
+            let mut buf = Vec::new();
+            clap_complete::generate(shell, &mut command, "vigil", &mut buf);
+            put!("{}", String::from_utf8_lossy(&buf))?;
             Ok(Outcome::Success)
         }
     }

@@ -234,11 +234,7 @@ fn show(paths: &[PathBuf]) -> String {
     if paths.is_empty() {
         return "-".into();
     }
-    let mut v: Vec<String> = paths
-        .iter()
-        .take(4)
-        .map(|p| p.display().to_string())
-        .collect();
+    let mut v: Vec<String> = paths.iter().take(4).map(|p| crate::term::path(p)).collect();
     if paths.len() > 4 {
         v.push(format!("and {} more", paths.len() - 4));
     }
@@ -295,7 +291,10 @@ fn import_knowledge(store: &mut dyn Store, paths: &[PathBuf]) -> (Vec<NotAssesse
                 }
             }
         }
-        eprintln!("knowledge  {}: {imported} records imported", path.display());
+        crate::note!(
+            "knowledge  {}: {imported} records imported",
+            crate::term::path(path)
+        );
     }
     (notes, failed)
 }
@@ -311,12 +310,12 @@ pub fn run(ctx: &Context, args: AuditArgs) -> Result<Outcome> {
         );
     }
     let sorted = sort_inputs(&args)?;
-    eprintln!("inputs     inventory: {}", show(&sorted.inventory));
-    eprintln!("           roots: {}", show(&sorted.roots));
-    eprintln!("           logs: {}", show(&sorted.logs));
-    eprintln!("           knowledge: {}", show(&sorted.knowledge));
+    crate::note!("inputs     inventory: {}", show(&sorted.inventory));
+    crate::note!("           roots: {}", show(&sorted.roots));
+    crate::note!("           logs: {}", show(&sorted.logs));
+    crate::note!("           knowledge: {}", show(&sorted.knowledge));
     if let Some(i) = &sorted.incident {
-        eprintln!("           incident record: {}", i.display());
+        crate::note!("           incident record: {}", crate::term::path(i));
     }
     let record: Option<IncidentRecord> = sorted
         .incident
@@ -392,7 +391,7 @@ pub fn run(ctx: &Context, args: AuditArgs) -> Result<Outcome> {
                 ));
             }
         }
-        eprintln!(
+        crate::note!(
             "hunt       {} events from {} files, {} rules: {} detections",
             report.events_read(),
             files.len(),
@@ -550,7 +549,7 @@ pub fn run(ctx: &Context, args: AuditArgs) -> Result<Outcome> {
     };
     let written = crate::cmd::audit_report::write(&view, &args.out)?;
 
-    print!("{}", summary(&scan, &cases, &set_aside, &written));
+    crate::put!("{}", summary(&scan, &cases, &set_aside, &written))?;
     if let Some(gate) = args.fail_on
         && cases.iter().any(|c| c.incident.highest_level >= gate)
     {

@@ -106,10 +106,10 @@ fn update(ctx: &Context, only: &[SourceName], force: bool) -> Result<Outcome> {
     let limits = Limits::default();
     for job in &jobs {
         match update_one(&fetcher, &mut store, job, force, &limits) {
-            Ok(line) => println!("{:<24} {line}", job.key),
+            Ok(line) => crate::out!("{:<24} {line}", job.key)?,
             Err(e) => {
                 report_failure(&mut store, &job.key, &job.url, &e)?;
-                println!("{:<24} FAILED: {e:#}", job.key);
+                crate::out!("{:<24} FAILED: {e:#}", job.key)?;
                 failed += 1;
             }
         }
@@ -280,7 +280,7 @@ fn import(ctx: &Context, paths: &[std::path::PathBuf]) -> Result<Outcome> {
             Ok(b) => b,
             Err(e) => {
                 warn!("{}: {e}", path.display());
-                println!("{:<40} FAILED: {e}", path.display());
+                crate::out!("{:<40} FAILED: {e}", crate::term::path(path))?;
                 problems += 1;
                 continue;
             }
@@ -314,19 +314,23 @@ fn import(ctx: &Context, paths: &[std::path::PathBuf]) -> Result<Outcome> {
                 Err(e) => {
                     // The import rolled back and the failure is recorded; the other inputs go on.
                     warn!("{}: {e}", path.display());
-                    println!("{:<40} {}: FAILED: {e}", path.display(), batch.source);
+                    crate::out!(
+                        "{:<40} {}: FAILED: {e}",
+                        crate::term::path(path),
+                        batch.source
+                    )?;
                     problems += 1;
                     continue;
                 }
             };
-            println!(
+            crate::out!(
                 "{:<40} {}: {} imported, {} skipped, {} withdrawn",
-                path.display(),
+                crate::term::path(path),
                 batch.source,
                 s.imported(),
                 s.skipped,
                 s.withdrawn
-            );
+            )?;
         }
     }
     Ok(if problems > 0 {
@@ -370,14 +374,14 @@ fn status(ctx: &Context, json: bool) -> Result<Outcome> {
             "sources": rows,
             "counts": counts_json(&store.stats()?),
         });
-        println!("{}", serde_json::to_string_pretty(&doc)?);
+        crate::out!("{}", serde_json::to_string_pretty(&doc)?)?;
         return Ok(Outcome::Success);
     }
-    println!("store: {}", ctx.db_path.display());
+    crate::out!("store: {}", crate::term::path(&ctx.db_path))?;
     if sources.is_empty() {
-        println!(
+        crate::out!(
             "no knowledge yet: run 'vigil db update', or 'vigil db import PATH' on an air-gapped server"
-        );
+        )?;
         return Ok(Outcome::Success);
     }
     let w = sources
@@ -386,10 +390,15 @@ fn status(ctx: &Context, json: bool) -> Result<Outcome> {
         .max()
         .unwrap_or(6)
         .max(6);
-    println!(
+    crate::out!(
         "{:<w$} {:>9} {:>8} {:>9}  {:<7} {:>6}  origin",
-        "source", "imported", "skipped", "withdrawn", "status", "age"
-    );
+        "source",
+        "imported",
+        "skipped",
+        "withdrawn",
+        "status",
+        "age"
+    )?;
     let mut stale_count = 0;
     for s in &sources {
         let age = s
@@ -402,20 +411,30 @@ fn status(ctx: &Context, json: bool) -> Result<Outcome> {
             SourceState::Ok if is_stale => "stale",
             other => other.as_str(),
         };
-        println!(
+        crate::out!(
             "{:<w$} {:>9} {:>8} {:>9}  {:<7} {:>6}  {}",
-            s.key, s.imported, s.skipped, s.withdrawn, status, age, s.origin
-        );
+            s.key,
+            s.imported,
+            s.skipped,
+            s.withdrawn,
+            status,
+            age,
+            s.origin
+        )?;
         if let Some(err) = &s.last_error {
-            println!("{:<w$} last error: {err}", "");
+            crate::out!("{:<w$} last error: {err}", "")?;
         }
     }
     let counts = store.stats()?;
-    println!();
-    println!(
+    crate::out!()?;
+    crate::out!(
         "{} advisories ({} withdrawn), {} known-exploited CVEs, {} EPSS scores, {} Microsoft fixes",
-        counts.advisories, counts.withdrawn, counts.kev, counts.epss, counts.microsoft
-    );
+        counts.advisories,
+        counts.withdrawn,
+        counts.kev,
+        counts.epss,
+        counts.microsoft
+    )?;
     if stale_count > 0 {
         warn!(
             "{stale_count} source(s) older than {} hours: stale knowledge means missed vulnerabilities; run 'vigil db update'",

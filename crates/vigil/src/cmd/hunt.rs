@@ -372,8 +372,8 @@ fn summary(
 ) {
     let secs = elapsed.as_secs_f64().max(1e-9);
     let events = report.events_read();
-    eprintln!();
-    eprintln!(
+    crate::note!();
+    crate::note!(
         "{} events read from {} files in {:.2}s ({:.0} events/s); {} records failed to parse",
         events,
         report.files.iter().filter(|f| f.skipped.is_none()).count(),
@@ -383,11 +383,19 @@ fn summary(
     );
     for f in &report.files {
         if let Some(why) = &f.skipped {
-            eprintln!("  not read: {}: {why}", f.path);
+            crate::note!(
+                "  not read: {}: {}",
+                crate::term::text(&f.path),
+                crate::term::text(why)
+            );
         } else if f.failed > 0 {
-            eprintln!("  {}: {} records failed, e.g.:", f.path, f.failed);
+            crate::note!(
+                "  {}: {} records failed, e.g.:",
+                crate::term::text(&f.path),
+                f.failed
+            );
             for fail in f.failures.iter().take(3) {
-                eprintln!("    {}: {}", fail.record, fail.reason);
+                crate::note!("    {}: {}", fail.record, crate::term::text(&fail.reason));
             }
         }
     }
@@ -398,18 +406,18 @@ fn summary(
         }
     }
     let per: Vec<String> = by_format.iter().map(|(k, v)| format!("{k} {v}")).collect();
-    eprintln!("events by format: {}", per.join(", "));
+    crate::note!("events by format: {}", per.join(", "));
     if parse_only {
         return;
     }
     if let Some(l) = loaded {
-        eprintln!(
+        crate::note!(
             "{} rules and {} correlations in use from {}; {} rules could not be used{}",
             l.engine.rule_count(),
             l.engine.correlation_count(),
             l.paths
                 .iter()
-                .map(|p| p.display().to_string())
+                .map(|p| crate::term::path(p).to_string())
                 .collect::<Vec<_>>()
                 .join(", "),
             l.errors.len(),
@@ -431,7 +439,7 @@ fn summary(
         .rev()
         .map(|(l, n)| format!("{n} {l}"))
         .collect();
-    eprintln!(
+    crate::note!(
         "{} detections{}",
         report.detections.len(),
         if levels.is_empty() {
@@ -443,15 +451,16 @@ fn summary(
     let mut rules: Vec<_> = by_rule.into_iter().collect();
     rules.sort_by(|a, b| b.0.1.cmp(&a.0.1).then(b.1.cmp(&a.1)));
     for ((title, level), n) in rules.iter().take(20) {
-        eprintln!("  {n:>6}  {level:<13} {title}");
+        crate::note!("  {n:>6}  {level:<13} {title}");
     }
     if rules.len() > 20 {
-        eprintln!("  … and {} more rules", rules.len() - 20);
+        crate::note!("  … and {} more rules", rules.len() - 20);
     }
     if report.correlation_late_events + report.correlation_untimed_events > 0 {
-        eprintln!(
+        crate::note!(
             "correlations ignored {} events outside their window and {} without a timestamp",
-            report.correlation_late_events, report.correlation_untimed_events
+            report.correlation_late_events,
+            report.correlation_untimed_events
         );
     }
 }

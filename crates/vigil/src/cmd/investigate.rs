@@ -421,7 +421,7 @@ pub fn run(ctx: &Context, args: InvestigateArgs) -> Result<Outcome> {
     let mut store = ctx.open_store()?;
     let (dets, dismissed) = stored(&store)?;
     if dets.is_empty() {
-        println!("No detections stored yet: run `vigil audit …` first.");
+        crate::out!("No detections stored yet: run `vigil audit …` first.")?;
         return Ok(Outcome::Success);
     }
     let record = args.incident.as_deref().map(read_record).transpose()?;
@@ -439,23 +439,23 @@ pub fn run(ctx: &Context, args: InvestigateArgs) -> Result<Outcome> {
             "dismissed": grouping.dismissed.len(),
             "untimed": grouping.untimed.len(),
         });
-        println!("{}", serde_json::to_string_pretty(&doc)?);
+        crate::out!("{}", serde_json::to_string_pretty(&doc)?)?;
         return Ok(Outcome::Success);
     }
     if cases.is_empty() {
-        println!(
+        crate::out!(
             "No incident: no stored detection at or above {}.",
             args.min_level
-        );
+        )?;
     }
     for c in &cases {
-        print!("{}", case_text(c));
+        crate::put!("{}", case_text(c))?;
     }
     if !grouping.dismissed.is_empty() {
-        println!(
+        crate::out!(
             "({} detection(s) dismissed as false positives)",
             grouping.dismissed.len()
-        );
+        )?;
     }
     Ok(Outcome::Success)
 }

@@ -66,7 +66,7 @@ pub fn run(ctx: &Context, cmd: PlanCommand) -> Result<Outcome> {
                 incident,
                 asset,
             })?;
-            println!("action {id} recorded");
+            crate::out!("action {id} recorded")?;
         }
         PlanCommand::List { all, today, json } => {
             let today = today.unwrap_or_else(|| Timestamp::now().to_zoned(TimeZone::UTC).date());
@@ -83,14 +83,14 @@ pub fn run(ctx: &Context, cmd: PlanCommand) -> Result<Outcome> {
                     })
                     .collect();
                 let doc = serde_json::json!({"schema": "vigil.plan/1", "today": today.to_string(), "actions": rows});
-                println!("{}", serde_json::to_string_pretty(&doc)?);
+                crate::out!("{}", serde_json::to_string_pretty(&doc)?)?;
                 return Ok(Outcome::Success);
             }
             if actions.is_empty() {
-                println!("No remedial actions{}.", if all { "" } else { " open" });
+                crate::out!("No remedial actions{}.", if all { "" } else { " open" })?;
             }
             for a in &actions {
-                println!("{}", line(a, today));
+                crate::out!("{}", line(a, today))?;
             }
         }
         PlanCommand::Done { id, note } => {
@@ -100,7 +100,7 @@ pub fn run(ctx: &Context, cmd: PlanCommand) -> Result<Outcome> {
                     None => bail!("no action {id} (see `vigil plan list --all`)"),
                 }
             }
-            println!("action {id} done");
+            crate::out!("action {id} done")?;
         }
     }
     Ok(Outcome::Success)

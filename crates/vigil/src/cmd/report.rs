@@ -83,30 +83,30 @@ fn patching(ctx: &Context, args: PatchingArgs) -> Result<Outcome> {
             "today": today.to_string(),
             "assets": reports,
         });
-        println!("{}", serde_json::to_string_pretty(&doc)?);
+        crate::out!("{}", serde_json::to_string_pretty(&doc)?)?;
         return Ok(Outcome::Success);
     }
     if reports.is_empty() {
-        println!("No assets yet: run `vigil scan … --asset NAME` to record one.");
+        crate::out!("No assets yet: run `vigil scan … --asset NAME` to record one.")?;
     }
     for r in &reports {
-        println!("{}", crate::cmd::status::clip(&r.asset.name, 80));
+        crate::out!("{}", crate::cmd::status::clip(&r.asset.name, 80))?;
         if !r.asset.tags.is_empty() {
-            println!("  tags:                 {}", r.asset.tags.join(", "));
+            crate::out!("  tags:                 {}", r.asset.tags.join(", "))?;
         }
-        println!(
+        crate::out!(
             "  snapshots:            {} ({} → {})",
             r.snapshots,
             r.first_snapshot
                 .map_or("-".into(), |t| t.strftime("%Y-%m-%d").to_string()),
             r.last_snapshot
                 .map_or("-".into(), |t| t.strftime("%Y-%m-%d").to_string())
-        );
+        )?;
         let sev: Vec<String> = ["critical", "high", "medium", "low", "none", "unknown"]
             .iter()
             .filter_map(|s| r.open_by_severity.get(*s).map(|n| format!("{n} {s}")))
             .collect();
-        println!(
+        crate::out!(
             "  open findings:        {}{}",
             r.open,
             if sev.is_empty() {
@@ -114,40 +114,42 @@ fn patching(ctx: &Context, args: PatchingArgs) -> Result<Outcome> {
             } else {
                 format!(" ({})", sev.join(", "))
             }
-        );
-        println!("  overdue:              {}", r.overdue);
+        )?;
+        crate::out!("  overdue:              {}", r.overdue)?;
         match &r.oldest_unapplied_fix {
-            Some(o) => println!(
+            Some(o) => crate::out!(
                 "  oldest unapplied fix: {} released {}, available for {} days",
                 crate::cmd::status::clip(&o.key, 80),
                 o.fix_released,
                 o.days_available
-            ),
-            None => println!("  oldest unapplied fix: -"),
+            )?,
+            None => crate::out!("  oldest unapplied fix: -")?,
         }
         match &r.last_update {
-            Some(u) => println!(
+            Some(u) => crate::out!(
                 "  last update:          {} ({}), {} days ago",
-                u.date, u.evidence, u.days_ago
-            ),
-            None => println!(
+                u.date,
+                u.evidence,
+                u.days_ago
+            )?,
+            None => crate::out!(
                 "  last update:          none seen since the first snapshot ({})",
                 r.first_snapshot
                     .map_or("-".into(), |t| t.strftime("%Y-%m-%d").to_string())
-            ),
+            )?,
         }
-        println!("  resolved findings:    {}", r.resolved);
+        crate::out!("  resolved findings:    {}", r.resolved)?;
         match (r.mean_days_to_remediate, r.mean_patch_latency_days) {
-            (Some(m), l) => println!(
+            (Some(m), l) => crate::out!(
                 "  mean time to remediate: {m:.1} days from first seen{}",
                 l.map(|l| format!("; {l:.1} days from the fix's release"))
                     .unwrap_or_default()
-            ),
-            _ => println!("  mean time to remediate: - (nothing resolved yet)"),
+            )?,
+            _ => crate::out!("  mean time to remediate: - (nothing resolved yet)")?,
         }
-        println!();
+        crate::out!()?;
     }
-    println!("(as of {today})");
+    crate::out!("(as of {today})")?;
     Ok(Outcome::Success)
 }
 
@@ -199,7 +201,7 @@ fn breach(ctx: &Context, args: BreachArgs) -> Result<Outcome> {
     match &args.output {
         Some(p) => std::fs::write(p, text)
             .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", p.display()))?,
-        None => print!("{text}"),
+        None => crate::put!("{text}")?,
     }
     Ok(Outcome::Success)
 }

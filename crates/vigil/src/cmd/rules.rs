@@ -148,9 +148,9 @@ fn list(_ctx: &Context, args: &RuleArgs, json: bool) -> Result<Outcome> {
                 "id": m.key(), "title": m.title, "level": m.level, "status": m.status,
                 "logsource": ls, "tags": m.tags, "author": m.author, "origin": m.origin,
             });
-            println!("{row}");
+            crate::out!("{row}")?;
         } else {
-            println!(
+            crate::out!(
                 "{:<36} {:<13} {:<12} {:<40} {}",
                 m.key(),
                 m.level.unwrap_or(Level::Medium).as_str(),
@@ -162,11 +162,11 @@ fn list(_ctx: &Context, args: &RuleArgs, json: bool) -> Result<Outcome> {
                     ls.service.as_deref().unwrap_or("*")
                 ),
                 m.title
-            );
+            )?;
         }
     }
     if !json {
-        eprintln!(
+        crate::note!(
             "{} rules, {} correlations, {} filters; {} not loaded (see 'vigil rules check')",
             loaded.set.rules.len(),
             loaded.set.correlations.len(),
@@ -180,14 +180,14 @@ fn list(_ctx: &Context, args: &RuleArgs, json: bool) -> Result<Outcome> {
 fn check(_ctx: &Context, args: &RuleArgs) -> Result<Outcome> {
     let loaded = load(args)?;
     for e in &loaded.errors {
-        println!("{e}");
+        crate::out!("{e}")?;
     }
     // A rule that loads but can never see its log source would otherwise be shipped silently.
     let unreachable = vigil_hunt::coverage::unreachable_rules(&loaded.set);
     for (key, title, reason) in &unreachable {
-        println!("{key}: {title}: can never match: {reason}");
+        crate::out!("{key}: {title}: can never match: {reason}")?;
     }
-    println!(
+    crate::out!(
         "{} rules and {} correlations usable, {} filters; {} not usable; \
          {} can never match a log vigil reads",
         loaded.engine.rule_count(),
@@ -195,7 +195,7 @@ fn check(_ctx: &Context, args: &RuleArgs) -> Result<Outcome> {
         loaded.set.filters.len(),
         loaded.errors.len(),
         unreachable.len()
-    );
+    )?;
     Ok(if loaded.errors.is_empty() {
         Outcome::Success
     } else {
@@ -233,13 +233,13 @@ fn test(rule: &Path, samples: &[PathBuf]) -> Result<Outcome> {
             .first()
             .map(|s| format!("{}: {}", s.file, s.record))
             .unwrap_or_default();
-        println!("{}  {}  {}  {src}", d.level, d.rule_id, d.rule_title);
+        crate::out!("{}  {}  {}  {src}", d.level, d.rule_id, d.rule_title)?;
     }
-    println!(
+    crate::out!(
         "{} detections in {} events",
         report.detections.len(),
         report.events_read()
-    );
+    )?;
     Ok(if report.detections.is_empty() {
         Outcome::GateTripped
     } else {

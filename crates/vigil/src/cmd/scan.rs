@@ -253,7 +253,7 @@ pub fn run(ctx: &Context, args: ScanArgs) -> Result<Outcome> {
     }
 
     let out = render(&report, args.format)?;
-    print!("{out}");
+    crate::put!("{out}")?;
 
     if let Some(gate) = args.fail_on
         && report.trips(gate.severity())

@@ -36,26 +36,30 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<Outcome> {
             "assets": assets,
             "overdue_actions": overdue_actions,
         });
-        println!("{}", serde_json::to_string_pretty(&doc)?);
+        crate::out!("{}", serde_json::to_string_pretty(&doc)?)?;
         return Ok(Outcome::Success);
     }
     if !overdue_actions.is_empty() {
-        println!("OVERDUE REMEDIAL ACTIONS ({})", overdue_actions.len());
+        crate::out!("OVERDUE REMEDIAL ACTIONS ({})", overdue_actions.len())?;
         for a in &overdue_actions {
-            println!("{}", crate::cmd::plan::line(a, today));
+            crate::out!("{}", crate::cmd::plan::line(a, today))?;
         }
-        println!();
+        crate::out!()?;
     }
     if assets.is_empty() {
-        println!("No assets yet: run `vigil scan … --asset NAME` to record one.");
+        crate::out!("No assets yet: run `vigil scan … --asset NAME` to record one.")?;
         return Ok(Outcome::Success);
     }
-    println!(
+    crate::out!(
         "{:<24} {:>5} {:>8} {:>13}  {:<20} WORST",
-        "ASSET", "OPEN", "OVERDUE", "WORST (days)", "LAST SCAN"
-    );
+        "ASSET",
+        "OPEN",
+        "OVERDUE",
+        "WORST (days)",
+        "LAST SCAN"
+    )?;
     for a in &assets {
-        println!(
+        crate::out!(
             "{:<24} {:>5} {:>8} {:>13}  {:<20} {}",
             clip(&a.asset.name, 24),
             a.open,
@@ -66,9 +70,9 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<Outcome> {
                 .strftime("%Y-%m-%d %H:%M")
                 .to_string()),
             a.worst.as_deref().map(|w| clip(w, 90)).unwrap_or_default()
-        );
+        )?;
     }
-    println!("(deadlines as of {today})");
+    crate::out!("(deadlines as of {today})")?;
     Ok(Outcome::Success)
 }
 
