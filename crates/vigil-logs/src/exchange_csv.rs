@@ -122,7 +122,7 @@ impl CsvParser {
                 record: RecordRef::Line(loc.line),
             },
             fields,
-            raw: Some(raw.to_string()),
+            raw: Some(raw.into()),
         }))
     }
 }

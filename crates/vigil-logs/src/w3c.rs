@@ -12,7 +12,7 @@
 
 use crate::lines::{LineParser, Loc, excerpt};
 use std::collections::BTreeMap;
-use vigil_model::{Event, FieldValue, LogSource, RecordRef, SourceRef};
+use vigil_model::{Event, FieldValue, LogSource, RawRecord, RecordRef, SourceRef};
 
 pub(crate) struct W3cParser {
     file: String,
@@ -138,7 +138,7 @@ impl LineParser for W3cParser {
                 record: RecordRef::Line(loc.line),
             },
             fields,
-            raw: Some(line.to_string()),
+            raw: Some(RawRecord::new(line)),
         }))
     }
 }
