@@ -71,6 +71,9 @@ vigil hunt Security.evtx --rules my-rules/ --since 2021-08-01 --until 2021-09-01
     /// Inspect, validate and try out Sigma rules
     #[command(subcommand)]
     Rules(crate::cmd::rules::RulesCommand),
+    /// Look at logs as vigil reads them: `vigil logs show FILE` prints events as the rules see them
+    #[command(subcommand)]
+    Logs(crate::cmd::logs::LogsCommand),
     /// Find the known vulnerabilities of what runs on an asset, with patch deadlines
     #[command(long_about = crate::cmd::scan::LONG_ABOUT)]
     Scan(crate::cmd::scan::ScanArgs),
