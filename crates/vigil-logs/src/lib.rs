@@ -158,7 +158,8 @@ pub struct ReadOptions {
     pub fifo_wait: Duration,
     /// Deepest directory nesting walked below a folder given as input.
     pub max_walk_depth: usize,
-    /// Most files collected from one folder given as input; the rest are reported as not read.
+    /// Most entries (files and folders) examined below one folder given as input; the rest are
+    /// reported as not read.
     pub max_walk_files: usize,
 }
 

@@ -50,7 +50,9 @@ struct Walker<'a> {
     stats: &'a mut ReadStats,
     seen: HashSet<Identity>,
     out: Vec<PathBuf>,
-    /// Set once `max_walk_files` is reached: the rest is reported, not collected.
+    /// Entries (files, folders, left-out entries) examined so far, against `max_walk_files`.
+    visited: usize,
+    /// Set once `max_walk_files` is reached: the rest is reported once, not examined.
     full: bool,
 }
 
@@ -60,6 +62,7 @@ pub(crate) fn files_sorted(root: &Path, opts: &ReadOptions, stats: &mut ReadStat
         stats,
         seen: HashSet::new(),
         out: Vec::new(),
+        visited: 0,
         full: false,
     };
     match std::fs::metadata(root) {
@@ -106,6 +109,10 @@ impl Walker<'_> {
         };
         let mut paths = Vec::new();
         for entry in entries {
+            // Memory stays bounded in a folder of millions of entries; `entry` reports the excess.
+            if paths.len() > self.opts.max_walk_files {
+                break;
+            }
             match entry {
                 Ok(e) => paths.push(e.path()),
                 Err(e) => self.skip(
@@ -125,6 +132,19 @@ impl Walker<'_> {
 
     fn entry(&mut self, p: &Path, depth: usize) {
         if self.full {
+            return;
+        }
+        self.visited += 1;
+        if self.visited > self.opts.max_walk_files {
+            self.full = true;
+            self.skip(
+                p,
+                format!(
+                    "more than {} files and folders under the folder given; this one and the rest \
+                     were not read",
+                    self.opts.max_walk_files
+                ),
+            );
             return;
         }
         let link = std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink());
@@ -160,21 +180,7 @@ impl Walker<'_> {
         }
         match kind {
             Kind::Directory => self.dir(p, depth + 1),
-            Kind::Regular => {
-                if self.out.len() >= self.opts.max_walk_files {
-                    self.full = true;
-                    self.skip(
-                        p,
-                        format!(
-                            "more than {} files under the folder given; this one and the rest \
-                             were not read",
-                            self.opts.max_walk_files
-                        ),
-                    );
-                    return;
-                }
-                self.out.push(p.to_path_buf());
-            }
+            Kind::Regular => self.out.push(p.to_path_buf()),
             special => self.skip(
                 p,
                 format!(

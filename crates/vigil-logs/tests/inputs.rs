@@ -293,18 +293,22 @@ fn walks_are_bounded_in_depth_and_count() {
     }
     let opts = ReadOptions {
         max_walk_depth: 3,
-        max_walk_files: 2,
+        max_walk_files: 6,
         ..ReadOptions::default()
     };
     let (files, stats) = vigil_logs::log_files_with(dir.path(), &opts);
-    assert_eq!(files.len(), 2);
+    // In name order: d0, d1, d2, d3 (too deep: left out), f0, f0/mail.log — six entries — then
+    // f1 is one too many.
+    assert_eq!(files, vec![dir.path().join("f0/mail.log")]);
     let reasons: Vec<&str> = stats.skipped().map(|(_, why)| why).collect();
     assert!(
         reasons.iter().any(|r| r.contains("deeper than 3")),
         "{reasons:?}"
     );
     assert!(
-        reasons.iter().any(|r| r.contains("more than 2 files")),
+        reasons
+            .iter()
+            .any(|r| r.contains("more than 6 files and folders")),
         "{reasons:?}"
     );
 }
