@@ -58,6 +58,13 @@ pub fn scan(
     policy.apply(&mut out.findings, &input.asset.tags);
 
     let mut notes = input.notes.clone();
+    if input.packages.is_empty() && input.host.is_none() {
+        notes.push(NotAssessed::new(
+            NotAssessedKind::Input,
+            "inputs",
+            "no package, product or update list was found in the inputs: nothing was assessed",
+        ));
+    }
     notes.extend(knowledge_notes(
         store,
         &input.packages,
