@@ -443,3 +443,36 @@ fn stale_knowledge_never_passes_the_gate() {
         "{notes:?}"
     );
 }
+
+/// Deadlines measured on a past day: updates released after it did not exist then and are not findings.
+#[test]
+fn updates_released_after_the_day_assessed_are_not_findings() {
+    let (_dir, db) = setup();
+    let o = vigil(
+        &db,
+        &[
+            "scan",
+            &inventory(),
+            "--today",
+            "2021-04-20",
+            "--no-store",
+            "--format",
+            "json",
+        ],
+    );
+    let doc = json(&o);
+    let kbs: Vec<&str> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["kb"].as_str())
+        .collect();
+    assert!(
+        kbs.contains(&"5000871") && kbs.contains(&"5001779"),
+        "{kbs:?}"
+    );
+    assert!(
+        !kbs.contains(&"5003435"),
+        "May 2021 update listed on 20 April: {kbs:?}"
+    );
+}
