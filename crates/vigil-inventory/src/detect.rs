@@ -189,10 +189,11 @@ pub fn kind_by_content(path: &Path) -> Result<Option<Kind>, InventoryError> {
 pub fn kind_of_text(ext: &str, head: &str) -> Option<Kind> {
     let head_trim = head.trim_start_matches('\u{feff}').trim_start();
     let json_like = head_trim.starts_with(['{', '[']);
-    if matches!(ext, "json" | "txt") && json_like {
-        if let Some(k) = json_kind(&first_record_keys(head_trim)) {
-            return Some(k);
-        }
+    if matches!(ext, "json" | "txt")
+        && json_like
+        && let Some(k) = json_kind(&first_record_keys(head_trim))
+    {
+        return Some(k);
     }
     Some(match ext {
         "json" if head.contains("\"bomFormat\"") => Kind::CycloneDxJson,

@@ -86,11 +86,7 @@ pub fn scan(text: &str, keep: impl FnMut(&[Seg]) -> bool) -> JsonLines {
 pub fn first_record_keys(text: &str) -> Vec<String> {
     let lines = scan_inner(
         text,
-        |p| match p {
-            [Seg::Key(_)] => true,
-            [Seg::Index(0), Seg::Key(_)] => true,
-            _ => false,
-        },
+        |p| matches!(p, [Seg::Key(_)] | [Seg::Index(0), Seg::Key(_)]),
         true,
     );
     let mut keys: Vec<String> = lines

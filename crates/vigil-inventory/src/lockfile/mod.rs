@@ -20,18 +20,24 @@ use crate::json_lines::{Seg, dotted, scan};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 
-/// A parser's error text without serde's ` at line N column M` suffix (the location says where).
-pub(crate) fn without_position(message: &str) -> &str {
-    match message.rfind(" at line ") {
-        Some(i)
-            if message
-                .get(i..)
-                .is_some_and(|t| t.contains(" column ") && !t.contains('`')) =>
-        {
-            message.get(..i).unwrap_or(message)
+/// A parser's error text without its ` at line N column M` (the location says where).
+pub(crate) fn without_position(message: &str) -> String {
+    let mut out = message.to_string();
+    while let Some(i) = out.find(" at line ") {
+        let rest = out.get(i + " at line ".len()..).unwrap_or_default();
+        let line_digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        let after = rest.get(line_digits..).unwrap_or_default();
+        let Some(col) = after.strip_prefix(" column ") else {
+            break;
+        };
+        let col_digits = col.bytes().take_while(u8::is_ascii_digit).count();
+        if line_digits == 0 || col_digits == 0 {
+            break;
         }
-        _ => message,
+        let end = i + " at line ".len() + line_digits + " column ".len() + col_digits;
+        out.replace_range(i..end, "");
     }
+    out
 }
 
 /// Parses JSON, turning serde_json's error into one naming the file and line. Keys that an object

@@ -147,7 +147,7 @@ impl<'f> Derive<'f> {
     }
 
     fn windows(&mut self, w: &mut WindowsInventory) {
-        let caption = self.pick(self.of(FactKind::OsCaption).collect(), |v| caption_key(v));
+        let caption = self.pick(self.of(FactKind::OsCaption).collect(), caption_key);
         let version = self.pick(self.of(FactKind::OsVersion).collect(), |v| {
             v.trim().to_string()
         });
