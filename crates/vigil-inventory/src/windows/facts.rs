@@ -58,7 +58,8 @@ impl FactKind {
     }
 }
 
-/// The command (or vigil's script) that produced a file.
+/// The command (or vigil's script) that produced a file. The order is the order of preference when
+/// inputs disagree: vigil's own inventory, then the most direct source of each fact.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Origin {
@@ -66,12 +67,12 @@ pub enum Origin {
     VigilInventory,
     /// `Get-Command ExSetup.exe | ForEach-Object { $_.FileVersionInfo }`.
     ExSetupFileVersion,
-    /// `Get-ComputerInfo`.
-    GetComputerInfo,
     /// `Get-ItemProperty 'HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion'`.
     RegistryCurrentVersion,
     /// `Get-HotFix`.
     GetHotFix,
+    /// `Get-ComputerInfo`.
+    GetComputerInfo,
     /// `Get-ExchangeServer`.
     GetExchangeServer,
 }

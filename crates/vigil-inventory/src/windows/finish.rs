@@ -5,8 +5,8 @@
 //! (or `Windows` for client editions) at `major.minor.build.UBR`, each located at the fact it comes
 //! from. When inputs give two values for one fact (two computer names, two Windows builds, two
 //! Exchange builds) the disagreement is a `conflict` not-assessed item naming every value and its
-//! source; the first value by source (vigil's inventory, ExSetup.exe, Get-ComputerInfo, the registry,
-//! Get-HotFix, Get-ExchangeServer, then file and line) is used, and every Exchange build found is
+//! source; the first value by source (vigil's inventory, ExSetup.exe, the registry, Get-HotFix,
+//! Get-ComputerInfo, Get-ExchangeServer, then file and line) is used, and every Exchange build found is
 //! assessed. Get-ExchangeServer lists every server of the organisation: only the entry of the machine
 //! the other inputs name is used (or the only one, when no input names the machine).
 

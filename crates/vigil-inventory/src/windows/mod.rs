@@ -58,10 +58,13 @@ impl WindowsInventory {
         self.facts.extend(other.facts);
     }
 
-    /// Where the value used for a fact came from (the first source of the value chosen).
-    pub fn source_of(&self, kind: FactKind) -> Option<&FactSource> {
-        let value = match kind {
+    /// The value used for a fact, as the facts spell it; `None` for kinds with several values used
+    /// (Exchange builds, updates) and for facts not used.
+    fn used_value(&self, kind: FactKind) -> Option<String> {
+        let ex = self.exchange.as_ref();
+        match kind {
             FactKind::ComputerName => self.computer_name.clone(),
+            FactKind::CollectedAt => self.collected_at.map(|t| t.to_string()),
             FactKind::OsCaption => self.os_caption.clone(),
             FactKind::OsVersion => self.os_version.clone(),
             FactKind::OsRevision => self
@@ -69,21 +72,42 @@ impl WindowsInventory {
                 .as_deref()
                 .and_then(|b| b.rsplit('.').next())
                 .map(str::to_string),
-            FactKind::ExchangeBuild => self
-                .exchange
-                .as_ref()
-                .and_then(|e| e.exsetup_version.clone()),
-            FactKind::ExchangeAdminDisplayVersion => self
-                .exchange
-                .as_ref()
-                .and_then(|e| e.admin_display_version.clone()),
-            _ => None,
-        };
-        let mut of_kind = self.facts.iter().filter(|f| f.kind == kind);
-        match value {
-            Some(v) => of_kind.find(|f| f.value == v).map(|f| &f.source),
-            None => of_kind.next().map(|f| &f.source),
+            FactKind::ExchangeBuild => ex.and_then(|e| e.exsetup_version.clone()),
+            FactKind::ExchangeAdminDisplayVersion => {
+                ex.and_then(|e| e.admin_display_version.clone())
+            }
+            FactKind::ExchangeEdition => ex.and_then(|e| e.edition.clone()),
+            FactKind::ExchangeServerRole => ex.and_then(|e| e.server_role.clone()),
+            FactKind::ExchangeServer => ex.and_then(|e| e.name.clone()),
+            FactKind::ExchangeFqdn => ex.and_then(|e| e.fqdn.clone()),
+            FactKind::ExchangeSite => ex.and_then(|e| e.site.clone()),
+            FactKind::HotFix => None,
         }
+    }
+
+    /// Whether a fact is one the inventory uses: its value is the one used, and a fact about a listed
+    /// server is about this machine.
+    fn used(&self, f: &Fact) -> bool {
+        if let (Some(h), Some(name)) = (
+            f.host.as_deref(),
+            self.exchange.as_ref().and_then(|e| e.name.as_deref()),
+        ) && !powershell::short_name(h).eq_ignore_ascii_case(powershell::short_name(name))
+        {
+            return false;
+        }
+        match f.kind {
+            // Every Exchange build found is assessed.
+            FactKind::ExchangeBuild | FactKind::HotFix => true,
+            kind => self.used_value(kind).is_some_and(|v| v == f.value),
+        }
+    }
+
+    /// Where the value used for a fact came from (its first source).
+    pub fn source_of(&self, kind: FactKind) -> Option<&FactSource> {
+        self.facts
+            .iter()
+            .find(|f| f.kind == kind && self.used(f))
+            .map(|f| &f.source)
     }
 
     /// One line per fact used, with its source: `Exchange build 15.1.2308.8 from ExSetup.json:12
@@ -92,7 +116,7 @@ impl WindowsInventory {
         let mut out = Vec::new();
         let mut said = std::collections::BTreeSet::new();
         for f in &self.facts {
-            if f.kind == FactKind::HotFix {
+            if f.kind == FactKind::HotFix || !self.used(f) {
                 continue;
             }
             if said.insert((f.kind, f.value.clone())) {
