@@ -254,6 +254,11 @@ fn other_readers_report_wrong_types_and_duplicates() {
             "`minimist@^1.2.0` is listed twice (first at line 3); read once",
         ),
         (
+            "go.mod",
+            "module example.org/app\n\ngo 1.21\n\nrequire (\n\tgolang.org/x/text v0.3.5\n\tgolang.org/x/text v0.3.8\n)\n",
+            "`golang.org/x/text` is required twice (v0.3.5 at line 6, v0.3.8 here); both are assessed",
+        ),
+        (
             "poetry.lock",
             "[[package]]\nname = \"idna\"\nversion = \"3.6\"\n\n[[package]]\nname = \"idna\"\nversion = \"3.6\"\n",
             "`idna 3.6` is listed twice (first at line 1); read once",
