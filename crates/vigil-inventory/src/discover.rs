@@ -216,6 +216,10 @@ pub fn discover(path: &Path, excludes: &[String]) -> Inventory {
 
 /// Walks `root` and reads every input found into `inv` (Windows facts left unmerged).
 pub(crate) fn walk_into(root: &Path, excludes: &[String], inv: &mut Inventory) {
+    walk_bounded(root, excludes, inv, MAX_ENTRIES);
+}
+
+fn walk_bounded(root: &Path, excludes: &[String], inv: &mut Inventory, max_entries: usize) {
     let patterns: Vec<Pattern> = excludes.iter().filter_map(|e| Pattern::new(e)).collect();
     let mut w = Walker {
         patterns: &patterns,
@@ -227,6 +231,7 @@ pub(crate) fn walk_into(root: &Path, excludes: &[String], inv: &mut Inventory) {
         seen_dirs: HashSet::new(),
         seen_files: HashSet::new(),
         entries: 0,
+        max_entries,
         inv,
     };
     w.walk(root);
@@ -272,6 +277,7 @@ struct Walker<'a> {
     seen_dirs: HashSet<FileId>,
     seen_files: HashSet<FileId>,
     entries: usize,
+    max_entries: usize,
     inv: &'a mut Inventory,
 }
 
@@ -333,9 +339,10 @@ impl Walker<'_> {
             let mut subdirs = Vec::new();
             for (name, p, ft) in list {
                 self.entries += 1;
-                if self.entries > MAX_ENTRIES {
+                if self.entries > self.max_entries {
                     let why = format!(
-                        "more than {MAX_ENTRIES} entries; the rest of the tree was not read"
+                        "more than {} entries; the rest of the tree was not read",
+                        self.max_entries
                     );
                     self.summary.stopped = Some(why.clone());
                     self.inv.note(
@@ -465,6 +472,31 @@ impl Walker<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn entry_bound_stops_the_walk_and_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        for i in 0..8 {
+            std::fs::write(
+                dir.path().join(format!("requirements-{i}.txt")),
+                "django==3.2.4\n",
+            )
+            .unwrap();
+        }
+        let mut inv = Inventory::default();
+        walk_bounded(dir.path(), &[], &mut inv, 5);
+        assert_eq!(inv.packages.len(), 5);
+        let walk = &inv.walks[0];
+        assert_eq!(
+            walk.stopped.as_deref(),
+            Some("more than 5 entries; the rest of the tree was not read")
+        );
+        assert!(inv.incomplete());
+        assert_eq!(
+            inv.not_assessed[0].reason,
+            "walk stopped: more than 5 entries; the rest of the tree was not read"
+        );
+    }
 
     fn ex(pats: &[&str], rel: &str, dir: bool) -> bool {
         let ps: Vec<Pattern> = pats.iter().filter_map(|p| Pattern::new(p)).collect();
