@@ -288,6 +288,23 @@ impl Walker<'_> {
             .note(NotAssessedKind::Unread, path.display().to_string(), reason);
     }
 
+    /// Whether a folder (or file) was reached before, through another name or a loop; counted.
+    fn seen_before(&mut self, dir: bool, p: &Path, meta: &std::fs::Metadata) -> bool {
+        let Some(id) = file_id(p, meta) else {
+            return false;
+        };
+        let set = if dir {
+            &mut self.seen_dirs
+        } else {
+            &mut self.seen_files
+        };
+        if set.insert(id) {
+            return false;
+        }
+        self.summary.already_seen += 1;
+        true
+    }
+
     /// Whether `dir` is a vigil report folder (then it is skipped with a note).
     fn report_folder(&mut self, dir: &Path) -> bool {
         if std::fs::symlink_metadata(dir.join(REPORT_MARKER)).is_err() {
@@ -388,10 +405,7 @@ impl Walker<'_> {
                         self.summary.excluded += 1;
                         continue;
                     }
-                    if let Some(id) = file_id(&p, &meta)
-                        && !self.seen_dirs.insert(id)
-                    {
-                        self.summary.already_seen += 1;
+                    if self.seen_before(true, &p, &meta) {
                         continue;
                     }
                     if self.report_folder(&p) {
@@ -410,10 +424,7 @@ impl Walker<'_> {
                         self.summary.excluded += 1;
                         continue;
                     }
-                    if let Some(id) = file_id(&p, &meta)
-                        && !self.seen_files.insert(id)
-                    {
-                        self.summary.already_seen += 1;
+                    if self.seen_before(false, &p, &meta) {
                         continue;
                     }
                     self.summary.files += 1;

@@ -112,29 +112,9 @@ fn filetime(hex: &str) -> Option<Date> {
 
 /// `Tuesday, April 13, 2021 12:00:00 AM` (en-US long date and time) → 2021-04-13.
 fn us_long_date(s: &str) -> Option<Date> {
-    const MONTHS: [&str; 12] = [
-        "january",
-        "february",
-        "march",
-        "april",
-        "may",
-        "june",
-        "july",
-        "august",
-        "september",
-        "october",
-        "november",
-        "december",
-    ];
-    let mut parts = s.split(',').map(str::trim);
-    let _weekday = parts.next()?;
-    let (month, day) = parts.next()?.split_once(' ')?;
-    let year = parts.next()?.split_whitespace().next()?;
-    let month = MONTHS
-        .iter()
-        .position(|m| m.eq_ignore_ascii_case(month.trim()))?;
-    let month = i8::try_from(month + 1).ok()?;
-    Date::new(year.parse().ok()?, month, day.trim().parse().ok()?).ok()
+    jiff::civil::DateTime::strptime("%A, %B %d, %Y %I:%M:%S %p", s.trim())
+        .ok()
+        .map(|dt| dt.date())
 }
 
 #[cfg(test)]
@@ -205,6 +185,10 @@ mod tests {
         assert_eq!(
             d("/Date(1618225200000+1300)/").as_deref(),
             Some("2021-04-13")
+        );
+        assert_eq!(
+            us_long_date("Tuesday, January 5, 2021 12:00:00 AM").map(|d| d.to_string()),
+            Some("2021-01-05".to_string())
         );
         // Another culture's display text is not read; the nearest midnight is used.
         assert_eq!(

@@ -9,7 +9,7 @@
 //! count towards `ConvertTo-Json`'s depth, so `OsHotFixes` keeps its objects at the default depth; an
 //! entry cut to a type name is reported.
 
-use super::hotfix::{installed_on, is_update_id};
+use super::hotfix::update_fact;
 use super::{Output, Record, TRUNCATED, is_type_name};
 use crate::Sink;
 use crate::error::InventoryError;
@@ -81,7 +81,6 @@ fn hotfixes(rec: &Record<'_>, sink: &mut Sink<'_>) {
         // One update is written as a bare object.
         other => vec![other],
     };
-    let file = sink.file().to_string();
     let mut truncated = 0usize;
     for (i, item) in items.into_iter().enumerate() {
         let obj = match item {
@@ -110,30 +109,9 @@ fn hotfixes(rec: &Record<'_>, sink: &mut Sink<'_>) {
             path,
             lines: rec.lines,
         };
-        let Some(id) = entry.text("HotFixID") else {
-            sink.warn(entry.line_usize("HotFixID"), "an update without HotFixID");
-            continue;
-        };
-        let line = entry.line("HotFixID");
-        if !is_update_id(&id) {
-            sink.not_assessed(
-                line.map(|l| l as usize),
-                format!("`{id}` is not an update identifier (KB…): not read"),
-            );
-            continue;
+        if let Some(update) = update_fact(&entry, Origin::GetComputerInfo, sink) {
+            sink.fact(update);
         }
-        let date = installed_on(&entry, &id, sink);
-        sink.fact(
-            Fact::new(
-                FactKind::HotFix,
-                id.to_ascii_uppercase(),
-                &file,
-                line,
-                Origin::GetComputerInfo,
-            )
-            .with_detail(entry.text("Description"))
-            .with_date(date),
-        );
     }
     if truncated > 0 {
         sink.not_assessed(

@@ -7,7 +7,7 @@
 //! date-time; it is empty for some updates, which are still listed. Entries whose `HotFixID` is not an
 //! update identifier (`File 1`, which WMI lists for some component updates) are reported, not read.
 
-use super::{Output, TRUNCATED, is_type_name};
+use super::{Output, Record, TRUNCATED, is_type_name};
 use crate::Sink;
 use crate::error::InventoryError;
 use crate::windows::dates::parse_date_with_text;
@@ -24,18 +24,9 @@ pub fn parse(text: &str, sink: &mut Sink<'_>) -> Result<(), InventoryError> {
     let file = sink.file().to_string();
     let mut hosts: Vec<String> = Vec::new();
     for rec in &records {
-        let Some(id) = rec.text("HotFixID") else {
-            sink.warn(rec.line_usize("HotFixID"), "an update without HotFixID");
+        let Some(update) = update_fact(rec, Origin::GetHotFix, sink) else {
             continue;
         };
-        let line = rec.line("HotFixID");
-        if !is_update_id(&id) {
-            sink.not_assessed(
-                line.map(|l| l as usize),
-                format!("`{id}` is not an update identifier (KB…): not read"),
-            );
-            continue;
-        }
         let host = rec
             .text("CSName")
             .or_else(|| rec.text("PSComputerName"))
@@ -57,21 +48,38 @@ pub fn parse(text: &str, sink: &mut Sink<'_>) -> Result<(), InventoryError> {
                 Origin::GetHotFix,
             ));
         }
-        let date = installed_on(rec, &id, sink);
-        sink.fact(
-            Fact::new(
-                FactKind::HotFix,
-                id.to_ascii_uppercase(),
-                &file,
-                line,
-                Origin::GetHotFix,
-            )
-            .on_host(host)
-            .with_detail(rec.text("Description"))
-            .with_date(date),
-        );
+        sink.fact(update.on_host(host));
     }
     Ok(())
+}
+
+/// One installed update (a Get-HotFix record, a Get-ComputerInfo `OsHotFixes` entry) as a fact;
+/// `None`, with a note, when it names no update.
+pub(crate) fn update_fact(rec: &Record<'_>, origin: Origin, sink: &mut Sink<'_>) -> Option<Fact> {
+    let Some(id) = rec.text("HotFixID") else {
+        sink.warn(rec.line_usize("HotFixID"), "an update without HotFixID");
+        return None;
+    };
+    let line = rec.line("HotFixID");
+    if !is_update_id(&id) {
+        sink.not_assessed(
+            line.map(|l| l as usize),
+            format!("`{id}` is not an update identifier (KB…): not read"),
+        );
+        return None;
+    }
+    let date = installed_on(rec, &id, sink);
+    Some(
+        Fact::new(
+            FactKind::HotFix,
+            id.to_ascii_uppercase(),
+            sink.file(),
+            line,
+            origin,
+        )
+        .with_detail(rec.text("Description"))
+        .with_date(date),
+    )
 }
 
 /// `KB5001779`, or an older `Q123456` identifier.
@@ -85,7 +93,7 @@ pub(crate) fn is_update_id(id: &str) -> bool {
 }
 
 /// The `InstalledOn` day of a record: `null` or absent is unknown, anything unreadable a note.
-pub(crate) fn installed_on(rec: &super::Record<'_>, id: &str, sink: &mut Sink<'_>) -> Option<Date> {
+fn installed_on(rec: &Record<'_>, id: &str, sink: &mut Sink<'_>) -> Option<Date> {
     let line = rec.line_usize("InstalledOn");
     let (raw, display) = match rec.get("InstalledOn")? {
         Value::Null => return None,
