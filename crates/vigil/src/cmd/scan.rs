@@ -107,7 +107,7 @@ fn collect(args: &ScanArgs) -> Result<(Inventory, Vec<String>, bool)> {
     if args.targets.is_empty() && args.root.is_empty() && !args.host {
         bail!("nothing to scan: give files or directories, --root DIR or --host");
     }
-    let (mut inv, failed) = vigil_inventory::collect_inputs(&args.targets, &args.excludes);
+    let (mut inv, _) = vigil_inventory::collect_inputs(&args.targets, &args.excludes);
     let mut inputs: Vec<String> = args
         .targets
         .iter()
@@ -122,6 +122,9 @@ fn collect(args: &ScanArgs) -> Result<(Inventory, Vec<String>, bool)> {
         inv.merge(vigil_inventory::scan_host());
     }
     inv.normalise();
+    // After the roots and the host: a root without a package database is as incomplete as an
+    // unreadable file.
+    let failed = inv.incomplete();
     Ok((inv, inputs, failed))
 }
 
