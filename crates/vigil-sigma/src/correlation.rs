@@ -530,13 +530,12 @@ impl Correlator {
             let Some(values) = ext_values(c, &input.fields) else {
                 return; // the event lacks one of the combined fields
             };
-            let learn = extensions::learn_field(&c.def)
-                .map(|f| input.fields.get_all(f))
-                .unwrap_or_default();
+            let (learn, event_key) = extensions::extra_fields(&c.def);
             let ext_input = ExtInput {
                 ms: input.ms,
                 values,
-                learn,
+                learn: learn.map(|f| input.fields.get_all(f)).unwrap_or_default(),
+                event_key: event_key.and_then(|f| input.fields.get(f)),
                 host: input.host,
                 sources: input.sources,
             };

@@ -16,6 +16,7 @@ pub const MAX_LEARNED_DOMAINS: usize = 10_000;
 #[derive(Debug)]
 struct Hit {
     ms: i64,
+    event_key: Option<String>,
     values: Vec<String>,
     host: Option<String>,
     sources: Vec<SourceRef>,
@@ -24,7 +25,9 @@ struct Hit {
 /// What an episode has gathered since its last report.
 #[derive(Debug, Default)]
 struct Tally {
-    events: u64,
+    /// Events without a key, and the distinct keys of the others.
+    unkeyed: u64,
+    keys: HashSet<String>,
     values: HashSet<String>,
     first_ms: Option<i64>,
     last_ms: i64,
@@ -33,9 +36,24 @@ struct Tally {
 }
 
 impl Tally {
-    fn add(&mut self, h: &Hit, cap: usize, overflow: &mut u64) {
-        self.events += 1;
-        for v in &h.values {
+    fn events(&self) -> u64 {
+        self.unkeyed.saturating_add(self.keys.len() as u64)
+    }
+
+    /// Adds a hit; keys and values in `seen` (reported by an earlier part of the episode) are
+    /// not counted again.
+    fn add(&mut self, h: &Hit, seen: Option<&Seen>, cap: usize, overflow: &mut u64) {
+        let old_key = |k: &String| seen.is_some_and(|s| s.keys.contains(k));
+        let old_value = |v: &String| seen.is_some_and(|s| s.values.contains(v));
+        match &h.event_key {
+            Some(k) if old_key(k) => {}
+            Some(k) if self.keys.len() < cap || self.keys.contains(k) => {
+                self.keys.insert(k.clone());
+            }
+            Some(_) => *overflow += 1,
+            None => self.unkeyed += 1,
+        }
+        for v in h.values.iter().filter(|v| !old_value(v)) {
             if self.values.len() < cap || self.values.contains(v) {
                 self.values.insert(v.clone());
             } else {
@@ -53,6 +71,28 @@ impl Tally {
     }
 }
 
+/// Keys and values an episode has reported, so that its parts count disjoint sets.
+#[derive(Debug, Default)]
+struct Seen {
+    keys: HashSet<String>,
+    values: HashSet<String>,
+}
+
+impl Seen {
+    fn absorb(&mut self, t: &Tally, cap: usize) {
+        for k in &t.keys {
+            if self.keys.len() < cap {
+                self.keys.insert(k.clone());
+            }
+        }
+        for v in &t.values {
+            if self.values.len() < cap {
+                self.values.insert(v.clone());
+            }
+        }
+    }
+}
+
 #[derive(Debug)]
 struct Episode {
     threshold: f64,
@@ -61,6 +101,7 @@ struct Episode {
     until: i64,
     part: u32,
     tally: Tally,
+    seen: Seen,
 }
 
 #[derive(Debug)]
@@ -168,6 +209,7 @@ impl BaselineState {
         }
         let hit = Hit {
             ms,
+            event_key: input.event_key,
             values,
             host: input.host,
             sources: input.sources,
@@ -180,7 +222,8 @@ impl BaselineState {
             }
         }
         if let Some(ep) = g.episode.as_mut() {
-            ep.tally.add(&hit, spec.params.max_values, overflow);
+            ep.tally
+                .add(&hit, Some(&ep.seen), spec.params.max_values, overflow);
             return;
         }
         // The sliding window.
@@ -233,8 +276,10 @@ impl BaselineState {
         }
         let mut tally = Tally::default();
         for h in &g.hits {
-            tally.add(h, usize::MAX, &mut 0);
+            tally.add(h, None, usize::MAX, &mut 0);
         }
+        let mut seen = Seen::default();
+        seen.absorb(&tally, spec.params.max_values);
         let distinct = g.counts.len();
         g.hits.clear();
         g.counts.clear();
@@ -247,6 +292,7 @@ impl BaselineState {
             until: ms.saturating_add(span),
             part: 1,
             tally: Tally::default(),
+            seen,
         });
     }
 
@@ -321,8 +367,9 @@ fn end_episode_part(spec: &Spec<'_>, key: &[String], g: &mut Group, t: i64) -> O
         return None;
     }
     let tally = std::mem::take(&mut ep.tally);
-    let metric = spec.metric(tally.events, tally.values.len());
-    let report_it = tally.events > 0;
+    ep.seen.absorb(&tally, spec.params.max_values);
+    let metric = spec.metric(tally.events(), tally.values.len());
+    let report_it = tally.events() > 0;
     let part = ep.part + 1;
     let (threshold, baseline) = (ep.threshold, ep.baseline);
     // The episode goes on while each part still reaches the threshold and the next part starts
@@ -360,7 +407,7 @@ fn report(
 ) -> ExtFired {
     let first = tally.first_ms.unwrap_or(tally.last_ms);
     let mut matched = vec![
-        (spec.params.events_label.clone(), tally.events.to_string()),
+        (spec.params.events_label.clone(), tally.events().to_string()),
         (spec.params.values_label.clone(), distinct.to_string()),
         ("first_time".into(), time_text(first)),
         ("last_time".into(), time_text(tally.last_ms)),
@@ -407,6 +454,7 @@ mod tests {
             ms,
             values: vec![rcpt.to_string()],
             learn: vec!["me@clinic.example".into()],
+            event_key: None,
             host: Some("mx".into()),
             sources: Vec::new(),
         }

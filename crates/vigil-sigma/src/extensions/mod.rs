@@ -48,6 +48,7 @@
 //!         history: 14          # previous windows remembered
 //!         internal_domains: [clinic.example]   # values (addresses) in these domains not counted
 //!         internal_domains_from: sender        # … nor in the domains of this field's values
+//!         event_key: message-id            # count events once per message
 //!         labels: {events: message_count, values: recipient_count}
 //!         max_values: 100000   # distinct values tracked per group window
 //! ```
@@ -57,9 +58,10 @@
 //! baseline. A group has history when one of its last `history` windows before that had an
 //! event. At the crossing the detection reports what the window holds; the group then stays in
 //! an *episode* judged against the threshold frozen at the crossing: each further window that
-//! still reaches it gives a continuation detection (matched `episode_part: 2, 3, …`), so that
-//! every message of a campaign is counted exactly once, and the first window below it ends the
-//! episode. Windows of an episode become history afterwards: a weekly newsletter is reported the
+//! still reaches it gives a continuation detection (matched `episode_part: 2, 3, …`) counting
+//! only events (by `event_key`) and values not reported by an earlier part, so that the counts
+//! of an episode's detections add up to the campaign's; the first window below the threshold
+//! ends the episode. Windows of an episode become history afterwards: a weekly newsletter is reported the
 //! first time and learned, while a campaign that comes back after the history has passed is
 //! reported again.
 //!
@@ -91,6 +93,8 @@ pub(crate) struct ExtInput {
     pub values: Vec<String>,
     /// Values of `internal_domains_from` (baseline only).
     pub learn: Vec<String>,
+    /// The value of `event_key` (baseline only).
+    pub event_key: Option<String>,
     pub host: Option<String>,
     pub sources: Vec<SourceRef>,
 }
@@ -207,10 +211,13 @@ impl State {
     }
 }
 
-/// The fields an extension reads besides the aggregated ones.
-pub(crate) fn learn_field(def: &crate::rule::Correlation) -> Option<&str> {
+/// The fields an extension reads besides the aggregated ones: `(internal_domains_from,
+/// event_key)`.
+pub(crate) fn extra_fields(def: &crate::rule::Correlation) -> (Option<&str>, Option<&str>) {
     match &def.extension {
-        Some(ExtensionParams::Baseline(p)) => p.internal_domains_from.as_deref(),
-        _ => None,
+        Some(ExtensionParams::Baseline(p)) => {
+            (p.internal_domains_from.as_deref(), p.event_key.as_deref())
+        }
+        _ => (None, None),
     }
 }

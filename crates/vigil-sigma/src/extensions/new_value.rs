@@ -147,6 +147,7 @@ mod tests {
             ms,
             values: vec![v.to_string()],
             learn: Vec::new(),
+            event_key: None,
             host: None,
             sources: Vec::new(),
         }

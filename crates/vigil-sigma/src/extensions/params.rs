@@ -39,6 +39,9 @@ pub struct BaselineParams {
     pub internal_domains: Vec<String>,
     /// Domains of this field's values are learned as internal.
     pub internal_domains_from: Option<String>,
+    /// Events are counted once per distinct value of this field (a message id when one message
+    /// gives several events); without it every event counts.
+    pub event_key: Option<String>,
     /// Names under which detections report the number of events and of distinct values.
     pub events_label: String,
     pub values_label: String,
@@ -54,6 +57,7 @@ impl Default for BaselineParams {
             history: 14,
             internal_domains: Vec::new(),
             internal_domains_from: None,
+            event_key: None,
             events_label: "event_count".into(),
             values_label: "value_count".into(),
             max_values: 100_000,
@@ -170,6 +174,11 @@ pub(crate) fn parse(
                             .map(|d| d.trim().trim_start_matches('@').to_ascii_lowercase())
                             .filter(|d| !d.is_empty())
                             .collect();
+                    }
+                    "event_key" => {
+                        p.event_key = Some(
+                            scalar_text(v).ok_or_else(|| perr(&path, "expected a field name"))?,
+                        );
                     }
                     "internal_domains_from" => {
                         p.internal_domains_from = Some(
