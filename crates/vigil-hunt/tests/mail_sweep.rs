@@ -576,21 +576,11 @@ fn exchange_phishing(per_day: i64) -> (String, i64) {
     let mut rng = Rng(42 + per_day as u64);
     let mut log = exchange_benign(&mut rng, 17);
     let victim = staff(30)[5].clone();
-    let mut n = 0;
-    for d in 14..17 {
-        for k in 0..per_day {
-            let t = d * DAY + k * DAY / per_day;
-            log.mailbox(
-                t,
-                &victim,
-                &[format!("patient.{n}@example.org")],
-                &format!("Invoice {} overdue - action required", 4400 + n),
-                "203.0.113.66",
-                "WebServices",
-            );
-            n += 1;
-        }
-    }
+    let n = campaign(per_day, |t, n| {
+        let subject = format!("Invoice {} overdue - action required", 4400 + n);
+        let to = [format!("patient.{n}@example.org")];
+        log.mailbox(t, &victim, &to, &subject, "203.0.113.66", "WebServices");
+    });
     (log.text(), n)
 }
 
@@ -599,20 +589,27 @@ fn postfix_phishing(per_day: i64) -> (String, i64) {
     let mut log = Syslog::default();
     postfix_benign(&mut log, &mut rng, 17);
     let victim = staff(30)[5].clone();
+    let n = campaign(per_day, |t, n| {
+        log.submit(
+            t,
+            &victim,
+            "203.0.113.66",
+            &[format!("patient.{n}@example.org")],
+        );
+    });
+    (log.text(), n)
+}
+
+/// Calls `send(time, n)` for `per_day` messages a day over days 14 to 16; the number sent.
+fn campaign(per_day: i64, mut send: impl FnMut(i64, i64)) -> i64 {
     let mut n = 0;
     for d in 14..17 {
         for k in 0..per_day {
-            let t = d * DAY + k * DAY / per_day;
-            log.submit(
-                t,
-                &victim,
-                "203.0.113.66",
-                &[format!("patient.{n}@example.org")],
-            );
+            send(d * DAY + k * DAY / per_day, n);
             n += 1;
         }
     }
-    (log.text(), n)
+    n
 }
 
 /// The outbound detections of one sender: fired, and their counts add up to the campaign (plus

@@ -5,7 +5,7 @@
 mod common;
 use common::*;
 use vigil_model::{Detection, Event, FieldValue};
-use vigil_sigma::{Correlator, Engine, Mappings, extensions, parse_rules_str};
+use vigil_sigma::{Correlator, Engine, extensions, parse_rules_str};
 
 const BASE: &str = "title: Login
 id: login
@@ -41,12 +41,7 @@ detection:
 const DAY: i64 = 86_400;
 
 fn engine(corr: &str) -> Engine {
-    let text = format!("{corr}\n---\n{BASE}");
-    let (set, errs) = parse_rules_str(&text, "c.yml");
-    assert!(errs.is_empty(), "{errs:?}");
-    let (eng, errs) = Engine::compile(&set, &Mappings::new());
-    assert!(errs.is_empty(), "{errs:?}");
-    eng
+    engine_with(corr, BASE)
 }
 
 fn ev(id: i64, secs: i64, fields: &[(&str, FieldValue)]) -> Event {

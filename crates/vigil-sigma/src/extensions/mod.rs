@@ -171,13 +171,7 @@ impl State {
                 out.extend(st.feed(&spec, key, input, overflow));
             }
             (State::Baseline(st), Some(ExtensionParams::Baseline(p))) => {
-                let spec = baseline::Spec {
-                    params: p,
-                    condition: &def.condition,
-                    span_ms,
-                    distinct: !def.condition.field.is_empty(),
-                };
-                st.feed(&spec, key, input, overflow, out);
+                st.feed(&baseline_spec(def, p), key, input, overflow, out);
             }
             _ => {}
         }
@@ -198,16 +192,22 @@ impl State {
                 }
             }
             (State::Baseline(st), Some(ExtensionParams::Baseline(p))) => {
-                let spec = baseline::Spec {
-                    params: p,
-                    condition: &def.condition,
-                    span_ms,
-                    distinct: !def.condition.field.is_empty(),
-                };
-                st.sweep(&spec, now, out);
+                st.sweep(&baseline_spec(def, p), now, out);
             }
             _ => {}
         }
+    }
+}
+
+fn baseline_spec<'a>(
+    def: &'a crate::rule::Correlation,
+    params: &'a BaselineParams,
+) -> baseline::Spec<'a> {
+    baseline::Spec {
+        params,
+        condition: &def.condition,
+        span_ms: def.timespan_secs.saturating_mul(1000),
+        distinct: !def.condition.field.is_empty(),
     }
 }
 
