@@ -38,8 +38,8 @@ fn v4_net(ip: Ipv4Addr) -> String {
 }
 
 fn v6_net(ip: Ipv6Addr) -> String {
-    let s = ip.segments();
-    let net = Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0);
+    let [a, b, c, d, ..] = ip.segments();
+    let net = Ipv6Addr::new(a, b, c, d, 0, 0, 0, 0);
     format!("{net}/64")
 }
 

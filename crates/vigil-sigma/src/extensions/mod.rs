@@ -36,7 +36,7 @@
 //! ```yaml
 //! correlation:
 //!     type: vigil_baseline
-//!     rules: [exchange_msgtrk_outbound]
+//!     rules: [exchange_msgtrk_submission]
 //!     group-by: [sender]
 //!     timespan: 24h            # window length
 //!     condition:
@@ -65,7 +65,7 @@
 //! first time and learned, while a campaign that comes back after the history has passed is
 //! reported again.
 //!
-//! Both types bound their state like the Sigma types ([`crate::correlation::MAX_GROUPS`] groups,
+//! Both types bound their state like the Sigma types (at most `MAX_GROUPS` groups per correlation,
 //! per-group caps above); what a cap drops is counted in [`crate::Correlator::overflow`].
 
 pub(crate) mod baseline;
