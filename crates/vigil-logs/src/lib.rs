@@ -16,7 +16,7 @@ pub mod access;
 pub mod error;
 pub mod evtx;
 pub mod exchange_csv;
-mod exchange_msgtrk;
+pub mod exchange_msgtrk;
 mod flatten;
 mod input;
 mod json_stream;
