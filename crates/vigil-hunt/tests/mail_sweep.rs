@@ -297,81 +297,108 @@ fn spray_logs(s: &Spray, seed: u64) -> (String, i64, usize, usize) {
     (log.text(), start, tried.len(), sasl)
 }
 
+/// One spray run: its failures, and whether the network spray and the SMTP AUTH spray were
+/// expected (by the number of names and failures generated).
+fn check_spray(s: &Spray, seed: u64) -> (Vec<String>, bool, bool) {
+    let mut failures = Vec::new();
+    let (text, start, tried, sasl) = spray_logs(s, seed);
+    let ds = detect(&[("mail.log", text)]);
+    let case = format!(
+        "{} addresses, {}/address/hour, {} h, verbose {} ({tried} names by IMAP)",
+        s.addresses, s.per_address_hour, s.hours, s.verbose
+    );
+    // Postfix logs no user name: several addresses and 20 failures in 6 hours (the whole spray
+    // lasts at most 4).
+    let smtp_expected = s.addresses >= 3 && sasl >= 20;
+    let smtp = titled(
+        &ds,
+        "Postfix SMTP AUTH Failures From Several Addresses Of One Network",
+    );
+    if smtp_expected && smtp.is_empty() {
+        failures.push(format!("{case}: {sasl} SMTP AUTH failures not detected"));
+    }
+    let spray_expected = tried >= 8;
+    if spray_expected {
+        let spray = titled(&ds, "Mail Password Spraying From One Network");
+        match spray.iter().filter_map(|d| d.first_seen).min() {
+            None => failures.push(format!("{case}: spray not detected")),
+            Some(first) if first.as_second() - 1_627_776_000 > start + 2 => failures.push(format!(
+                "{case}: spray dated {first}, began {}",
+                stamp(start)
+            )),
+            _ => {}
+        }
+    }
+    let takeover = titled(
+        &ds,
+        "Dovecot Successful Login From A Network That Sprayed Passwords",
+    )
+    .len()
+        + titled(
+            &ds,
+            "Mail Login From A New Network After That Network Failed For Other Accounts",
+        )
+        .len();
+    if takeover == 0 {
+        failures.push(format!(
+            "{case}: login from the spraying network not detected"
+        ));
+    }
+    // Ten benign days precede the spray: nothing before it may be flagged.
+    let before: Vec<&Detection> = ds
+        .iter()
+        .filter(|d| d.level >= Level::Medium)
+        .filter(|d| {
+            d.timestamp
+                .is_some_and(|t| t.as_second() - 1_627_776_000 < start)
+        })
+        .collect();
+    if !before.is_empty() {
+        failures.push(format!("{case}: benign traffic flagged: {before:?}"));
+    }
+    (failures, spray_expected, smtp_expected)
+}
+
 #[test]
 fn sweep_password_spray_pace_addresses_and_logging() {
-    let mut failures = Vec::new();
-    let mut runs = 0;
-    let (mut spray_expected, mut smtp_expected) = (0, 0);
+    let mut cases = Vec::new();
     for addresses in [1, 3, 6] {
         for per_address_hour in [2, 5, 9] {
             for hours in [2, 4] {
                 for verbose in [false, true] {
-                    let s = Spray {
+                    cases.push(Spray {
                         addresses,
                         per_address_hour,
                         hours,
                         verbose,
-                    };
-                    runs += 1;
-                    let (text, start, tried, sasl) = spray_logs(&s, 7 + runs);
-                    let ds = detect(&[("mail.log", text)]);
-                    let case = format!(
-                        "{addresses} addresses, {per_address_hour}/address/hour, {hours} h, verbose {verbose} ({tried} names by IMAP)"
-                    );
-                    let spray = titled(&ds, "Mail Password Spraying From One Network");
-                    // Postfix logs no user name: several addresses and 20 failures in 6 hours (the
-                    // whole spray lasts at most 4).
-                    let smtp = titled(
-                        &ds,
-                        "Postfix SMTP AUTH Failures From Several Addresses Of One Network",
-                    );
-                    if addresses >= 3 && sasl >= 20 {
-                        smtp_expected += 1;
-                        if smtp.is_empty() {
-                            failures
-                                .push(format!("{case}: {sasl} SMTP AUTH failures not detected"));
-                        }
-                    }
-                    if tried >= 8 {
-                        spray_expected += 1;
-                        match spray.iter().filter_map(|d| d.first_seen).min() {
-                            None => failures.push(format!("{case}: spray not detected")),
-                            Some(first) if first.as_second() - 1_627_776_000 > start + 2 => {
-                                failures.push(format!(
-                                    "{case}: spray dated {first}, began {}",
-                                    stamp(start)
-                                ))
-                            }
-                            _ => {}
-                        }
-                    }
-                    let takeover = titled(&ds, "Dovecot Successful Login From A Network That Sprayed Passwords").len()
-                        + titled(&ds, "Mail Login From A New Network After That Network Failed For Other Accounts").len();
-                    if takeover == 0 {
-                        failures.push(format!(
-                            "{case}: login from the spraying network not detected"
-                        ));
-                    }
-                    // Ten benign days precede the spray: nothing before it may be flagged.
-                    let before: Vec<&Detection> = ds
-                        .iter()
-                        .filter(|d| d.level >= Level::Medium)
-                        .filter(|d| {
-                            d.timestamp
-                                .is_some_and(|t| t.as_second() - 1_627_776_000 < start)
-                        })
-                        .collect();
-                    if !before.is_empty() {
-                        failures.push(format!("{case}: benign traffic flagged: {before:?}"));
-                    }
+                    });
                 }
             }
         }
     }
-    assert_eq!(runs, 36);
+    assert_eq!(cases.len(), 36);
+    // Two threads: the runs are independent and the machine has two cores.
+    let (half_a, half_b) = cases.split_at(cases.len() / 2);
+    let run = |part: &[Spray], first_seed: u64| {
+        let mut out = (Vec::new(), 0, 0);
+        for (i, s) in part.iter().enumerate() {
+            let (f, spray, smtp) = check_spray(s, first_seed + i as u64);
+            out.0.extend(f);
+            out.1 += usize::from(spray);
+            out.2 += usize::from(smtp);
+        }
+        out
+    };
+    let (a, b) = std::thread::scope(|scope| {
+        let a = scope.spawn(|| run(half_a, 8));
+        let b = run(half_b, 8 + half_a.len() as u64);
+        (a.join().expect("sweep thread"), b)
+    });
+    let failures: Vec<String> = a.0.into_iter().chain(b.0).collect();
+    let (spray_expected, smtp_expected) = (a.1 + b.1, a.2 + b.2);
     eprintln!(
-        "{runs} runs: login from the spraying network checked in all, the network spray in {spray_expected} \
-         (8 or more names), the SMTP AUTH spray in {smtp_expected}"
+        "36 runs: login from the spraying network checked in all, the network spray in \
+         {spray_expected} (8 or more names), the SMTP AUTH spray in {smtp_expected}"
     );
     assert!(spray_expected >= 24 && smtp_expected >= 8);
     assert!(failures.is_empty(), "{}", failures.join("\n"));
