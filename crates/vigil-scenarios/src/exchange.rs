@@ -188,7 +188,10 @@ pub fn generate(p: &ExchangeParams, dir: &Path) -> Result<GroundTruth, GenError>
         return Err(GenError::Params("at least 3 users are needed".into()));
     }
     let victim_idx = ex.rng.below(staff.len());
-    let victim = staff[victim_idx].user.address.clone();
+    let victim = staff
+        .get(victim_idx)
+        .map(|s| s.user.address.clone())
+        .unwrap_or_default();
     let others: Vec<String> = staff
         .iter()
         .enumerate()

@@ -81,18 +81,19 @@ pub fn owassrf(
     let ua = if ex.rng.chance(0.5) {
         "python-requests/2.28.1".to_string()
     } else {
-        BROWSER_UA[0].to_string()
+        ex.rng.choose(BROWSER_UA, "Mozilla/5.0").to_string()
     };
-    let shell = format!(
-        "/owa/auth/{}.aspx",
-        [
+    let shell_name = ex.rng.choose(
+        &[
             "errorEE",
             "signout",
             "logout0",
             "RedirSuiteServerProxy",
-            "outlooklogo"
-        ][ex.rng.below(5)]
+            "outlooklogo",
+        ],
+        "errorEE",
     );
+    let shell = format!("/owa/auth/{shell_name}.aspx");
     let pst_dir = "/aspnet_client/system_web";
     let mut addresses = vec![a1.to_string()];
 
@@ -109,8 +110,10 @@ pub fn owassrf(
     );
     let ssrf_stem = format!(
         "/owa/{}%40{}/powershell",
-        ["mastermailbox", "support", "admin"][ex.rng.below(3)],
-        ["outlook.example", "hotmail.example"][ex.rng.below(2)]
+        ex.rng
+            .choose(&["mastermailbox", "support", "admin"], "support"),
+        ex.rng
+            .choose(&["outlook.example", "hotmail.example"], "outlook.example")
     );
     let ps_query = format!(
         "serializationLevel=Full;ExchClientVer={}.{}.{}.{};clientApplication=ManagementShell;TargetServer=;PSVersion=5.1.17763.1",
@@ -349,7 +352,11 @@ pub fn stuffing(
         let a = net::attacker_v4(&mut ex.rng, &ips);
         ips.push(a);
     }
-    let ua = BROWSER_UA[ex.rng.below(BROWSER_UA.len())].to_string();
+    let first_ip = ips
+        .first()
+        .copied()
+        .unwrap_or(IpAddr::V4(std::net::Ipv4Addr::new(203, 0, 113, 2)));
+    let ua = ex.rng.choose(BROWSER_UA, "Mozilla/5.0").to_string();
     let gap = 3600.0 / f64::from(pace.attempts_per_hour.max(1));
     let mut t = t0;
     let mut first = None;
@@ -362,7 +369,7 @@ pub fn stuffing(
         names.push(format!("admin@{}", ex.org.domain));
     }
     for i in 0..names.len() {
-        let a = ips[i % ips.len()];
+        let a = ips.get(i % ips.len()).copied().unwrap_or(first_ip);
         let m = ex.web_cited(
             t,
             &Web {
@@ -395,7 +402,10 @@ pub fn stuffing(
         );
         t += secs(ex.rng.exp_secs(gap).max(2));
     }
-    let a_ok = ips[names.len() % ips.len()];
+    let a_ok = ips
+        .get(names.len() % ips.len())
+        .copied()
+        .unwrap_or(first_ip);
     let (_, entry, mut t) = owa_logon(
         ex,
         victim,
@@ -559,7 +569,7 @@ pub fn send_phishing(
                     rcpts.push(a);
                 }
             }
-            let subject = PHISHING_SUBJECTS[ex.rng.below(PHISHING_SUBJECTS.len())].to_string();
+            let subject = ex.rng.choose(PHISHING_SUBJECTS, "Important").to_string();
             let (stem, query, protocol) = match client {
                 ClientType::WebServices => ("/EWS/Exchange.asmx".to_string(), String::new(), "Ews"),
                 _ => (

@@ -35,7 +35,7 @@ pub fn staff(ex: &mut Exch) -> Vec<Staff> {
         .map(|user| {
             let rng = &mut ex.rng;
             let phone = rng.chance(0.8).then(|| {
-                let (ua, ty) = rng.pick(EAS_UA).copied().unwrap_or(EAS_UA[0]);
+                let (ua, ty) = rng.choose(EAS_UA, ("Apple-iPhone14C2/2002.251", "iPhone"));
                 (ua.to_string(), ty.to_string(), rng.hex(32).to_uppercase())
             });
             let n = usize::try_from(rng.range(4, 12)).unwrap_or(6);
@@ -236,7 +236,7 @@ pub fn owa(
         .rng
         .pick(BROWSER_UA)
         .copied()
-        .unwrap_or(BROWSER_UA[0])
+        .unwrap_or("Mozilla/5.0")
         .to_string();
     let client = s.home.clone();
     owa_logon(
@@ -675,12 +675,17 @@ fn admin_shell(ex: &mut Exch, staff: &[Staff], day: Date, from: Timestamp, to: T
 fn scanner(ex: &mut Exch, day: Date, from: Timestamp, to: Timestamp) -> Option<Mark> {
     let at = local_time(ex, day, 0, 24 * 60 - 1, from, to)?;
     let client = net::scanner(&mut ex.rng).to_string();
-    let ua = [
-        "Mozilla/5.0 zgrab/0.x",
-        "Mozilla/5.0 (compatible; CensysInspect/1.1; +https://about.censys.io/)",
-        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/90.0.4430.85 Safari/537.36",
-    ][ex.rng.below(3)]
-    .to_string();
+    let ua = ex
+        .rng
+        .choose(
+            &[
+                "Mozilla/5.0 zgrab/0.x",
+                "Mozilla/5.0 (compatible; CensysInspect/1.1; +https://about.censys.io/)",
+                "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/90.0.4430.85 Safari/537.36",
+            ],
+            "Mozilla/5.0 zgrab/0.x",
+        )
+        .to_string();
     let w = Web {
         method: "GET",
         client,
@@ -705,7 +710,7 @@ fn scanner(ex: &mut Exch, day: Date, from: Timestamp, to: Timestamp) -> Option<M
         "/wp-login.php",
     ];
     for i in 0..ex.rng.range(2, 5) {
-        let p = paths[ex.rng.below(paths.len())];
+        let p = ex.rng.choose(&paths, "/.env");
         ex.web(
             at + secs(i as i64 + 1),
             &Web {
@@ -723,7 +728,7 @@ fn scanner(ex: &mut Exch, day: Date, from: Timestamp, to: Timestamp) -> Option<M
 fn bot_guess(ex: &mut Exch, day: Date, from: Timestamp, to: Timestamp) -> Option<Mark> {
     let at = local_time(ex, day, 0, 24 * 60 - 1, from, to)?;
     let client = net::internet(&mut ex.rng).to_string();
-    let ua = BROWSER_UA[ex.rng.below(BROWSER_UA.len())].to_string();
+    let ua = ex.rng.choose(BROWSER_UA, "Mozilla/5.0").to_string();
     let w = Web {
         client,
         ua,

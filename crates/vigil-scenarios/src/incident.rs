@@ -48,7 +48,7 @@ pub fn toml_text(r: &Record<'_>) -> String {
          jurisdiction = \"Guernsey\"\n\
          controller_contact = \"<practice manager name, phone, e-mail>\"\n\
          dpo_contact = \"<data protection officer name, phone, e-mail>\"\n\
-         aware_at = {aware}\n\
+         aware_at = \"{aware}\"\n\
          reported_by = \"{by}\"\n\
          assets = [\"{asset}\"]\n\
          data_categories = [{cats}]\n\
@@ -76,7 +76,7 @@ mod tests {
     use crate::params::ServerZone;
 
     #[test]
-    fn record_is_toml_with_an_offset_datetime() {
+    fn record_is_toml_with_the_local_awareness_time() {
         let t: Timestamp = "2023-01-16T09:30:00Z".parse().unwrap();
         let tz = ServerZone::new_york().tz();
         let text = toml_text(&Record {
@@ -89,10 +89,8 @@ mod tests {
             data_categories: &["health data", "contact details"],
         });
         let v: toml::Value = toml::from_str(&text).unwrap();
-        assert_eq!(
-            v["aware_at"].as_datetime().unwrap().to_string(),
-            "2023-01-16T04:30:00-05:00"
-        );
+        // An RFC 3339 string with the local offset (vigil's record reads timestamps from strings).
+        assert_eq!(v["aware_at"].as_str(), Some("2023-01-16T04:30:00-05:00"));
         assert_eq!(v["assets"][0].as_str(), Some("EXCH01"));
         assert_eq!(
             v["title"].as_str(),

@@ -127,7 +127,7 @@ pub fn spray(
             .min(end.duration_since(t0) - secs(60));
     let mut first_mark = None;
     for (i, (at, ai, user)) in attempts.iter().enumerate() {
-        let rip = ips[*ai].to_string();
+        let rip = ips.get(*ai).map(|a| a.to_string()).unwrap_or_default();
         let is_known = known.contains(user);
         if i > 0 && mh.rng.below(100) < sp.smtp_percent as usize {
             mh.smtp_auth_failed(*at, &rip, user, is_known);
@@ -144,7 +144,10 @@ pub fn spray(
             first_mark = first_mark.or(m);
         }
     }
-    let ok_ip = ips[ips.len() / 2].to_string();
+    let ok_ip = ips
+        .get(ips.len() / 2)
+        .map(|a| a.to_string())
+        .unwrap_or_default();
     let (entry, mpid, session) = mh.login_marked(
         success_at,
         victim,

@@ -108,6 +108,7 @@ fn setup(
         log,
         server.auth_verbose,
         server.phrasing,
+        from,
     );
     let people = linux_traffic::people(&mut mh);
     (mh, people)
@@ -165,7 +166,10 @@ pub fn generate(p: &LinuxMailParams, dir: &Path) -> Result<GroundTruth, GenError
         );
     let (mut mh, people) = setup(&p.common, &p.server, from, horizon);
     let victim_idx = mh.rng.below(people.len());
-    let victim = people[victim_idx].user.address.clone();
+    let victim = people
+        .get(victim_idx)
+        .map(|x| x.user.address.clone())
+        .unwrap_or_default();
     let users: Vec<String> = people.iter().map(|x| x.user.address.clone()).collect();
     let out =
         crate::linux_attack::spray(&mut mh, &victim, &users, t0, p.spray, p.waves, p.phishing);

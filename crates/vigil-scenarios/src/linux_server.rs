@@ -34,7 +34,9 @@ pub struct MailHost {
     pub log: SyslogFile,
     pub auth_verbose: bool,
     pub phrasing: DovecotPhrasing,
-    pid: u32,
+    /// Process ids grow with time (a new process every few seconds on a busy server), whatever order
+    /// the generator writes records in.
+    pid_epoch: Timestamp,
 }
 
 impl MailHost {
@@ -45,6 +47,7 @@ impl MailHost {
         log: SyslogFile,
         auth_verbose: bool,
         phrasing: DovecotPhrasing,
+        start: Timestamp,
     ) -> MailHost {
         MailHost {
             folder: Folder::new(),
@@ -55,14 +58,19 @@ impl MailHost {
             log,
             auth_verbose,
             phrasing,
-            pid: 1200,
+            pid_epoch: start,
         }
     }
 
-    /// The next process id (processes come and go; ids only grow in a log's span).
-    pub fn pid(&mut self) -> u32 {
-        self.pid += u32::try_from(self.rng.range(1, 40)).unwrap_or(1);
-        self.pid
+    /// The process id of a process started at `at` (ids grow with time, wrapping at Linux's default
+    /// `pid_max`).
+    pub fn pid(&mut self, at: Timestamp) -> u32 {
+        let secs = at
+            .as_second()
+            .saturating_sub(self.pid_epoch.as_second())
+            .max(0);
+        let n = 2_000 + secs / 3 + self.rng.range_i64(0, 2);
+        u32::try_from(n % 4_194_000 + 300).unwrap_or(300)
     }
 
     pub fn line(&mut self, at: Timestamp, tag: &str, msg: &str) {
@@ -149,7 +157,7 @@ impl MailHost {
         cite: Option<&str>,
     ) -> (Option<Mark>, u32, String) {
         let session = self.session();
-        let mpid = self.pid();
+        let mpid = self.pid(at);
         let msg = format!(
             "imap-login: Login: user=<{user}>, method=PLAIN, rip={rip}, lip={}, mpid={mpid}, TLS, session=<{session}>",
             self.lip
@@ -173,7 +181,7 @@ impl MailHost {
         what: &str,
     ) -> (Mark, u32, String) {
         let session = self.session();
-        let mpid = self.pid();
+        let mpid = self.pid(at);
         let msg = format!(
             "imap-login: Login: user=<{user}>, method=PLAIN, rip={rip}, lip={}, mpid={mpid}, TLS, session=<{session}>",
             self.lip
@@ -213,7 +221,7 @@ impl MailHost {
 
     /// A client that connects to submission (587), fails SMTP AUTH once and leaves.
     pub fn smtp_auth_failed(&mut self, at: Timestamp, rip: &str, user: &str, known: bool) {
-        let pid = self.pid();
+        let pid = self.pid(at);
         let tag = format!("postfix/submission/smtpd[{pid}]");
         self.line(at, &tag, &format!("connect from unknown[{rip}]"));
         let t = at + SignedDuration::from_secs(1);
@@ -264,7 +272,7 @@ impl MailHost {
         size: u64,
         cite: Option<&str>,
     ) -> Option<Mark> {
-        let pid = self.pid();
+        let pid = self.pid(at);
         let tag = format!("postfix/submission/smtpd[{pid}]");
         let qid = self.queue_id();
         self.line(at, &tag, &format!("connect from unknown[{rip}]"));
@@ -278,7 +286,7 @@ impl MailHost {
                 None
             }
         };
-        let cpid = self.pid();
+        let cpid = self.pid(at) + 1;
         let domain = self.org.domain.clone();
         let msgid = format!("{}@{}", self.rng.hex(20), domain);
         self.line(
@@ -304,7 +312,7 @@ impl MailHost {
                 n + 6
             ),
         );
-        let spid = self.pid();
+        let spid = self.pid(at) + 2;
         let mut last = t;
         for r in recipients {
             let d = self.rng.range(4, 30) as f64 / 10.0;
@@ -346,13 +354,13 @@ impl MailHost {
         mta_ip: &str,
         mta_host: &str,
     ) {
-        let pid = self.pid();
+        let pid = self.pid(at);
         let tag = format!("postfix/smtpd[{pid}]");
         let qid = self.queue_id();
         self.line(at, &tag, &format!("connect from {mta_host}[{mta_ip}]"));
         let t = at + SignedDuration::from_secs(1);
         self.line(t, &tag, &format!("{qid}: client={mta_host}[{mta_ip}]"));
-        let cpid = self.pid();
+        let cpid = self.pid(at) + 1;
         let sdomain = sender
             .rsplit_once('@')
             .map(|(_, d)| d.to_string())
@@ -376,7 +384,7 @@ impl MailHost {
                 "disconnect from {mta_host}[{mta_ip}] ehlo=1 mail=1 rcpt=1 data=1 quit=1 commands=5"
             ),
         );
-        let lpid = self.pid();
+        let lpid = self.pid(at) + 3;
         let session = self.session();
         let t2 = t + SignedDuration::from_millis(self.rng.range_i64(100, 900));
         self.line(

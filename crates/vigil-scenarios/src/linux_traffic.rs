@@ -284,7 +284,7 @@ fn scanner(mh: &mut MailHost, tz: &TimeZone, day: Date, from: Timestamp, to: Tim
         return;
     };
     let ip = net::scanner(&mut mh.rng).to_string();
-    let pid = mh.pid();
+    let pid = mh.pid(at);
     let tag = format!("postfix/smtpd[{pid}]");
     mh.line(at, &tag, &format!("connect from unknown[{ip}]"));
     mh.line(
@@ -328,7 +328,7 @@ fn bot(
 ) -> Option<Mark> {
     let at = local_time(mh, tz, day, 0, 24 * 60 - 1, from, to)?;
     let ip = net::internet(&mut mh.rng).to_string();
-    let name = BOT_NAMES[mh.rng.below(BOT_NAMES.len())];
+    let name = mh.rng.choose(BOT_NAMES, "admin");
     let user = if mh.rng.chance(0.5) {
         format!("{name}@{}", mh.org.domain)
     } else {

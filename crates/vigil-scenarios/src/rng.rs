@@ -75,6 +75,11 @@ impl Rng {
         (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
 
+    /// One element of a slice, or `fallback` for an empty one.
+    pub fn choose<T: Copy>(&mut self, items: &[T], fallback: T) -> T {
+        self.pick(items).copied().unwrap_or(fallback)
+    }
+
     /// One element of a non-empty slice (`None` for an empty one).
     pub fn pick<'a, T>(&mut self, items: &'a [T]) -> Option<&'a T> {
         items.get(self.below(items.len()))
@@ -91,27 +96,28 @@ impl Rng {
     /// `n` lowercase hex digits.
     pub fn hex(&mut self, n: usize) -> String {
         const DIGITS: &[u8; 16] = b"0123456789abcdef";
-        (0..n).map(|_| char::from(DIGITS[self.below(16)])).collect()
+        (0..n)
+            .map(|_| char::from(self.choose(DIGITS, b'0')))
+            .collect()
     }
 
     /// A random (version 4 layout) GUID, lowercase, as Exchange logs write them.
     pub fn guid(&mut self) -> String {
-        let h = self.hex(32);
+        let variant = self.choose(&["8", "9", "a", "b"], "8");
         format!(
-            "{}-{}-4{}-{}{}-{}",
-            &h[0..8],
-            &h[8..12],
-            &h[13..16],
-            ["8", "9", "a", "b"][self.below(4)],
-            &h[17..20],
-            &h[20..32]
+            "{}-{}-4{}-{variant}{}-{}",
+            self.hex(8),
+            self.hex(4),
+            self.hex(3),
+            self.hex(3),
+            self.hex(12)
         )
     }
 
     /// `n` characters of the base64 alphabet (Dovecot session ids are 16 of them).
     pub fn base64ish(&mut self, n: usize) -> String {
         const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-        (0..n).map(|_| char::from(A[self.below(64)])).collect()
+        (0..n).map(|_| char::from(self.choose(A, b'A'))).collect()
     }
 
     /// A duration in seconds around `mean` (exponential), for gaps between independent events.
