@@ -83,15 +83,16 @@ pub fn owassrf(
     } else {
         ex.rng.choose(BROWSER_UA, "Mozilla/5.0").to_string()
     };
+    // Names web shells were dropped under in public reports; none is a file Exchange ships.
     let shell_name = ex.rng.choose(
         &[
-            "errorEE",
-            "signout",
+            "errorEEE",
+            "OutlookEN",
+            "TimeoutLogout",
+            "supp0rt",
             "logout0",
-            "RedirSuiteServerProxy",
-            "outlooklogo",
         ],
-        "errorEE",
+        "errorEEE",
     );
     let shell = format!("/owa/auth/{shell_name}.aspx");
     let pst_dir = "/aspnet_client/system_web";

@@ -116,8 +116,8 @@ impl Common {
         Common {
             seed,
             zone: ServerZone::london(),
-            users: 24,
-            sessions_per_user_day: 4,
+            users: 16,
+            sessions_per_user_day: 3,
             lookalikes: LookAlikes::all(),
             lookback_days: 10,
         }
