@@ -13,9 +13,9 @@
 
 use crate::exchange_server::Exch;
 use crate::exchange_server::Web;
-use crate::exchange_traffic::owa_logon;
+use crate::exchange_traffic::{failed_owa_logon, owa_logon};
 use crate::msgtrk::{ClientType, Outbound};
-use crate::names::{BROWSER_UA, PHISHING_SUBJECTS, external_address};
+use crate::names::{BROWSER_UA, PHISHING_SUBJECTS, external_address, fresh_external};
 use crate::net;
 use crate::out::Mark;
 use crate::params::{PhishingPlan, Waves};
@@ -371,36 +371,21 @@ pub fn stuffing(
     }
     for i in 0..names.len() {
         let a = ips.get(i % ips.len()).copied().unwrap_or(first_ip);
-        let m = ex.web_cited(
+        let anon = Web {
+            client: a.to_string(),
+            ua: ua.clone(),
+            auth: "FBA",
+            ..Web::default()
+        };
+        let m = failed_owa_logon(
+            ex,
             t,
-            &Web {
-                method: "POST",
-                stem: "/owa/auth.owa".into(),
-                client: a.to_string(),
-                ua: ua.clone(),
-                status: 302,
-                protocol: "Owa",
-                auth: "FBA",
-                ..Web::default()
-            },
+            &anon,
             (i == 0).then_some(
                 "credential stuffing: the first failed OWA logon from the attacker's network",
             ),
         );
         first = first.or(m);
-        let q = format!("url={}&reason=2", ex.owa_return_url());
-        ex.web(
-            t + secs(1),
-            &Web {
-                method: "GET",
-                stem: "/owa/auth/logon.aspx".into(),
-                query: q,
-                client: a.to_string(),
-                ua: ua.clone(),
-                status: 200,
-                ..Web::default()
-            },
-        );
         t += secs(ex.rng.exp_secs(gap).max(2));
     }
     let a_ok = ips
@@ -562,14 +547,8 @@ pub fn send_phishing(
         let gap = f64::from(day_secs) / f64::from(plan.per_day.max(1));
         let mut t = day0;
         for _ in 0..plan.per_day {
-            let n = ex.rng.range(1, u64::from(plan.max_recipients));
-            let mut rcpts = Vec::new();
-            while (rcpts.len() as u64) < n {
-                let a = external_address(&mut ex.rng);
-                if seen.insert(a.clone()) {
-                    rcpts.push(a);
-                }
-            }
+            let n = usize::try_from(ex.rng.range(1, u64::from(plan.max_recipients))).unwrap_or(1);
+            let rcpts = fresh_external(&mut ex.rng, &mut seen, n);
             let subject = ex.rng.choose(PHISHING_SUBJECTS, "Important").to_string();
             let (stem, query, protocol) = match client {
                 ClientType::WebServices => ("/EWS/Exchange.asmx".to_string(), String::new(), "Ews"),

@@ -4,6 +4,7 @@
 //! hundreds of patients, an administrator's management shell, internet scanners, password guessing by
 //! bots that never succeeds).
 
+use crate::calendar;
 use crate::exchange_server::{Exch, Web};
 use crate::msgtrk::{ClientType, Inbound, Outbound};
 use crate::names::{
@@ -13,7 +14,7 @@ use crate::net;
 use crate::out::Mark;
 use crate::params::LookAlikes;
 use jiff::civil::{Date, Weekday};
-use jiff::{SignedDuration, Timestamp, ToSpan};
+use jiff::{SignedDuration, Timestamp};
 
 /// A member of staff and their devices.
 #[derive(Debug, Clone)]
@@ -75,11 +76,9 @@ pub fn benign(
     let subscribers = external_addresses(&mut ex.rng, plan.newsletter_recipients);
     let stale_day = pick_day(ex, from, to);
     let tz = ex.tz.clone();
-    let mut day = from.to_zoned(tz.clone()).date();
-    let last = to.to_zoned(tz.clone()).date();
     let mut first_failed = true;
-    while day <= last {
-        let weekday = !matches!(day.weekday(), Weekday::Saturday | Weekday::Sunday);
+    for day in calendar::days(from, to, &tz) {
+        let weekday = calendar::is_working_day(day);
         for s in staff {
             let sessions = if weekday {
                 plan.sessions_per_user_day
@@ -140,15 +139,11 @@ pub fn benign(
             }
         }
         health_probes(ex, day, from, to);
-        day = match day.checked_add(1.day()) {
-            Ok(d) => d,
-            Err(_) => break,
-        };
     }
     marks
 }
 
-/// A random local time of `day` between two minutes of the day, if it falls inside `from..to`.
+/// A random local time of `day` on the server's clock (see [`calendar::local_time`]).
 fn local_time(
     ex: &mut Exch,
     day: Date,
@@ -157,10 +152,8 @@ fn local_time(
     from: Timestamp,
     to: Timestamp,
 ) -> Option<Timestamp> {
-    let secs = ex.rng.range_i64(lo_min * 60, hi_min * 60);
-    let midnight = day.to_zoned(ex.tz.clone()).ok()?.timestamp();
-    let at = midnight.checked_add(SignedDuration::from_secs(secs)).ok()?;
-    (at >= from && at < to).then_some(at)
+    let tz = ex.tz.clone();
+    calendar::local_time(&mut ex.rng, &tz, day, lo_min, hi_min, from, to)
 }
 
 fn pick_day(ex: &mut Exch, from: Timestamp, to: Timestamp) -> Option<Date> {
@@ -307,33 +300,15 @@ pub fn owa_logon(
     let mut first_fail = None;
     for i in 0..failures {
         t += secs(ex.rng.range_i64(6, 40));
-        let m = ex.web_cited(
+        let m = failed_owa_logon(
+            ex,
             t,
-            &Web {
-                method: "POST",
-                stem: "/owa/auth.owa".into(),
-                status: 302,
-                protocol: "Owa",
-                ..anon.clone()
-            },
+            &anon,
             (cite_failure && i == 0)
                 .then_some("a staff member mistyping the password in Outlook on the web"),
         );
-        if first_fail.is_none() {
-            first_fail = m;
-        }
+        first_fail = first_fail.or(m);
         t += secs(1);
-        let q = format!("url={}&reason=2", ex.owa_return_url());
-        ex.web(
-            t,
-            &Web {
-                method: "GET",
-                stem: "/owa/auth/logon.aspx".into(),
-                query: q,
-                status: 200,
-                ..anon.clone()
-            },
-        );
     }
     t += secs(ex.rng.range_i64(5, 30));
     ex.web(
@@ -378,6 +353,40 @@ pub fn owa_logon(
         );
     }
     (first_fail, success, t)
+}
+
+/// One failed Outlook on the web logon: the form post, and the logon page shown again with `reason=2`
+/// (wrong user name or password). `anon` carries the client, user agent and authentication type.
+pub fn failed_owa_logon(
+    ex: &mut Exch,
+    t: Timestamp,
+    anon: &Web,
+    cite: Option<&str>,
+) -> Option<Mark> {
+    let m = ex.web_cited(
+        t,
+        &Web {
+            method: "POST",
+            stem: "/owa/auth.owa".into(),
+            status: 302,
+            protocol: "Owa",
+            ..anon.clone()
+        },
+        cite,
+    );
+    let q = format!("url={}&reason=2", ex.owa_return_url());
+    ex.web(
+        t + secs(1),
+        &Web {
+            method: "GET",
+            stem: "/owa/auth/logon.aspx".into(),
+            query: q,
+            status: 200,
+            protocol: "",
+            ..anon.clone()
+        },
+    );
+    m
 }
 
 /// A phone syncing over ActiveSync (Basic authentication). `stale`: the phone still has an old
@@ -738,29 +747,13 @@ fn bot_guess(ex: &mut Exch, day: Date, from: Timestamp, to: Timestamp) -> Option
     let mut first = None;
     for i in 0..ex.rng.range(1, 2) {
         let t = at + secs(i as i64 * 7);
-        let m = ex.web_cited(
+        let m = failed_owa_logon(
+            ex,
             t,
-            &Web {
-                method: "POST",
-                stem: "/owa/auth.owa".into(),
-                status: 302,
-                protocol: "Owa",
-                ..w.clone()
-            },
+            &w,
             (i == 0).then_some("an internet bot guessing an OWA password (never succeeds)"),
         );
         first = first.or(m);
-        let q = format!("url={}&reason=2", ex.owa_return_url());
-        ex.web(
-            t + secs(1),
-            &Web {
-                method: "GET",
-                stem: "/owa/auth/logon.aspx".into(),
-                query: q,
-                status: 200,
-                ..w.clone()
-            },
-        );
     }
     first
 }

@@ -16,6 +16,7 @@
 //! vigil's own examples and rules; see the crate's README for the parameters and what the ground truth
 //! holds.
 
+pub mod calendar;
 pub mod debian;
 pub mod exchange;
 pub mod exchange_attack;

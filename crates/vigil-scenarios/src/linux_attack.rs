@@ -4,7 +4,7 @@
 //! AUTH the next day; later waves log in again from the same network.
 
 use crate::linux_server::MailHost;
-use crate::names::external_address;
+use crate::names::fresh_external;
 use crate::net;
 use crate::out::Mark;
 use crate::params::{PhishingPlan, Waves};
@@ -176,14 +176,9 @@ pub fn spray(
     for d in 0..phishing.days {
         let mut t = ph_start + SignedDuration::from_hours(24 * i64::from(d));
         for _ in 0..phishing.per_day {
-            let n = mh.rng.range(1, u64::from(phishing.max_recipients));
-            let mut rcpts = Vec::new();
-            while (rcpts.len() as u64) < n {
-                let a = external_address(&mut mh.rng);
-                if seen.insert(a.clone()) {
-                    rcpts.push(a);
-                }
-            }
+            let n =
+                usize::try_from(mh.rng.range(1, u64::from(phishing.max_recipients))).unwrap_or(1);
+            let rcpts = fresh_external(&mut mh.rng, &mut seen, n);
             let size = mh.rng.range(18_000, 26_000);
             mh.submit(t, victim, &ph_ip.to_string(), &rcpts, size, None);
             messages += 1;

@@ -4,6 +4,7 @@
 //! password, a weekly newsletter to hundreds of recipients, scanners, password-guessing bots that never
 //! succeed, which every internet-facing mail server sees).
 
+use crate::calendar;
 use crate::linux_server::MailHost;
 use crate::names::{User, external_address, external_addresses};
 use crate::net;
@@ -11,7 +12,7 @@ use crate::out::Mark;
 use crate::params::LookAlikes;
 use jiff::civil::{Date, Weekday};
 use jiff::tz::TimeZone;
-use jiff::{SignedDuration, Timestamp, ToSpan};
+use jiff::{SignedDuration, Timestamp};
 
 /// A member of staff and their devices.
 #[derive(Debug, Clone)]
@@ -53,21 +54,6 @@ fn secs(n: i64) -> SignedDuration {
     SignedDuration::from_secs(n)
 }
 
-fn local_time(
-    mh: &mut MailHost,
-    tz: &TimeZone,
-    day: Date,
-    lo_min: i64,
-    hi_min: i64,
-    from: Timestamp,
-    to: Timestamp,
-) -> Option<Timestamp> {
-    let s = mh.rng.range_i64(lo_min * 60, hi_min * 60);
-    let midnight = day.to_zoned(tz.clone()).ok()?.timestamp();
-    let at = midnight.checked_add(secs(s)).ok()?;
-    (at >= from && at < to).then_some(at)
-}
-
 /// Writes benign traffic for every local day from `from` to `to`; returns the marks of look-alikes.
 pub fn benign(
     mh: &mut MailHost,
@@ -81,12 +67,9 @@ pub fn benign(
     let subscribers = external_addresses(&mut mh.rng, plan.newsletter_recipients);
     let total_days = (to.as_second() - from.as_second()) / 86_400;
     let stale_day_n = mh.rng.range_i64(1, total_days.max(2) - 1);
-    let mut day = from.to_zoned(tz.clone()).date();
-    let last = to.to_zoned(tz.clone()).date();
-    let mut n = 0i64;
     let mut cited_typo = false;
-    while day <= last {
-        let weekday = !matches!(day.weekday(), Weekday::Saturday | Weekday::Sunday);
+    for (n, day) in (0i64..).zip(calendar::days(from, to, tz)) {
+        let weekday = calendar::is_working_day(day);
         for p in people {
             let sessions = if weekday {
                 plan.sessions_per_user_day
@@ -94,7 +77,9 @@ pub fn benign(
                 u32::from(mh.rng.chance(0.25))
             };
             for _ in 0..sessions {
-                let Some(at) = local_time(mh, tz, day, 7 * 60, 19 * 60, from, to) else {
+                let Some(at) =
+                    calendar::local_time(&mut mh.rng, tz, day, 7 * 60, 19 * 60, from, to)
+                else {
                     continue;
                 };
                 let rip = match mh.rng.below(3) {
@@ -163,11 +148,6 @@ pub fn benign(
                 }
             }
         }
-        n += 1;
-        day = match day.checked_add(1.day()) {
-            Ok(d) => d,
-            Err(_) => break,
-        };
     }
     marks
 }
@@ -182,7 +162,7 @@ fn mail_day(
     to: Timestamp,
 ) {
     for _ in 0..mh.rng.range(1, 5) {
-        let Some(at) = local_time(mh, tz, day, 0, 24 * 60 - 1, from, to) else {
+        let Some(at) = calendar::local_time(&mut mh.rng, tz, day, 0, 24 * 60 - 1, from, to) else {
             continue;
         };
         let sender = match mh.rng.pick(&p.contacts) {
@@ -198,7 +178,7 @@ fn mail_day(
         mh.receive(at, &sender, &p.user.address, &ip, &host);
     }
     for _ in 0..mh.rng.range(0, 2) {
-        let Some(at) = local_time(mh, tz, day, 8 * 60, 18 * 60, from, to) else {
+        let Some(at) = calendar::local_time(&mut mh.rng, tz, day, 8 * 60, 18 * 60, from, to) else {
             continue;
         };
         let Some(r) = mh.rng.pick(&p.contacts).cloned() else {
@@ -223,7 +203,7 @@ fn stale_phone(
     from: Timestamp,
     to: Timestamp,
 ) -> Option<Mark> {
-    let start = local_time(mh, tz, day, 7 * 60, 8 * 60, from, to)?;
+    let start = calendar::local_time(&mut mh.rng, tz, day, 7 * 60, 8 * 60, from, to)?;
     let ip = net::mobile(&mut mh.rng).to_string();
     let hours = mh.rng.range_i64(6, 11);
     let mut t = start;
@@ -254,7 +234,7 @@ fn newsletter(
     from: Timestamp,
     to: Timestamp,
 ) -> Option<Mark> {
-    let start = local_time(mh, tz, day, 10 * 60, 10 * 60 + 5, from, to)?;
+    let start = calendar::local_time(&mut mh.rng, tz, day, 10 * 60, 10 * 60 + 5, from, to)?;
     let sender = mh.org.role("newsletter");
     let mut t = start;
     let mut first = None;
@@ -280,7 +260,7 @@ fn newsletter(
 
 /// A port scanner: an SMTP connection that says nothing, an IMAP connection without login.
 fn scanner(mh: &mut MailHost, tz: &TimeZone, day: Date, from: Timestamp, to: Timestamp) {
-    let Some(at) = local_time(mh, tz, day, 0, 24 * 60 - 1, from, to) else {
+    let Some(at) = calendar::local_time(&mut mh.rng, tz, day, 0, 24 * 60 - 1, from, to) else {
         return;
     };
     let ip = net::scanner(&mut mh.rng).to_string();
@@ -326,7 +306,7 @@ fn bot(
     to: Timestamp,
     cite: bool,
 ) -> Option<Mark> {
-    let at = local_time(mh, tz, day, 0, 24 * 60 - 1, from, to)?;
+    let at = calendar::local_time(&mut mh.rng, tz, day, 0, 24 * 60 - 1, from, to)?;
     let ip = net::internet(&mut mh.rng).to_string();
     let name = mh.rng.choose(BOT_NAMES, "admin");
     let user = if mh.rng.chance(0.5) {

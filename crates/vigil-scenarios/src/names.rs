@@ -168,10 +168,18 @@ pub fn external_address(rng: &mut Rng) -> String {
 
 /// `count` distinct external addresses.
 pub fn external_addresses(rng: &mut Rng, count: usize) -> Vec<String> {
-    let mut out: Vec<String> = Vec::with_capacity(count);
-    let mut seen = std::collections::BTreeSet::new();
+    fresh_external(rng, &mut std::collections::BTreeSet::new(), count)
+}
+
+/// `n` external addresses not in `seen` (added to it): recipients who have not been written to before.
+pub fn fresh_external(
+    rng: &mut Rng,
+    seen: &mut std::collections::BTreeSet<String>,
+    n: usize,
+) -> Vec<String> {
+    let mut out = Vec::with_capacity(n);
     let mut guard = 0usize;
-    while out.len() < count && guard < count.saturating_mul(50).max(100) {
+    while out.len() < n && guard < n.saturating_mul(50).max(100) {
         guard += 1;
         let a = external_address(rng);
         if seen.insert(a.clone()) {
