@@ -38,16 +38,10 @@ struct Run {
     inv: Value,
     /// Every breach notice (Markdown) the audit wrote, concatenated.
     notices: String,
-    /// Wall time of the audit and the investigation.
+    /// Wall time of the generation, the audit and the investigation.
     secs: f64,
-    _tmp: Keep,
-}
-
-/// The case's directory: removed at the end, or kept (`VIGIL_SCENARIOS_KEEP`).
-#[allow(dead_code)]
-enum Keep {
-    Temp(tempfile::TempDir),
-    Kept(PathBuf),
+    /// Where the case's directory was kept (`VIGIL_SCENARIOS_KEEP`).
+    kept: Option<PathBuf>,
 }
 
 impl Run {
@@ -165,11 +159,9 @@ fn run(label: &str, scenario: Scenario) -> Run {
         inv,
         notices,
         secs: started.elapsed().as_secs_f64(),
-        _tmp: if std::env::var_os("VIGIL_SCENARIOS_KEEP").is_some() {
-            Keep::Kept(tmp.keep())
-        } else {
-            Keep::Temp(tmp)
-        },
+        // The folder, store and reports are removed now (tens of megabytes per Exchange case) unless
+        // they are to be kept; everything the checks read is held in memory.
+        kept: std::env::var_os("VIGIL_SCENARIOS_KEEP").map(|_| tmp.keep()),
     }
 }
 
@@ -386,8 +378,14 @@ fn audited(cases: Vec<(String, Scenario)>) -> Vec<Run> {
     let runs: Vec<Run> = cases.into_iter().map(|(l, s)| run(&l, s)).collect();
     for r in &runs {
         eprintln!(
-            "scenario {}: generated and audited in {:.1} s (exit {})",
-            r.label, r.secs, r.exit
+            "scenario {}: generated and audited in {:.1} s (exit {}){}",
+            r.label,
+            r.secs,
+            r.exit,
+            r.kept
+                .as_ref()
+                .map(|p| format!(", kept in {}", p.display()))
+                .unwrap_or_default()
         );
     }
     runs
