@@ -15,6 +15,7 @@
 //! Logsource: `product: linux`, `service` by program: `postfix`, `dovecot`, `sshd`, `sudo`,
 //! `cron`, `vsftpd`, `clamav`, otherwise `syslog`.
 
+mod mailflow;
 pub mod programs;
 
 use crate::ReadOptions;
@@ -35,6 +36,8 @@ pub(crate) struct SyslogParser {
     years: Cell<Option<(i16, i16)>>,
     /// Whether a timestamp without a UTC offset was read in `tz`.
     naive: Cell<bool>,
+    /// Postfix lines of one message, joined by queue id (see [`mailflow`]).
+    mail: mailflow::MailFlow,
 }
 
 /// Where the year of year-less (RFC 3164) timestamps comes from.
@@ -89,6 +92,7 @@ impl SyslogParser {
             tz: opts.syslog_time_zone.clone(),
             years: Cell::new(None),
             naive: Cell::new(false),
+            mail: mailflow::MailFlow::default(),
         }
     }
 
@@ -479,6 +483,7 @@ impl LineParser for SyslogParser {
         let service = match h.program {
             Some(p) => {
                 programs::parse(p, h.message, &mut fields);
+                self.mail.track(&mut fields);
                 service_for_program(p)
             }
             None => "syslog",
