@@ -19,6 +19,7 @@ pub mod exchange_csv;
 mod flatten;
 mod input;
 mod json_stream;
+mod json_tree;
 pub mod jsonl;
 mod lines;
 pub mod sniff;
