@@ -117,6 +117,21 @@ pub fn field_mapping(format: Format) -> &'static str {
     }
 }
 
+/// Field mappings for narrower log sources of a reader's events, each a YAML document in the
+/// format of [`field_mapping`] with a `logsource:` saying where it applies, on top of the
+/// reader's own map (and of any overlay for a wider log source): Windows Defender events name
+/// their fields with spaces, and its detections are Sigma's `category: antivirus`.
+pub fn field_mapping_overlays(format: Format) -> &'static [&'static str] {
+    const WINDOWS: &[&str] = &[
+        include_str!("../mappings/windows_windefend.yml"),
+        include_str!("../mappings/windows_antivirus.yml"),
+    ];
+    match format {
+        Format::Evtx | Format::WinJson => WINDOWS,
+        _ => &[],
+    }
+}
+
 /// How to read logs. `Default` suits most uses.
 #[derive(Debug, Clone)]
 pub struct ReadOptions {

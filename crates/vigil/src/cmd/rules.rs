@@ -117,6 +117,7 @@ pub fn load(args: &RuleArgs) -> Result<LoadedRules> {
     let (mut set, mut errors) = vigil_sigma::load_rules(&paths, &LoadOptions::default());
     let allowed = (!args.rule_status.is_empty()).then_some(args.rule_status.as_slice());
     vigil_hunt::filter_status(&mut set, allowed);
+    vigil_hunt::mapping::normalise_logsources(&mut set);
     let mappings = vigil_hunt::mapping::reader_mappings().context("the readers' field mappings")?;
     let (engine, compile_errors) = Engine::compile(&set, &mappings);
     errors.extend(compile_errors);
@@ -205,7 +206,9 @@ fn check(_ctx: &Context, args: &RuleArgs) -> Result<Outcome> {
 
 fn test(rule: &Path, samples: &[PathBuf]) -> Result<Outcome> {
     // Every status is allowed when testing a rule on purpose: no status filter here.
-    let (set, mut errors) = vigil_sigma::load_rules(&[rule.to_path_buf()], &LoadOptions::default());
+    let (mut set, mut errors) =
+        vigil_sigma::load_rules(&[rule.to_path_buf()], &LoadOptions::default());
+    vigil_hunt::mapping::normalise_logsources(&mut set);
     let mappings = vigil_hunt::mapping::reader_mappings()?;
     let (engine, compile_errors) = Engine::compile(&set, &mappings);
     errors.extend(compile_errors);
