@@ -81,7 +81,7 @@ measure() {
   : > "$WORK/$name.times"
   for _ in $(seq "$RUNS"); do
     /usr/bin/time -f '%e %U %S %M' -o "$WORK/$name.t" "$@" > /dev/null 2>&1 || true
-    cat "$WORK/$name.t" >> "$WORK/$name.times"
+    tail -n 1 "$WORK/$name.t" >> "$WORK/$name.times"
   done
   sort -n "$WORK/$name.times" | awk -v n="$RUNS" 'NR == int((n + 1) / 2) {
     printf "%.2f %.2f %.0f\n", $1, $2 + $3, $4 / 1024 }'

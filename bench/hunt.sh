@@ -51,7 +51,7 @@ wall() {
   else
     for _ in 1 2 3; do
       /usr/bin/time -f '%e' -o "$TMP/t" "$@" > /dev/null 2>&1 || true
-      cat "$TMP/t"
+      tail -n 1 "$TMP/t"
     done | sort -n | sed -n 2p
   fi
 }
