@@ -173,10 +173,12 @@ fn rule_cache(args: &RuleArgs) -> Option<vigil_sigma::CacheOptions> {
     if args.no_cache {
         return None;
     }
+    // `$XDG_CACHE_HOME/vigil`, else `~/.cache/vigil` (on Windows `%LOCALAPPDATA%\vigil`).
     let dir = args.cache_dir.clone().or_else(|| {
-        cache_dir_from(
+        vigil_store::paths::vigil_dir_from(
             std::env::var_os("XDG_CACHE_HOME"),
             std::env::var_os("HOME"),
+            ".cache",
             std::env::var_os("LOCALAPPDATA"),
         )
     });
@@ -198,20 +200,6 @@ fn rule_cache(args: &RuleArgs) -> Option<vigil_sigma::CacheOptions> {
             None
         }
     }
-}
-
-/// `$XDG_CACHE_HOME/vigil`, else `~/.cache/vigil` (on Windows `%LOCALAPPDATA%\vigil`); relative
-/// values are ignored, as the XDG base directory specification requires.
-fn cache_dir_from(
-    xdg_cache_home: Option<std::ffi::OsString>,
-    home: Option<std::ffi::OsString>,
-    local_app_data: Option<std::ffi::OsString>,
-) -> Option<PathBuf> {
-    let absolute = |v: Option<std::ffi::OsString>| v.map(PathBuf::from).filter(|p| p.is_absolute());
-    let base = absolute(xdg_cache_home)
-        .or_else(|| absolute(home).map(|h| h.join(".cache")))
-        .or_else(|| absolute(local_app_data))?;
-    Some(base.join("vigil"))
 }
 
 fn list(_ctx: &Context, args: &RuleArgs, json: bool) -> Result<Outcome> {
@@ -323,29 +311,4 @@ fn test(rule: &Path, samples: &[PathBuf]) -> Result<Outcome> {
     } else {
         Outcome::Success
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cache_dir_follows_xdg_then_home() {
-        let d = |x: Option<&str>, h: Option<&str>| {
-            cache_dir_from(x.map(Into::into), h.map(Into::into), None)
-        };
-        assert_eq!(
-            d(Some("/c"), Some("/home/a")),
-            Some(PathBuf::from("/c/vigil"))
-        );
-        assert_eq!(
-            d(None, Some("/home/a")),
-            Some(PathBuf::from("/home/a/.cache/vigil"))
-        );
-        assert_eq!(
-            d(Some("rel"), Some("/home/a")),
-            Some(PathBuf::from("/home/a/.cache/vigil"))
-        );
-        assert_eq!(d(None, None), None);
-    }
 }
