@@ -152,9 +152,17 @@ fn parsed_rules_are_cached_between_runs() {
         fourth.contains("3 parsed (rebuilt: corrupt: checksum mismatch)"),
         "{fourth}"
     );
-    // --no-cache neither reads nor writes it.
+    // --no-cache neither reads nor writes it, nor does VIGIL_NO_CACHE=1.
     std::fs::remove_dir_all(&cache).unwrap();
     let none = check(&["--no-cache"]);
     assert!(!none.contains("rule cache"), "{none}");
+    assert!(!cache.exists());
+    let out = Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .env("VIGIL_CACHE_DIR", &cache)
+        .env("VIGIL_NO_CACHE", "1")
+        .args(["-vv", "rules", "check", "--rules", rules.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
     assert!(!cache.exists());
 }

@@ -23,7 +23,7 @@ pub struct RuleArgs {
     #[arg(long = "rule-status", value_name = "STATUS", value_delimiter = ',')]
     pub rule_status: Vec<String>,
     /// Parse every rule file instead of reusing the cache of parsed rules
-    #[arg(long, env = "VIGIL_NO_CACHE")]
+    #[arg(long, env = "VIGIL_NO_CACHE", value_parser = clap::builder::BoolishValueParser::new())]
     pub no_cache: bool,
     /// Directory of the cache of parsed rules [default: $XDG_CACHE_HOME/vigil, else ~/.cache/vigil]
     #[arg(long, env = "VIGIL_CACHE_DIR", value_name = "DIR")]
@@ -251,11 +251,21 @@ fn check(_ctx: &Context, args: &RuleArgs) -> Result<Outcome> {
     for (key, title, reason) in &unreachable {
         crate::out!("{key}: {title}: can never match: {reason}")?;
     }
+    // Usable, but only by vigil: say so, so that nobody exports them to another Sigma engine
+    // expecting the same results.
+    let extended = vigil_sigma::extensions::used_in(&loaded.set);
+    for (key, title, kind) in &extended {
+        crate::out!(
+            "{key}: {title}: uses vigil's correlation extension '{kind}' (compares a group with \
+             its own history); other Sigma engines will reject it"
+        )?;
+    }
     crate::out!(
-        "{} rules and {} correlations usable, {} filters; {} not usable; \
-         {} can never match a log vigil reads",
+        "{} rules and {} correlations usable ({} with vigil extensions), {} filters; \
+         {} not usable; {} can never match a log vigil reads",
         loaded.engine.rule_count(),
         loaded.engine.correlation_count(),
+        extended.len(),
         loaded.set.filters.len(),
         loaded.errors.len(),
         unreachable.len()
