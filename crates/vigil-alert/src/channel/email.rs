@@ -268,7 +268,7 @@ impl EmailChannel {
                 .map_err(|e| Failure::Permanent(format!("cannot build the message: {e}")))?;
             self.transport.send(message).map(|_| ()).map_err(|e| {
                 let text = format!("{}: {e}", self.server);
-                if e.is_permanent() || e.is_client() || e.is_tls() {
+                if e.is_permanent() || e.is_client() || e.is_tls() || tls_refused(&e) {
                     Failure::Permanent(text)
                 } else {
                     Failure::Transient(text)
@@ -276,6 +276,21 @@ impl EmailChannel {
             })
         })
     }
+}
+
+/// Whether a network error is rustls refusing the server (an unknown issuer, a wrong name): rustls
+/// reports these as `InvalidData` I/O errors, and retrying cannot change the server's certificate.
+fn tls_refused(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(e);
+    while let Some(c) = cause {
+        if c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::InvalidData)
+        {
+            return true;
+        }
+        cause = c.source();
+    }
+    false
 }
 
 /// The host part of Message-IDs: this machine's name if it is a plain DNS name.
