@@ -304,18 +304,8 @@ fn change(conn: &mut Connection, id: i64, change: &AlertChange) -> Result<Alert,
     }
     let tx = immediate(conn)?;
     let current = read_one(&tx, id)?.ok_or(StoreError::NoSuchAlert { id })?;
-    if !current.state.allows(change.action) {
-        let by = match (&current.resolved, &current.acknowledged) {
-            (Some(m), _) | (None, Some(m)) => format!(" by {} at {}", m.by, m.at),
-            (None, None) => String::new(),
-        };
-        return Err(StoreError::AlertTransition {
-            id,
-            action: change.action,
-            state: current.state,
-            by,
-        });
-    }
+    // A used link is refused as such, before the state is looked at; on any refusal the transaction
+    // rolls back, so a genuine link refused for another reason stays usable.
     if let Some(nonce) = &change.token_nonce {
         let fresh = tx
             .prepare_cached(
@@ -328,6 +318,18 @@ fn change(conn: &mut Connection, id: i64, change: &AlertChange) -> Result<Alert,
         if fresh == 0 {
             return Err(StoreError::AlertTokenUsed { id });
         }
+    }
+    if !current.state.allows(change.action) {
+        let by = match (&current.resolved, &current.acknowledged) {
+            (Some(m), _) | (None, Some(m)) => format!(" by {} at {}", m.by, m.at),
+            (None, None) => String::new(),
+        };
+        return Err(StoreError::AlertTransition {
+            id,
+            action: change.action,
+            state: current.state,
+            by,
+        });
     }
     let at = change.at.as_microsecond();
     let via_link = change.token_nonce.is_some();
