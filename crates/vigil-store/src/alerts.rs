@@ -182,6 +182,16 @@ pub struct NewAlert {
     pub evidence: Vec<Evidence>,
 }
 
+/// The dedup key of the alert about incident `id`: one alert per incident.
+pub fn incident_alert_key(id: &str) -> String {
+    format!("incident:{id}")
+}
+
+/// The dedup key of the alert about finding `key` on `asset`.
+pub fn finding_alert_key(asset: &str, key: &str) -> String {
+    format!("finding:{asset}:{key}")
+}
+
 impl NewAlert {
     /// The alert as it will be stored: title and evidence cut to their limits (they come from logs and
     /// may be hostile or huge); refuses an empty or over-long key, reference or asset name.
@@ -373,6 +383,10 @@ pub trait AlertStore {
 
     /// The newest `limit` alerts in `state` (all states with `None`), newest first.
     fn alerts(&self, state: Option<AlertState>, limit: usize) -> Result<Vec<Alert>, StoreError>;
+
+    /// Every alert ever raised under `dedup_key` (a resolved one and the ones opened after it), oldest
+    /// first, at most `limit`: what a breach report cites ("raised at T, acknowledged at T2").
+    fn alerts_with_key(&self, dedup_key: &str, limit: usize) -> Result<Vec<Alert>, StoreError>;
 
     /// The latest `limit` entries of an alert's history, oldest first.
     fn alert_history(&self, id: i64, limit: usize) -> Result<AlertHistory, StoreError>;

@@ -44,7 +44,7 @@ fn stderr(o: &Output) -> String {
 
 fn incident(id: &str, severity: Level, title: &str) -> NewAlert {
     NewAlert {
-        dedup_key: format!("incident:{id}"),
+        dedup_key: vigil_store::incident_alert_key(id),
         subject: AlertSubject::Incident,
         reference: id.into(),
         severity,

@@ -84,7 +84,7 @@ pub fn syslog(address: String, transport: SyslogTransport, framing: Framing) -> 
 
 pub fn incident(id: &str, severity: Level) -> NewAlert {
     NewAlert {
-        dedup_key: format!("incident:{id}"),
+        dedup_key: vigil_store::incident_alert_key(id),
         subject: AlertSubject::Incident,
         reference: id.into(),
         severity,

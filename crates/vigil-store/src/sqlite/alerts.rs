@@ -598,6 +598,14 @@ impl AlertStore for SqliteStore {
         }
     }
 
+    fn alerts_with_key(&self, dedup_key: &str, limit: usize) -> Result<Vec<Alert>, StoreError> {
+        read_many(
+            &self.conn,
+            &format!("SELECT {COLUMNS} FROM alerts WHERE dedup_key = ?1 ORDER BY id LIMIT ?2"),
+            params![dedup_key, i64::try_from(limit).unwrap_or(i64::MAX)],
+        )
+    }
+
     fn alert_history(&self, id: i64, limit: usize) -> Result<AlertHistory, StoreError> {
         history(&self.conn, id, limit)
     }
