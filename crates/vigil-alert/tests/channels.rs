@@ -11,7 +11,7 @@ use vigil_model::Level;
 use vigil_store::{AlertEvent, AlertStore};
 use vigil_testkit::http::HttpReceiver;
 use vigil_testkit::smtp::{SmtpServer, SmtpTls};
-use vigil_testkit::syslog::{TcpReceiver, UdpReceiver};
+use vigil_testkit::syslog::SyslogReceiver;
 
 #[test]
 fn email_over_starttls_with_authentication() {
@@ -268,9 +268,9 @@ fn slack_and_teams_presets_reach_their_receivers() {
 
 #[test]
 fn syslog_over_udp_and_tcp() {
-    let udp = UdpReceiver::start();
-    let tcp = TcpReceiver::start();
-    let lines = TcpReceiver::start();
+    let udp = SyslogReceiver::udp();
+    let tcp = SyslogReceiver::tcp();
+    let lines = SyslogReceiver::tcp();
     let config = AlertConfig {
         syslog: vec![
             syslog(udp.address(), SyslogTransport::Udp, Framing::OctetCounting),

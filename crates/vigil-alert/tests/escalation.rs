@@ -15,12 +15,12 @@ use vigil_model::{Level, Severity};
 use vigil_store::{AlertEvent, AlertStore, StoreError};
 use vigil_testkit::http::HttpReceiver;
 use vigil_testkit::smtp::{SmtpServer, SmtpTls};
-use vigil_testkit::syslog::UdpReceiver;
+use vigil_testkit::syslog::SyslogReceiver;
 
 struct Rig {
     smtp: SmtpServer,
     hook: HttpReceiver,
-    syslog: UdpReceiver,
+    syslog: SyslogReceiver,
     config: AlertConfig,
     _dir: tempfile::TempDir,
 }
@@ -28,7 +28,7 @@ struct Rig {
 fn rig() -> Rig {
     let smtp = SmtpServer::start(SmtpTls::Starttls, Some(("vigil", "pw")));
     let hook = HttpReceiver::start();
-    let syslog = UdpReceiver::start();
+    let syslog = SyslogReceiver::udp();
     let dir = tempfile::tempdir().unwrap();
     let mut mail = email(
         smtp.port(),

@@ -26,6 +26,19 @@ pub const MAX_VALUE: usize = 1024;
 /// Longest name, note, dedup key, reference or recipient accepted from a person or a caller.
 pub const MAX_TEXT: usize = 4096;
 
+/// `Display` as the name `as_str` gives, for the enums stored and shown by name.
+macro_rules! display_as_str {
+    ($($t:ty),*) => {$(
+        impl fmt::Display for $t {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    )*};
+}
+
+display_as_str!(AlertSubject, AlertState, AlertAction);
+
 /// What an alert is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -48,12 +61,6 @@ impl AlertSubject {
             AlertSubject::SourceHealth => "source_health",
             AlertSubject::SelfTest => "self_test",
         }
-    }
-}
-
-impl fmt::Display for AlertSubject {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 
@@ -98,12 +105,6 @@ impl AlertState {
     }
 }
 
-impl fmt::Display for AlertState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 impl FromStr for AlertState {
     type Err = String;
 
@@ -131,12 +132,6 @@ impl AlertAction {
             AlertAction::Acknowledge => "acknowledge",
             AlertAction::Resolve => "resolve",
         }
-    }
-}
-
-impl fmt::Display for AlertAction {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 

@@ -18,7 +18,8 @@ pub mod types;
 
 pub use alerts::{
     Alert, AlertAction, AlertChange, AlertEvent, AlertHistory, AlertState, AlertStore,
-    AlertSubject, Delivery, DeliveryOutcome, Evidence, Mark, NewAlert, Raised,
+    AlertSubject, Delivery, DeliveryOutcome, Evidence, Mark, NewAlert, Raised, finding_alert_key,
+    incident_alert_key,
 };
 pub use error::StoreError;
 pub use investigation::{ActionStatus, IncidentRow, NewAction, RemedialAction, StoredDetection};

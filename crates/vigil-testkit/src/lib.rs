@@ -3,7 +3,7 @@
 //!
 //! - [`smtp::SmtpServer`]: ESMTP with STARTTLS or implicit TLS and AUTH PLAIN/LOGIN, keeping each message;
 //! - [`http::HttpReceiver`]: an HTTP/1.1 endpoint that keeps each request and answers scripted statuses;
-//! - [`syslog::UdpReceiver`] and [`syslog::TcpReceiver`]: syslog collectors (RFC 5426, RFC 6587 framing);
+//! - [`syslog::SyslogReceiver`]: a syslog collector over UDP or TCP (RFC 5426, RFC 6587 framing);
 //! - [`tls::TestCa`]: a certificate authority and a `127.0.0.1`/`localhost` server certificate made
 //!   per run with `rcgen`.
 //!

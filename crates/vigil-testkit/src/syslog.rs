@@ -1,5 +1,5 @@
-//! Syslog collectors for tests: UDP (one message per datagram, RFC 5426) and TCP (RFC 6587: octet
-//! counting, or newline-terminated when a frame does not start with a length).
+//! A syslog collector for tests: over UDP (one message per datagram, RFC 5426) or TCP (RFC 6587:
+//! octet counting, or newline-terminated when a frame does not start with a length).
 
 use std::io::{BufRead, BufReader, Read};
 use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
@@ -9,28 +9,25 @@ use std::time::Duration;
 
 type Messages = Arc<Mutex<Vec<String>>>;
 
-fn snapshot(m: &Messages) -> Vec<String> {
-    m.lock().unwrap_or_else(|e| e.into_inner()).clone()
+fn push(m: &Messages, bytes: &[u8]) {
+    m.lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(String::from_utf8_lossy(bytes).into_owned());
 }
 
-fn wait(m: &Messages, n: usize, timeout: Duration) -> Vec<String> {
-    crate::wait_for(timeout, || {
-        let v = snapshot(m);
-        (v.len() >= n).then_some(v)
-    })
-    .unwrap_or_else(|| snapshot(m))
-}
-
-pub struct UdpReceiver {
+pub struct SyslogReceiver {
     addr: SocketAddr,
+    tcp: bool,
     messages: Messages,
     stop: Arc<AtomicBool>,
 }
 
-impl UdpReceiver {
+impl SyslogReceiver {
+    /// A UDP collector on 127.0.0.1.
+    ///
     /// # Panics
     /// If it cannot bind (test support).
-    pub fn start() -> Self {
+    pub fn udp() -> Self {
         let socket = UdpSocket::bind("127.0.0.1:0").expect("bind UDP");
         let addr = socket.local_addr().expect("UDP address");
         let _ = socket.set_read_timeout(Some(Duration::from_millis(100)));
@@ -41,45 +38,23 @@ impl UdpReceiver {
             let mut buf = vec![0u8; 65_536];
             while !s.load(Ordering::SeqCst) {
                 if let Ok((n, _)) = socket.recv_from(&mut buf) {
-                    let text = String::from_utf8_lossy(buf.get(..n).unwrap_or_default());
-                    m.lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .push(text.into_owned());
+                    push(&m, buf.get(..n).unwrap_or_default());
                 }
             }
         });
-        UdpReceiver {
+        SyslogReceiver {
             addr,
+            tcp: false,
             messages,
             stop,
         }
     }
 
-    pub fn address(&self) -> String {
-        self.addr.to_string()
-    }
-
-    pub fn wait_for(&self, n: usize, timeout: Duration) -> Vec<String> {
-        wait(&self.messages, n, timeout)
-    }
-}
-
-impl Drop for UdpReceiver {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-    }
-}
-
-pub struct TcpReceiver {
-    addr: SocketAddr,
-    messages: Messages,
-    stop: Arc<AtomicBool>,
-}
-
-impl TcpReceiver {
+    /// A TCP collector on 127.0.0.1.
+    ///
     /// # Panics
     /// If it cannot listen (test support).
-    pub fn start() -> Self {
+    pub fn tcp() -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind TCP");
         let addr = listener.local_addr().expect("TCP address");
         let messages = Messages::default();
@@ -88,8 +63,9 @@ impl TcpReceiver {
         crate::serve(listener, stop.clone(), move |stream| {
             let _ = frames(stream, &m);
         });
-        TcpReceiver {
+        SyslogReceiver {
             addr,
+            tcp: true,
             messages,
             stop,
         }
@@ -99,14 +75,29 @@ impl TcpReceiver {
         self.addr.to_string()
     }
 
+    /// Waits until at least `n` messages arrived (or `timeout`), and returns them all.
     pub fn wait_for(&self, n: usize, timeout: Duration) -> Vec<String> {
-        wait(&self.messages, n, timeout)
+        let snapshot = || {
+            self.messages
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone()
+        };
+        crate::wait_for(timeout, || {
+            let v = snapshot();
+            (v.len() >= n).then_some(v)
+        })
+        .unwrap_or_else(snapshot)
     }
 }
 
-impl Drop for TcpReceiver {
+impl Drop for SyslogReceiver {
     fn drop(&mut self) {
-        crate::stop(self.addr, &self.stop);
+        if self.tcp {
+            crate::stop(self.addr, &self.stop);
+        } else {
+            self.stop.store(true, Ordering::SeqCst);
+        }
     }
 }
 
@@ -118,27 +109,22 @@ fn frames(stream: TcpStream, messages: &Messages) -> std::io::Result<()> {
         let Some(&first) = buf.first() else {
             return Ok(());
         };
-        let message = if first.is_ascii_digit() {
+        let mut message = Vec::new();
+        if first.is_ascii_digit() {
             let mut len = Vec::new();
             reader.read_until(b' ', &mut len)?;
             let n: usize = String::from_utf8_lossy(&len)
                 .trim()
                 .parse()
                 .map_err(std::io::Error::other)?;
-            let mut msg = vec![0u8; n.min(1 << 20)];
-            reader.read_exact(&mut msg)?;
-            msg
+            message.resize(n.min(1 << 20), 0);
+            reader.read_exact(&mut message)?;
         } else {
-            let mut msg = Vec::new();
-            reader.read_until(b'\n', &mut msg)?;
-            if msg.last() == Some(&b'\n') {
-                msg.pop();
+            reader.read_until(b'\n', &mut message)?;
+            if message.last() == Some(&b'\n') {
+                message.pop();
             }
-            msg
-        };
-        messages
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(String::from_utf8_lossy(&message).into_owned());
+        }
+        push(messages, &message);
     }
 }

@@ -16,7 +16,7 @@ use vigil_model::Level;
 use vigil_store::{AlertStore, AlertSubject, Evidence, NewAlert, SqliteStore};
 use vigil_testkit::http::HttpReceiver;
 use vigil_testkit::smtp::{SmtpServer, SmtpTls};
-use vigil_testkit::syslog::UdpReceiver;
+use vigil_testkit::syslog::SyslogReceiver;
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -57,7 +57,7 @@ fn incident(id: &str, severity: Level, title: &str) -> NewAlert {
 struct Rig {
     smtp: SmtpServer,
     hook: HttpReceiver,
-    syslog: UdpReceiver,
+    syslog: SyslogReceiver,
     config: AlertConfig,
     dir: tempfile::TempDir,
     db: PathBuf,
@@ -66,7 +66,7 @@ struct Rig {
 fn rig() -> Rig {
     let smtp = SmtpServer::start(SmtpTls::Starttls, Some(("vigil", "pw")));
     let hook = HttpReceiver::start();
-    let syslog = UdpReceiver::start();
+    let syslog = SyslogReceiver::udp();
     let dir = tempfile::tempdir().unwrap();
     let ca = dir.path().join("ca.pem");
     std::fs::write(&ca, &smtp.ca_pem).unwrap();
