@@ -540,20 +540,7 @@ fn history(conn: &Connection, id: i64, limit: usize) -> Result<AlertHistory, Sto
         )
         .context("preparing the history query")?;
     let rows = stmt
-        .query_map(params![id, limit_sql], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-                r.get(6)?,
-                r.get(7)?,
-                r.get(8)?,
-                r.get(9)?,
-            ))
-        })
+        .query_map(params![id, limit_sql], |r| EventFields::try_from(r))
         .context("reading an alert's history")?
         .collect::<Result<Vec<EventFields>, _>>()
         .context("reading an alert's history")?;
