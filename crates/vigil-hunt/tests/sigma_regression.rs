@@ -294,11 +294,9 @@ fn shared_regression_corpus() {
 }
 
 /// Pairs known to fail, with the reason (see the report of the test above).
-const KNOWN_FAILURES: &[(&str, &str)] = &[
-    (
-        "registry_set_change_security_zones",
-        "the recording holds three Sysmon 13 events (ZoneMap\\Domains\\bad-domain.com\\\
+const KNOWN_FAILURES: &[(&str, &str)] = &[(
+    "registry_set_change_security_zones",
+    "the recording holds three Sysmon 13 events (ZoneMap\\Domains\\bad-domain.com\\\
          bad-subdomain\\{https,http,*} set to DWORD 2), each of which satisfies the rule; vigil \
          reports one detection per event (3), info.yml says match_count 1",
-    ),
-];
+)];
