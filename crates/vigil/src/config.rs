@@ -41,10 +41,13 @@ pub struct Config {
     #[serde(default)]
     pub policy: vigil_scan::Policy,
     /// Alert channels (`[[alert.webhook]]`, `[[alert.email]]`, `[[alert.syslog]]`, `[alert.link]`).
+    /// Every command validates them; the standing watch sends through them.
     #[serde(default)]
+    #[allow(dead_code)]
     pub alert: vigil_alert::AlertConfig,
     /// Who is told when an alert is not acknowledged in time (`[escalation]`).
     #[serde(default)]
+    #[allow(dead_code)]
     pub escalation: vigil_alert::EscalationConfig,
 }
 
