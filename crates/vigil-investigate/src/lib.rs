@@ -7,7 +7,9 @@
 //!
 //! - [`cvemap`]: rule id → CVEs (curated table) and a detection's own `cve.*` tags.
 //! - [`tactics`]: ATT&CK tactics of a detection and the kill-chain order.
-//! - [`incident`]: detections grouped into incidents per asset and time window.
+//! - [`entity`]: addresses, accounts, mailboxes, paths, user agents named by detections; what is common.
+//! - [`context`]: the identifying fields of the records behind a detection, attached by the caller.
+//! - [`incident`]: detections grouped into incidents per asset: waves, entity links, precursors.
 //! - [`timeline`]: one ordered view of detections, events, inventory observations and advisory dates; CSV/JSONL.
 //! - [`rootcause`]: the entry point, the exploited vulnerabilities and what else was missing, with evidence.
 //! - [`measures`]: dwell time, notification deadline, patch latency, exposure windows.
@@ -15,23 +17,30 @@
 
 pub mod asset;
 pub mod breach;
+pub mod breach_markdown;
 pub mod case;
+pub mod context;
 pub mod cvemap;
+pub mod entity;
 pub mod error;
 pub mod evidence;
 pub mod incident;
+pub mod mailbox;
 pub mod measures;
 pub mod rootcause;
+pub mod support;
 pub mod tactics;
+pub mod takeover;
 pub mod time;
 pub mod timeline;
 
 pub use breach::{BreachDraft, Field, draft_breach};
 pub use case::IncidentRecord;
 pub use cvemap::{CveMap, CveMapping, CveSource, cves_for_detection, cves_from_tags};
+pub use entity::{Entity, EntityKind, LinkOptions};
 pub use error::InvestigateError;
 pub use evidence::{Evidence, Link, LinkStatus};
-pub use incident::{GroupOptions, Grouping, Incident, group_incidents};
+pub use incident::{GroupOptions, Grouping, Incident, Wave, WaveKind, group_incidents};
 pub use measures::{
     DwellTime, ExposureWindow, PatchLatency, dwell_time, exposure_windows, patch_latency,
 };
