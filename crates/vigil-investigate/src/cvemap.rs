@@ -184,6 +184,11 @@ impl CveMap {
         self.by_rule.get(&rule_id.trim().to_ascii_lowercase())
     }
 
+    /// Every curated entry, by rule id.
+    pub fn mappings(&self) -> impl Iterator<Item = &CveMapping> {
+        self.by_rule.values()
+    }
+
     pub fn len(&self) -> usize {
         self.by_rule.len()
     }
@@ -329,6 +334,45 @@ mod tests {
         assert!(text_issues[1].contains("mappings[1]") && text_issues[1].contains("rule"));
         assert!(text_issues[2].contains("mappings[2] (rule bbb)"));
         assert!(text_issues[3].contains("listed twice"));
+    }
+
+    #[test]
+    fn roles_are_read_and_decide_what_a_hit_shows() {
+        let text = "schema: 1\nmappings:\n  - rule: web\n    cves: [CVE-2021-26855]\n    role: post-exploitation\n  - rule: ssrf\n    cves: [CVE-2021-26855]\n    role: exploit\n  - rule: bad\n    cves: [CVE-2021-26855]\n    role: maybe\n  - rule: none\n    cves: [CVE-2021-26855]\n";
+        let (map, issues) = CveMap::parse(text, "m.yml").unwrap();
+        assert_eq!(
+            map.get("web").unwrap().role,
+            Some(CveRole::PostExploitation)
+        );
+        assert_eq!(map.get("ssrf").unwrap().role, Some(CveRole::Exploit));
+        assert!(map.get("bad").is_none());
+        assert_eq!(issues.len(), 1, "{issues:?}");
+        assert!(issues[0].to_string().contains("rule bad"), "{}", issues[0]);
+        let det = |rule: &str, tags: &[&str]| Detection {
+            rule_id: rule.into(),
+            rule_title: rule.into(),
+            level: vigil_model::Level::High,
+            tags: tags.iter().map(|s| s.to_string()).collect(),
+            timestamp: None,
+            first_seen: None,
+            host: None,
+            sources: vec![],
+            matched: vec![],
+        };
+        let entry = ["attack.initial-access", "attack.t1190"];
+        assert_eq!(
+            detection_role(&det("web", &entry), &map),
+            CveRole::PostExploitation
+        );
+        assert_eq!(detection_role(&det("ssrf", &[]), &map), CveRole::Exploit);
+        assert_eq!(detection_role(&det("none", &entry), &map), CveRole::Exploit);
+        assert_eq!(
+            detection_role(
+                &det("tagged", &["attack.persistence", "cve.2021-31207"]),
+                &map
+            ),
+            CveRole::PostExploitation
+        );
     }
 
     #[test]

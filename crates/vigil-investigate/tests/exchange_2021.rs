@@ -24,6 +24,7 @@ const REMOVE_EXPORT: &str = "09570ae5-889e-43ea-aac0-0e1221fb3d95";
 const MRS_ASPX: &str = "7280c9f3-a5af-45d0-916a-bc01cb4151c9";
 const W3WP_CMD: &str = "8202070f-edeb-4d31-a010-a26c72ac5600";
 const DEFENDER: &str = "57b649ef-ff42-4fb0-8bf6-62da243a1708";
+const HAFNIUM_WEB: &str = "67bce556-312f-4c81-9162-c3c9ff2599b2";
 
 fn ts(s: &str) -> Timestamp {
     s.parse().unwrap()
@@ -333,6 +334,19 @@ fn triage() -> GroupOptions {
 fn bundled_cve_map_links_proxyshell_rules() {
     let map = cve_map();
     assert!(map.len() >= 40);
+    // Every curated entry says what a hit shows.
+    let unreviewed: Vec<&str> = map
+        .mappings()
+        .filter(|m| m.role.is_none())
+        .map(|m| m.rule.as_str())
+        .collect();
+    assert!(unreviewed.is_empty(), "{unreviewed:?}");
+    use vigil_investigate::cvemap::CveRole;
+    let role = |id: &str| map.get(id).and_then(|m| m.role);
+    assert_eq!(role(HAFNIUM_WEB), Some(CveRole::PostExploitation));
+    assert_eq!(role(PROXYSHELL_SUCCESS), Some(CveRole::Exploit));
+    assert_eq!(role(MAILBOX_EXPORT), Some(CveRole::Exploit));
+    assert_eq!(role(REMOVE_EXPORT), Some(CveRole::PostExploitation));
     assert_eq!(
         map.get(PROXYSHELL_SUCCESS).unwrap().cves,
         vec!["CVE-2021-31207", "CVE-2021-34473", "CVE-2021-34523"]
@@ -479,7 +493,10 @@ fn root_cause_names_the_missing_updates() {
         md.contains(r"logs/iis/W3SVC1/u\_ex210812.log line 354"),
         "{md}"
     );
-    assert!(md.contains("rules/cve-map.yml (confidence high)"));
+    assert!(
+        md.contains("rules/cve-map.yml (confidence high, role exploit)"),
+        "{md}"
+    );
     assert!(md.contains("tag cve.2021-34473"));
 
     // The March update (ProxyLogon) was missing too: 149 days overdue on 2021-08-12.
