@@ -70,6 +70,8 @@ pub enum Evidence {
     },
     /// A fact stated by a person in the incident record (`incident.toml`), not derived by vigil.
     Stated { field: String, value: String },
+    /// A note of the vulnerability scan (e.g. a product out of support), with what it says.
+    ScanNote { asset: String, note: String },
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -169,6 +171,7 @@ impl Evidence {
             Evidence::Stated { field, value } => {
                 format!("stated in the incident record: {field} = {value}")
             }
+            Evidence::ScanNote { asset, note } => format!("scan of {asset}: {note}"),
         }
     }
 }

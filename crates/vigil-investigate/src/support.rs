@@ -45,9 +45,9 @@ impl UnsupportedProduct {
     }
 
     fn evidence(&self) -> Evidence {
-        Evidence::Stated {
-            field: format!("scan of {}", self.asset),
-            value: self.detail.clone(),
+        Evidence::ScanNote {
+            asset: self.asset.clone(),
+            note: self.detail.clone(),
         }
     }
 

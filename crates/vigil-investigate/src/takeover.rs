@@ -3,7 +3,7 @@
 //! mailbox, address or network came before it. No software vulnerability is named unless a detection ties
 //! one to the entry.
 
-use crate::entity::{Entity, detection_entities};
+use crate::entity::{Entity, EntityKind, detection_entities};
 use crate::evidence::{Evidence, Link};
 use crate::incident::Incident;
 use crate::tactics::detection_techniques;
@@ -104,12 +104,10 @@ pub fn credential_link(entry: &Detection, incident: &Incident) -> (Link, Option<
         techniques.extend(detection_techniques(d));
     }
     let (name, what) = method(&techniques);
-    let tie = if shared.is_empty() {
-        "the login correlation itself counts the failures".to_string()
-    } else {
-        let s: Vec<String> = shared.iter().take(6).map(ToString::to_string).collect();
-        format!("tied to the login by {}", s.join(", "))
-    };
+    // Who or where from ties them: addresses and networks first, at most three.
+    let mut ties: Vec<&Entity> = shared.iter().collect();
+    ties.sort_by_key(|e| (e.kind != EntityKind::Address, e.kind != EntityKind::Network));
+    let ties: Vec<String> = ties.iter().take(3).map(ToString::to_string).collect();
     let first = guessing
         .iter()
         .filter_map(|d| d.first_seen.or(d.timestamp))
@@ -121,13 +119,21 @@ pub fn credential_link(entry: &Detection, incident: &Incident) -> (Link, Option<
         .map(|d| Evidence::detection(d))
         .collect();
     ev.push(Evidence::detection(entry));
+    let since = first.map_or_else(String::new, |t| format!(" from {}", format_ts(t)));
+    let failures = if guessing.is_empty() {
+        format!("the login detection itself counts failed logins from the same address{since}")
+    } else {
+        format!(
+            "{} password-guessing detection(s){since}, tied to the login by {}",
+            guessing.len(),
+            ties.join(", ")
+        )
+    };
     let link = Link::established(
         format!(
-            "Root cause: credential compromise by {name} ({what}); {} failed-login detection(s){}, {tie}, \
-             before the successful login '{}' at {}. No software vulnerability was used: the attacker logged \
-             in with a guessed password (password guessing, not an exploit).",
-            guessing.len() + usize::from(self_tied),
-            first.map_or_else(String::new, |t| format!(" from {}", format_ts(t))),
+            "Root cause: credential compromise by {name} ({what}); {failures}, before the successful login \
+             '{}' at {}. No software vulnerability was used: the attacker logged in with a guessed password \
+             (password guessing, not an exploit).",
             entry.rule_title,
             entry.timestamp.map_or_else(String::new, format_ts)
         ),
@@ -205,7 +211,7 @@ mod tests {
             l.claim
         );
         assert!(
-            l.claim.contains("1 failed-login detection(s)"),
+            l.claim.contains("1 password-guessing detection(s)"),
             "{}",
             l.claim
         );
