@@ -11,9 +11,15 @@
 //! - [`context`]: the identifying fields of the records behind a detection, attached by the caller.
 //! - [`incident`]: detections grouped into incidents per asset: waves, entity links, precursors.
 //! - [`timeline`]: one ordered view of detections, events, inventory observations and advisory dates; CSV/JSONL.
-//! - [`rootcause`]: the entry point, the exploited vulnerabilities and what else was missing, with evidence.
+//! - [`rootcause`]: the entry point, the exploited vulnerabilities (ranked by evidence) and what else was
+//!   missing, with evidence; [`takeover`]: credential compromise as a root cause; [`support`]: products
+//!   out of vendor support.
+//! - [`mailbox`]: mailboxes exported or downloaded, phishing sent from the organisation's mailboxes.
 //! - [`measures`]: dwell time, notification deadline, patch latency, exposure windows.
-//! - [`breach`]: the notification draft (GDPR Art. 33 / Data Protection (Bailiwick of Guernsey) Law 2017 s.42).
+//! - [`breach`]: the notification draft (GDPR Art. 33 / Data Protection (Bailiwick of Guernsey) Law 2017 s.42);
+//!   [`breach_markdown`]: the draft as escaped Markdown.
+//!
+//! The policies are described for users in `docs/investigation.md`.
 
 pub mod asset;
 pub mod breach;

@@ -9,7 +9,8 @@
 //!   as a bulk IMAP download; the bytes sent are summed from the records' `out` counters when known.
 //! - **Phishing**: detections tagged ATT&CK T1566 (phishing) or T1534 (internal spearphishing), per sender.
 //!   Exact counts come from fields such as `message_count`, `recipient_count` and
-//!   `external_recipient_count` (and `sender`) when the rule provides them. Otherwise the records behind
+//!   `external_recipient_count` (also `external_recipients`, `distinct_external_recipients`), with the
+//!   sender from `sender`, `sender-address`, `from` or `sasl_username`, when the rule provides them. Otherwise the records behind
 //!   the detections count the messages, and a correlation's `value_sum` counts recipients when its records
 //!   carry a recipient count (`nrcpt`, `recipient-count`); such counts are lower bounds ("at least"),
 //!   because a correlation fires when its threshold is crossed, not at the end of the burst.
@@ -234,7 +235,14 @@ pub fn phishing(detections: &[Detection]) -> Vec<Phishing> {
         let first = d.first_seen.unwrap_or(ts).min(ts);
         let sender = sender_of(d);
         let messages = count(d, &["message_count", "messages"]);
-        let external = count(d, &["external_recipient_count"]);
+        let external = count(
+            d,
+            &[
+                "external_recipient_count",
+                "external_recipients",
+                "distinct_external_recipients",
+            ],
+        );
         let recipients = external.or_else(|| count(d, &["recipient_count"]));
         let per_record = count(d, &["nrcpt", "recipient-count"]).is_some();
         let summed = per_record.then(|| count(d, &["value_sum"])).flatten();
