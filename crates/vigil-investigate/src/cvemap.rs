@@ -348,16 +348,8 @@ mod tests {
         assert!(map.get("bad").is_none());
         assert_eq!(issues.len(), 1, "{issues:?}");
         assert!(issues[0].to_string().contains("rule bad"), "{}", issues[0]);
-        let det = |rule: &str, tags: &[&str]| Detection {
-            rule_id: rule.into(),
-            rule_title: rule.into(),
-            level: vigil_model::Level::High,
-            tags: tags.iter().map(|s| s.to_string()).collect(),
-            timestamp: None,
-            first_seen: None,
-            host: None,
-            sources: vec![],
-            matched: vec![],
+        let det = |rule: &str, tags: &[&str]| {
+            crate::testing::detection(rule, vigil_model::Level::High, tags, None, None, &[])
         };
         let entry = ["attack.initial-access", "attack.t1190"];
         assert_eq!(

@@ -707,26 +707,10 @@ pub fn links(shared: &BTreeSet<Entity>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use vigil_model::{RecordRef, SourceRef};
+    use vigil_model::Level;
 
     fn det(level: Level, at: &str, matched: &[(&str, &str)]) -> Detection {
-        Detection {
-            rule_id: "r".into(),
-            rule_title: "r".into(),
-            level,
-            tags: vec![],
-            timestamp: Some(at.parse().unwrap()),
-            first_seen: None,
-            host: Some("MAIL01".into()),
-            sources: vec![SourceRef {
-                file: "x.log".into(),
-                record: RecordRef::Line(1),
-            }],
-            matched: matched
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-        }
+        crate::testing::detection("r", level, &[], Some("MAIL01"), Some(at), matched)
     }
 
     fn kinds(d: &Detection) -> Vec<String> {

@@ -686,7 +686,6 @@ pub fn incident_id(asset_key: Option<&str>, first_seen: Timestamp) -> String {
 mod tests {
     use super::*;
     use crate::entity::EntityKind;
-    use vigil_model::RecordRef;
 
     fn det(
         rule: &str,
@@ -695,20 +694,7 @@ mod tests {
         tags: &[&str],
         level: Level,
     ) -> Detection {
-        Detection {
-            rule_id: rule.into(),
-            rule_title: rule.into(),
-            level,
-            tags: tags.iter().map(|s| s.to_string()).collect(),
-            timestamp: ts.map(|t| t.parse().unwrap()),
-            first_seen: None,
-            host: host.map(str::to_string),
-            sources: vec![SourceRef {
-                file: format!("{rule}.log"),
-                record: RecordRef::Line(1),
-            }],
-            matched: vec![],
-        }
+        crate::testing::detection(rule, level, tags, host, ts, &[])
     }
 
     fn with(mut d: Detection, matched: &[(&str, &str)]) -> Detection {

@@ -37,6 +37,8 @@ pub mod rootcause;
 pub mod support;
 pub mod tactics;
 pub mod takeover;
+#[cfg(test)]
+mod testing;
 pub mod time;
 pub mod timeline;
 

@@ -273,17 +273,7 @@ mod tests {
     use vigil_model::Level;
 
     fn det(tags: &[&str]) -> Detection {
-        Detection {
-            rule_id: "r".into(),
-            rule_title: "t".into(),
-            level: Level::High,
-            tags: tags.iter().map(|s| s.to_string()).collect(),
-            timestamp: None,
-            first_seen: None,
-            host: None,
-            sources: vec![],
-            matched: vec![],
-        }
+        crate::testing::detection("r", Level::High, tags, None, None, &[])
     }
 
     #[test]

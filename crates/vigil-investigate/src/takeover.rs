@@ -146,26 +146,10 @@ pub fn credential_link(entry: &Detection, incident: &Incident) -> (Link, Option<
 mod tests {
     use super::*;
     use crate::incident::{GroupOptions, group_incidents};
-    use vigil_model::{Level, RecordRef, SourceRef};
+    use vigil_model::Level;
 
     fn det(rule: &str, tags: &[&str], at: &str, matched: &[(&str, &str)]) -> Detection {
-        Detection {
-            rule_id: rule.into(),
-            rule_title: rule.into(),
-            level: Level::High,
-            tags: tags.iter().map(|s| s.to_string()).collect(),
-            timestamp: Some(at.parse().unwrap()),
-            first_seen: None,
-            host: Some("mx1".into()),
-            sources: vec![SourceRef {
-                file: "mail.log".into(),
-                record: RecordRef::Line(1),
-            }],
-            matched: matched
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-        }
+        crate::testing::detection(rule, Level::High, tags, Some("mx1"), Some(at), matched)
     }
 
     #[test]
