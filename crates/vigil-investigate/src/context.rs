@@ -23,7 +23,7 @@
 //! - anything else: the fields [`crate::entity::FIELD_ROLES`] knows.
 //!
 //! Values are cut to [`MAX_CONTEXT_CHARS`]; a correlation keeps at most [`MAX_VALUES_PER_FIELD`] distinct
-//! values per field over all its records.
+//! values per field over all its records, and a detection at most [`MAX_CONTEXT_ENTRIES`] in all.
 
 use crate::entity::FIELD_ROLES;
 use std::collections::HashMap;
@@ -35,6 +35,8 @@ pub const CONTEXT_PREFIX: &str = "context:";
 pub const MAX_CONTEXT_CHARS: usize = 300;
 /// Most distinct values of one field kept for one detection (a correlation over many records).
 pub const MAX_VALUES_PER_FIELD: usize = 16;
+/// Most context entries kept for one detection, so memory stays bounded whatever a correlation counts.
+pub const MAX_CONTEXT_ENTRIES: usize = 64;
 
 const WEB: &[&str] = &[
     "c-ip",
@@ -164,7 +166,16 @@ pub fn record_context(ev: &Event) -> Vec<(String, String)> {
 /// Appends the context of `ev` to a detection it is behind, keeping at most [`MAX_VALUES_PER_FIELD`]
 /// distinct values per field and never repeating a value the rule already matched.
 pub fn attach(d: &mut Detection, ev: &Event) {
+    let mut room = MAX_CONTEXT_ENTRIES.saturating_sub(
+        d.matched
+            .iter()
+            .filter(|(k, _)| k.starts_with(CONTEXT_PREFIX))
+            .count(),
+    );
     for (field, value) in record_context(ev) {
+        if room == 0 {
+            return;
+        }
         if d.matched.iter().any(|(k, v)| k == &field && v == &value) {
             continue;
         }
@@ -179,6 +190,7 @@ pub fn attach(d: &mut Detection, ev: &Event) {
             continue;
         }
         d.matched.push((key, value));
+        room -= 1;
     }
 }
 
@@ -345,7 +357,7 @@ mod tests {
         for ev in &events {
             assert!(idx.offer(&mut dets, ev));
         }
-        let d = &dets[0];
+        let d = &dets[0].clone();
         let rips: Vec<&str> = d
             .matched
             .iter()

@@ -60,6 +60,8 @@ impl DetectionKey {
 pub const MAX_CONTEXT: usize = 500;
 /// Most linking entities listed on an incident.
 pub const MAX_INCIDENT_ENTITIES: usize = 100;
+/// Passes over the precursor candidates: each pass may add entities that tie more of them.
+const MAX_PRECURSOR_PASSES: usize = 4;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GroupOptions {
@@ -430,22 +432,29 @@ fn group_asset(
             .checked_sub(opts.lookback.max(SignedDuration::ZERO))
             .unwrap_or(opening);
         let mut pre: Option<WaveBuild> = None;
-        loop {
-            let mut added = false;
-            for (i, (ts, _)) in list.iter().enumerate() {
-                if taken.get(i) != Some(&false)
-                    || class.get(i) != Some(&Class::Weak)
-                    || *ts < from
-                    || *ts >= opening
-                {
-                    continue;
-                }
-                let Some(e) = ents.get(i) else { continue };
+        let mut candidates: Vec<usize> = list
+            .iter()
+            .enumerate()
+            .filter(|(i, (ts, _))| {
+                taken.get(*i) == Some(&false)
+                    && class.get(*i) == Some(&Class::Weak)
+                    && *ts >= from
+                    && *ts < opening
+            })
+            .map(|(i, _)| i)
+            .collect();
+        // A precursor can tie an earlier one (the same network, then the same account): a few passes.
+        for _ in 0..MAX_PRECURSOR_PASSES {
+            let before = candidates.len();
+            candidates.retain(|&i| {
+                let (Some(e), Some((ts, _))) = (ents.get(i), list.get(i)) else {
+                    return false;
+                };
                 if !e
                     .iter()
                     .any(|x| x.kind.is_identity() && inc.entities.contains(x))
                 {
-                    continue;
+                    return true;
                 }
                 inc.entities.extend(e.iter().cloned());
                 match &mut pre {
@@ -455,9 +464,9 @@ fn group_asset(
                 if let Some(t) = taken.get_mut(i) {
                     *t = true;
                 }
-                added = true;
-            }
-            if !added {
+                false
+            });
+            if candidates.len() == before {
                 break;
             }
         }
