@@ -293,7 +293,13 @@ fn add_value(role: FieldRole, value: &str, out: &mut Named) {
             }
         }
         FieldRole::UrlPath => add_path(url_path(value), out),
-        FieldRole::FilePath => add_path(file_path(value), out),
+        // Defender lists its resources as `file:_C:\…; file:_C:\…`.
+        FieldRole::FilePath => {
+            for part in value.split("; ") {
+                let part = part.trim();
+                add_path(file_path(part.strip_prefix("file:_").unwrap_or(part)), out);
+            }
+        }
         FieldRole::UserAgent => {
             if let Some(ua) = user_agent(value) {
                 out.entities.insert(Entity::new(EntityKind::UserAgent, ua));
@@ -756,6 +762,24 @@ mod tests {
             )],
         );
         assert!(kinds(&sysmon).contains(&"file kxnqtm.aspx".to_string()));
+        let defender = det(
+            Level::High,
+            "2021-08-13T03:19:44Z",
+            &[(
+                "context:Path",
+                r"file:_C:\inetpub\wwwroot\aspnet_client\kxnqtm.aspx; file:_C:\x\y.exe",
+            )],
+        );
+        assert_eq!(
+            kinds(&defender),
+            vec![
+                "path c:/inetpub/wwwroot/aspnet_client/kxnqtm.aspx",
+                "path c:/x/y.exe",
+                "file kxnqtm.aspx",
+                "file y.exe"
+            ],
+            "the same path as Sysmon's TargetFilename"
+        );
         let dovecot = det(
             Level::High,
             "2022-04-12T02:17:44Z",
