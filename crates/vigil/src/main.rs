@@ -5,6 +5,7 @@ mod cli;
 mod cmd;
 mod config;
 mod fetch;
+mod outdir;
 mod term;
 
 use clap::Parser;

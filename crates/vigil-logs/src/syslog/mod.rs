@@ -13,6 +13,7 @@
 //! Logsource: `product: linux`, `service` by program: `postfix`, `dovecot`, `sshd`, `sudo`,
 //! `cron`, `vsftpd`, `clamav`, otherwise `syslog`.
 
+mod mailflow;
 pub mod programs;
 
 use crate::ReadOptions;
@@ -28,6 +29,8 @@ pub(crate) struct SyslogParser {
     file: String,
     reference: Timestamp,
     tz: TimeZone,
+    /// Postfix lines of one message, joined by queue id (see [`mailflow`]).
+    mail: mailflow::MailFlow,
 }
 
 impl SyslogParser {
@@ -43,6 +46,7 @@ impl SyslogParser {
             file: file.to_string(),
             reference,
             tz: opts.syslog_time_zone.clone(),
+            mail: mailflow::MailFlow::default(),
         }
     }
 }
@@ -408,6 +412,7 @@ impl LineParser for SyslogParser {
         let service = match h.program {
             Some(p) => {
                 programs::parse(p, h.message, &mut fields);
+                self.mail.track(&mut fields);
                 service_for_program(p)
             }
             None => "syslog",
