@@ -184,6 +184,15 @@ impl CveMap {
         self.by_rule.get(&rule_id.trim().to_ascii_lowercase())
     }
 
+    /// The rules curated as post-exploitation (lower case): never an entry point.
+    pub fn post_exploitation_rules(&self) -> std::collections::BTreeSet<String> {
+        self.by_rule
+            .values()
+            .filter(|m| m.role == Some(CveRole::PostExploitation))
+            .map(|m| m.rule.clone())
+            .collect()
+    }
+
     /// Every curated entry, by rule id.
     pub fn mappings(&self) -> impl Iterator<Item = &CveMapping> {
         self.by_rule.values()

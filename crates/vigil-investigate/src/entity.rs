@@ -22,7 +22,9 @@
 //!   client uses).
 //!
 //! Networks (/24 for IPv4, /64 for IPv6) are derived only from public addresses: a private LAN range
-//! holds every desktop of the organisation.
+//! holds every desktop of the organisation. A URL path is a strong [`EntityKind::Path`] when a rule
+//! matched it (what the rule found suspicious: a web shell, an exploited endpoint) and a weak
+//! [`EntityKind::Location`] when it is only in a record's context (where a request went).
 
 use crate::context::CONTEXT_PREFIX;
 use crate::time::utc_date;
@@ -47,8 +49,12 @@ pub enum EntityKind {
     Account,
     /// An e-mail address used as a login or sender.
     Mailbox,
-    /// A URL path or a file-system path (lower case, `/` separators).
+    /// A URL path a rule matched (what it found suspicious) or a file-system path (lower case, `/`
+    /// separators).
     Path,
+    /// A URL path only seen in a record's context (where a request went): every client requests the same
+    /// logon page, so it is weak.
+    Location,
     /// The name of a script, executable, archive or mailbox file (`erroree.aspx`): the same web shell seen
     /// as a request and as a file write.
     FileName,
@@ -65,6 +71,7 @@ impl EntityKind {
             EntityKind::Account => "account",
             EntityKind::Mailbox => "mailbox",
             EntityKind::Path => "path",
+            EntityKind::Location => "location",
             EntityKind::FileName => "file",
             EntityKind::UserAgent => "user agent",
             EntityKind::Host => "host",
@@ -235,11 +242,19 @@ pub struct Named {
     pub server_addresses: BTreeSet<String>,
 }
 
-/// The entities a detection names, from its matched fields and attached record context.
+/// The entities a detection names, from its matched fields and attached record context. A URL path the
+/// rule matched is a [`EntityKind::Path`] (and its artefact file name); one only in the context is a
+/// [`EntityKind::Location`].
 pub fn detection_entities(d: &Detection) -> Named {
     let mut out = Named::default();
     for (field, value) in &d.matched {
         let Some(role) = role_of(field) else { continue };
+        if role == FieldRole::UrlPath && field.starts_with(CONTEXT_PREFIX) {
+            if let Some(p) = url_path(value) {
+                out.entities.insert(Entity::new(EntityKind::Location, p));
+            }
+            continue;
+        }
         add_value(role, value, &mut out);
         if out.entities.len() >= MAX_ENTITIES_PER_DETECTION {
             break;
@@ -659,12 +674,12 @@ impl Linker {
                 .filter(|e| e.kind == EntityKind::Address)
                 .map(|e| e.value.as_str())
                 .collect();
-            for e in &named.entities {
+            for e in named.entities.iter().map(stat_key) {
                 if benign_evidence && let Some(day) = day {
                     days.entry(e.clone()).or_default().insert(day);
                 }
                 if e.kind != EntityKind::Address && e.kind != EntityKind::Network {
-                    let set = addresses.entry(e.clone()).or_default();
+                    let set = addresses.entry(e).or_default();
                     if set.len() <= opts.common_max_addresses {
                         set.extend(clients.iter().map(|c| c.to_string()));
                     }
@@ -692,7 +707,7 @@ impl Linker {
 
     /// Why a value does not link, if it does not.
     pub fn common(&self, e: &Entity) -> Option<Common> {
-        self.common.get(e).copied()
+        self.common.get(&stat_key(e)).copied()
     }
 
     /// The entities of a detection that may link it to others.
@@ -700,8 +715,16 @@ impl Linker {
         detection_entities(d)
             .entities
             .into_iter()
-            .filter(|e| !self.common.contains_key(e))
+            .filter(|e| !self.common.contains_key(&stat_key(e)))
             .collect()
+    }
+}
+
+/// A URL path is common whether rules matched it or records only went there: one statistic for both.
+fn stat_key(e: &Entity) -> Entity {
+    match e.kind {
+        EntityKind::Location => Entity::new(EntityKind::Path, e.value.clone()),
+        _ => e.clone(),
     }
 }
 
@@ -753,6 +776,14 @@ mod tests {
                 "user agent mozilla/5.0 (windows nt 10.0; win64; x64)",
             ]
         );
+        // A URL only in the record's context is where the request went, not what the rule flagged.
+        let scan = det(
+            Level::Medium,
+            "2021-08-13T03:04:05Z",
+            &[("context:cs-uri-stem", "/owa/auth/logon.aspx")],
+        );
+        assert_eq!(kinds(&scan), vec!["location /owa/auth/logon.aspx"]);
+        assert!(!EntityKind::Location.is_strong() && !EntityKind::Location.is_identity());
         let sysmon = det(
             Level::High,
             "2021-08-13T03:03:20Z",

@@ -19,18 +19,18 @@
 //!    [`GroupOptions::lookback`] (14 days) before an incident's first strong detection that share an
 //!    address, network, account or mailbox with it belong to it and move its start: the dwell time runs from
 //!    the first malicious event, whatever its level. They form the first wave.
-//! 5. **Followers.** Low and medium detections after an incident, no later than the gap after its last
+//! 6. **Followers.** Low and medium detections after an incident, no later than the gap after its last
 //!    detection, that share a linking entity with it (a bulk mailbox download after the attacker's login)
 //!    extend its last wave.
-//! 6. **Context.** Informational detections never open or extend an incident; those inside its span that
+//! 7. **Context.** Informational detections never open or extend an incident; those inside its span that
 //!    share a linking entity with it are kept as [`Incident::context`] for the timeline.
 //!
 //! Detections without a timestamp cannot be placed and detections triaged as false positives are kept
 //! aside in [`Grouping`], never dropped silently; the latter still count as evidence of what is common.
 
 use crate::asset::asset_key;
-use crate::entity::{Entity, LinkOptions, Linker, links};
-use crate::tactics::{Tactic, detection_tactics, primary_tactic};
+use crate::entity::{Entity, EntityKind, LinkOptions, Linker, links};
+use crate::tactics::{Tactic, detection_tactics, is_entry_candidate, primary_tactic};
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -82,6 +82,9 @@ pub struct GroupOptions {
     /// What counts as a common value that never links.
     #[serde(default)]
     pub link: LinkOptions,
+    /// Rules curated as post-exploitation (`rules/cve-map.yml`, lower case): never an entry point.
+    #[serde(default)]
+    pub post_exploitation_rules: BTreeSet<String>,
 }
 
 fn default_min_level() -> Level {
@@ -105,6 +108,7 @@ impl Default for GroupOptions {
             lookback: default_lookback(),
             link_horizon: default_horizon(),
             link: LinkOptions::default(),
+            post_exploitation_rules: BTreeSet::new(),
         }
     }
 }
@@ -200,6 +204,28 @@ pub struct Incident {
     /// The linking entities of its detections (at most [`MAX_INCIDENT_ENTITIES`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub entities: Vec<Entity>,
+    /// The level at which detections open incidents: the entry point is sought among those first.
+    #[serde(default = "default_min_level")]
+    pub open_level: Level,
+}
+
+impl Incident {
+    /// Whether a detection can be this incident's entry point, given the rules curated as
+    /// post-exploitation.
+    pub fn entry_candidates(
+        &self,
+        post_exploitation: impl Fn(&Detection) -> bool,
+    ) -> Vec<&Detection> {
+        let all: Vec<&Detection> = self
+            .detections
+            .iter()
+            .filter(|d| d.timestamp.is_some() && is_entry_candidate(d) && !post_exploitation(d))
+            .collect();
+        let any_strong = all.iter().any(|d| d.level >= self.open_level);
+        all.into_iter()
+            .filter(|d| !any_strong || d.level >= self.open_level)
+            .collect()
+    }
 }
 
 impl Incident {
@@ -425,7 +451,32 @@ fn group_asset(
             }
         }
     }
-    // 4. Precursors: lower-level detections shortly before, sharing who or where from.
+    // 4. Nothing unrelated before the entry point: untied strong detections become incidents of their own.
+    let mut heads: Vec<usize> = Vec::new();
+    for inc in &mut incidents {
+        split_untied_head(inc, list, &ents, &class, opts, &mut taken, &mut heads);
+    }
+    let mut head_waves: Vec<WaveBuild> = Vec::new();
+    heads.sort_unstable();
+    for i in heads {
+        let Some((ts, _)) = list.get(i) else { continue };
+        let e = ents.get(i);
+        match head_waves.last_mut() {
+            Some(w) if w.end.duration_until(*ts) <= gap => w.add(i, *ts, e),
+            _ => head_waves.push(WaveBuild::new(
+                WaveKind::Activity,
+                i,
+                *ts,
+                e.unwrap_or(&BTreeSet::new()),
+            )),
+        }
+    }
+    incidents.extend(head_waves.into_iter().map(|w| IncidentBuild {
+        entities: w.entities.clone(),
+        waves: vec![w],
+        context: Vec::new(),
+    }));
+    // 5. Precursors: lower-level detections shortly before, sharing who or where from.
     for inc in &mut incidents {
         let Some(opening) = inc.start() else { continue };
         let from = opening
@@ -474,7 +525,7 @@ fn group_asset(
             inc.waves.insert(0, p);
         }
     }
-    // 5. Followers: lower-level detections after an incident, within the gap, sharing an entity.
+    // 6. Followers: lower-level detections after an incident, within the gap, sharing an entity.
     for (i, (ts, _)) in list.iter().enumerate() {
         if taken.get(i) != Some(&false) || class.get(i) != Some(&Class::Weak) {
             continue;
@@ -496,7 +547,7 @@ fn group_asset(
             }
         }
     }
-    // 6. Context: informational detections inside an incident that share an entity with it.
+    // 7. Context: informational detections inside an incident that share an entity with it.
     for (i, (ts, _)) in list.iter().enumerate() {
         if class.get(i) != Some(&Class::Info) {
             continue;
@@ -513,7 +564,7 @@ fn group_asset(
     }
     incidents
         .into_iter()
-        .filter_map(|inc| make_incident(key, list, &ents, inc, gap))
+        .filter_map(|inc| make_incident(key, list, &ents, inc, gap, opts.min_level))
         .collect()
 }
 
@@ -535,6 +586,7 @@ fn make_incident(
     ents: &[BTreeSet<Entity>],
     mut inc: IncidentBuild,
     gap: SignedDuration,
+    open_level: Level,
 ) -> Option<Incident> {
     inc.waves.sort_by_key(|w| w.start);
     let mut members: Vec<usize> = inc.waves.iter().flat_map(|w| w.members.clone()).collect();
@@ -585,7 +637,105 @@ fn make_incident(
             .take(MAX_INCIDENT_ENTITIES)
             .map(|(e, _)| e.clone())
             .collect(),
+        open_level,
     })
+}
+
+/// Whether shared entities tie a detection before the entry to the breach: who or where from (an address,
+/// network, account or mailbox: a spray from the network the login came from) or an artefact a rule
+/// flagged (a web-shell path or file). A location or a user agent is not enough: every scanner requests
+/// the same logon page.
+fn ties(shared: &BTreeSet<Entity>) -> bool {
+    shared
+        .iter()
+        .any(|e| e.kind.is_identity() || matches!(e.kind, EntityKind::Path | EntityKind::FileName))
+}
+
+/// Step 4 of the policy for one incident: finds its entry point and removes the members before it that no
+/// entity ties to what follows (strong ones are returned in `heads`, lower-level ones are released).
+fn split_untied_head(
+    inc: &mut IncidentBuild,
+    list: &[(Timestamp, &Detection)],
+    ents: &[BTreeSet<Entity>],
+    class: &[Class],
+    opts: &GroupOptions,
+    taken: &mut [bool],
+    heads: &mut Vec<usize>,
+) {
+    let mut members: Vec<usize> = inc.waves.iter().flat_map(|w| w.members.clone()).collect();
+    members.sort_unstable();
+    let is_entry = |i: &usize| {
+        list.get(*i).is_some_and(|(_, d)| {
+            is_entry_candidate(d)
+                && !opts
+                    .post_exploitation_rules
+                    .contains(&d.rule_id.trim().to_ascii_lowercase())
+        })
+    };
+    let strong = |i: &usize| class.get(*i) == Some(&Class::Strong);
+    let entry = members
+        .iter()
+        .copied()
+        .find(|i| strong(i) && is_entry(i))
+        .or_else(|| members.iter().copied().find(is_entry));
+    let Some(entry_ts) = entry.and_then(|e| list.get(e)).map(|x| x.0) else {
+        return;
+    };
+    // What the entry point itself names (every detection of that instant: one request seen by several
+    // rules and logs). Later detections do not count: a weekly newsletter that also goes out after the
+    // entry must not tie last week's one to the breach.
+    let mut tied: BTreeSet<Entity> = members
+        .iter()
+        .filter(|i| list.get(**i).is_some_and(|x| x.0 == entry_ts))
+        .filter_map(|i| ents.get(*i))
+        .flatten()
+        .cloned()
+        .collect();
+    let mut dropped: Vec<usize> = Vec::new();
+    for i in members
+        .iter()
+        .rev()
+        .filter(|i| list.get(**i).is_some_and(|x| x.0 < entry_ts))
+    {
+        let e = ents.get(*i).cloned().unwrap_or_default();
+        if ties(&shared(&e, &tied)) {
+            tied.extend(e);
+        } else {
+            dropped.push(*i);
+        }
+    }
+    if dropped.is_empty() {
+        return;
+    }
+    for w in &mut inc.waves {
+        w.members.retain(|i| !dropped.contains(i));
+        let times: Vec<Timestamp> = w
+            .members
+            .iter()
+            .filter_map(|i| list.get(*i).map(|x| x.0))
+            .collect();
+        if let (Some(s), Some(e)) = (times.iter().min(), times.iter().max()) {
+            w.start = *s;
+            w.end = *e;
+        }
+        w.entities = w
+            .members
+            .iter()
+            .filter(|i| strong(i))
+            .filter_map(|i| ents.get(*i))
+            .flatten()
+            .cloned()
+            .collect();
+    }
+    inc.waves.retain(|w| !w.members.is_empty());
+    inc.entities = inc.waves.iter().flat_map(|w| w.entities.clone()).collect();
+    for i in dropped {
+        if strong(&i) {
+            heads.push(i);
+        } else if let Some(t) = taken.get_mut(i) {
+            *t = false;
+        }
+    }
 }
 
 /// Numbers the waves and works out what ties each to the others.
@@ -1100,6 +1250,123 @@ mod tests {
                 .incidents
                 .is_empty()
         );
+    }
+
+    #[test]
+    fn nothing_unrelated_before_the_entry() {
+        let exploit = ["attack.initial-access", "attack.t1190"];
+        let mail = ["attack.initial-access", "attack.t1566"];
+        let mut ds = vec![
+            // A week before: a newsletter flagged as a mail burst (strong, no shared entity) and a
+            // scanner (lower level, another network).
+            with(
+                det(
+                    "burst",
+                    Some("MAIL01"),
+                    Some("2022-11-22T10:08:51Z"),
+                    &mail,
+                    Level::High,
+                ),
+                &[("sender", "news@clinic.example")],
+            ),
+            with(
+                det(
+                    "scan",
+                    Some("MAIL01"),
+                    Some("2022-11-26T18:12:15Z"),
+                    &exploit,
+                    Level::Medium,
+                ),
+                &[
+                    ("context:c-ip", "198.51.100.49"),
+                    // the logon page the attacker later uses: a location, which ties nothing
+                    ("context:cs-uri-stem", "/owa/auth/logon.aspx"),
+                ],
+            ),
+            // The same attacker network probing the day before: tied.
+            with(
+                det(
+                    "probe",
+                    Some("MAIL01"),
+                    Some("2022-11-28T20:00:00Z"),
+                    &["attack.reconnaissance"],
+                    Level::High,
+                ),
+                &[("context:c-ip", "203.0.113.9")],
+            ),
+            with(
+                det(
+                    "exploit",
+                    Some("MAIL01"),
+                    Some("2022-11-29T01:43:20Z"),
+                    &exploit,
+                    Level::High,
+                ),
+                &[
+                    ("context:c-ip", "203.0.113.84"),
+                    ("context:cs-uri-stem", "/owa/auth/logon.aspx"),
+                ],
+            ),
+            with(
+                det(
+                    "shell",
+                    Some("MAIL01"),
+                    Some("2022-11-29T02:00:00Z"),
+                    &["attack.persistence"],
+                    Level::High,
+                ),
+                &[("cs-uri-stem", "/owa/auth/x.aspx")],
+            ),
+        ];
+        // The newsletter goes out again after the entry: that one stays (time), last week's does not.
+        ds.push(with(
+            det(
+                "burst",
+                Some("MAIL01"),
+                Some("2022-11-29T02:10:00Z"),
+                &mail,
+                Level::High,
+            ),
+            &[("sender", "news@clinic.example")],
+        ));
+        let g = group_incidents(&ds, &GroupOptions::default());
+        assert_eq!(
+            g.incidents.len(),
+            2,
+            "{:#?}",
+            g.incidents.iter().map(|i| rules(i)).collect::<Vec<_>>()
+        );
+        assert_eq!(
+            rules(&g.incidents[0]),
+            vec!["burst"],
+            "the look-alike is an incident of its own"
+        );
+        assert_eq!(
+            rules(&g.incidents[1]),
+            vec!["probe", "exploit", "shell", "burst"]
+        );
+        assert_eq!(g.incidents[1].id, "INC-MAIL01-20221128T200000Z");
+        let entry: Vec<&str> = g.incidents[1]
+            .entry_candidates(|_| false)
+            .iter()
+            .map(|d| d.rule_id.as_str())
+            .collect();
+        assert_eq!(entry, vec!["exploit"]);
+        // A rule curated as post-exploitation is never the entry: with no other strong candidate the
+        // scanner (lower level) is the earliest way in, and the head is judged from it.
+        let curated = GroupOptions {
+            post_exploitation_rules: BTreeSet::from(["exploit".to_string()]),
+            ..GroupOptions::default()
+        };
+        let g = group_incidents(&ds, &curated);
+        let last = g.incidents.last().unwrap();
+        let entry: Vec<&str> = last
+            .entry_candidates(|d| d.rule_id == "exploit")
+            .iter()
+            .map(|d| d.rule_id.as_str())
+            .collect();
+        assert_eq!(entry, vec!["scan"]);
+        assert_eq!(rules(&g.incidents[0]), vec!["burst"]);
     }
 
     #[test]

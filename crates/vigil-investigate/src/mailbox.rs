@@ -7,10 +7,13 @@
 //!   web-shell write, which carries one planted item, not the mailbox's content.
 //! - **Downloads**: detections of remote e-mail collection (ATT&CK T1114) naming a mailbox or account, such
 //!   as a bulk IMAP download; the bytes sent are summed from the records' `out` counters when known.
-//! - **Phishing**: detections tagged ATT&CK T1566 (phishing) or T1534 (internal spearphishing), per sender.
-//!   Exact counts come from fields such as `message_count`, `recipient_count` and
-//!   `external_recipient_count` (also `external_recipients`, `distinct_external_recipients`), with the
-//!   sender from `sender`, `sender-address`, `from` or `sasl_username`, when the rule provides them. Otherwise the records behind
+//! - **Phishing**: detections tagged ATT&CK T1566 (phishing) or T1534 (internal spearphishing), per sender
+//!   and rule (each rule measures something else: one mailbox's volume of external mail, one subject sent
+//!   to many). Exact counts come from the fields vigil's outbound-mail rules give (`rules/vigil`:
+//!   `message_count` and `recipient_count`, the latter counting distinct external recipients; also
+//!   `external_recipient_count`, `external_recipients`, `distinct_external_recipients`), with the sender
+//!   from `sender`, `sender-address`, `from` or `sasl_username` and the span from `first_time` and
+//!   `last_time`; a campaign of several days gives one detection per part, and the parts add up. Otherwise the records behind
 //!   the detections count the messages, and a correlation's `value_sum` counts recipients when its records
 //!   carry a recipient count (`nrcpt`, `recipient-count`); such counts are lower bounds ("at least"),
 //!   because a correlation fires when its threshold is crossed, not at the end of the burst.
@@ -141,6 +144,8 @@ pub fn mailbox_exports(detections: &[Detection]) -> MailboxExports {
 pub struct Phishing {
     /// The sending mailbox (or account); `None` when the detections name none.
     pub sender: Option<String>,
+    /// The title of the rule that measured it.
+    pub rule: String,
     pub first: Timestamp,
     pub last: Timestamp,
     /// Messages sent.
@@ -184,7 +189,10 @@ impl Phishing {
                 format_ts(self.last)
             )
         };
-        format!("{least}{} message(s){to}{from}{when}", self.messages)
+        format!(
+            "{least}{} message(s){to}{from}{when} ('{}')",
+            self.messages, self.rule
+        )
     }
 }
 
@@ -232,7 +240,14 @@ pub fn phishing(detections: &[Detection]) -> Vec<Phishing> {
     let mut acc: Vec<Acc> = Vec::new();
     for d in detections.iter().filter(|d| is_phishing(d)) {
         let Some(ts) = d.timestamp else { continue };
-        let first = d.first_seen.unwrap_or(ts).min(ts);
+        let stamp = |names: &[&str]| {
+            shown_fields(d)
+                .iter()
+                .filter(|(k, _, ctx)| !ctx && names.iter().any(|n| k.eq_ignore_ascii_case(n)))
+                .find_map(|(_, v, _)| v.trim().parse::<Timestamp>().ok())
+        };
+        let first = stamp(&["first_time"]).unwrap_or_else(|| d.first_seen.unwrap_or(ts).min(ts));
+        let last = stamp(&["last_time"]).unwrap_or(ts);
         let sender = sender_of(d);
         let messages = count(d, &["message_count", "messages"]);
         let external = count(
@@ -243,17 +258,23 @@ pub fn phishing(detections: &[Detection]) -> Vec<Phishing> {
                 "distinct_external_recipients",
             ],
         );
-        let recipients = external.or_else(|| count(d, &["recipient_count"]));
+        // vigil's outbound-mail rules count distinct external recipients in `recipient_count`.
+        let external = external.or_else(|| count(d, &["recipient_count"]));
+        let recipients = external;
         let per_record = count(d, &["nrcpt", "recipient-count"]).is_some();
         let summed = per_record.then(|| count(d, &["value_sum"])).flatten();
-        let a = match acc.iter_mut().find(|a| a.p.sender == sender) {
+        let a = match acc
+            .iter_mut()
+            .find(|a| a.p.sender == sender && a.p.rule == d.rule_title)
+        {
             Some(a) => a,
             None => {
                 acc.push(Acc {
                     p: Phishing {
                         sender: sender.clone(),
+                        rule: d.rule_title.clone(),
                         first,
-                        last: ts,
+                        last,
                         messages: 0,
                         recipients: None,
                         external: false,
@@ -269,7 +290,7 @@ pub fn phishing(detections: &[Detection]) -> Vec<Phishing> {
             }
         };
         a.p.first = a.p.first.min(first);
-        a.p.last = a.p.last.max(ts);
+        a.p.last = a.p.last.max(last);
         a.sources.extend(d.sources.iter().cloned());
         match messages {
             Some(m) => a.exact_messages = a.exact_messages.saturating_add(m),
@@ -302,7 +323,7 @@ pub fn phishing(detections: &[Detection]) -> Vec<Phishing> {
             a.p
         })
         .collect();
-    out.sort_by_key(|p| p.first);
+    out.sort_by(|a, b| a.first.cmp(&b.first).then_with(|| a.rule.cmp(&b.rule)));
     out
 }
 
@@ -354,42 +375,78 @@ mod tests {
         assert_eq!(
             p[0].sentence(),
             "at least 5 message(s) to at least 115 recipient(s) from mailbox reception@physio.example.com \
-             between 2022-04-13 06:02:11 UTC and 2022-04-13 06:10:46 UTC"
+             between 2022-04-13 06:02:11 UTC and 2022-04-13 06:10:46 UTC ('Postfix Mass Mailing From One Sender')"
         );
     }
 
     #[test]
     fn exact_counts_from_mail_anomaly_fields() {
-        let mut a = det(
-            &["attack.t1566.002"],
+        // Two parts of one campaign (vigil's outbound-mail rules: the parts add up) …
+        let part = |at: &str, line: u64, first: &str, last: &str, n: &str, r: &str| Detection {
+            rule_title: "Same Subject Sent To Many External Recipients".into(),
+            ..det(
+                &["attack.t1566", "attack.t1534"],
+                at,
+                &[line],
+                &[
+                    ("sender", "Reception@Clinic.example.org"),
+                    ("message_count", n),
+                    ("recipient_count", r),
+                    ("first_time", first),
+                    ("last_time", last),
+                ],
+            )
+        };
+        let a = part(
+            "2021-11-22T09:20:00Z",
+            1,
+            "2021-11-22T09:12:04Z",
             "2021-11-22T09:15:03Z",
-            &[1],
-            &[
-                ("sender", "Reception@Clinic.example.org"),
-                ("message_count", "24"),
-                ("external_recipient_count", "24"),
-            ],
+            "24",
+            "24",
         );
-        let mut b = det(
-            &["attack.t1566.002"],
+        let b = part(
+            "2021-11-23T09:00:00Z",
+            2,
+            "2021-11-23T08:47:31Z",
             "2021-11-23T08:50:27Z",
-            &[2],
-            &[
-                ("context:sender", "reception@clinic.example.org"),
-                ("message_count", "22"),
-                ("external_recipient_count", "22"),
-            ],
+            "22",
+            "22",
         );
-        a.first_seen = Some("2021-11-22T09:12:04Z".parse().unwrap());
-        b.first_seen = Some("2021-11-23T08:47:31Z".parse().unwrap());
-        let benign = det(&["attack.t1078"], "2021-11-23T09:00:00Z", &[3], &[]);
-        let p = phishing(&[a, b, benign]);
-        assert_eq!(p.len(), 1);
-        assert_eq!((p[0].messages, p[0].recipients), (46, Some(46)));
-        assert!(p[0].external && !p[0].at_least);
-        assert!(p[0].sentence().starts_with(
-            "46 message(s) to 46 distinct external recipient(s) from mailbox reception@clinic.example.org between 2021-11-22 09:12:04 UTC and 2021-11-23 08:50:27 UTC"
-        ), "{}", p[0].sentence());
+        // … and another rule's measure of the same mailbox, kept apart.
+        let volume = Detection {
+            rule_title: "Mailbox Sent To Unusually Many External Recipients".into(),
+            ..det(
+                &["attack.t1566"],
+                "2021-11-22T09:30:00Z",
+                &[3],
+                &[
+                    ("context:sender-address", "reception@clinic.example.org"),
+                    ("message_count", "50"),
+                    ("recipient_count", "49"),
+                ],
+            )
+        };
+        let benign = det(&["attack.t1078"], "2021-11-23T09:00:00Z", &[4], &[]);
+        let p = phishing(&[a, b, volume, benign]);
+        assert_eq!(p.len(), 2, "{p:#?}");
+        let subject = p
+            .iter()
+            .find(|x| x.rule.starts_with("Same Subject"))
+            .unwrap();
+        assert_eq!((subject.messages, subject.recipients), (46, Some(46)));
+        assert!(subject.external && !subject.at_least);
+        assert_eq!(
+            subject.sentence(),
+            "46 message(s) to 46 distinct external recipient(s) from mailbox reception@clinic.example.org \
+             between 2021-11-22 09:12:04 UTC and 2021-11-23 08:50:27 UTC ('Same Subject Sent To Many External \
+             Recipients')"
+        );
+        let volume = p
+            .iter()
+            .find(|x| x.rule.starts_with("Mailbox Sent"))
+            .unwrap();
+        assert_eq!((volume.messages, volume.recipients), (50, Some(49)));
     }
 
     #[test]

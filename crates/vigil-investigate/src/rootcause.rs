@@ -215,16 +215,14 @@ impl RootCause {
     }
 }
 
-/// The entry point: the earliest detection of getting in whose rule is not curated as post-exploitation.
+/// The entry point: the earliest detection of getting in whose rule is not curated as post-exploitation,
+/// among the incident's strong detections when there is one ([`Incident::entry_candidates`]).
 pub fn entry_detection<'a>(incident: &'a Incident, map: &CveMap) -> Option<&'a Detection> {
     incident
-        .detections
-        .iter()
-        .filter(|d| {
-            d.timestamp.is_some()
-                && is_entry_candidate(d)
-                && map.get(&d.rule_id).and_then(|m| m.role) != Some(CveRole::PostExploitation)
+        .entry_candidates(|d| {
+            map.get(&d.rule_id).and_then(|m| m.role) == Some(CveRole::PostExploitation)
         })
+        .into_iter()
         .min_by_key(|d| d.timestamp)
 }
 

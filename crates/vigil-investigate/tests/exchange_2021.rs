@@ -345,7 +345,8 @@ fn bundled_cve_map_links_proxyshell_rules() {
     let role = |id: &str| map.get(id).and_then(|m| m.role);
     assert_eq!(role(HAFNIUM_WEB), Some(CveRole::PostExploitation));
     assert_eq!(role(PROXYSHELL_SUCCESS), Some(CveRole::Exploit));
-    assert_eq!(role(MAILBOX_EXPORT), Some(CveRole::Exploit));
+    assert_eq!(role(MAILBOX_EXPORT), Some(CveRole::PostExploitation));
+    assert_eq!(role(MRS_ASPX), Some(CveRole::Exploit));
     assert_eq!(role(REMOVE_EXPORT), Some(CveRole::PostExploitation));
     assert_eq!(
         map.get(PROXYSHELL_SUCCESS).unwrap().cves,
@@ -403,12 +404,16 @@ fn one_incident_ordered_by_time_and_tactic() {
             .any(|e| e.value == "/autodiscover/autodiscover.json"),
         "{returned:?}"
     );
-    // Without triage the leaver's export (a day earlier) opens the incident.
+    // Without triage the leaver's export (a day earlier) is an incident of its own: nothing ties it to
+    // the ProxyShell entry, so it does not move the breach's start.
     let untriaged = group_incidents(&detections(true), &GroupOptions::default());
+    assert_eq!(untriaged.incidents.len(), 2);
     assert_eq!(
         untriaged.incidents[0].first_seen,
         ts("2021-08-11T14:22:37.530Z")
     );
+    assert_eq!(untriaged.incidents[0].detections.len(), 1);
+    assert_eq!(untriaged.incidents[1].id, "INC-MAIL01-20210812T211403Z");
 }
 
 fn the_incident(with_probe: bool) -> Incident {

@@ -178,6 +178,7 @@ pub fn group_options(
         dismissed: dismissed.to_vec(),
         min_level: min,
         lookback: SignedDuration::from_hours(i64::from(lookback_days) * 24),
+        post_exploitation_rules: load_cve_map().post_exploitation_rules(),
         ..GroupOptions::default()
     }
 }
