@@ -926,7 +926,11 @@ impl Engine {
                             .iter()
                             .find_map(|&f| self.field_value(ctx.ev, f))
                             .and_then(first_text),
-                        None => ctx.ev.raw.as_deref().map(str::to_string),
+                        None => ctx
+                            .ev
+                            .raw
+                            .as_deref()
+                            .map(|raw| self.keyword_excerpt(raw, t)),
                     };
                     if let Some(mut v) = value {
                         truncate(&mut v, MAX_MATCHED_TEXT);
@@ -941,6 +945,78 @@ impl Engine {
             }
         }
     }
+}
+
+/// Characters shown on each side of a keyword hit in a record's raw text.
+const KEYWORD_CONTEXT: usize = 60;
+
+impl Engine {
+    /// What a keyword test matched, as evidence: the words around the first literal of the test found
+    /// in the record's raw text, not the whole record (a JSON object or a long line is no evidence).
+    fn keyword_excerpt(&self, raw: &str, t: &Test) -> String {
+        let literal = t.groups.iter().flatten().find_map(|m| match m {
+            Matcher::AcNeedle(k) => self
+                .keyword_needles
+                .needles
+                .get(*k as usize)
+                .map(String::as_str),
+            Matcher::Folded(sm) | Matcher::Cased(sm) => match sm {
+                StrMatcher::Exact(l)
+                | StrMatcher::Prefix(l)
+                | StrMatcher::Suffix(l)
+                | StrMatcher::Contains(l) => Some(l.as_str()),
+                StrMatcher::Glob(g) => g.longest_literal(),
+                StrMatcher::Any => None,
+            },
+            _ => None,
+        });
+        let at = literal
+            .filter(|l| !l.is_empty())
+            .and_then(|l| find_folded(raw, l).map(|i| (i, l.len())));
+        excerpt_around(raw, at, KEYWORD_CONTEXT)
+    }
+}
+
+/// Byte offset of `needle` in `hay`, ASCII case folded (keywords are matched case-insensitively).
+fn find_folded(hay: &str, needle: &str) -> Option<usize> {
+    let n = needle.as_bytes();
+    hay.as_bytes()
+        .windows(n.len())
+        .position(|w| w.eq_ignore_ascii_case(n))
+}
+
+/// `text` cut to `context` characters on each side of the hit at `(start, len)` (or its start when no
+/// hit is known), on char boundaries, with `…` where something was left out, on one line.
+fn excerpt_around(text: &str, hit: Option<(usize, usize)>, context: usize) -> String {
+    let (start, len) = hit.unwrap_or((0, 0));
+    let begin = text
+        .get(..start)
+        .map(|before| {
+            before
+                .char_indices()
+                .rev()
+                .nth(context.saturating_sub(1))
+                .map_or(0, |(i, _)| i)
+        })
+        .unwrap_or(0);
+    let after = start.saturating_add(len).min(text.len());
+    let end = text
+        .get(after..)
+        .map(|rest| {
+            rest.char_indices()
+                .nth(context)
+                .map_or(text.len(), |(i, _)| after + i)
+        })
+        .unwrap_or(text.len());
+    let mut out = String::new();
+    if begin > 0 {
+        out.push('…');
+    }
+    out.push_str(text.get(begin..end).unwrap_or_default());
+    if end < text.len() {
+        out.push('…');
+    }
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 fn truncate(s: &mut String, max: usize) {

@@ -325,6 +325,33 @@ fn keywords_search_all_fields_and_raw() {
     assert_eq!(out.len(), 1);
 }
 
+/// A keyword hit in a long record is cited by the words around it, not by the whole record.
+#[test]
+fn keyword_evidence_is_the_words_around_the_hit() {
+    let e =
+        engine_for("    keywords:\n        - 'New-MailboxExportRequest'\n    condition: keywords");
+    let mut ev = event(("test", "", ""), &[]);
+    let filler = "x".repeat(500);
+    ev.raw = Some(
+        format!("{{\n  \"EventRecordID\": 7,\n  \"Payload\": \"{filler} new-mailboxexportrequest -Mailbox j.doe {filler}\"\n}}")
+            .into(),
+    );
+    let mut out = Vec::new();
+    e.matches(&ev, &mut out);
+    let matched = &out[0].matched;
+    let (_, cited) = matched.iter().find(|(k, _)| k == "keywords").unwrap();
+    assert!(
+        cited.contains("new-mailboxexportrequest -Mailbox j.doe"),
+        "{cited}"
+    );
+    assert!(
+        !cited.contains("EventRecordID") && !cited.contains('\n'),
+        "{cited}"
+    );
+    assert!(cited.starts_with('…') && cited.ends_with('…'), "{cited}");
+    assert!(cited.chars().count() < 200, "{cited}");
+}
+
 #[test]
 fn keywords_all() {
     let e = engine_for(
