@@ -9,6 +9,7 @@ pub mod root;
 pub mod rpm_header;
 pub(crate) mod rpm_qa;
 pub(crate) mod rpmdb;
+pub mod timezone;
 
 pub use ecosystem::alpine_branch;
 

@@ -95,6 +95,11 @@ pub struct AuditArgs {
     /// incident record, else each file's modification time]
     #[arg(long, value_name = "TIME")]
     pub log_time: Option<Timestamp>,
+    /// Time zone of logs whose times carry no offset (classic syslog, Dovecot), as an IANA name
+    /// (Europe/London) or an offset (+01:00) [default: the zone a root filesystem names in
+    /// etc/timezone or etc/localtime, else UTC]
+    #[arg(long, value_name = "ZONE", value_parser = vigil_logs::parse_time_zone)]
+    pub tz: Option<TimeZone>,
     /// Exit with status 1 when an incident at or above this level is found
     #[arg(long, value_name = "LEVEL", value_parser = inv::parse_level)]
     pub fail_on: Option<Level>,
@@ -376,6 +381,7 @@ pub fn run(ctx: &Context, args: AuditArgs) -> Result<Outcome> {
     // Hunt (before naming the asset: the logs may be what names it).
     let mut detections = Vec::new();
     let mut hunt_notes = Vec::new();
+    let mut logs_read = LogsRead::default();
     if !sorted.logs.is_empty() {
         let loaded = rules::load(&args.rules)?;
         if loaded.engine.rule_count() == 0 {
@@ -386,6 +392,7 @@ pub fn run(ctx: &Context, args: AuditArgs) -> Result<Outcome> {
         opts.read.syslog_reference_time = args
             .log_time
             .or_else(|| record.as_ref().and_then(|r| r.aware_at));
+        opts.read.syslog_time_zone = log_time_zone(&args, &sorted.roots);
         let report = vigil_hunt::hunt(&loaded.engine, &files, &opts, &|_, _| {});
         for f in report.files.iter().chain(skipped.iter()) {
             if let Some(why) = &f.skipped {
@@ -411,8 +418,30 @@ pub fn run(ctx: &Context, args: AuditArgs) -> Result<Outcome> {
             loaded.engine.rule_count(),
             report.detections.len()
         );
+        logs_read = LogsRead {
+            events: report.events_read(),
+            files: files.len(),
+            rules: loaded.engine.rule_count(),
+        };
+        if logs_read.events == 0 {
+            partial = true;
+            hunt_notes.push(NotAssessed::new(
+                NotAssessedKind::Input,
+                "logs",
+                "no log event was read: whether anyone got in cannot be told",
+            ));
+        }
         detections = report.detections;
         attach_context(&mut detections, &opts.read);
+    }
+
+    if sorted.logs.is_empty() {
+        partial = true;
+        hunt_notes.push(NotAssessed::new(
+            NotAssessedKind::Input,
+            "logs",
+            "no log was given: whether anyone got in cannot be told",
+        ));
     }
 
     let asset_name = asset_name(&args, record.as_ref(), &invent, &detections);
@@ -572,7 +601,19 @@ pub fn run(ctx: &Context, args: AuditArgs) -> Result<Outcome> {
     };
     let written = crate::cmd::audit_report::write(&view, &args.out, args.force)?;
 
-    crate::put!("{}", summary(&scan, &cases, &set_aside, &written))?;
+    // Exit 0 only when everything given was read and assessed.
+    partial |= !scan.not_assessed.is_empty();
+    crate::put!(
+        "{}",
+        summary(&scan, &cases, &set_aside, &written, &logs_read)
+    )?;
+    if partial {
+        crate::note!(
+            "vigil: the audit is incomplete: {} item(s) not assessed (see report.md, \"Not assessed\"); \
+             what is missing may hide findings or an incident",
+            scan.not_assessed.len().max(1)
+        );
+    }
     if let Some(gate) = args.fail_on
         && cases.iter().any(|c| c.incident.highest_level >= gate)
     {
@@ -583,6 +624,25 @@ pub fn run(ctx: &Context, args: AuditArgs) -> Result<Outcome> {
     } else {
         Outcome::Success
     })
+}
+
+/// The zone of log times without an offset: --tz, else what a root filesystem names (said on stderr,
+/// for the user to check), else UTC (the readers note the assumption on each file).
+fn log_time_zone(args: &AuditArgs, roots: &[PathBuf]) -> TimeZone {
+    if let Some(tz) = &args.tz {
+        return tz.clone();
+    }
+    for root in roots {
+        if let Some(tz) = vigil_inventory::os::timezone::root_time_zone(root) {
+            crate::note!(
+                "time zone  {} (from {}) for log times without an offset; --tz overrides",
+                crate::term::text(&tz.name),
+                crate::term::text(&tz.source)
+            );
+            return tz.zone;
+        }
+    }
+    TimeZone::UTC
 }
 
 /// Attaches to each detection the identifying fields of the records behind it (client address, account,
@@ -680,11 +740,20 @@ fn asset_name(
 }
 
 /// The short terminal summary.
+/// What the hunt read: the evidence a "no incident" rests on.
+#[derive(Debug, Default)]
+struct LogsRead {
+    events: u64,
+    files: usize,
+    rules: usize,
+}
+
 fn summary(
     scan: &ScanReport,
     cases: &[Case],
     dismissed: &[Detection],
     written: &[PathBuf],
+    logs: &LogsRead,
 ) -> String {
     let mut o = String::new();
     let overdue: Vec<_> = scan
@@ -719,7 +788,18 @@ fn summary(
     }
     o.push('\n');
     if cases.is_empty() {
-        o.push_str("No incident: no detection at or above the incident level.\n\n");
+        if logs.events == 0 {
+            o.push_str(
+                "No incident can be concluded: no log event was read. Whether anyone got in is told by \
+                 the server's logs; give them (--logs, or in the folders audited).\n\n",
+            );
+        } else {
+            o.push_str(&format!(
+                "No incident found in {} events from {} log files with {} rules (no detection at or \
+                 above the incident level).\n\n",
+                logs.events, logs.files, logs.rules
+            ));
+        }
     }
     for c in cases {
         o.push_str(&inv::case_text(c));
