@@ -206,3 +206,19 @@ impl<'a> Sink<'a> {
         &self.file
     }
 }
+
+impl Inventory {
+    /// Adds the Exchange build the logs state (see [`windows::from_logs`]) as the `Exchange Server`
+    /// package, located at the log line that states it, when the inventory names none.
+    pub fn infer_exchange_from_logs(&mut self, b: &windows::from_logs::LogBuild) -> bool {
+        let known = self
+            .packages
+            .iter()
+            .any(|p| p.ecosystem.base() == "Microsoft" && p.name == "Exchange Server");
+        if known {
+            return false;
+        }
+        Sink::new(&b.file, self).package("Microsoft", "Exchange Server", &b.build, Some(b.line));
+        true
+    }
+}

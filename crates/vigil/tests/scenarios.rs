@@ -1012,7 +1012,6 @@ fn exchange_owassrf_first_malicious_event_and_dwell_time() {
 }
 
 #[test]
-#[ignore = "issue 9: without an inventory the build is not inferred from the logs (no KB5019758, CU10 not called out of support)"]
 fn exchange_owassrf_root_cause() {
     assert_all(owassrf(), check_root_cause);
 }

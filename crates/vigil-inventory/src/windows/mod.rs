@@ -19,6 +19,7 @@ pub mod dates;
 pub mod facts;
 pub mod fields;
 pub(crate) mod finish;
+pub mod from_logs;
 pub(crate) mod json;
 pub(crate) mod powershell;
 

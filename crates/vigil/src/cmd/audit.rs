@@ -435,6 +435,26 @@ pub fn run(ctx: &Context, args: AuditArgs) -> Result<Outcome> {
         attach_context(&mut detections, &opts.read);
     }
 
+    // No inventory names the Exchange build: Exchange's own logs state it in their headers.
+    if !sorted.logs.is_empty() {
+        let (files, _) = vigil_hunt::input_files(&sorted.logs);
+        let as_of = record.as_ref().and_then(|r| r.aware_at).or_else(|| {
+            today
+                .to_datetime(jiff::civil::time(23, 59, 59, 0))
+                .to_zoned(TimeZone::UTC)
+                .ok()
+                .map(|z| z.timestamp())
+        });
+        let builds = vigil_inventory::windows::from_logs::exchange_builds(&files, as_of);
+        if let Some(b) = &builds.current
+            && invent.infer_exchange_from_logs(b)
+        {
+            inputs.push(format!("logs:{}", b.file));
+            if let Some(text) = builds.describe() {
+                crate::note!("inventory  {}", crate::term::text(&text));
+            }
+        }
+    }
     if sorted.logs.is_empty() {
         partial = true;
         hunt_notes.push(NotAssessed::new(
