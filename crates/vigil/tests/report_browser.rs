@@ -56,9 +56,11 @@ fn audit_report_renders_in_a_browser() {
         .arg("examples/exchange-2021")
         .output()
         .unwrap();
+    // The example audit is complete except for what the README names (Windows
+    // updates cannot be assessed from an inventory), so it exits 3, not 0.
     assert_eq!(
         run.status.code(),
-        Some(0),
+        Some(3),
         "{}",
         String::from_utf8_lossy(&run.stderr)
     );
