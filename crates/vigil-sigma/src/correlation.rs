@@ -799,3 +799,28 @@ fn ordered_chain(c: &CompiledCorrelation, g: &Group) -> Option<Vec<Hit>> {
     }
     None
 }
+
+// What the correlations read of an event, for callers that keep only that much of each matched event
+// (vigil-hunt holds the matches of a large hunt as compact records, spilled to disk, until it can feed
+// them in time order). Every field a correlation type reads through `Fields::get` must be listed here.
+impl CorrelationSet {
+    /// Keys (as in `Detection::rule_id`) of the rules whose matches feed a correlation.
+    pub(crate) fn input_rules(&self) -> impl Iterator<Item = &str> {
+        self.by_rule.keys().map(String::as_str)
+    }
+
+    /// The Sigma field names read from events: `group-by` fields (aliases applied) and aggregated
+    /// fields, each once.
+    pub(crate) fn fields_read(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for c in &self.corrs {
+            let grouped = c.group_fields.iter().flatten();
+            for f in grouped.chain(&c.def.condition.field) {
+                if !out.contains(&f.as_str()) {
+                    out.push(f);
+                }
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,442 @@
+//! Compact records of the events that feed correlations, and their byte encoding.
+//!
+//! A correlation needs of each matched event only its time, host, log source, where it came from,
+//! the values of the few fields the correlations read (group-by and aggregated fields) and which
+//! rules matched it. Holding just that — a few dozen bytes instead of the whole event — lets a hunt
+//! keep every such event until it can feed them in time order, in memory up to a budget and in
+//! sorted runs on disk beyond it (see [`crate::spool`]).
+//!
+//! Encoding: unsigned LEB128 integers; strings as a length then UTF-8 bytes; optional strings as
+//! 0 (absent) or length + 1. The encoding is private to one hunt (written and read back by the same
+//! process), yet decoding checks every length and never panics: a damaged spill file is an error.
+
+use jiff::Timestamp;
+use std::collections::{BTreeMap, HashMap};
+use vigil_model::{Detection, Event, FieldValue, Level, LogSource, RecordRef, SourceRef};
+use vigil_sigma::Engine;
+
+/// Sort key of a record: time, then input file and position in it — the order in which a single
+/// reader reading the files one after another would have met the events, sorted by time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct Key {
+    pub secs: i64,
+    pub nanos: u32,
+    pub file: u32,
+    pub seq: u64,
+}
+
+impl Key {
+    /// Seconds are floored, so that `(secs, nanos)` orders as time does before 1970 too.
+    pub(crate) fn new(t: Timestamp, file: u32, seq: u64) -> Key {
+        let (secs, nanos) = match t.subsec_nanosecond() {
+            n if n < 0 => (t.as_second() - 1, 1_000_000_000 + n),
+            n => (t.as_second(), n),
+        };
+        Key {
+            secs,
+            nanos: nanos.unsigned_abs(),
+            file,
+            seq,
+        }
+    }
+
+    pub(crate) fn timestamp(&self) -> Option<Timestamp> {
+        let nanos = i128::from(self.nanos);
+        Timestamp::from_nanosecond(i128::from(self.secs) * 1_000_000_000 + nanos).ok()
+    }
+}
+
+/// What the record encoder needs to know of the engine, computed once per hunt.
+#[derive(Debug, Default)]
+pub(crate) struct Schema {
+    /// Rules whose matches feed a correlation, by key; the index is what a record stores.
+    rules: Vec<String>,
+    rule_index: HashMap<String, u32>,
+    /// Sigma field names the correlations read.
+    fields: Vec<String>,
+}
+
+impl Schema {
+    pub(crate) fn new(engine: &Engine) -> Schema {
+        let rules: Vec<String> = engine
+            .correlation_inputs()
+            .into_iter()
+            .map(str::to_string)
+            .collect();
+        let rule_index = rules
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| Some((r.clone(), u32::try_from(i).ok()?)))
+            .collect();
+        Schema {
+            rules,
+            rule_index,
+            fields: engine
+                .correlation_fields()
+                .into_iter()
+                .map(str::to_string)
+                .collect(),
+        }
+    }
+
+    /// Whether a match of this rule feeds a correlation.
+    pub(crate) fn feeds(&self, rule_id: &str) -> bool {
+        self.rule_index.contains_key(rule_id)
+    }
+
+    /// Appends the record of `ev` to `out`; `file_name` is the name its events carry (stored once
+    /// per file, not per record). Returns false when no match of `ev` feeds a correlation.
+    pub(crate) fn encode(
+        &self,
+        engine: &Engine,
+        ev: &Event,
+        matches: &[Detection],
+        file_name: &str,
+        out: &mut Vec<u8>,
+    ) -> bool {
+        let feeding = || {
+            matches
+                .iter()
+                .filter_map(|d| self.rule_index.get(&d.rule_id))
+        };
+        if feeding().next().is_none() {
+            return false;
+        }
+        put_opt_str(out, ev.host.as_deref());
+        put_opt_str(out, ev.logsource.product.as_deref());
+        put_opt_str(out, ev.logsource.category.as_deref());
+        put_opt_str(out, ev.logsource.service.as_deref());
+        put_source(out, &ev.source, file_name);
+        // Each read field as the correlator would read it: the first of the names the Sigma field
+        // resolves to that holds a text value (a list's first item).
+        let mut fields: Vec<(&str, std::borrow::Cow<'_, str>)> = Vec::new();
+        for sigma in &self.fields {
+            for name in engine.resolve_field(sigma, ev) {
+                let text = ev.fields.get(name).and_then(|v| match v {
+                    FieldValue::List(items) => items.first().and_then(FieldValue::as_text),
+                    other => other.as_text(),
+                });
+                if let Some(text) = text {
+                    if !fields.iter().any(|(n, _)| *n == name) {
+                        fields.push((name, text));
+                    }
+                    break;
+                }
+            }
+        }
+        put_uv(out, fields.len() as u64);
+        for (name, value) in &fields {
+            put_str(out, name);
+            put_str(out, value);
+        }
+        put_uv(out, feeding().count() as u64);
+        for d in matches {
+            let Some(&rule) = self.rule_index.get(&d.rule_id) else {
+                continue;
+            };
+            put_uv(out, u64::from(rule));
+            put_uv(out, d.sources.len() as u64);
+            for s in &d.sources {
+                put_source(out, s, file_name);
+            }
+        }
+        true
+    }
+
+    /// Rebuilds the reduced event and its feeding matches from a record, reusing `into`'s
+    /// allocations (records are decoded by the million).
+    pub(crate) fn decode(
+        &self,
+        key: &Key,
+        body: &[u8],
+        file_name: &str,
+        into: &mut Decoded,
+    ) -> Result<(), BadRecord> {
+        let mut r = Reader { buf: body, pos: 0 };
+        let ev = &mut into.event;
+        ev.timestamp = key.timestamp();
+        set_opt(&mut ev.host, r.opt_str()?);
+        set_opt(&mut ev.logsource.product, r.opt_str()?);
+        set_opt(&mut ev.logsource.category, r.opt_str()?);
+        set_opt(&mut ev.logsource.service, r.opt_str()?);
+        r.source(file_name, &mut ev.source)?;
+        let n = r.count()?;
+        let mut seen: Vec<&str> = Vec::with_capacity(n);
+        for _ in 0..n {
+            let name = r.str()?;
+            let value = r.str()?;
+            seen.push(name);
+            match ev.fields.get_mut(name) {
+                Some(FieldValue::Str(s)) => {
+                    s.clear();
+                    s.push_str(value);
+                }
+                _ => {
+                    ev.fields.insert(name.to_string(), FieldValue::from(value));
+                }
+            }
+        }
+        ev.fields.retain(|k, _| seen.contains(&k.as_str()));
+        let n = r.count()?;
+        into.matches.truncate(n);
+        for i in 0..n {
+            let rule = usize::try_from(r.uv()?).map_err(|_| BadRecord)?;
+            let rule = self.rules.get(rule).ok_or(BadRecord)?;
+            if into.matches.len() <= i {
+                into.matches.push(empty_detection());
+            }
+            let d = into.matches.get_mut(i).ok_or(BadRecord)?;
+            if d.rule_id != *rule {
+                d.rule_id.clone_from(rule);
+            }
+            d.timestamp = ev.timestamp;
+            let ns = r.count()?;
+            d.sources.truncate(ns);
+            for j in 0..ns {
+                if d.sources.len() <= j {
+                    d.sources.push(SourceRef {
+                        file: String::new(),
+                        record: RecordRef::Line(0),
+                    });
+                }
+                let s = d.sources.get_mut(j).ok_or(BadRecord)?;
+                r.source(file_name, s)?;
+            }
+        }
+        if r.pos == body.len() {
+            Ok(())
+        } else {
+            Err(BadRecord)
+        }
+    }
+}
+
+/// A record that does not decode: the spill file was damaged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct BadRecord;
+
+/// A decoded record: the event reduced to what correlations read, and its feeding matches (rule and
+/// sources only: that is all a correlator takes of them).
+#[derive(Debug)]
+pub(crate) struct Decoded {
+    pub event: Event,
+    pub matches: Vec<Detection>,
+}
+
+impl Default for Decoded {
+    fn default() -> Self {
+        Decoded {
+            event: Event {
+                timestamp: None,
+                host: None,
+                logsource: LogSource::default(),
+                source: SourceRef {
+                    file: String::new(),
+                    record: RecordRef::Line(0),
+                },
+                fields: BTreeMap::new(),
+                raw: None,
+            },
+            matches: Vec::new(),
+        }
+    }
+}
+
+fn empty_detection() -> Detection {
+    Detection {
+        rule_id: String::new(),
+        rule_title: String::new(),
+        level: Level::Informational,
+        tags: Vec::new(),
+        timestamp: None,
+        first_seen: None,
+        host: None,
+        sources: Vec::new(),
+        matched: Vec::new(),
+    }
+}
+
+fn set_opt(slot: &mut Option<String>, value: Option<&str>) {
+    match (slot.as_mut(), value) {
+        (Some(s), Some(v)) if s == v => {}
+        (_, Some(v)) => *slot = Some(v.to_string()),
+        (_, None) => *slot = None,
+    }
+}
+
+pub(crate) fn put_uv(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8 & 0x7f) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+fn put_str(out: &mut Vec<u8>, s: &str) {
+    put_uv(out, s.len() as u64);
+    out.extend_from_slice(s.as_bytes());
+}
+
+fn put_opt_str(out: &mut Vec<u8>, s: Option<&str>) {
+    match s {
+        None => out.push(0),
+        Some(s) => {
+            put_uv(out, s.len() as u64 + 1);
+            out.extend_from_slice(s.as_bytes());
+        }
+    }
+}
+
+/// A source: the record (kind and number) and its file, stored as "the file's own name" when it
+/// is (always, for the readers of today) and written out otherwise.
+fn put_source(out: &mut Vec<u8>, s: &SourceRef, file_name: &str) {
+    let (kind, n) = match s.record {
+        RecordRef::EvtxRecord(n) => (0u8, n),
+        RecordRef::Line(n) => (1, n),
+        RecordRef::Offset(n) => (2, n),
+    };
+    if s.file == file_name {
+        out.push(kind);
+    } else {
+        out.push(kind | 4);
+        put_str(out, &s.file);
+    }
+    put_uv(out, n);
+}
+
+/// Reads the encoding back; every method fails on a short or malformed buffer.
+pub(crate) struct Reader<'a> {
+    pub buf: &'a [u8],
+    pub pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    pub(crate) fn uv(&mut self) -> Result<u64, BadRecord> {
+        let mut v: u64 = 0;
+        for shift in (0..64).step_by(7) {
+            let b = *self.buf.get(self.pos).ok_or(BadRecord)?;
+            self.pos += 1;
+            v |= u64::from(b & 0x7f).checked_shl(shift).ok_or(BadRecord)?;
+            if b & 0x80 == 0 {
+                return Ok(v);
+            }
+        }
+        Err(BadRecord)
+    }
+
+    /// A count of items that each take at least one byte: never more than the bytes left, so a
+    /// damaged count cannot make the caller reserve memory.
+    fn count(&mut self) -> Result<usize, BadRecord> {
+        let n = usize::try_from(self.uv()?).map_err(|_| BadRecord)?;
+        if n > self.buf.len().saturating_sub(self.pos) {
+            return Err(BadRecord);
+        }
+        Ok(n)
+    }
+
+    fn bytes(&mut self, n: usize) -> Result<&'a [u8], BadRecord> {
+        let end = self.pos.checked_add(n).ok_or(BadRecord)?;
+        let b = self.buf.get(self.pos..end).ok_or(BadRecord)?;
+        self.pos = end;
+        Ok(b)
+    }
+
+    fn str(&mut self) -> Result<&'a str, BadRecord> {
+        let n = usize::try_from(self.uv()?).map_err(|_| BadRecord)?;
+        std::str::from_utf8(self.bytes(n)?).map_err(|_| BadRecord)
+    }
+
+    fn opt_str(&mut self) -> Result<Option<&'a str>, BadRecord> {
+        match self.uv()? {
+            0 => Ok(None),
+            n => {
+                let n = usize::try_from(n - 1).map_err(|_| BadRecord)?;
+                std::str::from_utf8(self.bytes(n)?)
+                    .map(Some)
+                    .map_err(|_| BadRecord)
+            }
+        }
+    }
+
+    fn source(&mut self, file_name: &str, into: &mut SourceRef) -> Result<(), BadRecord> {
+        let tag = *self.bytes(1)?.first().ok_or(BadRecord)?;
+        let file = if tag & 4 != 0 { self.str()? } else { file_name };
+        if into.file != file {
+            into.file = file.to_string();
+        }
+        let n = self.uv()?;
+        into.record = match tag & 3 {
+            0 => RecordRef::EvtxRecord(n),
+            1 => RecordRef::Line(n),
+            2 => RecordRef::Offset(n),
+            _ => return Err(BadRecord),
+        };
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn varints_round_trip_and_reject_damage() {
+        let mut buf = Vec::new();
+        for v in [0, 1, 127, 128, 300, u64::from(u32::MAX), u64::MAX] {
+            buf.clear();
+            put_uv(&mut buf, v);
+            assert_eq!(Reader { buf: &buf, pos: 0 }.uv(), Ok(v));
+        }
+        // Eleven continuation bytes, a cut varint, a string longer than the buffer.
+        assert!(
+            Reader {
+                buf: &[0xff; 11],
+                pos: 0
+            }
+            .uv()
+            .is_err()
+        );
+        assert!(
+            Reader {
+                buf: &[0x80],
+                pos: 0
+            }
+            .uv()
+            .is_err()
+        );
+        assert!(
+            Reader {
+                buf: &[5, b'a'],
+                pos: 0
+            }
+            .str()
+            .is_err()
+        );
+        assert!(
+            Reader {
+                buf: &[0xff, 0xff, 0xff, 0xff, 0x0f],
+                pos: 0
+            }
+            .count()
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn keys_order_by_time_then_file_then_position() {
+        let t = |s: i64| Timestamp::from_second(s).unwrap();
+        let mut keys = [
+            Key::new(t(20), 0, 1),
+            Key::new(t(10), 1, 0),
+            Key::new(t(10), 0, 7),
+            Key::new(t(10), 0, 2),
+        ];
+        keys.sort();
+        let order: Vec<(i64, u32, u64)> = keys.iter().map(|k| (k.secs, k.file, k.seq)).collect();
+        assert_eq!(order, [(10, 0, 2), (10, 0, 7), (10, 1, 0), (20, 0, 1)]);
+        let before = Timestamp::new(-5, -300).unwrap();
+        let after = Timestamp::new(-5, 0).unwrap();
+        assert_eq!(Key::new(before, 0, 0).timestamp(), Some(before));
+        assert!(Key::new(before, 0, 0) < Key::new(after, 0, 0));
+    }
+}
