@@ -158,8 +158,12 @@ impl Out<'_, '_> {
         if self.opts.min_level.is_some_and(|m| d.level < m) {
             return Ok(());
         }
-        if self.summary.admit(d) {
-            self.sink.detection(d, self.engine.rule_meta(&d.rule_id))?;
+        let meta = self.engine.rule_meta(&d.rule_id);
+        if self
+            .summary
+            .admit(d, meta.and_then(|m| m.author.as_deref()))
+        {
+            self.sink.detection(d, meta)?;
         }
         Ok(())
     }

@@ -25,11 +25,14 @@ pub mod summary;
 pub use hunt::hunt_into;
 pub use sink::{Decorate, DetectionSink, HuntPlan, VecSink};
 pub use summary::{CorrelationSummary, HuntSummary, RuleTally};
+// The types a sink sees, so that implementing one needs only this crate.
+pub use vigil_logs::FileStats;
+pub use vigil_sigma::RuleMeta;
 
 use jiff::Timestamp;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
-use vigil_logs::{FileStats, ReadOptions};
+use vigil_logs::ReadOptions;
 use vigil_model::{Detection, Level};
 use vigil_sigma::{Engine, RuleSet};
 

@@ -39,6 +39,8 @@ pub struct HuntSummary {
 pub struct RuleTally {
     pub rule_id: String,
     pub rule_title: String,
+    /// The rule's `author` (the Detection Rule License asks reports of matches to show it).
+    pub rule_author: Option<String>,
     pub level: Level,
     /// Detections found; `found - reported` were held back by the per-rule cap.
     pub found: u64,
@@ -91,8 +93,9 @@ impl HuntSummary {
         }
     }
 
-    /// Counts a detection; true when it is to be reported (its rule is under the cap).
-    pub(crate) fn admit(&mut self, d: &Detection) -> bool {
+    /// Counts a detection of a rule by `author`; true when it is to be reported (its rule is
+    /// under the cap).
+    pub(crate) fn admit(&mut self, d: &Detection, author: Option<&str>) -> bool {
         self.detections += 1;
         *self.by_level.entry(d.level).or_default() += 1;
         let i = match self.rule_index.get(&d.rule_id) {
@@ -101,6 +104,7 @@ impl HuntSummary {
                 self.rules.push(RuleTally {
                     rule_id: d.rule_id.clone(),
                     rule_title: d.rule_title.clone(),
+                    rule_author: author.map(str::to_string),
                     level: d.level,
                     found: 0,
                     reported: 0,
@@ -207,10 +211,10 @@ mod tests {
         let mut s = HuntSummary::new(2, 0);
         let admitted: Vec<bool> = [5, 3, 9, 1]
             .into_iter()
-            .map(|t| s.admit(&det("a", Level::Low, t)))
+            .map(|t| s.admit(&det("a", Level::Low, t), None))
             .collect();
         assert_eq!(admitted, [true, true, false, false]);
-        assert!(s.admit(&det("b", Level::High, 4)));
+        assert!(s.admit(&det("b", Level::High, 4), None));
         s.sort_rules();
         assert_eq!(s.rules[0].rule_id, "b", "highest level first");
         let a = &s.rules[1];
@@ -228,7 +232,7 @@ mod tests {
     #[test]
     fn no_cap_reports_everything() {
         let mut s = HuntSummary::new(0, 0);
-        assert!((0..5000).all(|t| s.admit(&det("a", Level::Low, t))));
+        assert!((0..5000).all(|t| s.admit(&det("a", Level::Low, t), None)));
         assert_eq!(s.capped().count(), 0);
     }
 }
