@@ -2,8 +2,8 @@
 //! detections to the sink, and keeps the correlation input in the spool; then the correlation pass.
 
 use crate::HuntOptions;
-use crate::correlate::{self, Stop};
-use crate::read::{Msg, Work};
+use crate::correlate::{self, Live, Stop};
+use crate::read::{Msg, RecordBatch, Work};
 use crate::record::Schema;
 use crate::sink::{DetectionSink, HuntPlan};
 use crate::spool::Spool;
@@ -13,8 +13,8 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, sync_channel};
 use vigil_logs::FileStats;
-use vigil_model::Detection;
-use vigil_sigma::Engine;
+use vigil_model::{Detection, Level};
+use vigil_sigma::{Engine, RuleMeta};
 
 /// Messages in flight per worker: enough to keep both sides busy, few enough to bound memory
 /// (a message holds at most about 256 KiB of results, see `read`).
@@ -88,9 +88,13 @@ pub fn hunt_into(
         progress,
         slots: (0..files.len()).map(|_| None).collect(),
         names: vec![String::new(); files.len()],
+        schema: schema.as_ref(),
         spool: schema
             .as_ref()
             .map(|_| Spool::new(opts.correlation_memory, opts.spill_dir.clone())),
+        live: schema
+            .as_ref()
+            .map(|_| Live::new(engine, opts.max_per_rule)),
     };
     let work = Work {
         engine,
@@ -100,6 +104,7 @@ pub fn hunt_into(
         next: AtomicUsize::new(0),
         cancel: AtomicBool::new(false),
     };
+    let started = std::time::Instant::now();
     let (tx, rx) = sync_channel(threads * CHANNEL_PER_WORKER);
     // Plain threads, not rayon: the EVTX reader parses chunks on rayon's pool and waits for them,
     // and a rayon worker that waits on work queued behind itself deadlocks when all do the same.
@@ -122,14 +127,40 @@ pub fn hunt_into(
         slots,
         names,
         spool,
+        live,
         ..
     } = consumer;
-    if let (Some(schema), Some(spool)) = (&schema, spool) {
+    tracing::debug!("files read in {:.2?}", started.elapsed());
+    let live = live.and_then(|l| l.finish(engine, opts.min_level));
+    if let Some(done) = live {
+        // Every matching event came in time order: the live run is the result (the spool, needed
+        // had one come out of order, is not).
+        let c = &mut out.summary.correlation;
+        c.in_order = true;
+        c.failed = None;
+        c.events = done.events;
+        c.late += done.late;
+        c.untimed += done.untimed;
+        c.overflow += done.overflow;
+        if let Some(spool) = &spool {
+            c.spilled_runs = spool.spilled_runs;
+            c.spilled_bytes = spool.spilled_bytes;
+        }
+        out.summary.absorb(done.tally);
+        for d in &done.held {
+            out.sink.detection(d, engine.rule_meta(&d.rule_id))?;
+        }
+    } else if let (Some(schema), Some(spool)) = (&schema, spool) {
+        let started = std::time::Instant::now();
         let mut stats = std::mem::take(&mut out.summary.correlation);
-        let outcome = correlate::run(engine, schema, spool, &names, &mut stats, &mut |d| {
+        let outcome = correlate::from_spool(engine, schema, spool, &names, &mut stats, &mut |d| {
             out.detection(&d)
         });
         out.summary.correlation = stats;
+        tracing::debug!(
+            "correlations evaluated from the spool in {:.2?}",
+            started.elapsed()
+        );
         match outcome {
             Ok(()) => {}
             Err(Stop::Sink(e)) => return Err(e),
@@ -155,18 +186,28 @@ struct Out<'a, 's> {
 
 impl Out<'_, '_> {
     fn detection(&mut self, d: &Detection) -> io::Result<()> {
-        if self.opts.min_level.is_some_and(|m| d.level < m) {
-            return Ok(());
+        match admit(self.engine, self.opts.min_level, &mut self.summary, d) {
+            Some(meta) => self.sink.detection(d, meta),
+            None => Ok(()),
         }
-        let meta = self.engine.rule_meta(&d.rule_id);
-        if self
-            .summary
-            .admit(d, meta.and_then(|m| m.author.as_deref()))
-        {
-            self.sink.detection(d, meta)?;
-        }
-        Ok(())
     }
+}
+
+/// Counts a detection at or above the minimum level in `summary`; `Some` (with its rule's
+/// metadata) when it is to be reported, `None` when below the level or held back by the cap.
+pub(crate) fn admit<'e>(
+    engine: &'e Engine,
+    min_level: Option<Level>,
+    summary: &mut HuntSummary,
+    d: &Detection,
+) -> Option<Option<&'e RuleMeta>> {
+    if min_level.is_some_and(|m| d.level < m) {
+        return None;
+    }
+    let meta = engine.rule_meta(&d.rule_id);
+    summary
+        .admit(d, meta.and_then(|m| m.author.as_deref()))
+        .then_some(meta)
 }
 
 /// The consumer: runs on the calling thread while the workers read.
@@ -177,8 +218,11 @@ struct Consumer<'a, 's, 'p> {
     slots: Vec<Option<FileStats>>,
     /// Per file, the name its events carry (correlation records store it once per file).
     names: Vec<String>,
+    schema: Option<&'a Schema>,
     /// The correlation input; `None` without correlations, or once it failed.
     spool: Option<Spool>,
+    /// The live correlation run; `None` without correlations, or once an event came out of order.
+    live: Option<Live>,
 }
 
 impl Consumer<'_, '_, '_> {
@@ -190,7 +234,7 @@ impl Consumer<'_, '_, '_> {
                         self.out.detection(d)?;
                     }
                 }
-                Msg::Records(batch) => self.spool_records(batch),
+                Msg::Records(batch) => self.correlation_input(batch),
                 Msg::Done(done) => {
                     self.out.summary.add_file(&done.stats, done.evaluated);
                     self.out.summary.correlation.untimed += done.untimed;
@@ -205,20 +249,32 @@ impl Consumer<'_, '_, '_> {
         Ok(())
     }
 
-    fn spool_records(&mut self, batch: crate::read::RecordBatch) {
-        let Some(spool) = self.spool.as_mut() else {
-            return;
-        };
+    /// Feeds the live run and spools each record.
+    fn correlation_input(&mut self, batch: RecordBatch) {
+        let Some(schema) = self.schema else { return };
+        let engine = self.out.engine;
         if let Some(name) = self.names.get_mut(batch.file as usize)
             && name.is_empty()
         {
             *name = batch.name;
         }
+        let name = self
+            .names
+            .get(batch.file as usize)
+            .map_or("", String::as_str);
         let mut start = 0;
         for (key, end) in batch.records {
             let body = batch.bytes.get(start..end).unwrap_or_default();
             start = end;
-            if let Err(e) = spool.push(key, body) {
+            if let Some(live) = self.live.as_mut()
+                && !live.feed(engine, schema, self.out.opts.min_level, (key, body, name))
+            {
+                tracing::debug!("matching events out of time order: correlating from the spool");
+                self.live = None;
+            }
+            if let Some(spool) = self.spool.as_mut()
+                && let Err(e) = spool.push(key, body)
+            {
                 let dir = self
                     .out
                     .opts
@@ -230,7 +286,6 @@ impl Consumer<'_, '_, '_> {
                     dir.display()
                 ));
                 self.spool = None;
-                return;
             }
         }
     }

@@ -3,7 +3,7 @@
 //! channel full waits, so a slow sink slows the readers instead of piling results up in memory.
 
 use crate::HuntOptions;
-use crate::record::{Key, Schema};
+use crate::record::{EncodeCache, Key, Schema};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::SyncSender;
@@ -78,6 +78,7 @@ impl Work<'_> {
             evaluated: 0,
             untimed: 0,
             matches: Vec::new(),
+            cache: EncodeCache::default(),
             detections: Vec::new(),
             detection_bytes: 0,
             records: Vec::new(),
@@ -127,13 +128,14 @@ struct FileState<'w, 'a> {
     evaluated: u64,
     untimed: u64,
     matches: Vec<Detection>,
+    cache: EncodeCache<'a>,
     detections: Vec<Detection>,
     detection_bytes: usize,
     records: Vec<(Key, usize)>,
     bytes: Vec<u8>,
 }
 
-impl FileState<'_, '_> {
+impl<'a> FileState<'_, 'a> {
     fn event(&mut self, ev: Event) {
         let work = self.work;
         if work.cancel.load(Ordering::Relaxed) {
@@ -177,17 +179,24 @@ impl FileState<'_, '_> {
     }
 
     /// Keeps the compact record of an event one of whose matches feeds a correlation.
-    fn record(&mut self, schema: &Schema, ev: &Event) {
-        if !self.matches.iter().any(|d| schema.feeds(&d.rule_id)) {
-            return;
-        }
+    fn record(&mut self, schema: &'a Schema, ev: &Event) {
         let Some(t) = ev.timestamp else {
-            self.untimed += 1;
+            if self.matches.iter().any(|d| schema.feeds(&d.rule_id)) {
+                self.untimed += 1;
+            }
             return;
         };
         let name = self.name.get_or_insert_with(|| ev.source.file.clone());
         let start = self.bytes.len();
-        if schema.encode(self.work.engine, ev, &self.matches, name, &mut self.bytes) {
+        let engine = self.work.engine;
+        if schema.encode(
+            engine,
+            ev,
+            &self.matches,
+            name,
+            &mut self.cache,
+            &mut self.bytes,
+        ) {
             self.records
                 .push((Key::new(t, self.file, self.seq), self.bytes.len()));
         } else {
@@ -221,7 +230,7 @@ impl FileState<'_, '_> {
 
 /// Roughly the heap bytes of a detection, to bound a batch by size (matched values come from the
 /// log and may be long).
-fn approx_size(d: &Detection) -> usize {
+pub(crate) fn approx_size(d: &Detection) -> usize {
     let matched: usize = d.matched.iter().map(|(k, v)| k.len() + v.len() + 48).sum();
     let sources: usize = d.sources.iter().map(|s| s.file.len() + 40).sum();
     let tags: usize = d.tags.iter().map(|t| t.len() + 24).sum();

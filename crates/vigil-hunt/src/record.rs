@@ -86,20 +86,22 @@ impl Schema {
 
     /// Appends the record of `ev` to `out`; `file_name` is the name its events carry (stored once
     /// per file, not per record). Returns false when no match of `ev` feeds a correlation.
-    pub(crate) fn encode(
-        &self,
-        engine: &Engine,
+    pub(crate) fn encode<'e>(
+        &'e self,
+        engine: &'e Engine,
         ev: &Event,
         matches: &[Detection],
         file_name: &str,
+        cache: &mut EncodeCache<'e>,
         out: &mut Vec<u8>,
     ) -> bool {
-        let feeding = || {
-            matches
-                .iter()
-                .filter_map(|d| self.rule_index.get(&d.rule_id))
-        };
-        if feeding().next().is_none() {
+        cache.feeding.clear();
+        for (i, d) in matches.iter().enumerate() {
+            if let Some(&rule) = self.rule_index.get(&d.rule_id) {
+                cache.feeding.push((rule, i));
+            }
+        }
+        if cache.feeding.is_empty() {
             return false;
         }
         put_opt_str(out, ev.host.as_deref());
@@ -107,36 +109,52 @@ impl Schema {
         put_opt_str(out, ev.logsource.category.as_deref());
         put_opt_str(out, ev.logsource.service.as_deref());
         put_source(out, &ev.source, file_name);
+        // Which event fields each Sigma field means depends on the log source only: resolved once
+        // per log source, not per event.
+        if cache.logsource.as_ref() != Some(&ev.logsource) {
+            cache.names = self
+                .fields
+                .iter()
+                .map(|sigma| engine.resolve_field(sigma, ev))
+                .collect();
+            cache.logsource = Some(ev.logsource.clone());
+        }
         // Each read field as the correlator would read it: the first of the names the Sigma field
-        // resolves to that holds a text value (a list's first item).
-        let mut fields: Vec<(&str, std::borrow::Cow<'_, str>)> = Vec::new();
-        for sigma in &self.fields {
-            for name in engine.resolve_field(sigma, ev) {
+        // resolves to that holds a text value (a list's first item). The count goes first; it is
+        // patched once known (one byte, unless a rule set reads 128 fields or more).
+        let count_at = out.len();
+        out.push(0);
+        cache.written.clear();
+        for names in &cache.names {
+            for &name in names {
                 let text = ev.fields.get(name).and_then(|v| match v {
                     FieldValue::List(items) => items.first().and_then(FieldValue::as_text),
                     other => other.as_text(),
                 });
                 if let Some(text) = text {
-                    if !fields.iter().any(|(n, _)| *n == name) {
-                        fields.push((name, text));
+                    if !cache.written.contains(&name) {
+                        cache.written.push(name);
+                        put_str(out, name);
+                        put_str(out, &text);
                     }
                     break;
                 }
             }
         }
-        put_uv(out, fields.len() as u64);
-        for (name, value) in &fields {
-            put_str(out, name);
-            put_str(out, value);
+        match (u8::try_from(cache.written.len()), out.get_mut(count_at)) {
+            (Ok(n @ 0..=127), Some(slot)) => *slot = n,
+            _ => {
+                let mut count = Vec::new();
+                put_uv(&mut count, cache.written.len() as u64);
+                out.splice(count_at..=count_at, count);
+            }
         }
-        put_uv(out, feeding().count() as u64);
-        for d in matches {
-            let Some(&rule) = self.rule_index.get(&d.rule_id) else {
-                continue;
-            };
+        put_uv(out, cache.feeding.len() as u64);
+        for &(rule, i) in &cache.feeding {
+            let sources = matches.get(i).map_or(&[][..], |d| &d.sources[..]);
             put_uv(out, u64::from(rule));
-            put_uv(out, d.sources.len() as u64);
-            for s in &d.sources {
+            put_uv(out, sources.len() as u64);
+            for s in sources {
                 put_source(out, s, file_name);
             }
         }
@@ -209,6 +227,18 @@ impl Schema {
             Err(BadRecord)
         }
     }
+}
+
+/// What [`Schema::encode`] keeps between events of one reader.
+#[derive(Debug, Default)]
+pub(crate) struct EncodeCache<'e> {
+    logsource: Option<LogSource>,
+    /// Per Sigma field the correlations read: the event fields it means for `logsource`.
+    names: Vec<Vec<&'e str>>,
+    /// (rule index, match index) of the matches that feed a correlation.
+    feeding: Vec<(u32, usize)>,
+    /// Event fields written to the record being encoded.
+    written: Vec<&'e str>,
 }
 
 /// A record that does not decode: the spill file was damaged.
@@ -305,13 +335,13 @@ fn put_source(out: &mut Vec<u8>, s: &SourceRef, file_name: &str) {
 }
 
 /// Reads the encoding back; every method fails on a short or malformed buffer.
-pub(crate) struct Reader<'a> {
-    pub buf: &'a [u8],
-    pub pos: usize,
+struct Reader<'a> {
+    buf: &'a [u8],
+    pos: usize,
 }
 
 impl<'a> Reader<'a> {
-    pub(crate) fn uv(&mut self) -> Result<u64, BadRecord> {
+    fn uv(&mut self) -> Result<u64, BadRecord> {
         let mut v: u64 = 0;
         for shift in (0..64).step_by(7) {
             let b = *self.buf.get(self.pos).ok_or(BadRecord)?;

@@ -74,6 +74,9 @@ pub struct CorrelationSummary {
     pub late: u64,
     /// Matches dropped because a correlation tracked too many groups or hits per group.
     pub overflow: u64,
+    /// The matching events arrived in time order and were correlated while the files were read;
+    /// otherwise they were correlated after, from the spool.
+    pub in_order: bool,
     /// Runs of sorted records written to disk beyond the memory budget, and their bytes.
     pub spilled_runs: u64,
     pub spilled_bytes: u64,
@@ -135,6 +138,37 @@ impl HuntSummary {
             );
         }
         admit
+    }
+
+    /// Adds the detection counts of `other` (kept apart while it was not sure they would count).
+    pub(crate) fn absorb(&mut self, other: HuntSummary) {
+        self.detections += other.detections;
+        self.reported += other.reported;
+        for (level, n) in other.by_level {
+            *self.by_level.entry(level).or_default() += n;
+        }
+        for t in other.rules {
+            match self
+                .rule_index
+                .get(&t.rule_id)
+                .and_then(|&i| self.rules.get_mut(i))
+            {
+                Some(mine) => {
+                    mine.found += t.found;
+                    mine.reported += t.reported;
+                    for x in [t.first, t.last] {
+                        widen(&mut mine.first, &mut mine.last, x);
+                    }
+                    for x in [t.suppressed_first, t.suppressed_last] {
+                        widen(&mut mine.suppressed_first, &mut mine.suppressed_last, x);
+                    }
+                }
+                None => {
+                    self.rule_index.insert(t.rule_id.clone(), self.rules.len());
+                    self.rules.push(t);
+                }
+            }
+        }
     }
 
     /// Counts a finished file.
@@ -227,6 +261,28 @@ mod tests {
         assert_eq!(s.capped().count(), 1);
         assert!(s.found_at_or_above(Level::High));
         assert!(!s.found_at_or_above(Level::Critical));
+    }
+
+    #[test]
+    fn absorbing_adds_counts_and_widens_times() {
+        let mut a = HuntSummary::new(0, 0);
+        a.admit(&det("x", Level::Low, 5), None);
+        let mut b = HuntSummary::new(0, 0);
+        b.admit(&det("x", Level::Low, 9), None);
+        b.admit(&det("y", Level::High, 1), None);
+        a.absorb(b);
+        assert_eq!((a.detections, a.reported), (3, 3));
+        assert_eq!(a.by_level.get(&Level::Low), Some(&2));
+        let x = a.rules.iter().find(|r| r.rule_id == "x").unwrap();
+        assert_eq!(
+            (x.found, x.first, x.last),
+            (
+                2,
+                Timestamp::from_second(5).ok(),
+                Timestamp::from_second(9).ok()
+            )
+        );
+        assert_eq!(a.rules.len(), 2);
     }
 
     #[test]

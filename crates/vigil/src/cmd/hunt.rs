@@ -63,8 +63,12 @@ pub struct HuntArgs {
     /// Host name for detections whose log does not name one (IIS and HttpProxy logs, for example)
     #[arg(long, value_name = "NAME")]
     pub host: Option<String>,
-    /// Bytes of correlation input held in memory before sorted runs are written to the
-    /// temporary directory (TMPDIR)
+    /// Where the events correlations need are kept beyond the memory budget, as sorted runs (a few
+    /// dozen bytes per matching event; removed at the end). Choose a disk-backed directory when
+    /// /tmp is a tmpfs [default: TMPDIR, else /tmp]
+    #[arg(long, value_name = "DIR")]
+    pub temp_dir: Option<PathBuf>,
+    /// Bytes of correlation input held in memory before sorted runs go to --temp-dir
     #[arg(long, hide = true, value_name = "BYTES", default_value_t = vigil_hunt::DEFAULT_CORRELATION_MEMORY)]
     pub correlation_memory: usize,
     /// Read and count events without evaluating rules (the floor a hunt is measured against)
@@ -239,6 +243,7 @@ pub fn run(ctx: &Context, args: HuntArgs) -> Result<Outcome> {
         parse_only: args.parse_only,
         max_per_rule: args.max_per_rule,
         correlation_memory: args.correlation_memory,
+        spill_dir: args.temp_dir.clone(),
         ..HuntOptions::default()
     };
     opts.read.syslog_reference_time = args.log_time;
@@ -530,8 +535,13 @@ fn summary_lines(
             String::new()
         };
         out.push(format!(
-            "correlations: {} matching events fed in time order{spilled}",
-            c.events
+            "correlations: {} matching events fed in time order {}{spilled}",
+            c.events,
+            if c.in_order {
+                "as the files were read"
+            } else {
+                "after every file was read"
+            }
         ));
         if c.late + c.untimed > 0 {
             out.push(format!(
