@@ -69,7 +69,14 @@ for kind in matching other; do
   rss=$(awk -F': ' '/Maximum resident/ {printf "%.0f", $2 / 1024}' "$WORK/time.txt")
   events=$(sed -n 's/^\([0-9]*\) events read.*/\1/p' "$WORK/err.txt" | head -1)
   detections=$(sed -n 's/^\([0-9]*\) detections.*/\1/p' "$WORK/err.txt" | head -1)
-  printf '| %-24s | %9s | %7s | %8.1f | %10.0f | %11s | %4s | %s\n' \
-    "$(basename "$f")" "$wall" "$cpu" "$(echo "$SIZE_MB / $wall" | bc -l)" \
-    "$(echo "${events:-0} / $wall" | bc -l)" "$rss" "$rc" "${detections:--}"
+  if [ "$rc" -eq 0 ] || [ "$rc" -eq 1 ] || [ "$rc" -eq 3 ]; then
+    mbs=$(printf '%.1f' "$(echo "$SIZE_MB / $wall" | bc -l)")
+    eps=$(printf '%.0f' "$(echo "${events:-0} / $wall" | bc -l)")
+  else
+    # Killed or aborted (status 134: an allocation failed at MEM_CAP_MB): it did not finish.
+    mbs=-
+    eps=-
+  fi
+  printf '| %-24s | %9s | %7s | %8s | %10s | %11s | %4s | %s\n' \
+    "$(basename "$f")" "$wall" "$cpu" "$mbs" "$eps" "$rss" "$rc" "${detections:--}"
 done
