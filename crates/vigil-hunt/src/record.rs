@@ -52,8 +52,10 @@ pub(crate) struct Schema {
     /// Rules whose matches feed a correlation, by key; the index is what a record stores.
     rules: Vec<String>,
     rule_index: HashMap<String, u32>,
-    /// Sigma field names the correlations read.
+    /// Sigma field names the correlations read…
     fields: Vec<String>,
+    /// … and, per rule, which of them the correlations it feeds read.
+    rule_fields: Vec<Vec<usize>>,
 }
 
 impl Schema {
@@ -68,14 +70,28 @@ impl Schema {
             .enumerate()
             .filter_map(|(i, r)| Some((r.clone(), u32::try_from(i).ok()?)))
             .collect();
+        let mut fields: Vec<String> = Vec::new();
+        let rule_fields = rules
+            .iter()
+            .map(|r| {
+                engine
+                    .correlation_fields(r)
+                    .into_iter()
+                    .map(|f| match fields.iter().position(|g| g == f) {
+                        Some(i) => i,
+                        None => {
+                            fields.push(f.to_string());
+                            fields.len() - 1
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
         Schema {
             rules,
             rule_index,
-            fields: engine
-                .correlation_fields()
-                .into_iter()
-                .map(str::to_string)
-                .collect(),
+            fields,
+            rule_fields,
         }
     }
 
@@ -96,9 +112,19 @@ impl Schema {
         out: &mut Vec<u8>,
     ) -> bool {
         cache.feeding.clear();
+        cache.wanted.clear();
         for (i, d) in matches.iter().enumerate() {
             if let Some(&rule) = self.rule_index.get(&d.rule_id) {
                 cache.feeding.push((rule, i));
+                for &f in self
+                    .rule_fields
+                    .get(rule as usize)
+                    .map_or(&[][..], |v| &v[..])
+                {
+                    if !cache.wanted.contains(&f) {
+                        cache.wanted.push(f);
+                    }
+                }
             }
         }
         if cache.feeding.is_empty() {
@@ -125,7 +151,7 @@ impl Schema {
         let count_at = out.len();
         out.push(0);
         cache.written.clear();
-        for names in &cache.names {
+        for names in cache.wanted.iter().filter_map(|&f| cache.names.get(f)) {
             for &name in names {
                 let text = ev.fields.get(name).and_then(|v| match v {
                     FieldValue::List(items) => items.first().and_then(FieldValue::as_text),
@@ -235,8 +261,10 @@ pub(crate) struct EncodeCache<'e> {
     logsource: Option<LogSource>,
     /// Per Sigma field the correlations read: the event fields it means for `logsource`.
     names: Vec<Vec<&'e str>>,
-    /// (rule index, match index) of the matches that feed a correlation.
+    /// (rule index, match index) of the matches that feed a correlation…
     feeding: Vec<(u32, usize)>,
+    /// … and the fields (indices into `Schema::fields`) their correlations read.
+    wanted: Vec<usize>,
     /// Event fields written to the record being encoded.
     written: Vec<&'e str>,
 }

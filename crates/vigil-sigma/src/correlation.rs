@@ -809,12 +809,15 @@ impl CorrelationSet {
         self.by_rule.keys().map(String::as_str)
     }
 
-    /// The Sigma field names read from events: `group-by` fields (aliases applied) and aggregated
-    /// fields, each once.
-    pub(crate) fn fields_read(&self) -> Vec<&str> {
+    /// The Sigma field names read from the events a rule's matches bring to the correlations that
+    /// reference it: their `group-by` fields (aliases applied) and aggregated fields, each once.
+    pub(crate) fn fields_read(&self, rule_key: &str) -> Vec<&str> {
         let mut out: Vec<&str> = Vec::new();
-        for c in &self.corrs {
-            let grouped = c.group_fields.iter().flatten();
+        for &(ci, pos) in self.by_rule.get(rule_key).map_or(&[][..], |v| &v[..]) {
+            let Some(c) = self.corrs.get(ci) else {
+                continue;
+            };
+            let grouped = c.group_fields.get(pos).into_iter().flatten();
             for f in grouped.chain(&c.def.condition.field) {
                 if !out.contains(&f.as_str()) {
                     out.push(f);

@@ -608,11 +608,12 @@ impl Engine {
         keys
     }
 
-    /// The Sigma field names a [`crate::Correlator`] reads from the events it is fed (resolve them
-    /// per event with [`Engine::resolve_field`]); an event reduced to these fields, its time, host,
-    /// log source and source gives the same correlations as the whole event.
-    pub fn correlation_fields(&self) -> Vec<&str> {
-        self.correlations.fields_read()
+    /// The Sigma field names a [`crate::Correlator`] reads from an event that matched `rule` (one
+    /// of [`Engine::correlation_inputs`]; resolve them per event with [`Engine::resolve_field`]).
+    /// An event reduced to the fields of the rules it matched, its time, host, log source and
+    /// source gives the same correlations as the whole event.
+    pub fn correlation_fields(&self, rule: &str) -> Vec<&str> {
+        self.correlations.fields_read(rule)
     }
 
     /// The metadata of a rule or correlation by id or name — e.g. its `author`, which the
