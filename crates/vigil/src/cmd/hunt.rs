@@ -138,32 +138,27 @@ fn parse_tz(s: &str) -> Result<TimeZone, String> {
     })
 }
 
-/// `+HH`, `+HHMM` or `+HH:MM` (or `-`) as seconds east of UTC.
+/// `+H`, `+HH`, `+HHMM`, `+H:MM` or `+HH:MM` (or `-`) as seconds east of UTC.
 fn parse_offset(s: &str) -> Option<i32> {
     let (sign, rest) = match s.as_bytes().first()? {
         b'+' => (1, s.get(1..)?),
         b'-' => (-1, s.get(1..)?),
         _ => return None,
     };
-    let digits: String = rest.chars().filter(|c| *c != ':').collect();
-    if digits.is_empty() || !digits.chars().all(|c| c.is_ascii_digit()) || digits.len() > 4 {
-        return None;
-    }
-    let (h, m) = match digits.len() {
-        1 | 2 => (digits.parse::<i32>().ok()?, 0),
-        3 | 4 => {
-            let split = digits.len() - 2;
-            (
-                digits.get(..split)?.parse::<i32>().ok()?,
-                digits.get(split..)?.parse::<i32>().ok()?,
-            )
-        }
-        _ => return None,
+    let digits = |t: &str, len: std::ops::RangeInclusive<usize>| {
+        (len.contains(&t.len()) && t.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| t.parse::<i32>().ok())
+            .flatten()
     };
-    if h > 25 || m > 59 || (rest.contains(':') && digits.len() != 4) {
-        return None;
-    }
-    Some(sign * (h * 3600 + m * 60))
+    let (h, m) = match rest.split_once(':') {
+        Some((h, m)) => (digits(h, 1..=2)?, digits(m, 2..=2)?),
+        None if rest.len() <= 2 => (digits(rest, 1..=2)?, 0),
+        None => (
+            digits(rest.get(..rest.len() - 2)?, 1..=2)?,
+            digits(rest.get(rest.len() - 2..)?, 2..=2)?,
+        ),
+    };
+    (h <= 25 && m <= 59).then_some(sign * (h * 3600 + m * 60))
 }
 
 /// Rules in use, and how many could not be.
@@ -602,7 +597,16 @@ mod tests {
         assert_eq!(offset("-0530"), -(5 * 3600 + 30 * 60));
         assert_eq!(offset("+2"), 7200);
         assert_eq!(offset("UTC-3"), -3 * 3600);
-        for bad in ["+2:0", "+99", "+1:234", "nowhere/at all", "+"] {
+        assert_eq!(offset("+5:30"), 5 * 3600 + 30 * 60);
+        for bad in [
+            "+2:0",
+            "+99",
+            "+1:234",
+            "+12345",
+            "+ab",
+            "nowhere/at all",
+            "+",
+        ] {
             assert!(parse_tz(bad).is_err(), "{bad}");
         }
         // An IANA name needs the system's time zone database.
