@@ -48,7 +48,7 @@ fn manifest() -> Manifest {
 fn format(name: &str) -> Option<Format> {
     Some(match name {
         "iis-w3c" => Format::W3c,
-        "exchange-httpproxy-csv" => Format::ExchangeCsv,
+        "exchange-httpproxy-csv" | "exchange-msgtrk-csv" => Format::ExchangeCsv,
         "windows-json" => Format::WinJson,
         "syslog" => Format::Syslog,
         _ => return None,
@@ -329,10 +329,10 @@ fn structured_and_message_branches_each_fire() {
 fn all_own_rules_load_together_and_correlations_resolve() {
     let (set, errors) = load_rules(&[rules_dir().join("vigil")], &LoadOptions::default());
     assert!(errors.is_empty(), "{errors:?}");
-    assert_eq!(set.rules.len() + set.correlations.len(), 37);
+    assert_eq!(set.rules.len() + set.correlations.len(), 55);
     let mappings = reader_mappings().expect("mappings");
     let (engine, errors) = Engine::compile(&set, &mappings);
     assert!(errors.is_empty(), "{errors:?}");
     assert_eq!(engine.correlation_count(), set.correlations.len());
-    assert_eq!(set.correlations.len(), 13);
+    assert_eq!(set.correlations.len(), 29);
 }

@@ -1,9 +1,12 @@
-//! Lines of keys in a JSON text.
+//! Lines of keys in a JSON text, and the keys an object holds twice.
 //!
 //! `serde_json` gives values but not where they were; findings must name the line. This scanner walks the
 //! same text once, tracking the path of object keys and array indices, and records the line of the keys a
-//! collector asks for. It does not validate (serde_json does that) and it never recurses, so hostile
-//! nesting costs memory proportional to the depth only, capped at [`MAX_DEPTH`].
+//! collector asks for. It also records every key that appears twice in one object: JSON readers keep only
+//! one of the two values (serde_json the last), so a duplicated `node_modules/x` entry of a lockfile would
+//! otherwise make a package disappear without a word. It does not validate (serde_json does that) and it
+//! never recurses, so hostile nesting costs memory proportional to the depth only, capped at
+//! [`MAX_DEPTH`].
 
 use std::collections::HashMap;
 
@@ -21,10 +24,21 @@ pub fn key(k: &str) -> Seg {
     Seg::Key(k.to_string())
 }
 
-/// Lines of the recorded keys, by path (the path includes the key itself).
+/// A key found twice in one object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Duplicate {
+    /// The path of the key (including it).
+    pub path: Vec<Seg>,
+    /// The line of the repeated key, and of its first occurrence.
+    pub line: u32,
+    pub first_line: u32,
+}
+
+/// Lines of the recorded keys, by path (the path includes the key itself), and the duplicated keys.
 #[derive(Debug, Default)]
 pub struct JsonLines {
     map: HashMap<Vec<Seg>, u32>,
+    pub duplicates: Vec<Duplicate>,
 }
 
 impl JsonLines {
@@ -34,12 +48,60 @@ impl JsonLines {
 }
 
 enum Frame {
-    Object { expect_key: bool },
-    Array { index: usize },
+    /// An object: whether a key comes next, and the keys seen so far with their lines.
+    Object {
+        expect_key: bool,
+        keys: HashMap<String, u32>,
+    },
+    Array {
+        index: usize,
+    },
+}
+
+/// `a.b[2].c`: a path as JSON users write it.
+pub fn dotted(path: &[Seg]) -> String {
+    let mut s = String::new();
+    for seg in path {
+        match seg {
+            Seg::Key(k) => {
+                if !s.is_empty() {
+                    s.push('.');
+                }
+                s.push_str(k);
+            }
+            Seg::Index(i) => s.push_str(&format!("[{i}]")),
+        }
+    }
+    s
 }
 
 /// Scans `text`, recording the line of every object key whose full path satisfies `keep`.
-pub fn scan(text: &str, mut keep: impl FnMut(&[Seg]) -> bool) -> JsonLines {
+pub fn scan(text: &str, keep: impl FnMut(&[Seg]) -> bool) -> JsonLines {
+    scan_inner(text, keep, false)
+}
+
+/// The keys of the first record of a text, sorted: the members of its top-level object, or of the
+/// first element of its top-level array. Reading stops at the end of the first top-level value, so JSON-lines
+/// texts and truncated heads work too.
+pub fn first_record_keys(text: &str) -> Vec<String> {
+    let lines = scan_inner(
+        text,
+        |p| matches!(p, [Seg::Key(_)] | [Seg::Index(0), Seg::Key(_)]),
+        true,
+    );
+    let mut keys: Vec<String> = lines
+        .map
+        .into_keys()
+        .filter_map(|mut p| match p.pop() {
+            Some(Seg::Key(k)) => Some(k),
+            _ => None,
+        })
+        .collect();
+    keys.sort();
+    keys
+}
+
+fn scan_inner(text: &str, mut keep: impl FnMut(&[Seg]) -> bool, first_only: bool) -> JsonLines {
     let mut out = JsonLines::default();
     let mut stack: Vec<Frame> = Vec::new();
     // The path of the value being read: keys of enclosing objects and indices of enclosing arrays.
@@ -57,7 +119,10 @@ pub fn scan(text: &str, mut keep: impl FnMut(&[Seg]) -> bool) -> JsonLines {
                     path.push(Seg::Index(*index));
                 }
                 stack.push(if c == '{' {
-                    Frame::Object { expect_key: true }
+                    Frame::Object {
+                        expect_key: true,
+                        keys: HashMap::new(),
+                    }
                 } else {
                     Frame::Array { index: 0 }
                 });
@@ -66,16 +131,19 @@ pub fn scan(text: &str, mut keep: impl FnMut(&[Seg]) -> bool) -> JsonLines {
                 stack.pop();
                 // Leave the value this container was: its key (object member) or index (array element).
                 path.pop();
+                if first_only && stack.is_empty() {
+                    return out;
+                }
             }
             ',' => match stack.last_mut() {
-                Some(Frame::Object { expect_key }) => {
+                Some(Frame::Object { expect_key, .. }) => {
                     *expect_key = true;
                 }
                 Some(Frame::Array { index }) => *index += 1,
                 None => {}
             },
             ':' => {
-                if let Some(Frame::Object { expect_key }) = stack.last_mut() {
+                if let Some(Frame::Object { expect_key, .. }) = stack.last_mut() {
                     *expect_key = false;
                 }
             }
@@ -109,10 +177,26 @@ pub fn scan(text: &str, mut keep: impl FnMut(&[Seg]) -> bool) -> JsonLines {
                         _ => s.push(ch),
                     }
                 }
-                if let Some(Frame::Object { expect_key: true }) = stack.last() {
+                if let Some(Frame::Object {
+                    expect_key: expect_key @ true,
+                    keys,
+                }) = stack.last_mut()
+                {
                     // A member's key: the path now names this member until the next `,` or `}`.
-                    if let Some(Frame::Object { expect_key }) = stack.last_mut() {
-                        *expect_key = false;
+                    *expect_key = false;
+                    match keys.get(&s) {
+                        Some(&first_line) => {
+                            let mut p = path.clone();
+                            p.push(Seg::Key(s.clone()));
+                            out.duplicates.push(Duplicate {
+                                path: p,
+                                line: start_line,
+                                first_line,
+                            });
+                        }
+                        None => {
+                            keys.insert(s.clone(), start_line);
+                        }
                     }
                     path.push(Seg::Key(s));
                     if keep(&path) {
@@ -147,7 +231,7 @@ fn pop_after_scalar(
             break;
         }
     }
-    if let Some(Frame::Object { expect_key }) = stack.last_mut() {
+    if let Some(Frame::Object { expect_key, .. }) = stack.last_mut() {
         *expect_key = false;
     }
     match chars.peek() {
@@ -210,6 +294,38 @@ mod tests {
         assert_eq!(l.line(&[key("a"), Seg::Index(2), key("k")]), Some(1));
         assert_eq!(l.line(&[key("c"), key("x")]), Some(1));
         assert!(l.line(&[key("b"), key("x")]).is_none());
+    }
+
+    #[test]
+    fn duplicate_keys_and_first_records() {
+        let t = "{\n \"a\": {\"x\": 1, \"y\": 2},\n \"b\": [{\"x\": 1}, {\"x\": 2}],\n \"a\": {\"x\": 1, \"x\": 3}\n}";
+        let l = scan(t, |_| false);
+        assert_eq!(
+            l.duplicates,
+            vec![
+                Duplicate {
+                    path: vec![key("a")],
+                    line: 4,
+                    first_line: 2
+                },
+                Duplicate {
+                    path: vec![key("a"), key("x")],
+                    line: 4,
+                    first_line: 4
+                },
+            ]
+        );
+        assert_eq!(dotted(&[key("a"), Seg::Index(2), key("b")]), "a[2].b");
+        assert_eq!(
+            first_record_keys("[{\"B\": {\"z\": 1}, \"A\": 2}, {\"C\": 3}]"),
+            ["A", "B"]
+        );
+        assert_eq!(
+            first_record_keys("{\"E\": 1, \"F\": [1]}\n{\"G\": 1}\n"),
+            ["E", "F"]
+        );
+        // A cut-off head still gives the keys read so far.
+        assert_eq!(first_record_keys("{\"H\": \"x\", \"I\": {\"J"), ["H", "I"]);
     }
 
     #[test]

@@ -5,10 +5,14 @@
 //! evaluated (an unreadable input, an entry without a version, an unpinned requirement, an ecosystem vigil
 //! does not know) is reported as [`NotAssessed`] with its reason: silence must never look like safety.
 //!
-//! Entry points: [`collect_file`] for one file (format chosen by file name, then by content),
-//! [`scan_root`] for a mounted root filesystem or container export (the OS package databases),
-//! [`scan_host`] for the running host, and [`discover`] for a directory tree.
+//! Entry points: [`collect_inputs`] for what a user names (files and directories: the one callers
+//! should use), [`collect_file`] for one file (format chosen by file name, then by content),
+//! [`discover`] for one directory tree, [`scan_root`] for a mounted root filesystem or container export
+//! (the OS package databases) and [`scan_host`] for the running host. Each input read is recorded as
+//! an [`InputRecord`], each directory walked as a [`WalkSummary`]; [`Inventory::incomplete`] says
+//! whether anything given was not read whole.
 
+mod collect;
 pub mod detect;
 pub mod discover;
 mod error;
@@ -17,29 +21,24 @@ mod json_lines;
 mod lines;
 pub(crate) mod lockfile;
 pub mod os;
+mod outcome;
 pub mod purl;
 pub(crate) mod sbom;
 pub mod windows;
 mod xml_tree;
 
+pub use collect::{collect_file, collect_inputs};
 pub use detect::{Kind, collect_text};
 pub use discover::discover;
 pub use error::InventoryError;
 pub use os::os_release::OsRelease;
 pub use os::root::{scan_host, scan_root};
+pub use outcome::{InputRecord, InputStatus, NotAssessed, NotAssessedKind, WalkSummary};
+pub use windows::facts::{Fact, FactKind, FactSource, Origin};
 pub use windows::{ExchangeInfo, HotFix, WindowsInventory};
 
 use serde::{Deserialize, Serialize};
-use std::path::Path;
 use vigil_model::{Ecosystem, Package, PackageLocation};
-
-/// Something that was looked at but could not be evaluated, and why.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub struct NotAssessed {
-    /// `file:line`, `file`, or `file (record)` when the format has records but no lines.
-    pub location: String,
-    pub reason: String,
-}
 
 /// What a collector found.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -52,15 +51,26 @@ pub struct Inventory {
     /// The distribution of a scanned root filesystem.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub os: Option<OsRelease>,
+    /// Every input file read: its format and how far it was read.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inputs: Vec<InputRecord>,
+    /// Every directory walked: what was found in it, and what could not be read.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub walks: Vec<WalkSummary>,
 }
 
 impl Inventory {
-    /// Adds another inventory's findings; the first `windows`/`os` seen is kept.
+    /// Adds another inventory's findings. Windows facts of both are kept side by side (see
+    /// [`WindowsInventory::absorb`]); the first `os` seen is kept.
     pub fn merge(&mut self, other: Inventory) {
         self.packages.extend(other.packages);
         self.not_assessed.extend(other.not_assessed);
-        if self.windows.is_none() {
-            self.windows = other.windows;
+        self.inputs.extend(other.inputs);
+        self.walks.extend(other.walks);
+        match (&mut self.windows, other.windows) {
+            (Some(mine), Some(theirs)) => mine.absorb(theirs),
+            (mine @ None, theirs) => *mine = theirs,
+            (Some(_), None) => {}
         }
         if self.os.is_none() {
             self.os = other.os;
@@ -89,13 +99,35 @@ impl Inventory {
         self.packages.dedup();
         self.not_assessed.sort();
         self.not_assessed.dedup();
+        self.inputs.sort();
+        self.inputs.dedup();
+    }
+
+    /// Whether something given was not read whole: an input that could not be read or was malformed,
+    /// inputs that contradict each other, a directory in which nothing was recognised or something could
+    /// not be read. A caller must not call an inventory with gaps "every input read".
+    pub fn incomplete(&self) -> bool {
+        self.not_assessed.iter().any(|n| n.kind.is_gap())
+            || self.walks.iter().any(WalkSummary::incomplete)
+    }
+
+    /// The not-assessed items that make the inventory [`incomplete`](Self::incomplete).
+    pub fn gaps(&self) -> impl Iterator<Item = &NotAssessed> {
+        self.not_assessed.iter().filter(|n| n.kind.is_gap())
     }
 
     pub(crate) fn error(&mut self, e: &InventoryError) {
-        self.not_assessed.push(NotAssessed {
-            location: e.location(),
-            reason: e.reason(),
-        });
+        self.note(NotAssessedKind::Unread, e.location(), e.reason());
+    }
+
+    pub(crate) fn note(
+        &mut self,
+        kind: NotAssessedKind,
+        location: impl Into<String>,
+        reason: impl Into<String>,
+    ) {
+        self.not_assessed
+            .push(NotAssessed::new(kind, location, reason));
     }
 }
 
@@ -136,59 +168,41 @@ impl<'a> Sink<'a> {
         &mut self.inv.packages[last]
     }
 
+    /// An entry that was read but cannot be matched (no registry version, a local dependency).
     pub(crate) fn not_assessed(&mut self, line: Option<usize>, reason: impl Into<String>) {
+        self.note(NotAssessedKind::Entry, line, reason);
+    }
+
+    /// A place where the input is malformed: the input counts as partly read.
+    pub(crate) fn warn(&mut self, line: Option<usize>, reason: impl Into<String>) {
+        self.note(NotAssessedKind::Malformed, line, reason);
+    }
+
+    pub(crate) fn note(
+        &mut self,
+        kind: NotAssessedKind,
+        line: Option<usize>,
+        reason: impl Into<String>,
+    ) {
         let location = error::Where(&self.file, line.map(lines::u32_line)).to_string();
-        self.not_assessed_at(location, reason);
+        self.inv.note(kind, location, reason);
     }
 
-    pub(crate) fn not_assessed_at(&mut self, location: String, reason: impl Into<String>) {
-        self.inv.not_assessed.push(NotAssessed {
-            location,
-            reason: reason.into(),
-        });
+    /// A malformed record where the format has records but no lines (`file (record)`).
+    pub(crate) fn warn_at(&mut self, location: String, reason: impl Into<String>) {
+        self.inv.note(NotAssessedKind::Malformed, location, reason);
     }
 
-    pub(crate) fn set_windows(&mut self, w: WindowsInventory) {
-        self.inv.windows = Some(w);
+    /// Records one fact about a Windows machine, with this file as its source.
+    pub(crate) fn fact(&mut self, fact: windows::facts::Fact) {
+        self.inv
+            .windows
+            .get_or_insert_with(WindowsInventory::default)
+            .facts
+            .push(fact);
     }
 
     pub(crate) fn file(&self) -> &str {
         &self.file
     }
-}
-
-/// Reads one file: the format is chosen by file name (`Cargo.lock`, `package-lock.json`, …, and the
-/// OS databases by their path inside a root), else by content (`.json`/`.xml`/`.csv`/`.txt` files holding
-/// an SBOM, a Windows inventory, or `rpm -qa` output). An unreadable or unparseable file is an error;
-/// bad entries inside a readable file are [`NotAssessed`] items of the returned inventory.
-pub fn collect_file(path: &Path) -> Result<Inventory, InventoryError> {
-    let kind = detect::kind_of(path)?;
-    let mut inv = detect::collect(path, kind)?;
-    inv.normalise();
-    Ok(inv)
-}
-
-/// Reads what a user named: each directory is walked ([`discover`], with `excludes`), each file read
-/// ([`collect_file`]). A file that cannot be read or parsed becomes a [`NotAssessed`] item and the rest
-/// goes on; the flag says whether that happened to any named file.
-pub fn collect_inputs(paths: &[std::path::PathBuf], excludes: &[String]) -> (Inventory, bool) {
-    let mut inv = Inventory::default();
-    let mut failed = false;
-    for path in paths {
-        if path.is_dir() {
-            inv.merge(discover(path, excludes));
-            continue;
-        }
-        match collect_file(path) {
-            Ok(found) => inv.merge(found),
-            Err(e) => {
-                failed = true;
-                inv.not_assessed.push(NotAssessed {
-                    location: path.display().to_string(),
-                    reason: e.to_string(),
-                });
-            }
-        }
-    }
-    (inv, failed)
 }

@@ -199,7 +199,12 @@ impl Purl {
             let u = u
                 .strip_suffix(".src.rpm")
                 .map_or(u, crate::os::rpm_name_from_nvr);
-            u.split_once('@').map_or(u, |(n, _)| n).to_string()
+            let name = u.split_once('@').map_or(u, |(n, _)| n);
+            // Debian's signed kernels are filed under the kernel source.
+            match crate::os::debian_kernel::signed_kernel_source(name, None) {
+                Some((kernel, _)) if ecosystem.starts_with("Debian") => kernel,
+                _ => name.to_string(),
+            }
         });
         Ok(PurlPackage {
             ecosystem: Ecosystem::new(ecosystem),

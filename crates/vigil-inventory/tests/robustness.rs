@@ -96,6 +96,26 @@ const SEEDS: &[(Kind, &str)] = &[
         "{\"VigilInventory\": 1, \"OS\": {\"Version\": \"10.0.17763\", \"UBR\": 1}, \"Exchange\": {\"ExSetupVersion\": \"15.2.792.3\"}, \"HotFixes\": [{\"HotFixID\": \"KB1\", \"InstalledOn\": \"/Date(1)/\"}]}",
     ),
     (
+        Kind::ExSetupVersionJson,
+        "{\"FileMajorPart\": 15, \"FileMinorPart\": 1, \"FileBuildPart\": 2308, \"FilePrivatePart\": 8, \"FileVersion\": \"15.01.2308.008\", \"ProductVersion\": \"15.01.2308.008\", \"OriginalFilename\": \"ExSetup.exe\", \"FileVersionRaw\": {\"Major\": 15}}",
+    ),
+    (
+        Kind::ExchangeServerJson,
+        "[{\"Name\": \"EX1\", \"Fqdn\": \"EX1.a.b\", \"AdminDisplayVersion\": {\"Major\": 15, \"Minor\": 1, \"Build\": 2308, \"Revision\": 8}, \"Site\": \"a/Sites/S\", \"ServerRole\": 16422}, \"System.Object\"]",
+    ),
+    (
+        Kind::HotFixJson,
+        "[{\"HotFixID\": \"KB1\", \"CSName\": \"H\", \"InstalledOn\": {\"value\": \"/Date(1618264800000+0200)/\", \"DateTime\": \"Tuesday, April 13, 2021 12:00:00 AM\"}}, {\"HotFixID\": \"File 1\", \"InstalledOn\": \"01d72fe72ecf3000\"}]",
+    ),
+    (
+        Kind::ComputerInfoJson,
+        "{\"CsName\": \"H\", \"OsName\": \"Microsoft Windows Server 2016 Standard\", \"OsVersion\": \"10.0.14393\", \"WindowsUBR\": 4350, \"OsLocalDateTime\": \"/Date(1627898400000)/\", \"OsHotFixes\": [{\"HotFixID\": \"KB2\", \"InstalledOn\": \"4/13/2021\"}, \"Microsoft.PowerShell.Commands.HotFix\"]}",
+    ),
+    (
+        Kind::CurrentVersionJson,
+        "{\"CurrentBuild\": \"14393\", \"CurrentMajorVersionNumber\": 10, \"CurrentMinorVersionNumber\": 0, \"UBR\": 4350, \"ProductName\": \"Windows 10 Pro\", \"PSPath\": \"Microsoft.PowerShell.Core\\\\Registry::HKEY_LOCAL_MACHINE\\\\SOFTWARE\\\\Microsoft\\\\Windows NT\\\\CurrentVersion\"}",
+    ),
+    (
         Kind::WindowsCsv,
         "Property,Value\nVigilInventory,1\nOS.Version,10.0.17763\nOS.UBR,1\nHotFixes[0].HotFixID,KB1\n",
     ),

@@ -9,7 +9,7 @@
 
 use crate::lines::{LineParser, Loc, excerpt};
 use std::collections::BTreeMap;
-use vigil_model::{Event, FieldValue, RecordRef, SourceRef};
+use vigil_model::{Event, FieldValue, RawRecord, RecordRef, SourceRef};
 
 pub(crate) struct AccessParser {
     file: String,
@@ -151,7 +151,7 @@ impl LineParser for AccessParser {
                 record: RecordRef::Line(loc.line),
             },
             fields,
-            raw: Some(line.to_string()),
+            raw: Some(RawRecord::new(line)),
         }))
     }
 }

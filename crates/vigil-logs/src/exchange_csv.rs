@@ -8,7 +8,9 @@
 //! `category: webserver` (SigmaHQ's webserver rules apply through the mapping file), with
 //! `product: windows` and `service: msexchange-httpproxy` for Exchange-specific rules. Other logs:
 //! `product: windows`, `service: msexchange-<log type>` (e.g. `msexchange-messagetracking`).
-//! HttpProxy records get the derived `c-uri` (`UrlStem` + `?` + `UrlQuery`) as IIS records do.
+//! HttpProxy records get the derived `c-uri` (`UrlStem` + `?` + `UrlQuery`) as IIS records do,
+//! and `ClientIpNetwork`, the `/24` or `/64` network of `ClientIpAddress` (see [`crate::net`]).
+//! Message tracking records get the fields of [`crate::exchange_msgtrk`].
 
 use crate::ReadOptions;
 use crate::lines::{LineParser, Loc, excerpt};
@@ -71,6 +73,12 @@ impl CsvParser {
         LogSource::new(Some("windows"), None, Some(&service))
     }
 
+    fn is_message_tracking(&self) -> bool {
+        self.log_type
+            .as_deref()
+            .is_some_and(|t| t.to_ascii_lowercase().contains("message tracking"))
+    }
+
     fn record(&self, values: Vec<String>, loc: Loc, raw: &str) -> Result<Option<Event>, String> {
         let Some(names) = &self.fields else {
             return Err("record before any #Fields: header".to_string());
@@ -108,10 +116,17 @@ impl CsvParser {
             .iter()
             .find_map(|k| text(k))
             .map(str::to_string);
+        let net = text("ClientIpAddress").and_then(crate::net::network_of);
         if fields.contains_key("UrlStem")
             && let Some(uri) = crate::w3c::join_uri(text("UrlStem"), text("UrlQuery"))
         {
             fields.insert("c-uri".to_string(), FieldValue::Str(uri));
+        }
+        if let Some(net) = net {
+            fields.insert("ClientIpNetwork".to_string(), FieldValue::Str(net));
+        }
+        if self.is_message_tracking() {
+            crate::exchange_msgtrk::derive(&mut fields);
         }
         Ok(Some(Event {
             timestamp,
@@ -122,7 +137,7 @@ impl CsvParser {
                 record: RecordRef::Line(loc.line),
             },
             fields,
-            raw: Some(raw.to_string()),
+            raw: Some(raw.into()),
         }))
     }
 }

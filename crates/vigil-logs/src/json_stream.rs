@@ -7,7 +7,7 @@ use crate::stats::FileStats;
 use crate::{Format, ReadOptions};
 use serde_json::Value;
 use std::io::{self, BufRead};
-use vigil_model::{Event, RecordRef};
+use vigil_model::{Event, RawRecord, RecordRef};
 
 /// A JSON format's record builder.
 pub(crate) trait ObjectParser {
@@ -36,7 +36,9 @@ impl LineParser for JsonLines {
         if !v.is_object() {
             return Err(format!("not a JSON object: {}", lines::excerpt(t)));
         }
-        self.inner.parse_object(&v, loc).map(Some)
+        let mut ev = self.inner.parse_object(&v, loc)?;
+        ev.raw = Some(RawRecord::new(t));
+        Ok(Some(ev))
     }
 }
 
@@ -75,10 +77,94 @@ fn wants_splitter(head: &[u8]) -> bool {
     first_line.trim_ascii() == b"{"
 }
 
-struct Scan {
+/// Where a byte falls relative to the top-level JSON objects of a stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Edge {
+    /// Between objects.
+    Outside,
+    /// The `{` that opens a top-level object.
+    Start,
+    /// Inside an object.
+    Inside,
+    /// The `}` that closes a top-level object.
+    End,
+}
+
+/// Tracks object nesting byte by byte, aware of strings and escapes, so that top-level objects can be
+/// cut out of a stream (an array, pretty-printed objects, JSON lines) without parsing it.
+#[derive(Debug, Default)]
+pub(crate) struct Depth {
     depth: usize,
     in_str: bool,
     esc: bool,
+}
+
+impl Depth {
+    pub(crate) fn feed(&mut self, b: u8) -> Edge {
+        if self.depth == 0 {
+            if b == b'{' {
+                *self = Depth {
+                    depth: 1,
+                    in_str: false,
+                    esc: false,
+                };
+                return Edge::Start;
+            }
+            return Edge::Outside;
+        }
+        if self.in_str {
+            if self.esc {
+                self.esc = false;
+            } else if b == b'\\' {
+                self.esc = true;
+            } else if b == b'"' {
+                self.in_str = false;
+            }
+            return Edge::Inside;
+        }
+        match b {
+            b'"' => self.in_str = true,
+            b'{' | b'[' => self.depth += 1,
+            b'}' | b']' => {
+                self.depth -= 1;
+                if self.depth == 0 {
+                    return Edge::End;
+                }
+            }
+            _ => {}
+        }
+        Edge::Inside
+    }
+
+    /// Whether an object is open.
+    pub(crate) fn inside(&self) -> bool {
+        self.depth > 0
+    }
+}
+
+/// The complete top-level objects at the start of `bytes` (at most `max`), and whether an object
+/// was still open where the bytes end.
+pub(crate) fn leading_objects(bytes: &[u8], max: usize) -> (Vec<&[u8]>, bool) {
+    let mut depth = Depth::default();
+    let mut out = Vec::new();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        match depth.feed(b) {
+            Edge::Start => start = i,
+            Edge::End => {
+                out.push(bytes.get(start..=i).unwrap_or_default());
+                if out.len() >= max {
+                    return (out, false);
+                }
+            }
+            Edge::Outside | Edge::Inside => {}
+        }
+    }
+    (out, depth.inside())
+}
+
+struct Scan {
+    depth: Depth,
     buf: Vec<u8>,
     too_big: bool,
     start: Loc,
@@ -97,9 +183,7 @@ fn split_objects(
     let keep = opts.max_failures_kept;
     let max = opts.max_json_object_bytes.max(2);
     let mut s = Scan {
-        depth: 0,
-        in_str: false,
-        esc: false,
+        depth: Depth::default(),
         buf: Vec::new(),
         too_big: false,
         start: Loc { line: 1, offset: 0 },
@@ -121,13 +205,20 @@ fn split_objects(
                 break;
             }
         };
-        let n = chunk.len();
-        for &b in chunk {
+        let mut n = chunk.len();
+        for (i, &b) in chunk.iter().enumerate() {
             step(&mut s, b, max, parser.as_mut(), opts, stats, sink);
+            if lines::limit_reached(opts, stats) {
+                n = i + 1;
+                break;
+            }
         }
         reader.consume(n);
+        if lines::limit_reached(opts, stats) {
+            return;
+        }
     }
-    if s.depth > 0 {
+    if s.depth.inside() {
         stats.fail(
             s.start.record(),
             "JSON object not closed before end of input",
@@ -154,17 +245,14 @@ fn step(
     if b == b'\n' {
         s.line += 1;
     }
-    if s.depth == 0 {
-        match b {
-            b'{' => {
-                s.depth = 1;
-                s.in_str = false;
-                s.esc = false;
-                s.too_big = false;
-                s.buf.clear();
-                s.buf.push(b);
-                s.start = at;
-            }
+    match s.depth.feed(b) {
+        Edge::Start => {
+            s.too_big = false;
+            s.buf.clear();
+            s.buf.push(b);
+            s.start = at;
+        }
+        Edge::Outside => match b {
             b'[' | b']' | b',' => {}
             _ if b.is_ascii_whitespace() => {}
             0xef | 0xbb | 0xbf if at.offset < 3 => {}
@@ -178,57 +266,54 @@ fn step(
                     );
                 }
             }
-        }
-        return;
-    }
-    if !s.too_big {
-        if s.buf.len() >= max {
-            s.too_big = true;
-            s.buf = Vec::new();
-        } else {
-            s.buf.push(b);
-        }
-    }
-    if s.in_str {
-        if s.esc {
-            s.esc = false;
-        } else if b == b'\\' {
-            s.esc = true;
-        } else if b == b'"' {
-            s.in_str = false;
-        }
-        return;
-    }
-    match b {
-        b'"' => s.in_str = true,
-        b'{' | b'[' => s.depth += 1,
-        b'}' | b']' => {
-            s.depth -= 1;
-            if s.depth == 0 {
-                if s.too_big {
-                    stats.fail(
-                        s.start.record(),
-                        format!("JSON object larger than {max} bytes; skipped"),
-                        keep,
-                    );
-                    return;
-                }
-                let text = String::from_utf8_lossy(&s.buf);
-                if matches!(text, std::borrow::Cow::Owned(_)) {
-                    stats.lossy_lines += 1;
-                }
-                let result = serde_json::from_str::<Value>(&text)
-                    .map_err(|e| format!("invalid JSON: {e}"))
-                    .and_then(|v| parser.parse_object(&v, s.start));
-                match result {
-                    Ok(ev) => {
-                        stats.events += 1;
-                        sink(ev);
-                    }
-                    Err(reason) => stats.fail(s.start.record(), reason, keep),
+        },
+        edge @ (Edge::Inside | Edge::End) => {
+            if !s.too_big {
+                if s.buf.len() >= max {
+                    s.too_big = true;
+                    s.buf = Vec::new();
+                } else {
+                    s.buf.push(b);
                 }
             }
+            if edge == Edge::End {
+                object_done(s, max, parser, opts, stats, sink);
+            }
         }
-        _ => {}
+    }
+}
+
+/// A top-level object has closed: parse it, or say why not.
+fn object_done(
+    s: &mut Scan,
+    max: usize,
+    parser: &mut dyn ObjectParser,
+    opts: &ReadOptions,
+    stats: &mut FileStats,
+    sink: &mut dyn FnMut(Event),
+) {
+    let keep = opts.max_failures_kept;
+    if s.too_big {
+        stats.fail(
+            s.start.record(),
+            format!("JSON object larger than {max} bytes; skipped"),
+            keep,
+        );
+        return;
+    }
+    let text = String::from_utf8_lossy(&s.buf);
+    if matches!(text, std::borrow::Cow::Owned(_)) {
+        stats.lossy_lines += 1;
+    }
+    let result = serde_json::from_str::<Value>(&text)
+        .map_err(|e| format!("invalid JSON: {e}"))
+        .and_then(|v| parser.parse_object(&v, s.start));
+    match result {
+        Ok(mut ev) => {
+            ev.raw = Some(RawRecord::new(&text));
+            stats.events += 1;
+            sink(ev);
+        }
+        Err(reason) => stats.fail(s.start.record(), reason, keep),
     }
 }

@@ -16,11 +16,14 @@ pub mod access;
 pub mod error;
 pub mod evtx;
 pub mod exchange_csv;
+pub mod exchange_msgtrk;
 mod flatten;
 mod input;
 mod json_stream;
 pub mod jsonl;
 mod lines;
+pub mod mail;
+pub mod net;
 pub mod sniff;
 pub mod stats;
 pub mod syslog;
@@ -31,12 +34,16 @@ pub mod windows;
 pub mod winjson;
 
 pub use error::LogError;
+pub use sniff::Sniffed;
 pub use stats::{FileStats, ParseFailure, ReadStats};
+pub use time::parse_time_zone;
+pub use walk::REPORT_MARKER;
 
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use std::fmt;
 use std::path::Path;
+use std::time::Duration;
 use vigil_model::Event;
 
 /// The log formats this crate reads.
@@ -142,6 +149,21 @@ pub struct ReadOptions {
     /// Time zone of syslog timestamps without an offset (RFC 3164, Dovecot's own log). UTC unless
     /// set: the server's zone is not in the log.
     pub syslog_time_zone: TimeZone,
+    /// Stop reading a file after this many events (previews such as `vigil logs show`); a note
+    /// says so. `None` reads everything. An EVTX file is still parsed whole; only the first
+    /// events are passed on.
+    pub max_events: Option<u64>,
+    /// Most bytes of a file's head read to sniff its format: enough whole records are wanted
+    /// (a pretty-printed JSON record can be large), but no more than this.
+    pub max_sniff_bytes: usize,
+    /// How long to wait for a writer when a FIFO is given as input (opening a FIFO blocks until
+    /// one comes); after that the FIFO is reported as not read.
+    pub fifo_wait: Duration,
+    /// Deepest directory nesting walked below a folder given as input.
+    pub max_walk_depth: usize,
+    /// Most entries (files and folders) examined below one folder given as input; the rest are
+    /// reported as not read.
+    pub max_walk_files: usize,
 }
 
 impl Default for ReadOptions {
@@ -157,15 +179,23 @@ impl Default for ReadOptions {
             max_failures_kept: 100,
             syslog_reference_time: None,
             syslog_time_zone: TimeZone::UTC,
+            max_events: None,
+            max_sniff_bytes: 1024 * 1024,
+            fifo_wait: Duration::from_secs(5),
+            max_walk_depth: 64,
+            max_walk_files: 200_000,
         }
     }
 }
 
-/// Read a log file, or every file under a directory (recursively, in sorted order), sniffing each
-/// file's format unless [`ReadOptions::format`] is set. Events go to `sink` in file order.
+/// Read a log file, or every file under a directory (recursively, in sorted order, following
+/// symbolic links without looping), sniffing each file's format unless [`ReadOptions::format`] is
+/// set. Events go to `sink` in file order.
 ///
 /// A single file that cannot be opened or whose format is not recognised is an error; inside a
-/// directory such files are recorded in the returned stats (with the reason) and skipped.
+/// directory such files are recorded in the returned stats (with the reason) and skipped, as are
+/// special files (FIFOs, sockets, devices: opening a FIFO blocks) and vigil's own report folders.
+/// A FIFO or pipe given by itself is read once, as a stream.
 pub fn read_path(
     path: &Path,
     opts: &ReadOptions,
@@ -177,10 +207,10 @@ pub fn read_path(
     })?;
     let mut stats = ReadStats::default();
     if meta.is_dir() {
-        for file in walk::files_sorted(path, &mut stats) {
+        for file in walk::files_sorted(path, opts, &mut stats) {
             let fs = match input::read_one(&file, opts, sink) {
                 Ok(fs) => fs,
-                Err(err) => FileStats::skipped(&file, err.to_string()),
+                Err(err) => FileStats::skipped(&file, err.reason()),
             };
             stats.files.push(fs);
         }
@@ -190,13 +220,19 @@ pub fn read_path(
     Ok(stats)
 }
 
-/// Every regular file under `path` (or `path` itself when it is a file), in the order [`read_path`]
-/// reads them, for callers that read files in parallel. Directories that could not be listed are
-/// recorded in the returned stats.
+/// Every file under `path` (or `path` itself when it is not a directory), in the order
+/// [`read_path`] reads them, for callers that read files in parallel. Entries that could not be
+/// listed or were left out (special files, report folders, links already seen, limits) are
+/// recorded in the returned stats. Walk limits are [`ReadOptions`]' defaults.
 pub fn log_files(path: &Path) -> (Vec<std::path::PathBuf>, ReadStats) {
+    log_files_with(path, &ReadOptions::default())
+}
+
+/// [`log_files`] with the walk limits of `opts`.
+pub fn log_files_with(path: &Path, opts: &ReadOptions) -> (Vec<std::path::PathBuf>, ReadStats) {
     let mut stats = ReadStats::default();
     if path.is_dir() {
-        let files = walk::files_sorted(path, &mut stats);
+        let files = walk::files_sorted(path, opts, &mut stats);
         (files, stats)
     } else {
         (vec![path.to_path_buf()], stats)

@@ -31,6 +31,14 @@ pub(crate) trait LineParser {
     fn finish(&mut self) -> Result<Option<Event>, (Loc, String)> {
         Ok(None)
     }
+
+    /// Called last: record what the parser had to assume (see [`FileStats::notes`]).
+    fn annotate(&self, _stats: &mut FileStats) {}
+}
+
+/// Whether `ReadOptions::max_events` events have been read: the reader stops there.
+pub(crate) fn limit_reached(opts: &ReadOptions, stats: &FileStats) -> bool {
+    opts.max_events.is_some_and(|max| stats.events >= max)
 }
 
 enum Item {
@@ -137,6 +145,10 @@ pub(crate) fn drive(
     let keep = opts.max_failures_kept;
     let mut lines = BoundedLines::new(reader, opts.max_line_bytes.max(1));
     loop {
+        if limit_reached(opts, stats) {
+            parser.annotate(stats);
+            return;
+        }
         let item = match lines.next_item() {
             Ok(Some(item)) => item,
             Ok(None) => break,
@@ -183,6 +195,7 @@ pub(crate) fn drive(
         Ok(None) => {}
         Err((loc, reason)) => stats.fail(loc.record(), reason, keep),
     }
+    parser.annotate(stats);
 }
 
 /// Shorten text for error messages.

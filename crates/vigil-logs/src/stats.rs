@@ -26,8 +26,13 @@ impl fmt::Display for ParseFailure {
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct FileStats {
     pub path: String,
-    /// The format the file was read as; `None` when it was skipped.
+    /// The format the file was read as; `None` when it was not read (skipped, or an entry that
+    /// only carries notes, such as a folder left out on purpose).
     pub format: Option<Format>,
+    /// Why that format: the sniffer's evidence ("EVTX file header", "8 of 8 first lines are
+    /// syslog", …), or "given" when the caller named the format.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub format_evidence: Option<String>,
     /// Whether the file was gzip-compressed.
     pub gzip: bool,
     pub events: u64,
@@ -59,6 +64,20 @@ impl FileStats {
             skipped: Some(reason),
             ..FileStats::default()
         }
+    }
+
+    /// An entry that was not read and is no failure: something left out on purpose, with why.
+    pub(crate) fn noted(path: &Path, note: String) -> Self {
+        FileStats {
+            path: path.display().to_string(),
+            notes: vec![note],
+            ..FileStats::default()
+        }
+    }
+
+    /// Whether the file was read (it has a format); skipped files and note-only entries were not.
+    pub fn was_read(&self) -> bool {
+        self.format.is_some()
     }
 
     /// Records an assumption the reader made (see [`FileStats::notes`]); each is kept once.

@@ -3,7 +3,8 @@
 //! latest `#Fields:`. `-` is an empty value (kept as null), `+` stands for a space in
 //! `cs(User-Agent)` and `cs(Cookie)`, and `date`/`time` are UTC.
 //!
-//! Fields keep their W3C names. One field is derived: `c-uri`, the whole request target
+//! Fields keep their W3C names. Two fields are derived: `c-net`, the `/24` or `/64` network of
+//! `c-ip` (see [`crate::net`]), and `c-uri`, the whole request target
 //! (`cs-uri-stem` + `?` + `cs-uri-query`), because SigmaHQ's webserver rules match paths in
 //! `cs-uri-query` (the full URI in Sigma's taxonomy) while IIS splits them; the mapping file maps
 //! Sigma's `cs-uri-query` to `c-uri`.
@@ -12,7 +13,7 @@
 
 use crate::lines::{LineParser, Loc, excerpt};
 use std::collections::BTreeMap;
-use vigil_model::{Event, FieldValue, LogSource, RecordRef, SourceRef};
+use vigil_model::{Event, FieldValue, LogSource, RawRecord, RecordRef, SourceRef};
 
 pub(crate) struct W3cParser {
     file: String,
@@ -126,8 +127,12 @@ impl LineParser for W3cParser {
         };
         let uri = join_uri(text("cs-uri-stem"), text("cs-uri-query"));
         let host = text("s-computername").map(str::to_string);
+        let net = text("c-ip").and_then(crate::net::network_of);
         if let Some(uri) = uri {
             fields.insert("c-uri".to_string(), FieldValue::Str(uri));
+        }
+        if let Some(net) = net {
+            fields.insert("c-net".to_string(), FieldValue::Str(net));
         }
         Ok(Some(Event {
             timestamp,
@@ -138,7 +143,7 @@ impl LineParser for W3cParser {
                 record: RecordRef::Line(loc.line),
             },
             fields,
-            raw: Some(line.to_string()),
+            raw: Some(RawRecord::new(line)),
         }))
     }
 }

@@ -262,3 +262,101 @@ fn year_less_timestamps_span_new_year() {
         "2024-08-12T22:50:41Z"
     );
 }
+
+fn notes_of(log: &[u8], opts: &ReadOptions) -> Vec<String> {
+    vigil_logs::read_bytes("syslog", log, None, opts, &mut |_| {})
+        .unwrap()
+        .notes
+}
+
+#[test]
+fn the_year_assumed_is_noted_with_its_source() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mail.log");
+    std::fs::write(
+        &path,
+        "Feb 27 10:00:00 mx1 postfix/smtpd[1]: connect from x[192.0.2.1]\n",
+    )
+    .unwrap();
+    let modified: jiff::Timestamp = "2026-03-01T12:00:00Z".parse().unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_modified(modified.into())
+        .unwrap();
+    let mut events = Vec::new();
+    let stats =
+        vigil_logs::read_path(&path, &ReadOptions::default(), &mut |e| events.push(e)).unwrap();
+    let notes = &stats.files[0].notes;
+    assert!(
+        notes.contains(
+            &"year 2026 assumed from the file's modification time (2026-03-01); use --log-time \
+              if the log was copied"
+                .to_string()
+        ),
+        "{notes:?}"
+    );
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.starts_with("times without a UTC offset read as UTC; use --tz")),
+        "{notes:?}"
+    );
+    assert_eq!(
+        events[0].timestamp.unwrap().to_string(),
+        "2026-02-27T10:00:00Z"
+    );
+
+    // With --log-time, the note names it.
+    let opts = ReadOptions {
+        syslog_reference_time: Some("2021-08-13T00:00:00Z".parse().unwrap()),
+        ..ReadOptions::default()
+    };
+    let stats = vigil_logs::read_path(&path, &opts, &mut |_| {}).unwrap();
+    assert!(
+        stats.files[0]
+            .notes
+            .contains(&"year 2021 assumed from --log-time (2021-08-13)".to_string()),
+        "{:?}",
+        stats.files[0].notes
+    );
+}
+
+#[test]
+fn a_log_spanning_new_year_notes_both_years() {
+    let opts = ReadOptions {
+        syslog_reference_time: Some("2025-01-02T00:00:00Z".parse().unwrap()),
+        ..ReadOptions::default()
+    };
+    let notes = notes_of(
+        b"Dec 31 23:59:58 h prog: a\nJan  1 00:00:01 h prog: b\n",
+        &opts,
+    );
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.starts_with("years 2024–2025 assumed from --log-time")),
+        "{notes:?}"
+    );
+}
+
+#[test]
+fn stamps_with_a_year_and_an_offset_assume_nothing() {
+    let opts = ReadOptions::default();
+    let notes = notes_of(
+        b"<34>1 2021-08-12T23:50:41.123+02:00 mx1 sshd 1 - - x\n2021-08-12T23:50:42Z mx1 sshd[1]: y\n",
+        &opts,
+    );
+    assert!(notes.is_empty(), "{notes:?}");
+    // Dovecot's own log has a year but no offset: only the zone is noted, in the zone given.
+    let opts = ReadOptions {
+        syslog_time_zone: zurich(),
+        ..ReadOptions::default()
+    };
+    let notes = notes_of(b"2013-08-11 03:56:40 auth-worker(1): Info: x\n", &opts);
+    assert_eq!(
+        notes,
+        vec!["times without a UTC offset read in Europe/Zurich".to_string()]
+    );
+}

@@ -103,14 +103,117 @@ pub struct Event {
     pub logsource: LogSource,
     pub source: SourceRef,
     pub fields: BTreeMap<String, FieldValue>,
-    /// The original text of a line-based record, for keyword searches and evidence.
+    /// The original text of a line-based record (a log line, a JSON object), for keyword searches
+    /// and evidence, bounded to [`RawRecord::MAX_BYTES`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub raw: Option<String>,
+    pub raw: Option<RawRecord>,
 }
 
 impl Event {
     pub fn get(&self, field: &str) -> Option<&FieldValue> {
         self.fields.get(field)
+    }
+}
+
+/// The original text of a record, kept with its event so that evidence can be cited without reading
+/// the file again. At most [`RawRecord::MAX_BYTES`] of it are kept, cut on a character boundary: an
+/// event's memory must not grow with a hostile line (a text log line may be up to a mebibyte). The
+/// field map still holds every value in full, so searches lose nothing that lies within one field.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct RawRecord {
+    text: Box<str>,
+    /// Bytes of the original text left out after `text`.
+    cut: u64,
+}
+
+impl RawRecord {
+    /// Most bytes of a record's text kept.
+    pub const MAX_BYTES: usize = 4096;
+
+    /// The first [`RawRecord::MAX_BYTES`] of `text` (fewer when the limit falls inside a character).
+    pub fn new(text: &str) -> RawRecord {
+        if text.len() <= Self::MAX_BYTES {
+            return RawRecord {
+                text: Box::from(text),
+                cut: 0,
+            };
+        }
+        let mut end = Self::MAX_BYTES;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        let kept = text.get(..end).unwrap_or_default();
+        RawRecord {
+            text: Box::from(kept),
+            cut: (text.len() - end) as u64,
+        }
+    }
+
+    /// The text kept (without the cut marker): what keyword searches look at.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// Bytes of the original record left out, 0 when it was kept whole.
+    pub fn cut_bytes(&self) -> u64 {
+        self.cut
+    }
+}
+
+impl std::ops::Deref for RawRecord {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.text
+    }
+}
+
+impl From<&str> for RawRecord {
+    fn from(s: &str) -> Self {
+        RawRecord::new(s)
+    }
+}
+
+impl From<String> for RawRecord {
+    fn from(s: String) -> Self {
+        if s.len() <= Self::MAX_BYTES {
+            // Reuses the allocation when it holds no spare capacity.
+            return RawRecord {
+                text: s.into_boxed_str(),
+                cut: 0,
+            };
+        }
+        RawRecord::new(&s)
+    }
+}
+
+/// The text, followed by `[… N bytes cut]` when the record was longer than the limit.
+impl fmt::Display for RawRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)?;
+        if self.cut > 0 {
+            write!(f, " [… {} bytes cut]", self.cut)?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for RawRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.to_string(), f)
+    }
+}
+
+/// Serialised as its [`Display`](fmt::Display) text, so a reader of the JSON sees that it was cut.
+impl Serialize for RawRecord {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for RawRecord {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Ok(RawRecord::from(s))
     }
 }
 
@@ -136,4 +239,42 @@ pub struct Detection {
     /// The fields the rule tested, with the values that matched.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub matched: Vec<(String, String)>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RawRecord;
+
+    #[test]
+    fn short_text_is_kept_whole() {
+        let r = RawRecord::new("Aug 12 23:50:41 mx1 sshd[1]: hello");
+        assert_eq!(r.as_str(), "Aug 12 23:50:41 mx1 sshd[1]: hello");
+        assert_eq!(r.cut_bytes(), 0);
+        assert_eq!(r.to_string(), r.as_str());
+    }
+
+    #[test]
+    fn long_text_is_cut_on_a_char_boundary_with_a_marker() {
+        // 'é' is two bytes: the limit falls inside one at an odd offset.
+        let text = format!("x{}", "é".repeat(RawRecord::MAX_BYTES));
+        let r = RawRecord::new(&text);
+        assert!(r.as_str().len() <= RawRecord::MAX_BYTES);
+        assert!(text.starts_with(r.as_str()));
+        assert_eq!(r.as_str().len() as u64 + r.cut_bytes(), text.len() as u64);
+        assert!(
+            r.to_string()
+                .ends_with(&format!("[… {} bytes cut]", r.cut_bytes()))
+        );
+        let from_string = RawRecord::from(text.clone());
+        assert_eq!(from_string, r);
+    }
+
+    #[test]
+    fn serialises_as_its_displayed_text() {
+        let r = RawRecord::new(&"a".repeat(RawRecord::MAX_BYTES + 10));
+        let json = serde_json::to_string(&r).unwrap();
+        assert!(json.ends_with("[… 10 bytes cut]\""));
+        let back: RawRecord = serde_json::from_str(&json).unwrap();
+        assert!(back.len() <= RawRecord::MAX_BYTES);
+    }
 }

@@ -16,7 +16,7 @@ pub use advisory::{
     Advisory, Affected, AffectedPackage, EpssScore, KevEntry, MicrosoftFix, Range, RangeEvent,
     RangeKind, Reference, SeverityScore,
 };
-pub use event::{Detection, Event, FieldValue, LogSource, RecordRef, SourceRef};
+pub use event::{Detection, Event, FieldValue, LogSource, RawRecord, RecordRef, SourceRef};
 pub use finding::{Asset, Finding};
 pub use package::{Ecosystem, Package, PackageLocation};
 pub use severity::{Level, Severity};

@@ -55,9 +55,20 @@ pub fn scan(
             matcher.match_package(&input.asset.name, p, &mut out)?;
         }
     }
+    // A fix released after the day assessed did not exist then: auditing 2021 with today's knowledge
+    // must not list a 2022 update as missing.
+    out.findings
+        .retain(|f| f.fix_released.is_none_or(|d| d <= input.today));
     policy.apply(&mut out.findings, &input.asset.tags);
 
     let mut notes = input.notes.clone();
+    if input.packages.is_empty() && input.host.is_none() {
+        notes.push(NotAssessed::new(
+            NotAssessedKind::Input,
+            "inputs",
+            "no package, product or update list was found in the inputs: nothing was assessed",
+        ));
+    }
     notes.extend(knowledge_notes(
         store,
         &input.packages,

@@ -19,10 +19,14 @@
 //! - `value_percentile` ranks the arriving event's value among the window's values (share of
 //!   values ≤ it for numbers, share of equal values for text, in percent) and fires for each
 //!   event whose rank meets the condition.
+//!
+//! vigil's extension types (`vigil_new_value`, `vigil_baseline`) keep their state in
+//! [`crate::extensions`]; this module only routes their events and emits what they decide.
 
 use crate::compiled::CompiledRule;
 use crate::engine::Engine;
 use crate::error::RuleError;
+use crate::extensions::{self, ExtFired, ExtInput};
 use crate::mapping::Mappings;
 use crate::rule::{Correlation, CorrelationType, RuleMeta};
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -296,7 +300,41 @@ enum Fields<'a> {
     Map(&'a BTreeMap<String, String>),
 }
 
+/// Most values read from one list field for an extension (each element counts).
+const MAX_LIST_VALUES: usize = 10_000;
+
 impl Fields<'_> {
+    /// Every value of a field: each element of a list, or the one value.
+    fn get_all(&self, name: &str) -> Vec<String> {
+        match self {
+            Fields::Map(m) => m.get(name).cloned().into_iter().collect(),
+            Fields::Event(ev, maps) => {
+                let names = match maps.select(&ev.logsource).and_then(|i| maps.entries.get(i)) {
+                    Some((_, m)) => m.resolve(name),
+                    None => vec![name],
+                };
+                for n in names {
+                    match ev.fields.get(n) {
+                        Some(vigil_model::FieldValue::List(items)) => {
+                            return items
+                                .iter()
+                                .filter_map(|i| i.as_text().map(|t| t.into_owned()))
+                                .take(MAX_LIST_VALUES)
+                                .collect();
+                        }
+                        Some(other) => {
+                            if let Some(t) = other.as_text() {
+                                return vec![t.into_owned()];
+                            }
+                        }
+                        None => {}
+                    }
+                }
+                Vec::new()
+            }
+        }
+    }
+
     fn get(&self, name: &str) -> Option<String> {
         match self {
             Fields::Map(m) => m.get(name).cloned(),
@@ -326,6 +364,8 @@ pub struct Correlator {
     set: Arc<CorrelationSet>,
     mappings: Arc<Mappings>,
     groups: Vec<HashMap<Vec<String>, Group>>,
+    /// Per correlation: the state of an extension type.
+    ext: Vec<extensions::State>,
     seq: u64,
     feeds: u64,
     newest: i64,
@@ -346,10 +386,16 @@ impl Correlator {
     pub fn new(engine: &Engine) -> Self {
         let set = Arc::clone(&engine.correlations);
         let n = set.corrs.len();
+        let ext = set
+            .corrs
+            .iter()
+            .map(|c| extensions::State::for_def(&c.def))
+            .collect();
         Correlator {
             set,
             mappings: Arc::new(engine.mappings.clone()),
             groups: (0..n).map(|_| HashMap::new()).collect(),
+            ext,
             seq: 0,
             feeds: 0,
             newest: i64::MIN,
@@ -426,6 +472,14 @@ impl Correlator {
     fn sweep(&mut self, set: &Arc<CorrelationSet>, now: Option<i64>, out: &mut Vec<Detection>) {
         for ci in 0..set.corrs.len() {
             let Some(c) = set.corrs.get(ci) else { continue };
+            if c.def.kind.is_vigil_extension() {
+                let mut fired = Vec::new();
+                if let Some(st) = self.ext.get_mut(ci) {
+                    st.sweep(&c.def, now, &mut fired);
+                }
+                self.emit_ext(set, ci, fired, 0, out);
+                continue;
+            }
             let span = c.def.timespan_secs.saturating_mul(1000);
             let Some(groups) = self.groups.get_mut(ci) else {
                 continue;
@@ -472,6 +526,26 @@ impl Correlator {
                     .collect()
             })
             .unwrap_or_default();
+        if c.def.kind.is_vigil_extension() {
+            let Some(values) = ext_values(c, &input.fields) else {
+                return; // the event lacks one of the combined fields
+            };
+            let (learn, event_key) = extensions::extra_fields(&c.def);
+            let ext_input = ExtInput {
+                ms: input.ms,
+                values,
+                learn: learn.map(|f| input.fields.get_all(f)).unwrap_or_default(),
+                event_key: event_key.and_then(|f| input.fields.get(f)),
+                host: input.host,
+                sources: input.sources,
+            };
+            let mut fired = Vec::new();
+            if let Some(st) = self.ext.get_mut(ci) {
+                st.feed(&c.def, &key, ext_input, &mut self.overflow, &mut fired);
+            }
+            self.emit_ext(set, ci, fired, depth, out);
+            return;
+        }
         let (value, num) = if c.def.kind.needs_field() {
             let mut parts = Vec::new();
             for f in &c.def.condition.field {
@@ -548,26 +622,85 @@ impl Correlator {
         }
         for (hits, metric) in fired {
             self.emit(set, ci, &key, &hits, metric, out);
-            // Chained correlations see this detection as one of their events.
-            if let Some(parents) = set.by_corr.get(ci) {
-                let mut fields = BTreeMap::new();
-                if let Some(c) = set.corrs.get(ci) {
-                    for (g, v) in c.def.group_by.iter().zip(&key) {
-                        fields.insert(g.clone(), v.clone());
-                    }
-                }
-                let ms = hits.iter().map(|h| h.ms).max().unwrap_or(input.ms);
-                for &(pi, pos) in parents {
-                    let input = Input {
-                        ms,
-                        pos,
-                        fields: Fields::Map(&fields),
-                        host: common_host(&hits),
-                        sources: collect_sources(&hits),
-                    };
-                    self.process(set, pi, input, depth + 1, out);
-                }
+            let ms = hits.iter().map(|h| h.ms).max().unwrap_or(input.ms);
+            let (host, sources) = (common_host(&hits), collect_sources(&hits));
+            self.chain(set, ci, &key, &[], (ms, host, sources), depth, out);
+        }
+    }
+
+    /// Chained correlations see a detection of `ci` as one of their events, with the group-by
+    /// values (and an extension's `extra` fields).
+    #[allow(clippy::too_many_arguments)]
+    fn chain(
+        &mut self,
+        set: &Arc<CorrelationSet>,
+        ci: usize,
+        key: &[String],
+        extra: &[(String, String)],
+        (ms, host, sources): (i64, Option<String>, Vec<SourceRef>),
+        depth: usize,
+        out: &mut Vec<Detection>,
+    ) {
+        let Some(parents) = set.by_corr.get(ci) else {
+            return;
+        };
+        let mut fields = BTreeMap::new();
+        if let Some(c) = set.corrs.get(ci) {
+            for (g, v) in c.def.group_by.iter().zip(key) {
+                fields.insert(g.clone(), v.clone());
             }
+        }
+        for (k, v) in extra {
+            fields.insert(k.clone(), v.clone());
+        }
+        for &(pi, pos) in parents {
+            let input = Input {
+                ms,
+                pos,
+                fields: Fields::Map(&fields),
+                host: host.clone(),
+                sources: sources.clone(),
+            };
+            self.process(set, pi, input, depth + 1, out);
+        }
+    }
+
+    /// Emits what an extension decided and chains it.
+    fn emit_ext(
+        &mut self,
+        set: &Arc<CorrelationSet>,
+        ci: usize,
+        fired: Vec<ExtFired>,
+        depth: usize,
+        out: &mut Vec<Detection>,
+    ) {
+        for f in fired {
+            if let Some(c) = set.corrs.get(ci)
+                && c.reported
+            {
+                let mut matched: Vec<(String, String)> = c
+                    .def
+                    .group_by
+                    .iter()
+                    .cloned()
+                    .zip(f.key.iter().cloned())
+                    .collect();
+                matched.push((c.def.kind.name().to_string(), format_metric(f.metric)));
+                matched.extend(f.matched.iter().cloned());
+                out.push(Detection {
+                    rule_id: c.key.clone(),
+                    rule_title: c.meta.title.clone(),
+                    level: c.level,
+                    tags: c.meta.tags.clone(),
+                    timestamp: Timestamp::from_millisecond(f.last_ms).ok(),
+                    first_seen: Timestamp::from_millisecond(f.first_ms).ok(),
+                    host: f.host.clone(),
+                    sources: f.sources.clone(),
+                    matched,
+                });
+            }
+            let at = (f.last_ms, f.host, f.sources);
+            self.chain(set, ci, &f.key, &f.chain, at, depth, out);
         }
     }
 
@@ -608,6 +741,22 @@ impl Correlator {
     }
 }
 
+/// The values an extension aggregates: every element of a list field, or one value combining
+/// several fields (`None` when the event lacks one of them); none when no field is named.
+fn ext_values(c: &CompiledCorrelation, fields: &Fields<'_>) -> Option<Vec<String>> {
+    match c.def.condition.field.as_slice() {
+        [] => Some(Vec::new()),
+        [one] => Some(fields.get_all(one)),
+        several => {
+            let mut parts = Vec::new();
+            for f in several {
+                parts.push(fields.get(f)?);
+            }
+            Some(vec![parts.join("\u{1f}")])
+        }
+    }
+}
+
 fn kind_label(k: CorrelationType) -> &'static str {
     match k {
         CorrelationType::EventCount => "event_count",
@@ -616,6 +765,7 @@ fn kind_label(k: CorrelationType) -> &'static str {
         CorrelationType::ValueSum => "value_sum",
         CorrelationType::ValueAvg => "value_avg",
         CorrelationType::ValuePercentile => "value_percentile",
+        other => other.name(),
     }
 }
 
@@ -686,6 +836,8 @@ fn aggregate(c: &CompiledCorrelation, hits: &[Hit]) -> f64 {
             Some(last) => percentile_rank(hits, last),
             None => 0.0,
         },
+        // Decided in crate::extensions, never here.
+        CorrelationType::VigilNewValue | CorrelationType::VigilBaseline => 0.0,
     }
 }
 

@@ -902,7 +902,7 @@ impl Engine {
             Matcher::Null | Matcher::Exists(_) | Matcher::FieldRef { .. } => false,
             other => {
                 if let Some(raw) = &ctx.ev.raw
-                    && value_matches(other, &FieldValue::Str(raw.clone()), 0)
+                    && value_matches(other, &FieldValue::Str(raw.as_str().to_string()), 0)
                 {
                     return true;
                 }
@@ -942,7 +942,7 @@ impl Engine {
                             .iter()
                             .find_map(|&f| self.field_value(ctx.ev, f))
                             .and_then(first_text),
-                        None => ctx.ev.raw.clone(),
+                        None => ctx.ev.raw.as_deref().map(str::to_string),
                     };
                     if let Some(mut v) = value {
                         truncate(&mut v, MAX_MATCHED_TEXT);

@@ -44,6 +44,7 @@ mod correlation;
 mod encoding;
 mod engine;
 mod error;
+pub mod extensions;
 mod glob;
 mod load;
 mod mapping;

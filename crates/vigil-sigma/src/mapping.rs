@@ -135,6 +135,12 @@ impl Mappings {
         self.entries.is_empty()
     }
 
+    /// The mapping the engine applies to events of a log source (the most specific one), if any.
+    pub fn for_logsource(&self, ls: &LogSource) -> Option<&FieldMapping> {
+        let i = self.select(ls)?;
+        self.entries.get(i).map(|(_, m)| m)
+    }
+
     /// Index of the most specific mapping for an event's log source.
     pub(crate) fn select(&self, ls: &LogSource) -> Option<usize> {
         let mut best: Option<(usize, usize)> = None;

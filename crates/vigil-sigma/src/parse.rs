@@ -186,9 +186,9 @@ pub fn parse_rules_str_with(
     (set, errors)
 }
 
-type PErr = (String, String);
+pub(crate) type PErr = (String, String);
 
-fn perr(path: &str, reason: impl Into<String>) -> PErr {
+pub(crate) fn perr(path: &str, reason: impl Into<String>) -> PErr {
     (path.to_string(), reason.into())
 }
 
@@ -212,7 +212,7 @@ fn get_str<'a>(m: &'a Mapping, key: &str) -> Option<&'a str> {
     m.get(key).and_then(Value::as_str)
 }
 
-fn scalar_text(v: &Value) -> Option<String> {
+pub(crate) fn scalar_text(v: &Value) -> Option<String> {
     match v {
         Value::String(s) => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),
@@ -232,7 +232,7 @@ fn opt_text(m: &Mapping, key: &str) -> Result<Option<String>, PErr> {
 }
 
 /// A list of strings; a single string is a one-item list and null an empty one.
-fn text_list(m: &Mapping, key: &str) -> Result<Vec<String>, PErr> {
+pub(crate) fn text_list(m: &Mapping, key: &str) -> Result<Vec<String>, PErr> {
     match m.get(key) {
         None | Some(Value::Null) => Ok(Vec::new()),
         Some(Value::Sequence(items)) => items
@@ -499,7 +499,7 @@ fn parse_map(
     Ok(Search::And(tests))
 }
 
-fn parse_timespan(s: &str) -> Option<i64> {
+pub(crate) fn parse_timespan(s: &str) -> Option<i64> {
     let s = s.trim();
     let unit = s.chars().last()?;
     let num: i64 = s.get(..s.len() - unit.len_utf8())?.trim().parse().ok()?;
@@ -596,7 +596,7 @@ fn parse_correlation(m: &Mapping, meta: RuleMeta) -> Result<Correlation, PErr> {
     let needs_condition = !matches!(
         kind,
         CorrelationType::Temporal | CorrelationType::TemporalOrdered
-    );
+    ) && !kind.is_vigil_extension();
     if needs_condition && !condition.has_bounds() {
         return Err(perr(
             &at("condition"),
@@ -635,6 +635,12 @@ fn parse_correlation(m: &Mapping, meta: RuleMeta) -> Result<Correlation, PErr> {
         Some(Value::Bool(b)) => *b,
         Some(_) => return Err(perr(&at("generate"), "expected true or false")),
     };
+    // vigil's extension types check their own condition and parameters.
+    let extension = if kind.is_vigil_extension() {
+        Some(crate::extensions::parse(kind, c, &condition)?)
+    } else {
+        None
+    };
     Ok(Correlation {
         meta,
         kind,
@@ -644,6 +650,7 @@ fn parse_correlation(m: &Mapping, meta: RuleMeta) -> Result<Correlation, PErr> {
         condition,
         aliases,
         generate,
+        extension,
     })
 }
 

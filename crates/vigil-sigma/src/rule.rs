@@ -167,7 +167,8 @@ pub enum ValuePattern {
     Not(Box<ValuePattern>),
 }
 
-/// Correlation types of the specification.
+/// Correlation types of the specification, and vigil's extensions (`vigil_*`, see
+/// [`crate::extensions`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CorrelationType {
     EventCount,
@@ -177,6 +178,10 @@ pub enum CorrelationType {
     ValueSum,
     ValueAvg,
     ValuePercentile,
+    /// vigil extension: a group's first sight of a value, once the group has history.
+    VigilNewValue,
+    /// vigil extension: a group's count in a window against its own previous windows.
+    VigilBaseline,
 }
 
 impl CorrelationType {
@@ -189,8 +194,33 @@ impl CorrelationType {
             "value_sum" => CorrelationType::ValueSum,
             "value_avg" => CorrelationType::ValueAvg,
             "value_percentile" => CorrelationType::ValuePercentile,
+            "vigil_new_value" => CorrelationType::VigilNewValue,
+            "vigil_baseline" => CorrelationType::VigilBaseline,
             _ => return None,
         })
+    }
+
+    /// The name as written in rules.
+    pub fn name(self) -> &'static str {
+        match self {
+            CorrelationType::EventCount => "event_count",
+            CorrelationType::ValueCount => "value_count",
+            CorrelationType::Temporal => "temporal",
+            CorrelationType::TemporalOrdered => "temporal_ordered",
+            CorrelationType::ValueSum => "value_sum",
+            CorrelationType::ValueAvg => "value_avg",
+            CorrelationType::ValuePercentile => "value_percentile",
+            CorrelationType::VigilNewValue => "vigil_new_value",
+            CorrelationType::VigilBaseline => "vigil_baseline",
+        }
+    }
+
+    /// True for vigil's own types, which other Sigma engines do not know.
+    pub fn is_vigil_extension(self) -> bool {
+        matches!(
+            self,
+            CorrelationType::VigilNewValue | CorrelationType::VigilBaseline
+        )
     }
 
     /// Types whose condition needs a `field`.
@@ -259,6 +289,8 @@ pub struct Correlation {
     pub aliases: Vec<(String, Vec<(String, String)>)>,
     /// Whether the referenced rules also report their own matches.
     pub generate: bool,
+    /// The parameters of a vigil extension type (`None` for the Sigma types).
+    pub extension: Option<crate::extensions::ExtensionParams>,
 }
 
 /// A meta filter: excludes matches of the named rules.

@@ -27,12 +27,7 @@ detection:
 ";
 
 fn engine(corr: &str) -> Engine {
-    let text = format!("{corr}\n---\n{BASE}");
-    let (set, errs) = parse_rules_str(&text, "c.yml");
-    assert!(errs.is_empty(), "{errs:?}");
-    let (eng, errs) = Engine::compile(&set, &Mappings::new());
-    assert!(errs.is_empty(), "{errs:?}");
-    eng
+    engine_with(corr, BASE)
 }
 
 fn login(id: i64, user: &str, src: &str, secs: i64, line: u64) -> Event {

@@ -133,24 +133,88 @@ fn duplicate_keys_in_one_snapshot_are_one_finding() {
     assert_eq!(s.new, 1);
 }
 
+/// A past audit stored after a recent scan is a normal workflow: snapshots are ordered by the time they
+/// were taken, so the older one slots in before the newer and the findings' history stays true.
 #[test]
-fn snapshots_out_of_order_and_bad_names_are_refused_without_changes() {
+fn an_older_snapshot_stored_later_takes_its_place_in_time() {
     let mut store = SqliteStore::open_in_memory().unwrap();
+    // This week's scan: `a` is fixed, `b` is open.
     store
         .save_snapshot(&snap(
-            "2024-02-10T00:00:00Z",
-            vec![finding("a", "CVE-2024-1")],
+            "2024-03-10T00:00:00Z",
+            vec![finding("b", "CVE-2024-2")],
         ))
         .unwrap();
-    let err = store
-        .save_snapshot(&snap("2024-02-01T00:00:00Z", vec![]))
-        .unwrap_err();
-    assert!(matches!(err, StoreError::Snapshot { .. }), "{err}");
+    // Then last month's inventory is audited: `a` was open then.
+    let saved = store
+        .save_snapshot(&snap(
+            "2024-02-01T00:00:00Z",
+            vec![finding("a", "CVE-2024-1"), finding("b", "CVE-2024-2")],
+        ))
+        .unwrap();
+    // Against the snapshot before it (none), both are new.
+    assert_eq!((saved.new, saved.still_open, saved.resolved), (2, 0, 0));
+    let all = store.findings("web1", true).unwrap();
+    let a = all.iter().find(|f| f.finding.package.name == "a").unwrap();
+    let b = all.iter().find(|f| f.finding.package.name == "b").unwrap();
+    assert_eq!(a.first_seen.to_string(), "2024-02-01T00:00:00Z");
+    assert_eq!(
+        a.resolved_at.map(|t| t.to_string()).as_deref(),
+        Some("2024-03-10T00:00:00Z"),
+        "a was gone by the later scan"
+    );
+    assert_eq!(b.first_seen.to_string(), "2024-02-01T00:00:00Z");
+    assert_eq!(b.last_seen.to_string(), "2024-03-10T00:00:00Z");
+    assert!(b.resolved_at.is_none());
     assert_eq!(store.findings("web1", false).unwrap().len(), 1);
-    assert_eq!(store.snapshots("web1").unwrap().len(), 1);
+    let snaps = store.snapshots("web1").unwrap();
+    assert_eq!(snaps.len(), 2);
+    assert!(snaps[0].taken_at < snaps[1].taken_at);
+    let asset = store.asset("web1").unwrap().unwrap();
+    assert_eq!(asset.last_seen.to_string(), "2024-03-10T00:00:00Z");
+}
+
+#[test]
+fn bad_asset_names_are_refused_without_changes() {
+    let mut store = SqliteStore::open_in_memory().unwrap();
     let mut bad = snap("2024-03-01T00:00:00Z", vec![]);
     bad.asset.name = "  ".into();
+    assert!(matches!(
+        store.save_snapshot(&bad),
+        Err(StoreError::Snapshot { .. })
+    ));
+    bad.asset.name = "a\u{1b}[2J".into();
     assert!(store.save_snapshot(&bad).is_err());
+    assert!(store.snapshots("  ").unwrap().is_empty());
+}
+
+/// Two scans of one asset into one store at once: both are stored, whatever order they commit in.
+#[test]
+fn concurrent_snapshots_of_one_asset_are_all_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v.db");
+    drop(SqliteStore::open(&path).unwrap());
+    let threads: Vec<_> = (0..6)
+        .map(|i| {
+            let path = path.clone();
+            std::thread::spawn(move || {
+                let mut store = SqliteStore::open(&path).unwrap();
+                let at = format!("2024-02-{:02}T00:00:00Z", 10 - i);
+                store
+                    .save_snapshot(&snap(&at, vec![finding("a", "CVE-2024-1")]))
+                    .unwrap();
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(store.snapshots("web1").unwrap().len(), 6);
+    let open = store.findings("web1", false).unwrap();
+    assert_eq!(open.len(), 1);
+    assert_eq!(open[0].first_seen.to_string(), "2024-02-05T00:00:00Z");
+    assert_eq!(open[0].last_seen.to_string(), "2024-02-10T00:00:00Z");
 }
 
 #[test]
@@ -177,4 +241,52 @@ fn a_knowledge_only_database_gains_the_snapshot_tables() {
             vec![finding("a", "CVE-2024-1")],
         ))
         .unwrap();
+}
+
+/// A store written before version 5 keeps its findings' history: the backfill gives every old snapshot
+/// the findings whose occurrence spanned it, and a new snapshot continues that history.
+#[test]
+fn history_written_before_version_5_is_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v4.db");
+    {
+        let mut raw = rusqlite::Connection::open(&path).unwrap();
+        let m = &vigil_store::sqlite::migrations::MIGRATIONS;
+        vigil_store::sqlite::migrations::apply(&mut raw, "v4.db", &m[..4]).unwrap();
+        let day = |d: &str| d.parse::<Timestamp>().unwrap().as_microsecond();
+        raw.execute_batch(
+            "INSERT INTO assets (name, tags, first_seen, last_seen) VALUES ('web1', '[]', 0, 0)",
+        )
+        .unwrap();
+        for (pk, d) in [(1, "2024-01-01T00:00:00Z"), (2, "2024-02-01T00:00:00Z")] {
+            raw.execute(
+                "INSERT INTO snapshots (pk, asset, taken_at, inputs, packages, findings) VALUES (?1, 'web1', ?2, '[]', 1, 1)",
+                rusqlite::params![pk, day(d)],
+            )
+            .unwrap();
+        }
+        let f = finding("a", "CVE-2024-1");
+        raw.execute(
+            "INSERT INTO findings (asset, key, first_seen, last_seen, first_snapshot, last_snapshot, severity, json)
+             VALUES ('web1', ?1, ?2, ?3, 1, 2, 'high', ?4)",
+            rusqlite::params![
+                finding_key(&f),
+                day("2024-01-01T00:00:00Z"),
+                day("2024-02-01T00:00:00Z"),
+                serde_json::to_string(&f).unwrap()
+            ],
+        )
+        .unwrap();
+    }
+    let mut store = SqliteStore::open(&path).unwrap();
+    let saved = store
+        .save_snapshot(&snap(
+            "2024-03-01T00:00:00Z",
+            vec![finding("a", "CVE-2024-1")],
+        ))
+        .unwrap();
+    assert_eq!((saved.new, saved.still_open), (0, 1));
+    let open = store.findings("web1", false).unwrap();
+    assert_eq!(open.len(), 1);
+    assert_eq!(open[0].first_seen.to_string(), "2024-01-01T00:00:00Z");
 }

@@ -5,11 +5,14 @@ use std::path::PathBuf;
 
 const EXIT_CODES: &str = "\
 EXIT STATUS:
-  0  success
-  1  the gate tripped: something at or above --fail-on was found
-  2  invalid usage (unknown option, missing argument)
-  3  finished, but some inputs or sources failed (see the warnings; the rest was processed)
-  4  nothing could be done (fatal error: unreadable store, bad configuration)
+  0    success: every input was read and assessed, and nothing tripped --fail-on
+  1    the gate tripped: something at or above --fail-on was found
+  2    invalid usage (unknown option, missing argument)
+  3    incomplete: some input could not be read, something was not assessed (no or stale knowledge,
+       unknown ecosystem, unreadable file, rules that did not load), or nothing at all was assessed;
+       the rest was processed and the reasons are printed. Never read 3 as an all-clear.
+  4    nothing could be done (fatal error: unreadable store, bad configuration)
+  141  the reader of the output went away (e.g. piped into `head`); vigil stopped quietly
 
 ENVIRONMENT:
   VIGIL_DB       the store file (same as --db)
@@ -76,6 +79,9 @@ vigil hunt Security.evtx --rules my-rules/ --since 2021-08-01 --until 2021-09-01
     /// Inspect, validate and try out Sigma rules
     #[command(subcommand)]
     Rules(crate::cmd::rules::RulesCommand),
+    /// Look at logs as vigil reads them: `vigil logs show FILE` prints events as the rules see them
+    #[command(subcommand)]
+    Logs(crate::cmd::logs::LogsCommand),
     /// Find the known vulnerabilities of what runs on an asset, with patch deadlines
     #[command(long_about = crate::cmd::scan::LONG_ABOUT)]
     Scan(crate::cmd::scan::ScanArgs),

@@ -5,6 +5,7 @@ mod cli;
 mod cmd;
 mod config;
 mod fetch;
+mod outdir;
 mod term;
 
 use clap::Parser;
@@ -43,6 +44,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Db(db) => cmd::db::run(&ctx, db),
         Command::Hunt(args) => cmd::hunt::run(&ctx, args),
         Command::Rules(rules) => cmd::rules::run(&ctx, rules),
+        Command::Logs(logs) => cmd::logs::run(logs),
         Command::Scan(args) => cmd::scan::run(&ctx, args),
         Command::Status(args) => cmd::status::run(&ctx, args),
         Command::Report(report) => cmd::report::run(&ctx, report),

@@ -2,10 +2,13 @@
 //!
 //! Packages without a `source` are the workspace's own crates (and path dependencies): they are the code
 //! being scanned, not published crates, so they are left out rather than matched against advisories
-//! for unrelated crates.io crates of the same name.
+//! for unrelated crates.io crates of the same name. Cargo writes each (name, version, source) once; a
+//! repeated stanza (a hand merge) is a warning and read once, a stanza without name or version a
+//! warning.
 
 use crate::error::InventoryError;
 use crate::lines::toml_array_headers;
+use crate::lockfile::Unique;
 use crate::{Sink, lockfile::toml_table};
 
 pub fn parse(text: &str, sink: &mut Sink<'_>) -> Result<(), InventoryError> {
@@ -21,15 +24,21 @@ pub fn parse(text: &str, sink: &mut Sink<'_>) -> Result<(), InventoryError> {
             "`package` is not an array of tables",
         ));
     };
+    let mut unique = Unique::default();
     for (i, p) in pkgs.iter().enumerate() {
         let line = headers.get(i).map(|l| *l as usize);
         let name = p.get("name").and_then(|v| v.as_str());
         let version = p.get("version").and_then(|v| v.as_str());
         let (Some(name), Some(version)) = (name, version) else {
-            sink.not_assessed(line, "package without name or version");
+            sink.warn(line, "package without name or version");
             continue;
         };
-        let Some(source) = p.get("source").and_then(|v| v.as_str()) else {
+        let source = p.get("source").and_then(|v| v.as_str());
+        let key = format!("{name}\0{version}\0{}", source.unwrap_or_default());
+        if !unique.first(key, &format!("`{name} {version}`"), line, sink) {
+            continue;
+        }
+        let Some(source) = source else {
             continue;
         };
         let pkg = sink.package("crates.io", name, version, line);
@@ -62,6 +71,24 @@ mod tests {
             Some("pkg:cargo/smallvec@0.6.9")
         );
         assert_eq!(inv.packages[1].purl, None);
+    }
+
+    #[test]
+    fn duplicated_stanza_is_read_once_with_a_warning() {
+        let stanza = "[[package]]\nname = \"smallvec\"\nversion = \"0.6.9\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n\n";
+        let t = format!("version = 3\n\n{stanza}{stanza}");
+        let mut inv = Inventory::default();
+        parse(&t, &mut Sink::new("Cargo.lock", &mut inv)).unwrap();
+        assert_eq!(inv.packages.len(), 1);
+        assert_eq!(inv.packages[0].location.line, Some(3));
+        assert_eq!(inv.not_assessed.len(), 1);
+        let n = &inv.not_assessed[0];
+        assert_eq!(n.kind, crate::NotAssessedKind::Malformed);
+        assert_eq!(n.location, "Cargo.lock:8");
+        assert_eq!(
+            n.reason,
+            "`smallvec 0.6.9` is listed twice (first at line 3); read once"
+        );
     }
 
     #[test]

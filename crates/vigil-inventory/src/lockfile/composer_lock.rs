@@ -1,12 +1,13 @@
 //! Composer's `composer.lock`: `packages` and `packages-dev` arrays of `{name, version, …}`. Versions are
 //! released tags, often with a `v` prefix (`v5.4.3`), which is dropped as Composer itself normalises it
 //! away; branch checkouts (`dev-main`, `1.x-dev`) have no released version and are reported as not
-//! assessed.
+//! assessed. A group that is not an array, an entry that is not an object, and a package listed twice
+//! are warnings.
 
 use crate::Sink;
 use crate::error::InventoryError;
 use crate::json_lines::{Seg, scan};
-use crate::lockfile::json;
+use crate::lockfile::{Unique, array_at, json, top_key_line};
 use serde_json::Value;
 
 pub fn parse(text: &str, sink: &mut Sink<'_>) -> Result<(), InventoryError> {
@@ -21,8 +22,9 @@ pub fn parse(text: &str, sink: &mut Sink<'_>) -> Result<(), InventoryError> {
     let lines = scan(text, |p| {
         p.len() == 3 && matches!(p.get(2), Some(Seg::Key(k)) if k == "name")
     });
+    let mut unique = Unique::default();
     for group in ["packages", "packages-dev"] {
-        let Some(pkgs) = doc.get(group).and_then(Value::as_array) else {
+        let Some(pkgs) = array_at(&doc, group, sink, top_key_line(text, group)) else {
             continue;
         };
         for (i, p) in pkgs.iter().enumerate() {
@@ -37,9 +39,15 @@ pub fn parse(text: &str, sink: &mut Sink<'_>) -> Result<(), InventoryError> {
                 p.get("name").and_then(Value::as_str),
                 p.get("version").and_then(Value::as_str),
             ) else {
-                sink.not_assessed(line, "package without name or version");
+                sink.warn(
+                    line,
+                    format!("entry {} of `{group}` has no name or version", i + 1),
+                );
                 continue;
             };
+            if !unique.first(name.to_lowercase(), &format!("`{name}`"), line, sink) {
+                continue;
+            }
             if version.starts_with("dev-") || version.ends_with("-dev") {
                 sink.not_assessed(line, format!("`{name}` is a branch checkout (`{version}`)"));
                 continue;

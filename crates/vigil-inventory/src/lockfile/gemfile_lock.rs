@@ -1,14 +1,16 @@
 //! Bundler's `Gemfile.lock` / `gems.locked`. Locked gems are the four-space-indented `name (version)`
 //! lines under `specs:` in the `GEM` (rubygems.org and other gem servers) and `GIT` sections; a platform
 //! suffix (`nokogiri (1.13.3-x86_64-linux)`) is not part of the version. Gems in `PATH` sections are
-//! local code and are reported as not assessed.
+//! local code and are reported as not assessed. A spec listed twice in one section is a warning.
 
 use crate::Sink;
 use crate::error::InventoryError;
+use crate::lockfile::Unique;
 
 pub fn parse(text: &str, sink: &mut Sink<'_>) -> Result<(), InventoryError> {
     let mut section = String::new();
     let mut saw_section = false;
+    let mut unique = Unique::default();
     for (i, line) in text.lines().enumerate() {
         let n = i + 1;
         if line.trim().is_empty() {
@@ -27,9 +29,17 @@ pub fn parse(text: &str, sink: &mut Sink<'_>) -> Result<(), InventoryError> {
             continue;
         };
         let Some(ver) = rest.strip_suffix(')') else {
-            sink.not_assessed(Some(n), format!("malformed spec `{spec}`"));
+            sink.warn(Some(n), format!("malformed spec `{spec}`"));
             continue;
         };
+        if !unique.first(
+            format!("{section}\0{spec}"),
+            &format!("`{spec}`"),
+            Some(n),
+            sink,
+        ) {
+            continue;
+        }
         match section.as_str() {
             "GEM" | "GIT" => {
                 let version = ver.split_once('-').map_or(ver, |(v, _platform)| v);

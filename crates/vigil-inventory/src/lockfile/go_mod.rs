@@ -4,7 +4,9 @@
 //! (`replace a => b v1.2.3`, with or without a version on the left), and a module replaced by a local
 //! directory is reported as not assessed. `exclude` and `retract` do not change what is built and are
 //! ignored. The `go` directive is a language version, not the toolchain that built the binary, so no
-//! standard-library package is derived from it.
+//! standard-library package is derived from it. Malformed `require`/`replace` lines and a module
+//! required twice are warnings (both requirements are assessed: which one the build used is not
+//! told by a file `go` would have rewritten).
 
 use crate::Sink;
 use crate::error::InventoryError;
@@ -58,11 +60,11 @@ pub fn parse(text: &str, sink: &mut Sink<'_>) -> Result<(), InventoryError> {
                     path: path.clone(),
                     version: version.clone(),
                 }),
-                _ => sink.not_assessed(Some(n), format!("malformed require `{args}`")),
+                _ => sink.warn(Some(n), format!("malformed require `{args}`")),
             },
             "replace" => {
                 let Some(arrow) = words.iter().position(|w| w == "=>") else {
-                    sink.not_assessed(Some(n), format!("malformed replace `{args}`"));
+                    sink.warn(Some(n), format!("malformed replace `{args}`"));
                     continue;
                 };
                 let (left, right) = words.split_at(arrow);
@@ -76,7 +78,7 @@ pub fn parse(text: &str, sink: &mut Sink<'_>) -> Result<(), InventoryError> {
                             new_version: nv.first().cloned(),
                             line: n,
                         }),
-                    _ => sink.not_assessed(Some(n), format!("malformed replace `{args}`")),
+                    _ => sink.warn(Some(n), format!("malformed replace `{args}`")),
                 }
             }
             "go" | "toolchain" | "exclude" | "retract" | "godebug" | "tool" | "ignore" => {}
@@ -95,6 +97,20 @@ pub fn parse(text: &str, sink: &mut Sink<'_>) -> Result<(), InventoryError> {
             None,
             "no module directive: not a go.mod",
         ));
+    }
+    for (i, r) in requires.iter().enumerate() {
+        if let Some(first) = requires
+            .get(..i)
+            .and_then(|before| before.iter().find(|f| f.path == r.path))
+        {
+            sink.warn(
+                Some(r.line),
+                format!(
+                    "`{}` is required twice ({} at line {}, {} here); both are assessed",
+                    r.path, first.version, first.line, r.version
+                ),
+            );
+        }
     }
     for r in requires {
         // A versioned replace wins over an unversioned one for the same path.

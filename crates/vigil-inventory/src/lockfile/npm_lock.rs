@@ -6,17 +6,27 @@
 //! `node_modules/`, unless the entry's own `name` says otherwise (an alias such as
 //! `"node_modules/sw": {"name": "string-width"}`). Workspace folders and `link` entries are the project's
 //! own code and are skipped; git, file and URL dependencies have no registry version and are reported
-//! as not assessed.
+//! as not assessed. Values of the wrong type (`"packages": [1, 2]`, an entry that is not an object, a
+//! version that is not a string) are warnings, never a silent empty result; a key given twice is one
+//! too (see [`super::json`]).
 
 use crate::Sink;
 use crate::error::InventoryError;
 use crate::json_lines::{Seg, scan};
-use crate::lockfile::json;
+use crate::lockfile::{json, object_at, str_field, top_key_line, type_name};
 use serde_json::Value;
 
 pub fn parse(text: &str, sink: &mut Sink<'_>) -> Result<(), InventoryError> {
     let doc = json(text, sink)?;
-    if let Some(pkgs) = doc.get("packages").and_then(Value::as_object) {
+    if !doc.is_object() {
+        return Err(InventoryError::parse(
+            sink.file(),
+            Some(1),
+            format!("the lockfile is {}, not an object", type_name(&doc)),
+        ));
+    }
+    let packages = object_at(&doc, "packages", sink, top_key_line(text, "packages"));
+    if let Some(pkgs) = packages {
         let lines = scan(text, |p| {
             p.len() == 2 && p.first() == Some(&Seg::Key("packages".into()))
         });
@@ -27,23 +37,31 @@ pub fn parse(text: &str, sink: &mut Sink<'_>) -> Result<(), InventoryError> {
             let line = lines
                 .line(&[Seg::Key("packages".into()), Seg::Key(key.clone())])
                 .map(|l| l as usize);
+            if !entry.is_object() {
+                sink.warn(
+                    line,
+                    format!("`{key}` is {}, not an object: not read", type_name(entry)),
+                );
+                continue;
+            }
             if entry.get("link").and_then(Value::as_bool) == Some(true) {
                 continue;
             }
             let path_name = key.get(idx + "node_modules/".len()..).unwrap_or_default();
-            let name = entry
-                .get("name")
-                .and_then(Value::as_str)
-                .unwrap_or(path_name);
-            let Some(version) = entry.get("version").and_then(Value::as_str) else {
-                sink.not_assessed(line, format!("`{key}` has no version"));
+            let Some((name, version)) = name_version(entry, key, path_name, line, sink) else {
                 continue;
             };
             add(sink, name, version, line);
         }
         return Ok(());
     }
-    if let Some(deps) = doc.get("dependencies").and_then(Value::as_object) {
+    let dependencies = object_at(
+        &doc,
+        "dependencies",
+        sink,
+        top_key_line(text, "dependencies"),
+    );
+    if let Some(deps) = dependencies {
         let lines = scan(text, |p| {
             p.len() % 2 == 0
                 && p.iter()
@@ -73,16 +91,55 @@ fn walk_v1(
     for (name, entry) in deps {
         path.push(Seg::Key(name.clone()));
         let line = lines.line(path).map(|l| l as usize);
-        match entry.get("version").and_then(Value::as_str) {
-            Some(v) => add(sink, name, v, line),
-            None => sink.not_assessed(line, format!("`{name}` has no version")),
+        if !entry.is_object() {
+            sink.warn(
+                line,
+                format!("`{name}` is {}, not an object: not read", type_name(entry)),
+            );
+            path.pop();
+            continue;
         }
-        if let Some(sub) = entry.get("dependencies").and_then(Value::as_object) {
+        if let Some((n, v)) = name_version(entry, name, name, line, sink) {
+            add(sink, n, v, line);
+        }
+        if let Some(sub) = object_at(entry, "dependencies", sink, line) {
             path.push(Seg::Key("dependencies".into()));
             walk_v1(sub, path, lines, sink);
             path.pop();
         }
         path.pop();
+    }
+}
+
+/// An entry's name (its own `name`, else `default`) and version; a missing version is not assessed, a
+/// value of the wrong type a warning.
+fn name_version<'v>(
+    entry: &'v Value,
+    key: &str,
+    default: &'v str,
+    line: Option<usize>,
+    sink: &mut Sink<'_>,
+) -> Option<(&'v str, &'v str)> {
+    let name = match str_field(entry, "name") {
+        Ok(n) => n.unwrap_or(default),
+        Err(ty) => {
+            sink.warn(line, format!("the name of `{key}` is {ty}, not a string"));
+            default
+        }
+    };
+    match str_field(entry, "version") {
+        Ok(Some(v)) => Some((name, v)),
+        Ok(None) => {
+            sink.not_assessed(line, format!("`{key}` has no version"));
+            None
+        }
+        Err(ty) => {
+            sink.warn(
+                line,
+                format!("the version of `{key}` is {ty}, not a string: not read"),
+            );
+            None
+        }
     }
 }
 
@@ -209,6 +266,54 @@ mod tests {
         );
         assert_eq!(inv.not_assessed.len(), 1);
         assert_eq!(inv.not_assessed[0].location, "package-lock.json:14");
+    }
+
+    #[test]
+    fn duplicate_keys_and_wrong_types_are_warnings() {
+        let t = r#"{
+  "lockfileVersion": 3,
+  "packages": {
+    "node_modules/ua-parser-js": { "version": "0.7.28" },
+    "node_modules/ua-parser-js": { "version": "0.7.31" },
+    "node_modules/odd": 5,
+    "node_modules/num": { "version": 1.2 }
+  }
+}"#;
+        let mut inv = Inventory::default();
+        parse(t, &mut Sink::new("package-lock.json", &mut inv)).unwrap();
+        inv.normalise();
+        let got: Vec<(&str, &str)> = inv
+            .packages
+            .iter()
+            .map(|p| (p.name.as_str(), p.version.as_str()))
+            .collect();
+        assert_eq!(got, [("ua-parser-js", "0.7.31")]);
+        let notes: Vec<String> = inv.not_assessed.iter().map(|n| n.to_string()).collect();
+        assert_eq!(
+            notes,
+            [
+                "package-lock.json:5: duplicate key `node_modules/ua-parser-js` in `packages` (first at line 4): only this last value is read, what the first one said is not assessed",
+                "package-lock.json:6: `node_modules/odd` is a number, not an object: not read",
+                "package-lock.json:7: the version of `node_modules/num` is a number, not a string: not read",
+            ]
+        );
+        assert!(
+            inv.not_assessed
+                .iter()
+                .all(|n| n.kind == crate::NotAssessedKind::Malformed)
+        );
+
+        let mut inv = Inventory::default();
+        parse(
+            "{\"lockfileVersion\": 3,\n \"packages\": [1, 2, 3]}",
+            &mut Sink::new("package-lock.json", &mut inv),
+        )
+        .unwrap();
+        assert!(inv.packages.is_empty());
+        assert_eq!(
+            inv.not_assessed[0].to_string(),
+            "package-lock.json:2: `packages` is an array, not an object: nothing in it is read"
+        );
     }
 
     #[test]

@@ -1,11 +1,12 @@
 //! NuGet's `packages.lock.json`: `dependencies` → target framework → package → `{type, resolved, …}`.
 //! `Project` entries are other projects of the same solution, not packages. A package locked for
-//! several frameworks at the same version is listed once (at its first line).
+//! several frameworks at the same version is listed once (at its first line). A framework or entry
+//! that is not an object, and a package without its resolved version, are warnings.
 
 use crate::Sink;
 use crate::error::InventoryError;
 use crate::json_lines::{Seg, scan};
-use crate::lockfile::json;
+use crate::lockfile::{json, type_name};
 use serde_json::Value;
 use std::collections::HashSet;
 
@@ -19,11 +20,21 @@ pub fn parse(text: &str, sink: &mut Sink<'_>) -> Result<(), InventoryError> {
         ));
     };
     let lines = scan(text, |p| {
-        p.len() == 3 && p.first() == Some(&Seg::Key("dependencies".into()))
+        (2..=3).contains(&p.len()) && p.first() == Some(&Seg::Key("dependencies".into()))
     });
     let mut seen = HashSet::new();
     for (tfm, deps) in tfms {
         let Some(deps) = deps.as_object() else {
+            let line = lines
+                .line(&[Seg::Key("dependencies".into()), Seg::Key(tfm.clone())])
+                .map(|l| l as usize);
+            sink.warn(
+                line,
+                format!(
+                    "framework `{tfm}` is {}, not an object: not read",
+                    type_name(deps)
+                ),
+            );
             continue;
         };
         for (name, entry) in deps {
@@ -34,11 +45,21 @@ pub fn parse(text: &str, sink: &mut Sink<'_>) -> Result<(), InventoryError> {
                     Seg::Key(name.clone()),
                 ])
                 .map(|l| l as usize);
+            if !entry.is_object() {
+                sink.warn(
+                    line,
+                    format!(
+                        "`{name}` ({tfm}) is {}, not an object: not read",
+                        type_name(entry)
+                    ),
+                );
+                continue;
+            }
             if entry.get("type").and_then(Value::as_str) == Some("Project") {
                 continue;
             }
             let Some(version) = entry.get("resolved").and_then(Value::as_str) else {
-                sink.not_assessed(line, format!("`{name}` ({tfm}) has no resolved version"));
+                sink.warn(line, format!("`{name}` ({tfm}) has no resolved version"));
                 continue;
             };
             if seen.insert((name.to_lowercase(), version.to_string())) {

@@ -1,11 +1,11 @@
 //! `Pipfile.lock` (pipenv): `default` and `develop` map names to `{"version": "==1.2.3", …}`. Entries
-//! without a version (git, path and editable installs) are reported as not assessed.
+//! without a version (git, path and editable installs) are reported as not assessed; a group or entry
+//! of the wrong type is a warning.
 
 use crate::Sink;
 use crate::error::InventoryError;
 use crate::json_lines::{Seg, scan};
-use crate::lockfile::json;
-use serde_json::Value;
+use crate::lockfile::{json, object_at, str_field, top_key_line, type_name};
 
 pub fn parse(text: &str, sink: &mut Sink<'_>) -> Result<(), InventoryError> {
     let doc = json(text, sink)?;
@@ -20,24 +20,31 @@ pub fn parse(text: &str, sink: &mut Sink<'_>) -> Result<(), InventoryError> {
         ));
     }
     for group in ["default", "develop"] {
-        let Some(deps) = doc.get(group).and_then(Value::as_object) else {
+        let Some(deps) = object_at(&doc, group, sink, top_key_line(text, group)) else {
             continue;
         };
         for (name, entry) in deps {
             let line = lines
                 .line(&[Seg::Key(group.into()), Seg::Key(name.clone())])
                 .map(|l| l as usize);
-            match entry
-                .get("version")
-                .and_then(Value::as_str)
-                .and_then(|v| v.strip_prefix("=="))
-            {
-                Some(v) => {
-                    sink.package("PyPI", name, v.trim(), line);
+            if !entry.is_object() {
+                sink.warn(
+                    line,
+                    format!("`{name}` is {}, not an object: not read", type_name(entry)),
+                );
+                continue;
+            }
+            match str_field(entry, "version") {
+                Ok(Some(v)) if v.starts_with("==") => {
+                    sink.package("PyPI", name, v.trim_start_matches('=').trim(), line);
                 }
-                None => sink.not_assessed(
+                Ok(_) => sink.not_assessed(
                     line,
                     format!("`{name}` has no `==` version (git, path or editable)"),
+                ),
+                Err(ty) => sink.warn(
+                    line,
+                    format!("the version of `{name}` is {ty}, not a string: not read"),
                 ),
             }
         }

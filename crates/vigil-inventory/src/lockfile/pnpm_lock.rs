@@ -18,7 +18,10 @@ pub fn parse(text: &str, sink: &mut Sink<'_>) -> Result<(), InventoryError> {
         InventoryError::parse(
             sink.file(),
             e.location().map(|l| crate::lines::u32_line(l.line())),
-            format!("invalid YAML: {e}"),
+            format!(
+                "invalid YAML: {}",
+                crate::lockfile::without_position(&e.to_string())
+            ),
         )
     })?;
     let version = match doc.get("lockfileVersion") {
@@ -32,12 +35,22 @@ pub fn parse(text: &str, sink: &mut Sink<'_>) -> Result<(), InventoryError> {
             ));
         }
     };
-    let Some(Value::Mapping(pkgs)) = doc.get("packages") else {
-        return Ok(());
+    let pkgs = match doc.get("packages") {
+        None | Some(Value::Null) => return Ok(()),
+        Some(Value::Mapping(m)) => m,
+        Some(_) => {
+            let line = text
+                .lines()
+                .position(|l| l.starts_with("packages:"))
+                .map(|i| i + 1);
+            sink.warn(line, "`packages` is not a mapping: nothing in it is read");
+            return Ok(());
+        }
     };
     let lines = key_lines(text, "packages");
     for (k, entry) in pkgs {
         let Some(key) = k.as_str() else {
+            sink.warn(None, "a `packages` key that is not a string: not read");
             continue;
         };
         let line = lines.get(key).copied();
@@ -175,6 +188,30 @@ mod tests {
                 ("@babel/core", "7.24.0", Some(12)),
                 ("react", "18.2.0", Some(15))
             ]
+        );
+    }
+
+    #[test]
+    fn duplicate_keys_and_wrong_types_are_not_silent() {
+        let mut inv = Inventory::default();
+        let dup = parse(
+            "lockfileVersion: '9.0'\npackages:\n  a@1.0.0:\n    resolution: {integrity: x}\n  a@1.0.0:\n    resolution: {integrity: y}\n",
+            &mut Sink::new("pnpm-lock.yaml", &mut inv),
+        );
+        assert!(
+            dup.is_err(),
+            "a duplicate key is refused: {:?}",
+            inv.packages
+        );
+        let mut inv = Inventory::default();
+        parse(
+            "lockfileVersion: '9.0'\npackages: [1, 2]\n",
+            &mut Sink::new("pnpm-lock.yaml", &mut inv),
+        )
+        .unwrap();
+        assert_eq!(
+            inv.not_assessed[0].to_string(),
+            "pnpm-lock.yaml:2: `packages` is not a mapping: nothing in it is read"
         );
     }
 

@@ -4,6 +4,7 @@
 
 use crate::error::InventoryError;
 use crate::lines::toml_array_headers;
+use crate::lockfile::Unique;
 use crate::{Sink, lockfile::toml_table};
 
 pub fn parse(text: &str, sink: &mut Sink<'_>) -> Result<(), InventoryError> {
@@ -15,15 +16,24 @@ pub fn parse(text: &str, sink: &mut Sink<'_>) -> Result<(), InventoryError> {
             InventoryError::parse(sink.file(), None, "`package` is not an array of tables")
         })?,
     };
+    let mut unique = Unique::default();
     for (i, p) in pkgs.iter().enumerate() {
         let line = headers.get(i).map(|l| *l as usize);
         let (Some(name), Some(version)) = (
             p.get("name").and_then(|v| v.as_str()),
             p.get("version").and_then(|v| v.as_str()),
         ) else {
-            sink.not_assessed(line, "package without name or version");
+            sink.warn(line, "package without name or version");
             continue;
         };
+        if !unique.first(
+            format!("{}\0{version}", name.to_lowercase()),
+            &format!("`{name} {version}`"),
+            line,
+            sink,
+        ) {
+            continue;
+        }
         let source_type = p
             .get("source")
             .and_then(|s| s.get("type"))

@@ -11,7 +11,7 @@
 
 use crate::error::InventoryError;
 use crate::input::read_text;
-use crate::{Inventory, Sink};
+use crate::{Inventory, NotAssessedKind, Sink};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
@@ -39,19 +39,19 @@ fn collect_inner(
     for (line, inc) in includes {
         let target = path.parent().unwrap_or(Path::new(".")).join(&inc);
         if depth + 1 > MAX_INCLUDE_DEPTH {
-            inv.not_assessed.push(crate::NotAssessed {
-                location: format!("{shown}:{line}"),
-                reason: format!(
-                    "include `{inc}` not followed: more than {MAX_INCLUDE_DEPTH} levels deep"
-                ),
-            });
+            inv.note(
+                NotAssessedKind::Unread,
+                format!("{shown}:{line}"),
+                format!("include `{inc}` not followed: more than {MAX_INCLUDE_DEPTH} levels deep"),
+            );
             continue;
         }
         if let Err(e) = collect_inner(&target, inv, seen, depth + 1) {
-            inv.not_assessed.push(crate::NotAssessed {
-                location: format!("{shown}:{line}"),
-                reason: format!("include `{inc}` could not be read: {}", e.reason()),
-            });
+            inv.note(
+                NotAssessedKind::Unread,
+                format!("{shown}:{line}"),
+                format!("include `{inc}` could not be read: {}", e.reason()),
+            );
         }
     }
     Ok(())

@@ -4,6 +4,7 @@
 
 use crate::error::InventoryError;
 use crate::lines::toml_array_headers;
+use crate::lockfile::Unique;
 use crate::{Sink, lockfile::toml_table};
 
 pub fn parse(text: &str, sink: &mut Sink<'_>) -> Result<(), InventoryError> {
@@ -15,10 +16,11 @@ pub fn parse(text: &str, sink: &mut Sink<'_>) -> Result<(), InventoryError> {
             InventoryError::parse(sink.file(), None, "`package` is not an array of tables")
         })?,
     };
+    let mut unique = Unique::default();
     for (i, p) in pkgs.iter().enumerate() {
         let line = headers.get(i).map(|l| *l as usize);
         let Some(name) = p.get("name").and_then(|v| v.as_str()) else {
-            sink.not_assessed(line, "package without a name");
+            sink.warn(line, "package without a name");
             continue;
         };
         let source = p.get("source").and_then(|s| s.as_table());
@@ -29,7 +31,10 @@ pub fn parse(text: &str, sink: &mut Sink<'_>) -> Result<(), InventoryError> {
         }
         match p.get("version").and_then(|v| v.as_str()) {
             Some(v) => {
-                sink.package("PyPI", name, v, line);
+                let key = format!("{}\0{v}\0{:?}", name.to_lowercase(), source);
+                if unique.first(key, &format!("`{name} {v}`"), line, sink) {
+                    sink.package("PyPI", name, v, line);
+                }
             }
             None => sink.not_assessed(line, format!("`{name}` has no locked version")),
         }

@@ -5,10 +5,12 @@
 //! taken from the first spec (`name@range`, `@scope/name@range`; for npm aliases `alias@npm:real@range`
 //! the real name), or in Berry from `resolution: "name@npm:1.2.3"`. Berry workspace entries
 //! (`@workspace:`, `linkType: soft`) are the project itself and are skipped; entries resolved from git,
-//! files or URLs have no registry version and are reported as not assessed.
+//! files or URLs have no registry version and are reported as not assessed. An entry header repeated
+//! (yarn refuses such a file) is a warning, and the entry is read once.
 
 use crate::Sink;
 use crate::error::InventoryError;
+use crate::lockfile::Unique;
 
 struct Entry {
     line: usize,
@@ -21,6 +23,7 @@ struct Entry {
 pub fn parse(text: &str, sink: &mut Sink<'_>) -> Result<(), InventoryError> {
     let mut cur: Option<Entry> = None;
     let mut saw_entry_or_header = false;
+    let mut unique = Unique::default();
     for (i, raw) in text.lines().enumerate() {
         let line = raw.trim_end();
         if line.is_empty() || line.trim_start().starts_with('#') {
@@ -42,6 +45,9 @@ pub fn parse(text: &str, sink: &mut Sink<'_>) -> Result<(), InventoryError> {
             };
             saw_entry_or_header = true;
             if specs == "__metadata" {
+                continue;
+            }
+            if !unique.first(specs.to_string(), &format!("`{specs}`"), Some(i + 1), sink) {
                 continue;
             }
             let first = specs

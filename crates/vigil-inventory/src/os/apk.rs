@@ -1,5 +1,9 @@
 //! Alpine: `lib/apk/db/installed`, paragraphs of one-letter fields (`P:` name, `V:` version, `A:` arch,
-//! `o:` origin, i.e. the source package that Alpine's advisories name).
+//! `o:` origin, i.e. the source package that Alpine's advisories name), separated by blank lines.
+//!
+//! apk starts each package with its `C:` checksum line; a second `C:` or `P:` inside a paragraph means
+//! two paragraphs ran together without the blank line, and they are read as two, with a warning. A
+//! second, different `V:` leaves the package unassessable; a version apk would refuse is a warning.
 
 use crate::Sink;
 use crate::purl::encode;
@@ -7,6 +11,7 @@ use crate::purl::encode;
 pub fn parse(text: &str, ecosystem: &str, sink: &mut Sink<'_>) {
     let mut cur: Option<Entry<'_>> = None;
     for (i, line) in text.lines().enumerate() {
+        let n = i + 1;
         if line.trim().is_empty() {
             if let Some(e) = cur.take() {
                 e.emit(ecosystem, sink);
@@ -14,15 +19,38 @@ pub fn parse(text: &str, ecosystem: &str, sink: &mut Sink<'_>) {
             continue;
         }
         let Some((k, v)) = line.split_once(':') else {
+            sink.warn(Some(n), format!("not a `X:value` line: `{}`", line.trim()));
             continue;
         };
+        let starts_package = match (k, &cur) {
+            ("C", Some(e)) => e.checksum,
+            ("P", Some(e)) => e.name.is_some(),
+            _ => false,
+        };
+        if starts_package {
+            sink.warn(
+                Some(n),
+                format!(
+                    "a new package (`{k}:`) inside a paragraph: two paragraphs run together without \
+                     the blank line between them; read as two"
+                ),
+            );
+            if let Some(e) = cur.take() {
+                e.emit(ecosystem, sink);
+            }
+        }
         let e = cur.get_or_insert_with(|| Entry {
-            line: i + 1,
+            line: n,
             ..Entry::default()
         });
         match k {
+            "C" => e.checksum = true,
             "P" => e.name = Some(v),
-            "V" => e.version = Some(v),
+            "V" => match e.version {
+                Some(first) if first != v => e.conflict = Some((n, v)),
+                Some(_) => {}
+                None => e.version = Some(v),
+            },
             "A" => e.arch = Some(v),
             "o" => e.origin = Some(v),
             _ => {}
@@ -36,6 +64,9 @@ pub fn parse(text: &str, ecosystem: &str, sink: &mut Sink<'_>) {
 #[derive(Default)]
 struct Entry<'a> {
     line: usize,
+    checksum: bool,
+    /// A second, different `V:` line: its line and value.
+    conflict: Option<(usize, &'a str)>,
     name: Option<&'a str>,
     version: Option<&'a str>,
     arch: Option<&'a str>,
@@ -45,12 +76,29 @@ struct Entry<'a> {
 impl Entry<'_> {
     fn emit(self, ecosystem: &str, sink: &mut Sink<'_>) {
         let (Some(name), Some(version)) = (self.name, self.version) else {
-            sink.not_assessed(
+            sink.warn(
                 Some(self.line),
                 "apk entry without a P: (name) or V: (version) line",
             );
             return;
         };
+        if let Some((at, other)) = self.conflict {
+            sink.warn(
+                Some(at),
+                format!(
+                    "`{name}` has two versions, `{version}` and `{other}`: which one is installed \
+                     cannot be told; not assessed"
+                ),
+            );
+            return;
+        }
+        if !vigil_versions::apk::validate(version) {
+            sink.warn(
+                Some(self.line),
+                format!("`{name}` has a version apk would refuse, `{version}`; not assessed"),
+            );
+            return;
+        }
         let mut purl = format!("pkg:apk/alpine/{}@{}", encode(name), encode(version));
         let mut q = Vec::new();
         if let Some(a) = self.arch {

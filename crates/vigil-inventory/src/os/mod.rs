@@ -1,6 +1,7 @@
 //! Operating-system package databases and the root-filesystem scan.
 
 pub(crate) mod apk;
+pub mod debian_kernel;
 pub(crate) mod dpkg;
 pub mod ecosystem;
 pub mod os_release;

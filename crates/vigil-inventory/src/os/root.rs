@@ -10,7 +10,7 @@ use super::os_release::{self, OsRelease};
 use super::{apk, dpkg, rpmdb};
 use crate::error::InventoryError;
 use crate::input::{lossy_text, read_bytes};
-use crate::{Inventory, NotAssessed, Sink};
+use crate::{Inventory, NotAssessedKind, Sink};
 use std::path::{Component, Path, PathBuf};
 
 const MAX_LINKS: usize = 32;
@@ -176,21 +176,21 @@ pub fn scan_root(root: &Path) -> Inventory {
         ] {
             if let Some(p) = resolve_in_root(root, Path::new(old)).filter(|p| p.is_file()) {
                 found = true;
-                inv.not_assessed.push(NotAssessed {
-                    location: p.display().to_string(),
-                    reason:
-                        "rpm database in the BerkeleyDB/ndb format is not read; export it with \
-                             `rpm -qa` in vigil's query format (see the rpm_qa collector)"
-                            .to_string(),
-                });
+                inv.note(
+                    NotAssessedKind::Unread,
+                    p.display().to_string(),
+                    "rpm database in the BerkeleyDB/ndb format is not read; export it with \
+                     `rpm -qa` in vigil's query format (see the rpm_qa collector)",
+                );
             }
         }
     }
     if !found {
-        inv.not_assessed.push(NotAssessed {
-            location: root.display().to_string(),
-            reason: "no dpkg, apk or rpm package database found under this root".to_string(),
-        });
+        inv.note(
+            NotAssessedKind::Unread,
+            root.display().to_string(),
+            "no dpkg, apk or rpm package database found under this root",
+        );
     }
     inv.os = os;
     inv.normalise();

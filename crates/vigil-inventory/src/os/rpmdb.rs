@@ -50,12 +50,12 @@ pub fn read(path: &Path, ecosystem: &str, sink: &mut Sink<'_>) -> Result<(), Inv
         let blob = match row.get_ref(1) {
             Ok(rusqlite::types::ValueRef::Blob(b)) => b,
             _ => {
-                sink.not_assessed_at(format!("{shown} (hnum {hnum})"), "Packages row has no blob");
+                sink.warn_at(format!("{shown} (hnum {hnum})"), "Packages row has no blob");
                 continue;
             }
         };
         if blob.len() > MAX_BLOB {
-            sink.not_assessed_at(
+            sink.warn_at(
                 format!("{shown} (hnum {hnum})"),
                 format!(
                     "header of {} bytes is over the {MAX_BLOB}-byte limit",
@@ -79,7 +79,7 @@ pub fn read(path: &Path, ecosystem: &str, sink: &mut Sink<'_>) -> Result<(), Inv
                     None,
                 );
             }
-            Err(e) => sink.not_assessed_at(format!("{shown} (hnum {hnum})"), e.to_string()),
+            Err(e) => sink.warn_at(format!("{shown} (hnum {hnum})"), e.to_string()),
         }
     }
     Ok(())

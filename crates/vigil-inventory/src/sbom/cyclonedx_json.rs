@@ -1,11 +1,12 @@
 //! CycloneDX JSON. Components are read from `components` and, recursively, each component's own
 //! `components` (assemblies); `metadata.component` is the subject of the BOM (the product itself) and is
-//! not listed as a dependency of itself.
+//! not listed as a dependency of itself. A `components` that is not an array, a component that is not
+//! an object, and a `purl`, `name` or `version` that is not a string are warnings.
 
 use crate::Sink;
 use crate::error::InventoryError;
 use crate::json_lines::{Seg, scan};
-use crate::lockfile::json;
+use crate::lockfile::{array_at, json, str_field, top_key_line, type_name};
 use serde_json::Value;
 
 /// Deeper assemblies are reported rather than walked.
@@ -24,7 +25,7 @@ pub fn parse(text: &str, sink: &mut Sink<'_>) -> Result<(), InventoryError> {
         matches!(p.last(), Some(Seg::Key(k)) if k == "purl" || k == "name")
             && p.first() == Some(&Seg::Key("components".into()))
     });
-    if let Some(list) = doc.get("components").and_then(Value::as_array) {
+    if let Some(list) = array_at(&doc, "components", sink, top_key_line(text, "components")) {
         let mut path = vec![Seg::Key("components".into())];
         walk(list, &mut path, &lines, sink);
     }
@@ -48,13 +49,54 @@ fn walk(
         let line = line_of("purl", path)
             .or_else(|| line_of("name", path))
             .map(|l| l as usize);
-        let s = |k: &str| c.get(k).and_then(Value::as_str);
-        let name = match (s("group"), s("name")) {
+        if !c.is_object() {
+            sink.warn(
+                line,
+                format!(
+                    "component {} is {}, not an object: not read",
+                    i + 1,
+                    type_name(c)
+                ),
+            );
+            path.pop();
+            continue;
+        }
+        let mut wrong = Vec::new();
+        let mut s = |k: &str| match str_field(c, k) {
+            Ok(v) => v,
+            Err(ty) => {
+                wrong.push(format!("`{k}` is {ty}"));
+                None
+            }
+        };
+        let (group, n, purl, version) = (s("group"), s("name"), s("purl"), s("version"));
+        if !wrong.is_empty() {
+            sink.warn(
+                line,
+                format!("component {}: {}, not a string", i + 1, wrong.join(", ")),
+            );
+        }
+        let name = match (group, n) {
             (Some(g), Some(n)) if !g.is_empty() => Some(format!("{g}/{n}")),
             (_, n) => n.map(str::to_string),
         };
-        super::component(sink, s("purl"), name.as_deref(), s("version"), line);
-        if let Some(sub) = c.get("components").and_then(Value::as_array) {
+        super::component(sink, purl, name.as_deref(), version, line);
+        let sub = match c.get("components") {
+            Some(Value::Array(a)) => Some(a),
+            None | Some(Value::Null) => None,
+            Some(other) => {
+                sink.warn(
+                    line,
+                    format!(
+                        "the `components` of component {} is {}, not an array: not read",
+                        i + 1,
+                        type_name(other)
+                    ),
+                );
+                None
+            }
+        };
+        if let Some(sub) = sub {
             if path.len() / 2 >= MAX_NESTING {
                 sink.not_assessed(
                     line,

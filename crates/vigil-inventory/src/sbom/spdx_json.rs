@@ -1,11 +1,12 @@
 //! SPDX 2.3 JSON (2.2 reads the same way). Each entry of `packages` is identified by its
 //! `externalRefs` entry with `referenceType: purl` (category `PACKAGE-MANAGER`, spelled
-//! `PACKAGE_MANAGER` in 2.3); `versionInfo` is used when the purl has no version.
+//! `PACKAGE_MANAGER` in 2.3); `versionInfo` is used when the purl has no version. A `packages` that is
+//! not an array and a package that is not an object are warnings.
 
 use crate::Sink;
 use crate::error::InventoryError;
 use crate::json_lines::{Seg, scan};
-use crate::lockfile::json;
+use crate::lockfile::{array_at, json, top_key_line, type_name};
 use serde_json::Value;
 
 pub fn parse(text: &str, sink: &mut Sink<'_>) -> Result<(), InventoryError> {
@@ -29,7 +30,7 @@ pub fn parse(text: &str, sink: &mut Sink<'_>) -> Result<(), InventoryError> {
             && p.first() == Some(&Seg::Key("packages".into()))
             && matches!(p.get(2), Some(Seg::Key(k)) if k == "name" || k == "SPDXID")
     });
-    let Some(pkgs) = doc.get("packages").and_then(Value::as_array) else {
+    let Some(pkgs) = array_at(&doc, "packages", sink, top_key_line(text, "packages")) else {
         return Ok(());
     };
     for (i, p) in pkgs.iter().enumerate() {
@@ -41,6 +42,17 @@ pub fn parse(text: &str, sink: &mut Sink<'_>) -> Result<(), InventoryError> {
             ])
         };
         let line = at("name").or_else(|| at("SPDXID")).map(|l| l as usize);
+        if !p.is_object() {
+            sink.warn(
+                line,
+                format!(
+                    "package {} is {}, not an object: not read",
+                    i + 1,
+                    type_name(p)
+                ),
+            );
+            continue;
+        }
         let purl = p
             .get("externalRefs")
             .and_then(Value::as_array)

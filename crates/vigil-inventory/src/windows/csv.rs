@@ -86,7 +86,6 @@ pub fn parse(text: &str, sink: &mut Sink<'_>) -> Result<(), InventoryError> {
             ));
         }
     }
-    let inv = fields::build(&out, sink);
-    super::json::sink_windows(sink, inv);
+    fields::build(&out, sink);
     Ok(())
 }

@@ -45,29 +45,12 @@ pub fn parse(text: &str, sink: &mut Sink<'_>) -> Result<(), InventoryError> {
     let mut out = Fields::new();
     let mut path = Vec::new();
     flatten(&doc, &mut path, &lines, &mut out);
-    let inv = fields::build(&out, sink);
-    sink_windows(sink, inv);
+    fields::build(&out, sink);
     Ok(())
 }
 
-pub(crate) fn sink_windows(sink: &mut Sink<'_>, inv: super::WindowsInventory) {
-    sink.set_windows(inv);
-}
-
 fn dotted(path: &[Seg]) -> String {
-    let mut s = String::new();
-    for seg in path {
-        match seg {
-            Seg::Key(k) => {
-                if !s.is_empty() {
-                    s.push('.');
-                }
-                s.push_str(k);
-            }
-            Seg::Index(i) => s.push_str(&format!("[{i}]")),
-        }
-    }
-    s.to_ascii_lowercase()
+    crate::json_lines::dotted(path).to_ascii_lowercase()
 }
 
 /// The line of the nearest key on the path (array elements have none of their own).
@@ -86,11 +69,16 @@ fn flatten(v: &Value, path: &mut Vec<Seg>, lines: &crate::json_lines::JsonLines,
     }
     match v {
         Value::Object(o) => {
-            // Windows PowerShell 5.1's DateTime with extended properties: the instant is in `value`.
+            // Windows PowerShell 5.1's DateTime with extended properties: the instant is in `value`,
+            // the local date and time as text in `DateTime`.
             if let Some(Value::String(s)) = o.get("value")
-                && o.contains_key("DateTime")
+                && let Some(display) = o.get("DateTime")
             {
-                out.insert(dotted(path), (s.clone(), line_of(path, lines)));
+                let line = line_of(path, lines);
+                out.insert(dotted(path), (s.clone(), line));
+                if let Value::String(d) = display {
+                    out.insert(format!("{}.datetime", dotted(path)), (d.clone(), line));
+                }
                 return;
             }
             for (k, child) in o {

@@ -1,5 +1,9 @@
 //! Windows servers and Microsoft Exchange: the inventory that `docs/windows-inventory.ps1` writes, as
-//! JSON or as `Property,Value` CSV.
+//! JSON or as `Property,Value` CSV ([`json`], [`csv`]), and the outputs of Microsoft's own commands that
+//! administrators save with `ConvertTo-Json` ([`powershell`]).
+//!
+//! Each reader records [`facts::Fact`]s with their source; [`finish`] merges the facts of every input
+//! into one [`WindowsInventory`] and derives the packages, reporting conflicts between files.
 //!
 //! Packages are given the ecosystem `Microsoft` (a vigil name, not an OSV one: OSV has no Microsoft
 //! ecosystem; vigil's Microsoft knowledge comes from the Security Update Guide): `Exchange Server` at the
@@ -11,9 +15,14 @@
 //! [`WindowsInventory`] for the matcher's KB checks.
 
 pub(crate) mod csv;
+pub mod dates;
+pub mod facts;
 pub mod fields;
+pub(crate) mod finish;
 pub(crate) mod json;
+pub(crate) mod powershell;
 
+use facts::{Fact, FactKind, FactSource};
 use jiff::Timestamp;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
@@ -37,9 +46,97 @@ pub struct WindowsInventory {
     pub exchange: Option<ExchangeInfo>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub hotfixes: Vec<HotFix>,
+    /// Every fact read, with its source: the fields above are derived from these.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub facts: Vec<Fact>,
 }
 
 impl WindowsInventory {
+    /// Takes in another input's facts; the derived fields are recomputed when the inventory is
+    /// finished (see [`crate::collect_inputs`]).
+    pub fn absorb(&mut self, other: WindowsInventory) {
+        self.facts.extend(other.facts);
+    }
+
+    /// The value used for a fact, as the facts spell it; `None` for kinds with several values used
+    /// (Exchange builds, updates) and for facts not used.
+    fn used_value(&self, kind: FactKind) -> Option<String> {
+        let ex = self.exchange.as_ref();
+        match kind {
+            FactKind::ComputerName => self.computer_name.clone(),
+            FactKind::CollectedAt => self.collected_at.map(|t| t.to_string()),
+            FactKind::OsCaption => self.os_caption.clone(),
+            FactKind::OsVersion => self.os_version.clone(),
+            FactKind::OsRevision => self
+                .os_build
+                .as_deref()
+                .and_then(|b| b.rsplit('.').next())
+                .map(str::to_string),
+            FactKind::ExchangeBuild => ex.and_then(|e| e.exsetup_version.clone()),
+            FactKind::ExchangeAdminDisplayVersion => {
+                ex.and_then(|e| e.admin_display_version.clone())
+            }
+            FactKind::ExchangeEdition => ex.and_then(|e| e.edition.clone()),
+            FactKind::ExchangeServerRole => ex.and_then(|e| e.server_role.clone()),
+            FactKind::ExchangeServer => ex.and_then(|e| e.name.clone()),
+            FactKind::ExchangeFqdn => ex.and_then(|e| e.fqdn.clone()),
+            FactKind::ExchangeSite => ex.and_then(|e| e.site.clone()),
+            FactKind::HotFix => None,
+        }
+    }
+
+    /// Whether a fact is one the inventory uses: its value is the one used, and a fact about a listed
+    /// server is about this machine.
+    fn used(&self, f: &Fact) -> bool {
+        if let (Some(h), Some(name)) = (
+            f.host.as_deref(),
+            self.exchange.as_ref().and_then(|e| e.name.as_deref()),
+        ) && !powershell::short_name(h).eq_ignore_ascii_case(powershell::short_name(name))
+        {
+            return false;
+        }
+        match f.kind {
+            // Every Exchange build found is assessed.
+            FactKind::ExchangeBuild | FactKind::HotFix => true,
+            kind => self.used_value(kind).is_some_and(|v| v == f.value),
+        }
+    }
+
+    /// Where the value used for a fact came from (its first source).
+    pub fn source_of(&self, kind: FactKind) -> Option<&FactSource> {
+        self.facts
+            .iter()
+            .find(|f| f.kind == kind && self.used(f))
+            .map(|f| &f.source)
+    }
+
+    /// One line per fact used, with its source: `Exchange build 15.1.2308.8 from ExSetup.json:12
+    /// (Get-Command ExSetup.exe FileVersionInfo)`; the installed updates as one line per source file.
+    pub fn provenance(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut said = std::collections::BTreeSet::new();
+        for f in &self.facts {
+            if f.kind == FactKind::HotFix || !self.used(f) {
+                continue;
+            }
+            if said.insert((f.kind, f.value.clone())) {
+                out.push(f.to_string());
+            }
+        }
+        let mut files: Vec<(String, usize)> = Vec::new();
+        for f in self.facts.iter().filter(|f| f.kind == FactKind::HotFix) {
+            let label = format!("{} ({})", f.source.file, f.source.origin.describe());
+            match files.iter_mut().find(|(l, _)| *l == label) {
+                Some((_, n)) => *n += 1,
+                None => files.push((label, 1)),
+            }
+        }
+        for (label, n) in files {
+            out.push(format!("installed updates ({n}) from {label}"));
+        }
+        out
+    }
+
     /// Whether an update is installed; `kb` may be given as `KB5003435` or `5003435`.
     pub fn has_kb(&self, kb: &str) -> bool {
         let want = kb_digits(kb);
@@ -72,6 +169,14 @@ pub struct ExchangeInfo {
     pub edition: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server_role: Option<String>,
+    /// The server's name as Get-ExchangeServer lists it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fqdn: Option<String>,
+    /// The Active Directory site.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site: Option<String>,
 }
 
 /// One installed update as `Get-HotFix` lists it.
@@ -83,6 +188,9 @@ pub struct HotFix {
     pub description: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub installed_on: Option<Date>,
+    /// The file that listed it (the first, when several did).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<FactSource>,
 }
 
 /// A dotted numeric version without leading zeros in its parts: `15.02.0792.003` → `15.2.792.3`.
@@ -120,6 +228,7 @@ mod tests {
                 id: "KB5003435".into(),
                 description: None,
                 installed_on: None,
+                source: None,
             }],
             ..WindowsInventory::default()
         };

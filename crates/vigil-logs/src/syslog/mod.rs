@@ -8,42 +8,114 @@
 //! Year-less RFC 3164 timestamps are placed in the year of a reference time — the file's
 //! modification time unless `ReadOptions::syslog_reference_time` is set — or in the year before
 //! when that would put them more than a day after it (a log spanning New Year). Timestamps
-//! without an offset are in `ReadOptions::syslog_time_zone` (UTC by default).
+//! without an offset are in `ReadOptions::syslog_time_zone` (UTC by default). Both assumptions are
+//! recorded as notes on the file ([`crate::FileStats::notes`]): a copied log lands in the wrong
+//! year, and a server logging local time is hours off, without any other sign.
 //!
 //! Logsource: `product: linux`, `service` by program: `postfix`, `dovecot`, `sshd`, `sudo`,
 //! `cron`, `vsftpd`, `clamav`, otherwise `syslog`.
 
+mod mailflow;
 pub mod programs;
 
 use crate::ReadOptions;
 use crate::lines::{LineParser, Loc, excerpt};
+use crate::stats::FileStats;
 use jiff::civil::{Date, DateTime, Time};
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
+use std::cell::Cell;
 use std::collections::BTreeMap;
-use std::path::Path;
-use vigil_model::{Event, FieldValue, LogSource, RecordRef, SourceRef};
+use vigil_model::{Event, FieldValue, LogSource, RawRecord, RecordRef, SourceRef};
 
 pub(crate) struct SyslogParser {
     file: String,
-    reference: Timestamp,
+    basis: YearBasis,
     tz: TimeZone,
+    /// Earliest and latest year given to a year-less timestamp.
+    years: Cell<Option<(i16, i16)>>,
+    /// Whether a timestamp without a UTC offset was read in `tz`.
+    naive: Cell<bool>,
+    /// Postfix lines of one message, joined by queue id (see [`mailflow`]).
+    mail: mailflow::MailFlow,
+}
+
+/// Where the year of year-less (RFC 3164) timestamps comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum YearSource {
+    /// `ReadOptions::syslog_reference_time` (`--log-time`).
+    Given,
+    /// The file's modification time.
+    Modified,
+    /// The time of reading: a stream (pipe, FIFO) or bytes in memory have no modification time.
+    Now,
+}
+
+/// The instant year-less timestamps are placed before, and where it came from.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct YearBasis {
+    pub time: Timestamp,
+    pub source: YearSource,
+}
+
+impl YearBasis {
+    /// The reference for a file: the given time, else the modification time of `meta` (a regular
+    /// file's), else now.
+    pub(crate) fn new(opts: &ReadOptions, meta: Option<&std::fs::Metadata>) -> Self {
+        if let Some(time) = opts.syslog_reference_time {
+            return YearBasis {
+                time,
+                source: YearSource::Given,
+            };
+        }
+        let modified = meta
+            .and_then(|m| m.modified().ok())
+            .and_then(|t| Timestamp::try_from(t).ok());
+        match modified {
+            Some(time) => YearBasis {
+                time,
+                source: YearSource::Modified,
+            },
+            None => YearBasis {
+                time: Timestamp::now(),
+                source: YearSource::Now,
+            },
+        }
+    }
 }
 
 impl SyslogParser {
-    pub(crate) fn new(file: &str, path: &Path, opts: &ReadOptions) -> Self {
-        let reference = opts.syslog_reference_time.unwrap_or_else(|| {
-            std::fs::metadata(path)
-                .and_then(|m| m.modified())
-                .ok()
-                .and_then(|t| Timestamp::try_from(t).ok())
-                .unwrap_or_else(Timestamp::now)
-        });
+    pub(crate) fn new(file: &str, basis: YearBasis, opts: &ReadOptions) -> Self {
         SyslogParser {
             file: file.to_string(),
-            reference,
+            basis,
             tz: opts.syslog_time_zone.clone(),
+            years: Cell::new(None),
+            naive: Cell::new(false),
+            mail: mailflow::MailFlow::default(),
         }
+    }
+
+    /// A civil time without offset, read in the configured zone (and remembered for the note).
+    fn civil(&self, dt: DateTime) -> Option<Timestamp> {
+        self.naive.set(true);
+        self.tz.to_ambiguous_timestamp(dt).compatible().ok()
+    }
+
+    fn iso(&self, s: &str) -> Option<Timestamp> {
+        let (ts, naive) = crate::time::parse_iso_naive(s, &self.tz)?;
+        if naive {
+            self.naive.set(true);
+        }
+        Some(ts)
+    }
+
+    fn year_used(&self, year: i16) {
+        let span = match self.years.get() {
+            Some((lo, hi)) => (lo.min(year), hi.max(year)),
+            None => (year, year),
+        };
+        self.years.set(Some(span));
     }
 }
 
@@ -140,25 +212,24 @@ fn split_tag(s: &str) -> (Option<&str>, Option<&str>, &str) {
 }
 
 impl SyslogParser {
-    /// `Mmm dd hh:mm:ss[.frac]` in the reference year (or the year before).
+    /// `Mmm dd hh:mm:ss[.frac]` in the reference year, or the year before when that would put it
+    /// more than a day after the reference (a log spanning New Year).
     fn bsd_time(&self, month: &str, day: &str, time: &str) -> Option<Timestamp> {
         let m = crate::time::month_number(month)?;
         let d: i8 = day.parse().ok()?;
         let t: Time = time.parse().ok()?;
-        let ref_year = self.reference.to_zoned(self.tz.clone()).year();
-        let limit = self
-            .reference
-            .checked_add(SignedDuration::from_hours(24))
-            .ok()?;
+        let reference = self.basis.time;
+        let ref_year = reference.to_zoned(self.tz.clone()).year();
+        let limit = reference.checked_add(SignedDuration::from_hours(24)).ok()?;
         for year in [ref_year, ref_year - 1] {
             let Ok(date) = Date::new(year, m, d) else {
                 continue;
             };
-            let dt = DateTime::from_parts(date, t);
-            let Ok(ts) = self.tz.to_ambiguous_timestamp(dt).compatible() else {
+            let Some(ts) = self.civil(DateTime::from_parts(date, t)) else {
                 continue;
             };
             if ts <= limit || year != ref_year {
+                self.year_used(year);
                 return Some(ts);
             }
         }
@@ -168,7 +239,7 @@ impl SyslogParser {
     pub(crate) fn header<'a>(&self, line: &'a str) -> Result<Header<'a>, String> {
         let (pri, rest) = strip_pri(line);
         if let Some(r) = rest.strip_prefix("1 ") {
-            return parse_5424(pri, r, &self.tz);
+            return parse_5424(pri, r, |t| self.iso(t));
         }
         if let Some(r) = rest.strip_prefix('@') {
             // daemontools TAI64N label: 24 hex digits.
@@ -207,7 +278,7 @@ impl SyslogParser {
                 let ts = format!("{time}-{month:02}-{day:0>2}T{t}")
                     .parse::<DateTime>()
                     .ok()
-                    .and_then(|dt| self.tz.to_ambiguous_timestamp(dt).compatible().ok());
+                    .and_then(|dt| self.civil(dt));
                 (ts, r2, t)
             } else {
                 (self.bsd_time(first, day, time), r, time)
@@ -216,13 +287,15 @@ impl SyslogParser {
             (ts, body)
         } else if first.len() >= 10 && first.as_bytes().get(4) == Some(&b'-') {
             if first.contains('T') {
-                let ts = crate::time::parse_iso(first, &self.tz)
+                let ts = self
+                    .iso(first)
                     .ok_or_else(|| format!("bad timestamp {first}"))?;
                 (ts, after_first)
             } else {
                 // `yyyy-mm-dd hh:mm:ss` (Dovecot's own log).
                 let (time, r) = after_first.split_once(' ').unwrap_or((after_first, ""));
-                let ts = crate::time::parse_iso(&format!("{first}T{time}"), &self.tz)
+                let ts = self
+                    .iso(&format!("{first}T{time}"))
                     .ok_or_else(|| format!("bad timestamp {first} {time}"))?;
                 (ts, r)
             }
@@ -253,7 +326,11 @@ fn nil(s: &str) -> Option<&str> {
     (s != "-" && !s.is_empty()).then_some(s)
 }
 
-fn parse_5424<'a>(pri: Option<u8>, r: &'a str, tz: &TimeZone) -> Result<Header<'a>, String> {
+fn parse_5424<'a>(
+    pri: Option<u8>,
+    r: &'a str,
+    iso: impl Fn(&str) -> Option<Timestamp>,
+) -> Result<Header<'a>, String> {
     let mut parts = r.splitn(5, ' ');
     let ts = parts.next().unwrap_or("-");
     let host = parts.next().unwrap_or("-");
@@ -262,9 +339,7 @@ fn parse_5424<'a>(pri: Option<u8>, r: &'a str, tz: &TimeZone) -> Result<Header<'
     let rest = parts.next().unwrap_or("");
     let (msgid, rest) = rest.split_once(' ').unwrap_or((rest, ""));
     let timestamp = match nil(ts) {
-        Some(t) => Some(
-            crate::time::parse_iso(t, tz).ok_or_else(|| format!("bad RFC 5424 timestamp {t}"))?,
-        ),
+        Some(t) => Some(iso(t).ok_or_else(|| format!("bad RFC 5424 timestamp {t}"))?),
         None => None,
     };
     let (structured, message) = parse_sd(rest)?;
@@ -408,6 +483,7 @@ impl LineParser for SyslogParser {
         let service = match h.program {
             Some(p) => {
                 programs::parse(p, h.message, &mut fields);
+                self.mail.track(&mut fields);
                 service_for_program(p)
             }
             None => "syslog",
@@ -421,7 +497,40 @@ impl LineParser for SyslogParser {
                 record: RecordRef::Line(loc.line),
             },
             fields,
-            raw: Some(line.to_string()),
+            raw: Some(RawRecord::new(line)),
         }))
+    }
+
+    fn annotate(&self, stats: &mut FileStats) {
+        if let Some((lo, hi)) = self.years.get() {
+            let years = if lo == hi {
+                format!("year {lo}")
+            } else {
+                format!("years {lo}–{hi}")
+            };
+            let date = self.basis.time.to_zoned(self.tz.clone()).date();
+            stats.note(match self.basis.source {
+                YearSource::Given => format!("{years} assumed from --log-time ({date})"),
+                YearSource::Modified => format!(
+                    "{years} assumed from the file's modification time ({date}); use --log-time \
+                     if the log was copied"
+                ),
+                YearSource::Now => format!(
+                    "{years} assumed from the time of reading ({date}): the input has no \
+                     modification time; use --log-time"
+                ),
+            });
+        }
+        if self.naive.get() {
+            stats.note(if self.tz == TimeZone::UTC {
+                "times without a UTC offset read as UTC; use --tz if the server logs local time"
+                    .to_string()
+            } else {
+                format!(
+                    "times without a UTC offset read in {}",
+                    crate::time::zone_name(&self.tz)
+                )
+            });
+        }
     }
 }

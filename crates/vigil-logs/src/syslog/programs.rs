@@ -3,7 +3,9 @@
 //! normalised ones shared by all, so that one correlation can count across programs:
 //!
 //! - `src_ip`: the remote client's address (Postfix `client`, Dovecot `rip`, sshd `from`, PAM
-//!   `rhost`);
+//!   `rhost`), and `src_net` its `/24` or `/64` network (as `rip_net` beside Dovecot's `rip` and
+//!   `client_net` beside Postfix's `client_ip`), so that a spray rotating through the addresses of
+//!   one network can be counted whole;
 //! - `user`: the account acted on (Postfix `sasl_username`, Dovecot `user`, sshd user, sudo
 //!   invoking user);
 //! - `auth_result`: `success` or `failure` for authentication outcomes;
@@ -61,6 +63,9 @@ pub(crate) fn parse(program: &str, message: &str, fields: &mut Fields) {
         sudo(message, fields);
     } else {
         pam(message, fields);
+    }
+    if let Some(FieldValue::Str(ip)) = fields.get("src_ip").cloned() {
+        put_network(fields, "src_net", &ip);
     }
 }
 
@@ -185,6 +190,18 @@ fn postfix(msg: &str, f: &mut Fields) {
             rest = r;
         }
     }
+    // The subject is the sender's text: only what follows it is read as `key=value` pairs.
+    let mut kv_text = rest;
+    if let Some((subject, client, after)) = header_subject(rest) {
+        if let Some((host, ip, _)) = client.and_then(host_ip) {
+            put(f, "client_host", host);
+            put(f, "client_ip", ip);
+        }
+        put(f, "subject", subject);
+        put(f, "subject_norm", &crate::mail::normalize_subject(subject));
+        put(f, "event_action", "header_subject");
+        kv_text = after;
+    }
     // `reject: RCPT from host[ip]: 554 5.7.1 <…>: reason; from=<…> to=<…> proto=… helo=<…>`
     if let Some(r) = rest
         .strip_prefix("reject: ")
@@ -218,11 +235,22 @@ fn postfix(msg: &str, f: &mut Fields) {
                 put(f, "client_ip", ip);
             }
             if let Some(m) = what.strip_prefix("SASL ")
-                && let Some((method, _)) = m.split_once(" authentication failed")
+                && let Some((method, tail)) = m.split_once(" authentication failed")
             {
                 put(f, "sasl_method", method);
                 put(f, "event_action", "sasl_auth_failed");
-                put(f, "auth_result", "failure");
+                // `: UGFzc3dvcmQ6`, `: authentication failure`, `: (reason unavailable),
+                // sasl_username=admin` (the user name is logged by newer Postfix versions).
+                let reason = tail.trim_start_matches(':').trim();
+                let reason = reason.split(", sasl_username=").next().unwrap_or(reason);
+                if !reason.is_empty() {
+                    put(f, "sasl_reason", reason);
+                }
+                // The server could not check the password (its authentication back end is down) or
+                // the client asked for a mechanism that is not offered: no password was rejected.
+                if !sasl_server_side(reason) {
+                    put(f, "auth_result", "failure");
+                }
             }
         }
     } else {
@@ -232,7 +260,7 @@ fn postfix(msg: &str, f: &mut Fields) {
             }
         }
     }
-    for (k, v) in kv_pairs(rest) {
+    for (k, v) in kv_pairs(kv_text) {
         match k {
             "client" | "relay" => {
                 if let Some((host, ip, port)) = host_ip(v) {
@@ -258,18 +286,72 @@ fn postfix(msg: &str, f: &mut Fields) {
     if !f.contains_key("client_ip")
         && let Some(ip) = [" from ", " address "]
             .iter()
-            .find_map(|m| ip_after(rest, m))
+            .find_map(|m| ip_after(kv_text, m))
     {
         put(f, "client_ip", &ip);
     }
     if let Some(FieldValue::Str(ip)) = f.get("client_ip").cloned() {
         put(f, "src_ip", &ip);
+        put_network(f, "client_net", &ip);
+    }
+    for (addr, domain) in [("from", "from_domain"), ("to", "to_domain")] {
+        if let Some(FieldValue::Str(a)) = f.get(addr)
+            && let Some(d) = crate::mail::domain_of(a)
+        {
+            put(f, domain, &d);
+        }
     }
     if let Some(FieldValue::Str(u)) = f.get("sasl_username").cloned() {
         put(f, "user", &u);
         put_if_absent(f, "auth_result", "success");
         put_if_absent(f, "event_action", "sasl_login");
     }
+}
+
+/// SASL failures that say nothing about the password tried.
+fn sasl_server_side(reason: &str) -> bool {
+    let r = reason.to_ascii_lowercase();
+    r.starts_with("connection lost to authentication server")
+        || r.starts_with("invalid authentication mechanism")
+}
+
+/// Dovecot's password databases, as they prefix their log lines (`sql(user,ip)`, or in 2.4,
+/// `sql: ` after an `auth(user,ip,…)` event prefix).
+const PASSDBS: &[&str] = &[
+    "pam",
+    "sql",
+    "ldap",
+    "passwd-file",
+    "passwd",
+    "shadow",
+    "checkpassword",
+    "static",
+    "lua",
+    "oauth2",
+    "bsdauth",
+];
+
+/// The subject cleanup logs when a `header_checks` action (INFO, WARN, HOLD, …) matched it:
+/// `info: header Subject: <subject> from host[ip]; from=<…> to=<…> proto=… helo=<…>`. Postfix
+/// does not log subjects otherwise.
+/// Returns the subject, the client (`host[ip]`) and the text after them (`from=<…> to=<…> …`).
+fn header_subject(rest: &str) -> Option<(&str, Option<&str>, &str)> {
+    let (action, tail) = rest.split_once(": header Subject: ")?;
+    if action.contains(' ') {
+        return None;
+    }
+    // The subject may itself contain "; from=" or " from ": Postfix appends
+    // ` from host[ip]; from=<…> to=<…> proto=… helo=<…>`, so the last "; from=" ends it.
+    let (head, after) = match tail.rfind("; from=") {
+        Some(p) => (tail.get(..p)?, tail.get(p + 2..)?),
+        None => (tail, ""),
+    };
+    let (subject, client) = match head.rfind(" from ") {
+        Some(p) => (head.get(..p)?, head.get(p + 6..)),
+        None => (head, None),
+    };
+    let subject = subject.trim();
+    (!subject.is_empty()).then_some((subject, client.map(str::trim), after))
 }
 
 fn dovecot(program: &str, msg: &str, f: &mut Fields) {
@@ -316,18 +398,14 @@ fn dovecot(program: &str, msg: &str, f: &mut Fields) {
             break;
         }
     }
-    // passdb lookups: `pam(user,ip,<session>): pam_authenticate() failed: …`
-    for db in [
-        "pam(",
-        "sql(",
-        "ldap(",
-        "passwd-file(",
-        "passwd(",
-        "shadow(",
-        "checkpassword(",
-        "static(",
-    ] {
-        if let Some(r) = rest.strip_prefix(db) {
+    // passdb lookups: `pam(user,ip,<session>): pam_authenticate() failed: …`, and Dovecot 2.4's
+    // `auth(user,ip,sasl:login)<session>: sql: Password mismatch` (user and address already taken
+    // from the event prefix above).
+    for db in PASSDBS {
+        let Some(r) = rest.strip_prefix(db) else {
+            continue;
+        };
+        if let Some(r) = r.strip_prefix('(') {
             let args = r.split(')').next().unwrap_or("");
             let mut parts = args.split(',');
             if let Some(u) = parts.next().filter(|u| !u.is_empty()) {
@@ -336,10 +414,16 @@ fn dovecot(program: &str, msg: &str, f: &mut Fields) {
             if let Some(ip) = parts.next().filter(|ip| is_ip(ip)) {
                 put(f, "rip", ip);
             }
-            put(f, "passdb", db.trim_end_matches('('));
+            put(f, "passdb", db);
+            break;
+        }
+        if r.starts_with(": ") && f.contains_key("user") {
+            put(f, "passdb", db);
+            break;
         }
     }
     let lower = rest.to_ascii_lowercase();
+    let login_process = service.is_some_and(|s| s.ends_with("-login"));
     let action = if rest.starts_with("Login:") {
         Some("login")
     } else if rest.starts_with("Logged out") || rest.starts_with("Disconnected: Logged out") {
@@ -348,6 +432,10 @@ fn dovecot(program: &str, msg: &str, f: &mut Fields) {
         || rest.starts_with("Aborted login")
         || rest.starts_with("Login aborted")
     {
+        Some("disconnect")
+    } else if login_process && lower.contains("(auth failed") {
+        // Other wordings of a session that ended after failed attempts: `Client has quit the
+        // connection (auth failed, …)`, `Remote closed connection (auth failed, …)` (submission).
         Some("disconnect")
     } else {
         None
@@ -386,6 +474,14 @@ fn dovecot(program: &str, msg: &str, f: &mut Fields) {
     }
     if let Some(FieldValue::Str(ip)) = f.get("rip").cloned() {
         put(f, "src_ip", &ip);
+        put_network(f, "rip_net", &ip);
+    }
+}
+
+/// Adds the `/24` or `/64` network of an address (see [`crate::net`]).
+fn put_network(f: &mut Fields, key: &str, ip: &str) {
+    if let Some(net) = crate::net::network_of(ip) {
+        put(f, key, &net);
     }
 }
 

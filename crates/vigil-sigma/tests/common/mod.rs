@@ -66,3 +66,13 @@ pub fn parse_error(detection: &str) -> String {
     assert!(!errs.is_empty(), "expected an error for {detection}");
     errs[0].to_string()
 }
+
+/// Compiles correlation rules together with the base rules they refer to.
+pub fn engine_with(corr: &str, base: &str) -> Engine {
+    let text = format!("{corr}\n---\n{base}");
+    let (set, errs) = parse_rules_str(&text, "c.yml");
+    assert!(errs.is_empty(), "{errs:?}");
+    let (eng, errs) = Engine::compile(&set, &Mappings::new());
+    assert!(errs.is_empty(), "{errs:?}");
+    eng
+}

@@ -223,11 +223,32 @@ ALTER TABLE affected ADD COLUMN json TEXT;
 ALTER TABLE advisories ADD COLUMN core TEXT;
 "#;
 
+/// Version 5: the findings of each snapshot, so that the findings' history (first seen, last seen,
+/// resolved) is derived from the snapshots in the order they were *taken*, not stored: an audit of last
+/// year's inventory stored after this week's scan is a normal workflow. Snapshots stored before it were
+/// stored in order, so their finding sets are exactly the occurrences that spanned them.
+const V5_SNAPSHOT_FINDINGS: &str = r#"
+CREATE TABLE snapshot_findings (
+    snapshot     INTEGER NOT NULL REFERENCES snapshots (pk) ON DELETE CASCADE,
+    key          TEXT NOT NULL,
+    severity     TEXT NOT NULL,
+    fix_released TEXT,
+    due          TEXT,
+    json         TEXT NOT NULL,
+    PRIMARY KEY (snapshot, key)
+);
+INSERT OR IGNORE INTO snapshot_findings (snapshot, key, severity, fix_released, due, json)
+    SELECT s.pk, f.key, f.severity, f.fix_released, f.due, f.json
+    FROM findings f JOIN snapshots s ON s.asset = f.asset
+    WHERE s.taken_at >= f.first_seen AND s.taken_at <= f.last_seen;
+"#;
+
 pub const MIGRATIONS: &[&str] = &[
     V1_KNOWLEDGE,
     V2_SNAPSHOTS,
     V3_INVESTIGATION,
     V4_AFFECTED_JSON,
+    V5_SNAPSHOT_FINDINGS,
 ];
 
 /// The schema version this binary writes.

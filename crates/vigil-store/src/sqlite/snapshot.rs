@@ -8,7 +8,7 @@ use crate::snapshots::{
 use jiff::Timestamp;
 use jiff::civil::Date;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use vigil_model::{Asset, Finding};
 
 /// Longest asset name accepted.
@@ -68,31 +68,17 @@ pub(crate) fn save(conn: &mut Connection, snap: &Snapshot) -> Result<SavedSnapsh
             "the asset name must be 1 to {MAX_NAME} bytes without control characters"
         )));
     }
-    let now = micros(snap.taken_at);
+    let taken = micros(snap.taken_at);
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .context("starting a snapshot")?;
-    let latest: Option<i64> = tx
-        .query_row(
-            "SELECT max(taken_at) FROM snapshots WHERE asset = ?1",
-            params![name],
-            |r| r.get(0),
-        )
-        .context("reading the latest snapshot")?;
-    if let Some(latest) = latest.filter(|l| *l > now) {
-        let when = Timestamp::from_microsecond(latest)
-            .map(|t| t.to_string())
-            .unwrap_or_default();
-        return Err(refuse(format!(
-            "it was taken at {}, before the latest stored snapshot ({when}): snapshots must be stored in order",
-            snap.taken_at
-        )));
-    }
     let tags = json("asset", name, &snap.asset.tags)?;
     tx.execute(
         "INSERT INTO assets (name, tags, first_seen, last_seen) VALUES (?1, ?2, ?3, ?3)
-         ON CONFLICT (name) DO UPDATE SET tags = excluded.tags, last_seen = excluded.last_seen",
-        params![name, tags, now],
+         ON CONFLICT (name) DO UPDATE SET tags = excluded.tags,
+             first_seen = min(first_seen, excluded.first_seen),
+             last_seen = max(last_seen, excluded.last_seen)",
+        params![name, tags, taken],
     )
     .context("recording the asset")?;
 
@@ -106,7 +92,7 @@ pub(crate) fn save(conn: &mut Connection, snap: &Snapshot) -> Result<SavedSnapsh
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![
             name,
-            now,
+            taken,
             json("snapshot", name, &snap.inputs)?,
             i64::try_from(snap.packages.len()).unwrap_or(i64::MAX),
             i64::try_from(by_key.len()).unwrap_or(i64::MAX),
@@ -134,65 +120,178 @@ pub(crate) fn save(conn: &mut Connection, snap: &Snapshot) -> Result<SavedSnapsh
             ])
             .context("recording the snapshot's packages")?;
         }
-    }
-
-    let open: BTreeSet<String> = {
-        let mut stmt = tx
-            .prepare_cached("SELECT key FROM findings WHERE asset = ?1 AND resolved_at IS NULL")
-            .context("reading open findings")?;
-        let rows = stmt
-            .query_map(params![name], |r| r.get::<_, String>(0))
-            .context("reading open findings")?;
-        rows.collect::<Result<_, _>>()
-            .context("reading open findings")?
-    };
-    let mut saved = SavedSnapshot {
-        snapshot,
-        ..SavedSnapshot::default()
-    };
-    for (key, f) in &by_key {
-        let body = json("finding", key, f)?;
-        let due = f.due.map(|d| d.to_string());
-        let released = f.fix_released.map(|d| d.to_string());
-        if open.contains(key) {
-            tx.execute(
-                "UPDATE findings SET last_seen = ?3, last_snapshot = ?4, severity = ?5,
-                     fix_released = ?6, due = ?7, json = ?8
-                 WHERE asset = ?1 AND key = ?2 AND resolved_at IS NULL",
-                params![
-                    name,
-                    key,
-                    now,
-                    snapshot,
-                    f.severity.as_str(),
-                    released,
-                    due,
-                    body
-                ],
+        let mut ins = tx
+            .prepare_cached(
+                "INSERT INTO snapshot_findings (snapshot, key, severity, fix_released, due, json)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )
-            .context("updating a finding")?;
-            saved.still_open += 1;
-        } else {
-            tx.execute(
-                "INSERT INTO findings (asset, key, first_seen, last_seen, first_snapshot, last_snapshot,
-                     severity, fix_released, due, json)
-                 VALUES (?1, ?2, ?3, ?3, ?4, ?4, ?5, ?6, ?7, ?8)",
-                params![name, key, now, snapshot, f.severity.as_str(), released, due, body],
-            )
-            .context("recording a new finding")?;
-            saved.new += 1;
+            .context("recording the snapshot's findings")?;
+        for (key, f) in &by_key {
+            ins.execute(params![
+                snapshot,
+                key,
+                f.severity.as_str(),
+                f.fix_released.map(|d| d.to_string()),
+                f.due.map(|d| d.to_string()),
+                json("finding", key, f)?,
+            ])
+            .context("recording the snapshot's findings")?;
         }
     }
-    for key in open.iter().filter(|k| !by_key.contains_key(*k)) {
-        tx.execute(
-            "UPDATE findings SET resolved_at = ?3, resolved_snapshot = ?4
-             WHERE asset = ?1 AND key = ?2 AND resolved_at IS NULL",
-            params![name, key, now, snapshot],
-        )
-        .context("resolving a finding")?;
-        saved.resolved += 1;
-    }
+    let saved = rebuild_findings(&tx, name, snapshot)?;
     tx.commit().context("committing the snapshot")?;
+    Ok(saved)
+}
+
+/// One row of `snapshot_findings`, as the replay needs it.
+struct Present {
+    severity: String,
+    fix_released: Option<String>,
+    due: Option<String>,
+    json: String,
+}
+
+/// An occurrence of a finding while the replay builds it.
+struct Occurrence {
+    first_seen: i64,
+    first_snapshot: i64,
+    last_seen: i64,
+    last_snapshot: i64,
+    latest: Present,
+}
+
+/// Derives the asset's findings (occurrences with first seen, last seen and resolution) by replaying its
+/// snapshots in the order they were taken, and counts what `stored` changed against the snapshot taken
+/// just before it.
+fn rebuild_findings(
+    tx: &rusqlite::Transaction<'_>,
+    asset: &str,
+    stored: i64,
+) -> Result<SavedSnapshot, StoreError> {
+    const CONTEXT: &str = "replaying the asset's snapshots";
+    let mut rows: Vec<(i64, i64, Option<String>, Option<Present>)> = Vec::new();
+    {
+        let mut stmt = tx
+            .prepare_cached(
+                "SELECT s.pk, s.taken_at, f.key, f.severity, f.fix_released, f.due, f.json
+                 FROM snapshots s LEFT JOIN snapshot_findings f ON f.snapshot = s.pk
+                 WHERE s.asset = ?1 ORDER BY s.taken_at, s.pk, f.key",
+            )
+            .context(CONTEXT)?;
+        let mapped = stmt
+            .query_map(params![asset], |r| {
+                let key: Option<String> = r.get(2)?;
+                let present = match key {
+                    Some(_) => Some(Present {
+                        severity: r.get(3)?,
+                        fix_released: r.get(4)?,
+                        due: r.get(5)?,
+                        json: r.get(6)?,
+                    }),
+                    None => None,
+                };
+                Ok((r.get(0)?, r.get(1)?, key, present))
+            })
+            .context(CONTEXT)?;
+        for row in mapped {
+            rows.push(row.context(CONTEXT)?);
+        }
+    }
+    tx.execute("DELETE FROM findings WHERE asset = ?1", params![asset])
+        .context(CONTEXT)?;
+    let mut insert = tx
+        .prepare_cached(
+            "INSERT INTO findings (asset, key, first_seen, last_seen, first_snapshot, last_snapshot,
+                 resolved_at, resolved_snapshot, severity, fix_released, due, json)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        )
+        .context(CONTEXT)?;
+    let mut write = |key: &str, o: &Occurrence, resolved: Option<(i64, i64)>| {
+        insert
+            .execute(params![
+                asset,
+                key,
+                o.first_seen,
+                o.last_seen,
+                o.first_snapshot,
+                o.last_snapshot,
+                resolved.map(|r| r.0),
+                resolved.map(|r| r.1),
+                o.latest.severity,
+                o.latest.fix_released,
+                o.latest.due,
+                o.latest.json,
+            ])
+            .map(|_| ())
+            .context(CONTEXT)
+    };
+
+    let mut open: BTreeMap<String, Occurrence> = BTreeMap::new();
+    let mut saved = SavedSnapshot {
+        snapshot: stored,
+        ..SavedSnapshot::default()
+    };
+    let mut rows = rows.into_iter().peekable();
+    while let Some((pk, taken, key, present)) = rows.next() {
+        // Gather this snapshot's findings.
+        let mut here: BTreeMap<String, Present> = BTreeMap::new();
+        if let (Some(k), Some(p)) = (key, present) {
+            here.insert(k, p);
+        }
+        while let Some((next_pk, ..)) = rows.peek() {
+            if *next_pk != pk {
+                break;
+            }
+            if let Some((_, _, Some(k), Some(p))) = rows.next() {
+                here.insert(k, p);
+            }
+        }
+        let counting = pk == stored;
+        // Occurrences absent from this snapshot are resolved at its time.
+        let gone: Vec<String> = open
+            .keys()
+            .filter(|k| !here.contains_key(*k))
+            .cloned()
+            .collect();
+        for k in gone {
+            if let Some(o) = open.remove(&k) {
+                write(&k, &o, Some((taken, pk)))?;
+                if counting {
+                    saved.resolved += 1;
+                }
+            }
+        }
+        for (k, p) in here {
+            match open.get_mut(&k) {
+                Some(o) => {
+                    o.last_seen = taken;
+                    o.last_snapshot = pk;
+                    o.latest = p;
+                    if counting {
+                        saved.still_open += 1;
+                    }
+                }
+                None => {
+                    open.insert(
+                        k,
+                        Occurrence {
+                            first_seen: taken,
+                            first_snapshot: pk,
+                            last_seen: taken,
+                            last_snapshot: pk,
+                            latest: p,
+                        },
+                    );
+                    if counting {
+                        saved.new += 1;
+                    }
+                }
+            }
+        }
+    }
+    for (k, o) in &open {
+        write(k, o, None)?;
+    }
     Ok(saved)
 }
 

@@ -74,9 +74,13 @@ pub struct AuditArgs {
     /// today]
     #[arg(long, value_name = "DATE")]
     pub today: Option<Date>,
-    /// The report directory
+    /// The report directory: created, or replaced when it holds an earlier vigil report; any other
+    /// non-empty folder is refused unless --force
     #[arg(long, value_name = "DIR", default_value = "vigil-audit")]
     pub out: PathBuf,
+    /// Add the report's files to a folder that holds other files (vigil's own file names are replaced)
+    #[arg(long)]
+    pub force: bool,
     /// Longest silence, in days, between two detections of one incident
     #[arg(long, value_name = "DAYS", default_value_t = 30)]
     pub gap: u32,
@@ -166,6 +170,11 @@ fn walk(
         return;
     };
     if meta.is_dir() {
+        if crate::outdir::is_report_dir(p) {
+            // An earlier vigil report inside an input folder is vigil's output, not the server's logs.
+            s.skipped.push(p.to_path_buf());
+            return;
+        }
         let name = p.file_name().map(|n| n.to_string_lossy().to_lowercase());
         if depth > 0
             && name
@@ -547,7 +556,7 @@ pub fn run(ctx: &Context, args: AuditArgs) -> Result<Outcome> {
         drafts: &drafts,
         record: record.as_ref(),
     };
-    let written = crate::cmd::audit_report::write(&view, &args.out)?;
+    let written = crate::cmd::audit_report::write(&view, &args.out, args.force)?;
 
     crate::put!("{}", summary(&scan, &cases, &set_aside, &written))?;
     if let Some(gate) = args.fail_on

@@ -2,7 +2,7 @@
 //! SARIF findings, and a breach-notification draft per incident.
 
 use crate::cmd::investigate::Case;
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 use jiff::Timestamp;
 use jiff::civil::Date;
 use std::fmt::Write as _;
@@ -44,16 +44,10 @@ fn fix_name(f: &Finding) -> String {
         .unwrap_or_default()
 }
 
-/// Writes every file; returns their paths.
-pub fn write(v: &AuditView, out: &Path) -> Result<Vec<PathBuf>> {
-    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
-    let mut written = Vec::new();
-    let mut put = |name: &str, body: &str| -> Result<()> {
-        let p = out.join(name);
-        std::fs::write(&p, body).with_context(|| format!("cannot write {}", p.display()))?;
-        written.push(p);
-        Ok(())
-    };
+/// Writes every file into a report folder vigil owns (see [`crate::outdir`]); returns their paths.
+pub fn write(v: &AuditView, out: &Path, force: bool) -> Result<Vec<PathBuf>> {
+    let mut dir = crate::outdir::ReportDir::create(out, force)?;
+    let mut put = |name: &str, body: &str| dir.put(name, body.as_bytes());
     put("report.md", &markdown(v))?;
     put("report.html", &vigil_report::html::render(&html(v)))?;
     let mut timeline: Vec<TimelineEntry> =
@@ -82,7 +76,7 @@ pub fn write(v: &AuditView, out: &Path) -> Result<Vec<PathBuf>> {
             &vigil_report::breach_html::render_breach(d, &footer(v)),
         )?;
     }
-    Ok(written)
+    dir.commit()
 }
 
 fn overdue<'a>(v: &AuditView<'a>) -> Vec<(&'a Finding, i64)> {

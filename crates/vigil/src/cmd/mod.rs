@@ -5,6 +5,7 @@ pub mod audit_report;
 pub mod db;
 pub mod hunt;
 pub mod investigate;
+pub mod logs;
 pub mod plan;
 pub mod report;
 pub mod rules;

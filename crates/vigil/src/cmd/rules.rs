@@ -187,11 +187,21 @@ fn check(_ctx: &Context, args: &RuleArgs) -> Result<Outcome> {
     for (key, title, reason) in &unreachable {
         crate::out!("{key}: {title}: can never match: {reason}")?;
     }
+    // Usable, but only by vigil: say so, so that nobody exports them to another Sigma engine
+    // expecting the same results.
+    let extended = vigil_sigma::extensions::used_in(&loaded.set);
+    for (key, title, kind) in &extended {
+        crate::out!(
+            "{key}: {title}: uses vigil's correlation extension '{kind}' (compares a group with \
+             its own history); other Sigma engines will reject it"
+        )?;
+    }
     crate::out!(
-        "{} rules and {} correlations usable, {} filters; {} not usable; \
-         {} can never match a log vigil reads",
+        "{} rules and {} correlations usable ({} with vigil extensions), {} filters; \
+         {} not usable; {} can never match a log vigil reads",
         loaded.engine.rule_count(),
         loaded.engine.correlation_count(),
+        extended.len(),
         loaded.set.filters.len(),
         loaded.errors.len(),
         unreachable.len()

@@ -2,7 +2,7 @@
 
 use crate::Outcome;
 use crate::cmd::Context;
-use anyhow::{Context as _, Result, bail};
+use anyhow::{Result, bail};
 use clap::{Args, ValueEnum};
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
@@ -107,7 +107,7 @@ fn collect(args: &ScanArgs) -> Result<(Inventory, Vec<String>, bool)> {
     if args.targets.is_empty() && args.root.is_empty() && !args.host {
         bail!("nothing to scan: give files or directories, --root DIR or --host");
     }
-    let (mut inv, failed) = vigil_inventory::collect_inputs(&args.targets, &args.excludes);
+    let (mut inv, _) = vigil_inventory::collect_inputs(&args.targets, &args.excludes);
     let mut inputs: Vec<String> = args
         .targets
         .iter()
@@ -122,6 +122,9 @@ fn collect(args: &ScanArgs) -> Result<(Inventory, Vec<String>, bool)> {
         inv.merge(vigil_inventory::scan_host());
     }
     inv.normalise();
+    // After the roots and the host: a root without a package database is as incomplete as an
+    // unreadable file.
+    let failed = inv.incomplete();
     Ok((inv, inputs, failed))
 }
 
@@ -218,6 +221,11 @@ pub fn run(ctx: &Context, args: ScanArgs) -> Result<Outcome> {
     };
     let report = vigil_scan::scan(&store, &input, &ctx.config.policy, &ignores)?;
 
+    // The report is printed before anything is stored: a failure to store must not hide it.
+    let out = render(&report, args.format)?;
+    crate::put!("{out}")?;
+
+    let mut stored = true;
     if !args.no_store {
         // The snapshot is dated when the inventory was collected, else on --today, else now.
         let taken_at = inv
@@ -241,30 +249,48 @@ pub fn run(ctx: &Context, args: ScanArgs) -> Result<Outcome> {
                 .as_ref()
                 .and_then(|h| h.last_installed().map(|(_, d)| d)),
         };
-        let saved = store
-            .save_snapshot(&snapshot)
-            .context("storing the scan snapshot")?;
-        tracing::info!(
-            new = saved.new,
-            still_open = saved.still_open,
-            resolved = saved.resolved,
-            "snapshot stored"
+        match store.save_snapshot(&snapshot) {
+            Ok(saved) => tracing::info!(
+                new = saved.new,
+                still_open = saved.still_open,
+                resolved = saved.resolved,
+                "snapshot stored"
+            ),
+            Err(e) => {
+                stored = false;
+                crate::note!(
+                    "warning: the scan was not stored: {}",
+                    crate::term::text(&e.to_string())
+                );
+            }
+        }
+    }
+
+    let outcome = outcome(
+        &report,
+        failed || !stored,
+        args.fail_on.map(FailOn::severity),
+    );
+    if outcome == Outcome::Partial && !report.not_assessed.is_empty() {
+        crate::note!(
+            "vigil: the assessment is incomplete: {} item(s) not assessed (listed under NOT ASSESSED); \
+             the absence of a finding there is not an all-clear",
+            report.not_assessed.len()
         );
     }
+    Ok(outcome)
+}
 
-    let out = render(&report, args.format)?;
-    crate::put!("{out}")?;
-
-    if let Some(gate) = args.fail_on
-        && report.trips(gate.severity())
-    {
-        return Ok(Outcome::GateTripped);
-    }
-    Ok(if failed {
+/// The exit status of a scan: the gate when a finding trips it, else partial when anything was not
+/// read, not assessed or not stored, else success. Exit 0 means every input was read and assessed.
+fn outcome(report: &ScanReport, failed: bool, gate: Option<Severity>) -> Outcome {
+    if gate.is_some_and(|g| report.trips(g)) {
+        Outcome::GateTripped
+    } else if failed || !report.not_assessed.is_empty() {
         Outcome::Partial
     } else {
         Outcome::Success
-    })
+    }
 }
 
 /// Renders the report in the chosen format.
@@ -369,7 +395,7 @@ pub fn table(report: &ScanReport, color: bool) -> String {
     let _ = writeln!(
         o,
         "{} — {} package(s), {} finding(s) open, {} overdue, {} ignored · deadlines as of {}",
-        p.wrap("1", &report.asset.name),
+        p.wrap("1", &one_line(&report.asset.name)),
         s.packages,
         s.open,
         s.overdue,
@@ -377,7 +403,7 @@ pub fn table(report: &ScanReport, color: bool) -> String {
         report.today
     );
     if !report.asset.tags.is_empty() {
-        let _ = writeln!(o, "tags: {}", report.asset.tags.join(", "));
+        let _ = writeln!(o, "tags: {}", one_line(&report.asset.tags.join(", ")));
     }
     for sev in [
         Severity::Critical,
@@ -490,7 +516,14 @@ pub fn table(report: &ScanReport, color: bool) -> String {
         }
     }
     if report.findings.is_empty() {
-        let _ = writeln!(o, "\nNo known vulnerabilities found in what was assessed.");
+        if s.packages == 0 {
+            let _ = writeln!(
+                o,
+                "\nNothing was assessed: no package was found in the inputs."
+            );
+        } else {
+            let _ = writeln!(o, "\nNo known vulnerabilities found in what was assessed.");
+        }
     }
     let _ = writeln!(o);
     let _ = writeln!(

@@ -1,0 +1,611 @@
+//! `vigil_baseline`: a group's count in a sliding window against its own previous windows.
+//!
+//! Per group: the hits of the current sliding window with a count per distinct value, the
+//! metrics of the previous aligned windows (at most `history`), and, after a crossing, the
+//! episode being reported. See [`super`] for the semantics.
+
+use super::{BaselineParams, ExtFired, ExtInput, add_sources, time_text};
+use crate::correlation::{MAX_GROUP_HITS, MAX_GROUPS, MAX_SOURCES};
+use crate::rule::CorrelationCondition;
+use std::collections::{HashMap, HashSet, VecDeque};
+use vigil_model::SourceRef;
+
+/// Most internal domains learned per correlation.
+pub const MAX_LEARNED_DOMAINS: usize = 10_000;
+
+#[derive(Debug)]
+struct Hit {
+    ms: i64,
+    event_key: Option<String>,
+    values: Vec<String>,
+    host: Option<String>,
+    sources: Vec<SourceRef>,
+}
+
+/// What an episode has gathered since its last report.
+#[derive(Debug, Default)]
+struct Tally {
+    /// Events without a key, and the distinct keys of the others.
+    unkeyed: u64,
+    keys: HashSet<String>,
+    values: HashSet<String>,
+    first_ms: Option<i64>,
+    last_ms: i64,
+    host: Option<Option<String>>,
+    sources: Vec<SourceRef>,
+}
+
+impl Tally {
+    fn events(&self) -> u64 {
+        self.unkeyed.saturating_add(self.keys.len() as u64)
+    }
+
+    /// Adds a hit; keys and values in `seen` (reported by an earlier part of the episode) are
+    /// not counted again.
+    fn add(&mut self, h: &Hit, seen: Option<&Seen>, cap: usize, overflow: &mut u64) {
+        let old_key = |k: &String| seen.is_some_and(|s| s.keys.contains(k));
+        let old_value = |v: &String| seen.is_some_and(|s| s.values.contains(v));
+        match &h.event_key {
+            Some(k) if old_key(k) => {}
+            Some(k) if self.keys.len() < cap || self.keys.contains(k) => {
+                self.keys.insert(k.clone());
+            }
+            Some(_) => *overflow += 1,
+            None => self.unkeyed += 1,
+        }
+        for v in h.values.iter().filter(|v| !old_value(v)) {
+            if self.values.len() < cap || self.values.contains(v) {
+                self.values.insert(v.clone());
+            } else {
+                *overflow += 1;
+            }
+        }
+        self.first_ms = Some(self.first_ms.map_or(h.ms, |f| f.min(h.ms)));
+        self.last_ms = self.last_ms.max(h.ms);
+        self.host = Some(match self.host.take() {
+            None => h.host.clone(),
+            Some(prev) if prev == h.host => prev,
+            Some(_) => None,
+        });
+        add_sources(&mut self.sources, &h.sources);
+    }
+}
+
+/// Keys and values an episode has reported, so that its parts count disjoint sets.
+#[derive(Debug, Default)]
+struct Seen {
+    keys: HashSet<String>,
+    values: HashSet<String>,
+}
+
+impl Seen {
+    fn absorb(&mut self, t: &Tally, cap: usize) {
+        for k in &t.keys {
+            if self.keys.len() < cap {
+                self.keys.insert(k.clone());
+            }
+        }
+        for v in &t.values {
+            if self.values.len() < cap {
+                self.values.insert(v.clone());
+            }
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Episode {
+    threshold: f64,
+    baseline: Option<f64>,
+    /// The current part ends here (exclusive of later hits).
+    until: i64,
+    part: u32,
+    tally: Tally,
+    seen: Seen,
+}
+
+#[derive(Debug)]
+struct Group {
+    hits: VecDeque<Hit>,
+    /// Value → hits of the window holding it.
+    counts: HashMap<String, u32>,
+    /// (aligned window index, metric) of previous windows, oldest first.
+    history: VecDeque<(i64, f64)>,
+    bucket: i64,
+    bucket_values: HashSet<String>,
+    bucket_events: u64,
+    newest: i64,
+    episode: Option<Episode>,
+}
+
+/// The state of one `vigil_baseline` correlation in one stream.
+#[derive(Debug, Default)]
+pub(crate) struct BaselineState {
+    groups: HashMap<Vec<String>, Group>,
+    learned_domains: HashSet<String>,
+}
+
+/// What one correlation definition contributes to a decision.
+pub(crate) struct Spec<'a> {
+    pub params: &'a BaselineParams,
+    pub condition: &'a CorrelationCondition,
+    pub span_ms: i64,
+    /// Distinct values are counted (a condition field is set), else events.
+    pub distinct: bool,
+}
+
+impl Spec<'_> {
+    fn metric(&self, events: u64, distinct: usize) -> f64 {
+        if self.distinct {
+            distinct as f64
+        } else {
+            events as f64
+        }
+    }
+}
+
+fn domain(v: &str) -> Option<String> {
+    let (_, d) = v.trim().trim_end_matches('>').rsplit_once('@')?;
+    let d = d.trim().trim_end_matches('.').to_ascii_lowercase();
+    (!d.is_empty()).then_some(d)
+}
+
+impl BaselineState {
+    /// Feeds one event of group `key`; detections (a crossing, or the report of an episode's
+    /// finished part) go to `out`.
+    pub(crate) fn feed(
+        &mut self,
+        spec: &Spec<'_>,
+        key: &[String],
+        input: ExtInput,
+        overflow: &mut u64,
+        out: &mut Vec<ExtFired>,
+    ) {
+        for l in &input.learn {
+            if let Some(d) = domain(l)
+                && (self.learned_domains.len() < MAX_LEARNED_DOMAINS
+                    || self.learned_domains.contains(&d))
+            {
+                self.learned_domains.insert(d);
+            }
+        }
+        let internal = |v: &str| {
+            domain(v).is_some_and(|d| {
+                spec.params.internal_domains.contains(&d) || self.learned_domains.contains(&d)
+            })
+        };
+        let mut values: Vec<String> = Vec::new();
+        if spec.distinct {
+            for v in input.values {
+                if !internal(&v) && !values.contains(&v) {
+                    values.push(v);
+                }
+            }
+            if values.is_empty() {
+                return; // nothing to count (e.g. a message to internal recipients only)
+            }
+        }
+        if !self.groups.contains_key(key) && self.groups.len() >= MAX_GROUPS {
+            *overflow += 1;
+            return;
+        }
+        let span = spec.span_ms.max(1);
+        let ms = input.ms;
+        let b = ms.div_euclid(span);
+        let g = self.groups.entry(key.to_vec()).or_insert_with(|| Group {
+            hits: VecDeque::new(),
+            counts: HashMap::new(),
+            history: VecDeque::new(),
+            bucket: b,
+            bucket_values: HashSet::new(),
+            bucket_events: 0,
+            newest: ms,
+            episode: None,
+        });
+        g.newest = g.newest.max(ms);
+        roll_bucket(spec, g, b);
+        if let Some(done) = end_episode_part(spec, key, g, ms) {
+            out.push(done);
+        }
+        let hit = Hit {
+            ms,
+            event_key: input.event_key,
+            values,
+            host: input.host,
+            sources: input.sources,
+        };
+        // The aligned window's metric, for history.
+        g.bucket_events += 1;
+        for v in &hit.values {
+            if g.bucket_values.len() < spec.params.max_values || g.bucket_values.contains(v) {
+                g.bucket_values.insert(v.clone());
+            }
+        }
+        if let Some(ep) = g.episode.as_mut() {
+            ep.tally
+                .add(&hit, Some(&ep.seen), spec.params.max_values, overflow);
+            return;
+        }
+        // The sliding window.
+        while g
+            .hits
+            .front()
+            .is_some_and(|h| h.ms <= ms.saturating_sub(span))
+        {
+            if let Some(old) = g.hits.pop_front() {
+                forget(&mut g.counts, &old);
+            }
+        }
+        for v in &hit.values {
+            if let Some(n) = g.counts.get_mut(v) {
+                *n += 1;
+            } else if g.counts.len() < spec.params.max_values {
+                g.counts.insert(v.clone(), 1);
+            } else {
+                *overflow += 1;
+            }
+        }
+        g.hits.push_back(hit);
+        if g.hits.len() > MAX_GROUP_HITS {
+            if let Some(old) = g.hits.pop_front() {
+                forget(&mut g.counts, &old);
+            }
+            *overflow += 1;
+        }
+        let metric = spec.metric(g.hits.len() as u64, g.counts.len());
+        // History: windows wholly before the one holding the sliding window's start.
+        let start_bucket = ms.saturating_sub(span).div_euclid(span);
+        let oldest = b.saturating_sub(spec.params.history as i64);
+        let baseline = g
+            .history
+            .iter()
+            .filter(|(i, m)| *i < start_bucket && *i >= oldest && *m > 0.0)
+            .map(|(_, m)| *m)
+            .reduce(f64::max);
+        let threshold = match baseline {
+            Some(base) => (spec.params.factor * base).max(spec.params.minimum),
+            None => absolute(spec.condition),
+        };
+        let fires = metric > 0.0
+            && match baseline {
+                Some(_) => metric >= threshold,
+                None => spec.condition.holds(metric),
+            };
+        if !fires {
+            return;
+        }
+        let mut tally = Tally::default();
+        for h in &g.hits {
+            tally.add(h, None, usize::MAX, &mut 0);
+        }
+        let mut seen = Seen::default();
+        seen.absorb(&tally, spec.params.max_values);
+        let distinct = g.counts.len();
+        g.hits.clear();
+        g.counts.clear();
+        out.push(report(
+            spec, key, &tally, distinct, metric, threshold, baseline, 1,
+        ));
+        g.episode = Some(Episode {
+            threshold,
+            baseline,
+            until: ms.saturating_add(span),
+            part: 1,
+            tally: Tally::default(),
+            seen,
+        });
+    }
+
+    /// Closes episode parts that ended before `now` (all when `None`, at the end of the input),
+    /// and forgets groups with nothing left to remember.
+    pub(crate) fn sweep(&mut self, spec: &Spec<'_>, now: Option<i64>, out: &mut Vec<ExtFired>) {
+        let span = spec.span_ms.max(1);
+        let keep = span.saturating_mul(spec.params.history as i64 + 1);
+        let mut idle = Vec::new();
+        for (key, g) in self.groups.iter_mut() {
+            let t = now.unwrap_or(i64::MAX);
+            if let Some(done) = end_episode_part(spec, key, g, t) {
+                out.push(done);
+            }
+            if now.is_some_and(|n| g.newest < n.saturating_sub(keep)) {
+                idle.push(key.clone());
+            }
+        }
+        for k in idle {
+            self.groups.remove(&k);
+        }
+    }
+}
+
+/// The lowest metric an absolute condition accepts, for reporting.
+fn absolute(c: &CorrelationCondition) -> f64 {
+    match (c.gte, c.gt) {
+        (Some(a), Some(b)) => a.max(b),
+        (Some(a), None) => a,
+        (None, Some(b)) => b,
+        (None, None) => 0.0,
+    }
+}
+
+fn forget(counts: &mut HashMap<String, u32>, h: &Hit) {
+    for v in &h.values {
+        if let Some(n) = counts.get_mut(v) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                counts.remove(v);
+            }
+        }
+    }
+}
+
+/// Moves the finished aligned window into history when `b` is a later one.
+fn roll_bucket(spec: &Spec<'_>, g: &mut Group, b: i64) {
+    if b <= g.bucket {
+        return;
+    }
+    let metric = spec.metric(g.bucket_events, g.bucket_values.len());
+    if metric > 0.0 {
+        g.history.push_back((g.bucket, metric));
+    }
+    let oldest = b.saturating_sub(spec.params.history as i64);
+    while g.history.front().is_some_and(|(i, _)| *i < oldest) {
+        g.history.pop_front();
+    }
+    while g.history.len() > spec.params.history {
+        g.history.pop_front();
+    }
+    g.bucket = b;
+    g.bucket_values.clear();
+    g.bucket_events = 0;
+}
+
+/// When time `t` is past the episode's current part: reports the part (if it gathered
+/// anything) and continues the episode if the part still reached the threshold, else ends it.
+fn end_episode_part(spec: &Spec<'_>, key: &[String], g: &mut Group, t: i64) -> Option<ExtFired> {
+    let ep = g.episode.as_mut()?;
+    if t <= ep.until {
+        return None;
+    }
+    let tally = std::mem::take(&mut ep.tally);
+    ep.seen.absorb(&tally, spec.params.max_values);
+    let metric = spec.metric(tally.events(), tally.values.len());
+    let report_it = tally.events() > 0;
+    let part = ep.part + 1;
+    let (threshold, baseline) = (ep.threshold, ep.baseline);
+    // The episode goes on while each part still reaches the threshold and the next part starts
+    // right away; a quiet part, or time past it, ends it.
+    if metric >= threshold && t <= ep.until.saturating_add(spec.span_ms) {
+        ep.until = ep.until.saturating_add(spec.span_ms);
+        ep.part = part;
+    } else {
+        g.episode = None;
+    }
+    report_it.then(|| {
+        report(
+            spec,
+            key,
+            &tally,
+            tally.values.len(),
+            metric,
+            threshold,
+            baseline,
+            part,
+        )
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn report(
+    spec: &Spec<'_>,
+    key: &[String],
+    tally: &Tally,
+    distinct: usize,
+    metric: f64,
+    threshold: f64,
+    baseline: Option<f64>,
+    part: u32,
+) -> ExtFired {
+    let first = tally.first_ms.unwrap_or(tally.last_ms);
+    let mut matched = vec![
+        (spec.params.events_label.clone(), tally.events().to_string()),
+        (spec.params.values_label.clone(), distinct.to_string()),
+        ("first_time".into(), time_text(first)),
+        ("last_time".into(), time_text(tally.last_ms)),
+        (
+            "baseline".into(),
+            baseline.map_or_else(|| "none".to_string(), |b| format!("{b}")),
+        ),
+        ("threshold".into(), format!("{threshold}")),
+    ];
+    if part > 1 {
+        matched.push(("episode_part".into(), part.to_string()));
+    }
+    let mut sources = tally.sources.clone();
+    sources.truncate(MAX_SOURCES);
+    ExtFired {
+        key: key.to_vec(),
+        first_ms: first,
+        last_ms: tally.last_ms,
+        host: tally.host.clone().flatten(),
+        sources,
+        metric,
+        matched,
+        chain: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HOUR: i64 = 3_600_000;
+    const DAY: i64 = 24 * HOUR;
+
+    fn cond(gte: f64) -> CorrelationCondition {
+        CorrelationCondition {
+            gte: Some(gte),
+            field: vec!["rcpt".into()],
+            ..CorrelationCondition::default()
+        }
+    }
+
+    fn input(ms: i64, rcpt: &str) -> ExtInput {
+        ExtInput {
+            ms,
+            values: vec![rcpt.to_string()],
+            learn: vec!["me@clinic.example".into()],
+            event_key: None,
+            host: Some("mx".into()),
+            sources: Vec::new(),
+        }
+    }
+
+    struct Run {
+        state: BaselineState,
+        out: Vec<ExtFired>,
+        overflow: u64,
+    }
+
+    impl Run {
+        fn new() -> Self {
+            Run {
+                state: BaselineState::default(),
+                out: Vec::new(),
+                overflow: 0,
+            }
+        }
+        fn feed(&mut self, spec: &Spec<'_>, ms: i64, rcpt: &str) {
+            let key = vec!["me@clinic.example".to_string()];
+            self.state.feed(
+                spec,
+                &key,
+                input(ms, rcpt),
+                &mut self.overflow,
+                &mut self.out,
+            );
+        }
+        fn get(&self, i: usize, k: &str) -> Option<String> {
+            self.out
+                .get(i)?
+                .matched
+                .iter()
+                .find(|(n, _)| n == k)
+                .map(|(_, v)| v.clone())
+        }
+    }
+
+    fn spec<'a>(p: &'a BaselineParams, c: &'a CorrelationCondition) -> Spec<'a> {
+        Spec {
+            params: p,
+            condition: c,
+            span_ms: DAY,
+            distinct: true,
+        }
+    }
+
+    /// Ten quiet days (up to 4 external recipients a day), then 30 a day for three days.
+    #[test]
+    fn a_campaign_against_a_quiet_history_is_counted_whole() {
+        let p = BaselineParams::default();
+        let c = cond(60.0);
+        let s = spec(&p, &c);
+        let mut r = Run::new();
+        for d in 0..10 {
+            for i in 0..(d % 5) {
+                r.feed(&s, d * DAY + i * HOUR, &format!("friend{i}@example.net"));
+            }
+            r.feed(&s, d * DAY + 5 * HOUR, "colleague@clinic.example");
+        }
+        assert!(r.out.is_empty());
+        let mut n = 0;
+        for d in 10..13 {
+            for i in 0..30 {
+                r.feed(
+                    &s,
+                    d * DAY + i * (DAY / 31),
+                    &format!("patient{n}@example.org"),
+                );
+                n += 1;
+            }
+        }
+        r.state.sweep(&s, None, &mut r.out);
+        assert!(!r.out.is_empty());
+        let messages: u64 = (0..r.out.len())
+            .map(|i| r.get(i, "event_count").unwrap().parse::<u64>().unwrap())
+            .sum();
+        let recipients: u64 = (0..r.out.len())
+            .map(|i| r.get(i, "value_count").unwrap().parse::<u64>().unwrap())
+            .sum();
+        assert_eq!(messages, 90, "every message of the campaign counted once");
+        assert_eq!(recipients, 90);
+        assert_eq!(r.get(0, "baseline").as_deref(), Some("4"));
+        assert_eq!(r.get(0, "threshold").as_deref(), Some("12"));
+        assert_eq!(r.get(0, "value_count").as_deref(), Some("12"));
+        assert!(r.out.len() <= 5, "{} detections", r.out.len());
+        assert_eq!(r.overflow, 0);
+    }
+
+    /// Without history the absolute condition decides; the first window then becomes history,
+    /// so the same volume a week later is ordinary.
+    #[test]
+    fn no_history_uses_the_absolute_threshold_and_a_recurring_bulk_is_learned() {
+        let p = BaselineParams::default();
+        let c = cond(60.0);
+        let s = spec(&p, &c);
+        let mut r = Run::new();
+        for i in 0..59 {
+            r.feed(&s, i * 1000, &format!("r{i}@example.org"));
+        }
+        assert!(r.out.is_empty(), "59 < 60");
+        r.feed(&s, 60_000, "r59@example.org");
+        assert_eq!(r.out.len(), 1);
+        assert_eq!(r.get(0, "baseline").as_deref(), Some("none"));
+        let before = r.out.len();
+        for i in 0..100 {
+            r.feed(&s, 7 * DAY + i * 1000, &format!("r{i}@example.org"));
+        }
+        r.state.sweep(&s, None, &mut r.out);
+        assert_eq!(
+            r.out.len(),
+            before,
+            "a week later the same bulk is the group's normal"
+        );
+    }
+
+    /// Internal recipients, given or learned from the sender's domain, are not counted.
+    #[test]
+    fn internal_domains_are_not_counted() {
+        let p = BaselineParams {
+            internal_domains: vec!["partner.example".into()],
+            ..BaselineParams::default()
+        };
+        let c = cond(5.0);
+        let s = spec(&p, &c);
+        let mut r = Run::new();
+        for i in 0..20 {
+            r.feed(&s, i, &format!("u{i}@clinic.example"));
+            r.feed(&s, i, &format!("u{i}@Partner.Example"));
+        }
+        r.state.sweep(&s, None, &mut r.out);
+        assert!(r.out.is_empty());
+    }
+
+    #[test]
+    fn distinct_values_per_window_are_capped() {
+        let p = BaselineParams {
+            max_values: 10,
+            ..BaselineParams::default()
+        };
+        let c = cond(1000.0);
+        let s = spec(&p, &c);
+        let mut r = Run::new();
+        for i in 0..50 {
+            r.feed(&s, i, &format!("x{i}@example.org"));
+        }
+        assert_eq!(r.overflow, 40);
+        let g = r.state.groups.values().next().unwrap();
+        assert_eq!(g.counts.len(), 10);
+        r.state.sweep(&s, Some(400 * DAY), &mut r.out);
+        assert!(r.state.groups.is_empty(), "idle groups are forgotten");
+    }
+}

@@ -1,0 +1,223 @@
+//! vigil's correlation extensions: two correlation types Sigma 2.1 cannot express, because they
+//! compare a group with **its own history** rather than with a fixed number.
+//!
+//! Both are written as ordinary correlation documents with a `vigil_`-prefixed `type`, so other
+//! Sigma tools reject them loudly instead of misreading them, and `vigil rules check` lists every
+//! rule that uses one (see [`used_in`]).
+//!
+//! ## `type: vigil_new_value`
+//!
+//! Fires when a group sees a value of a field it has not seen in its history — "first login of
+//! this account from this network" — once the group has history.
+//!
+//! ```yaml
+//! correlation:
+//!     type: vigil_new_value
+//!     rules: [dovecot_login]
+//!     group-by: [user]
+//!     timespan: 30d            # a value not seen for this long is forgotten (new again)
+//!     condition:
+//!         field: rip_net       # the value tracked (several fields form one combined value)
+//!     new_value:               # all optional
+//!         learning: 7d         # the group's first event must be at least this old (default 7d)
+//!         min_events: 3        # … and the group must have had this many events (default 3)
+//!         max_values: 256      # values kept per group; the least recently seen goes first
+//! ```
+//!
+//! A value is reported once; list fields count each element. Until the group has history
+//! (`learning` and `min_events`), every value is learned silently: an account seen for the
+//! first time is not "new" everywhere at once.
+//!
+//! ## `type: vigil_baseline`
+//!
+//! Compares a group's count of events, or of distinct values of a field, in a sliding window
+//! with the group's own previous windows.
+//!
+//! ```yaml
+//! correlation:
+//!     type: vigil_baseline
+//!     rules: [exchange_msgtrk_submission]
+//!     group-by: [sender]
+//!     timespan: 24h            # window length
+//!     condition:
+//!         field: recipient-address  # distinct values counted (omit to count events)
+//!         gte: 60              # absolute threshold, used while the group has no history
+//!     baseline:                # all optional
+//!         factor: 3            # with history: fire at factor × the busiest previous window …
+//!         minimum: 20          # … and never below this
+//!         history: 14          # previous windows remembered
+//!         internal_domains: [clinic.example]   # values (addresses) in these domains not counted
+//!         internal_domains_from: sender        # … nor in the domains of this field's values
+//!         event_key: message-id            # count events once per message
+//!         labels: {events: message_count, values: recipient_count}
+//!         max_values: 100000   # distinct values tracked per group window
+//! ```
+//!
+//! History windows are aligned on multiples of `timespan` since the Unix epoch; the window
+//! holding the start of the current sliding window is left out so that a burst is never its own
+//! baseline. A group has history when one of its last `history` windows before that had an
+//! event. At the crossing the detection reports what the window holds; the group then stays in
+//! an *episode* judged against the threshold frozen at the crossing: each further window that
+//! still reaches it gives a continuation detection (matched `episode_part: 2, 3, …`) counting
+//! only events (by `event_key`) and values not reported by an earlier part, so that the counts
+//! of an episode's detections add up to the campaign's; the first window below the threshold
+//! ends the episode. Windows of an episode become history afterwards: a weekly newsletter is reported the
+//! first time and learned, while a campaign that comes back after the history has passed is
+//! reported again.
+//!
+//! Both types bound their state like the Sigma types (at most `MAX_GROUPS` groups per correlation,
+//! per-group caps above); what a cap drops is counted in [`crate::Correlator::overflow`].
+
+pub(crate) mod baseline;
+pub(crate) mod new_value;
+mod params;
+
+pub(crate) use params::parse;
+pub use params::{BaselineParams, ExtensionParams, NewValueParams};
+
+use vigil_model::SourceRef;
+
+/// The correlations of a rule set that use a vigil extension: `(rule key, title, type)`, for
+/// `vigil rules check` to say which rules other Sigma engines will not run.
+pub fn used_in(set: &crate::RuleSet) -> Vec<(String, String, &'static str)> {
+    set.correlations
+        .iter()
+        .filter(|c| c.kind.is_vigil_extension())
+        .map(|c| (c.meta.key(), c.meta.title.clone(), c.kind.name()))
+        .collect()
+}
+
+/// What an extension hands the correlator for one referenced event.
+pub(crate) struct ExtInput {
+    pub ms: i64,
+    pub values: Vec<String>,
+    /// Values of `internal_domains_from` (baseline only).
+    pub learn: Vec<String>,
+    /// The value of `event_key` (baseline only).
+    pub event_key: Option<String>,
+    pub host: Option<String>,
+    pub sources: Vec<SourceRef>,
+}
+
+/// A detection an extension decided, for the correlator to emit and to chain.
+pub(crate) struct ExtFired {
+    pub key: Vec<String>,
+    pub first_ms: i64,
+    pub last_ms: i64,
+    pub host: Option<String>,
+    pub sources: Vec<SourceRef>,
+    /// The metric, reported under the correlation type's name.
+    pub metric: f64,
+    /// Extra matched pairs after the group-by values and the metric.
+    pub matched: Vec<(String, String)>,
+    /// Fields a chained correlation sees beside the group-by values.
+    pub chain: Vec<(String, String)>,
+}
+
+/// Milliseconds as RFC 3339 text for matched values.
+pub(crate) fn time_text(ms: i64) -> String {
+    jiff::Timestamp::from_millisecond(ms)
+        .map(|t| t.to_string())
+        .unwrap_or_default()
+}
+
+/// Adds sources up to the detection cap, without repeats.
+pub(crate) fn add_sources(out: &mut Vec<SourceRef>, more: &[SourceRef]) {
+    for s in more {
+        if out.len() >= crate::correlation::MAX_SOURCES {
+            return;
+        }
+        if !out.contains(s) {
+            out.push(s.clone());
+        }
+    }
+}
+
+/// The per-stream state of one correlation, for the extension types.
+#[derive(Debug)]
+pub(crate) enum State {
+    /// A Sigma type: its state lives in the correlator itself.
+    Sigma,
+    NewValue(new_value::NewValueState),
+    Baseline(baseline::BaselineState),
+}
+
+impl State {
+    pub(crate) fn for_def(def: &crate::rule::Correlation) -> State {
+        match def.extension {
+            Some(ExtensionParams::NewValue(_)) => State::NewValue(Default::default()),
+            Some(ExtensionParams::Baseline(_)) => State::Baseline(Default::default()),
+            None => State::Sigma,
+        }
+    }
+
+    /// Feeds one event of group `key` of correlation `def`; decided detections go to `out`.
+    pub(crate) fn feed(
+        &mut self,
+        def: &crate::rule::Correlation,
+        key: &[String],
+        input: ExtInput,
+        overflow: &mut u64,
+        out: &mut Vec<ExtFired>,
+    ) {
+        let span_ms = def.timespan_secs.saturating_mul(1000);
+        match (self, &def.extension) {
+            (State::NewValue(st), Some(ExtensionParams::NewValue(p))) => {
+                let spec = new_value::Spec {
+                    params: p,
+                    span_ms,
+                    fields: &def.condition.field,
+                };
+                out.extend(st.feed(&spec, key, input, overflow));
+            }
+            (State::Baseline(st), Some(ExtensionParams::Baseline(p))) => {
+                st.feed(&baseline_spec(def, p), key, input, overflow, out);
+            }
+            _ => {}
+        }
+    }
+
+    /// Ends what ended before `now` (everything when `None`) and forgets idle groups.
+    pub(crate) fn sweep(
+        &mut self,
+        def: &crate::rule::Correlation,
+        now: Option<i64>,
+        out: &mut Vec<ExtFired>,
+    ) {
+        let span_ms = def.timespan_secs.saturating_mul(1000);
+        match (self, &def.extension) {
+            (State::NewValue(st), _) => {
+                if let Some(n) = now {
+                    st.sweep(n, span_ms);
+                }
+            }
+            (State::Baseline(st), Some(ExtensionParams::Baseline(p))) => {
+                st.sweep(&baseline_spec(def, p), now, out);
+            }
+            _ => {}
+        }
+    }
+}
+
+fn baseline_spec<'a>(
+    def: &'a crate::rule::Correlation,
+    params: &'a BaselineParams,
+) -> baseline::Spec<'a> {
+    baseline::Spec {
+        params,
+        condition: &def.condition,
+        span_ms: def.timespan_secs.saturating_mul(1000),
+        distinct: !def.condition.field.is_empty(),
+    }
+}
+
+/// The fields an extension reads besides the aggregated ones: `(internal_domains_from,
+/// event_key)`.
+pub(crate) fn extra_fields(def: &crate::rule::Correlation) -> (Option<&str>, Option<&str>) {
+    match &def.extension {
+        Some(ExtensionParams::Baseline(p)) => {
+            (p.internal_domains_from.as_deref(), p.event_key.as_deref())
+        }
+        _ => (None, None),
+    }
+}

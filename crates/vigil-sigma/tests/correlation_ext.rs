@@ -1,0 +1,343 @@
+//! vigil's correlation extensions through the public API: parsing and its errors, the
+//! correlator's routing, list fields, learned internal domains, labels, chaining into a Sigma
+//! correlation, and the list `vigil rules check` prints.
+
+mod common;
+use common::*;
+use vigil_model::{Detection, Event, FieldValue};
+use vigil_sigma::{Correlator, Engine, extensions, parse_rules_str};
+
+const BASE: &str = "title: Login
+id: login
+name: login
+logsource:
+    product: test
+detection:
+    sel:
+        EventID: 1
+    condition: sel
+---
+title: Failure
+id: failure
+name: failure
+logsource:
+    product: test
+detection:
+    sel:
+        EventID: 2
+    condition: sel
+---
+title: Outbound message
+id: outbound
+name: outbound
+logsource:
+    product: test
+detection:
+    sel:
+        EventID: 3
+    condition: sel
+";
+
+const DAY: i64 = 86_400;
+
+fn engine(corr: &str) -> Engine {
+    engine_with(corr, BASE)
+}
+
+fn ev(id: i64, secs: i64, fields: &[(&str, FieldValue)]) -> Event {
+    let mut all = vec![("EventID", FieldValue::Int(id))];
+    all.extend(fields.iter().cloned());
+    at(event(("test", "", ""), &all), secs, secs as u64)
+}
+
+fn run(eng: &Engine, events: &[Event]) -> Vec<Detection> {
+    let mut c = Correlator::new(eng);
+    let mut out = Vec::new();
+    for e in events {
+        let mut all = Vec::new();
+        eng.all_matches(e, &mut all);
+        c.feed(e, &all, &mut out);
+    }
+    c.finish(&mut out);
+    out
+}
+
+fn get<'a>(d: &'a Detection, k: &str) -> Option<&'a str> {
+    d.matched
+        .iter()
+        .find(|(n, _)| n == k)
+        .map(|(_, v)| v.as_str())
+}
+
+const NEW_NET: &str = "title: New network for account
+id: newnet
+name: new_network
+correlation:
+    type: vigil_new_value
+    rules: [login]
+    group-by: [User]
+    timespan: 30d
+    condition:
+        field: Net
+    new_value:
+        learning: 5d
+        min_events: 2
+level: low";
+
+#[test]
+fn new_value_reports_a_new_network_once_the_account_has_history() {
+    let eng = engine(NEW_NET);
+    let login = |secs, user: &str, net: &str| ev(1, secs, &[("User", s(user)), ("Net", s(net))]);
+    let mut evs = Vec::new();
+    for d in 0..7 {
+        evs.push(login(d * DAY, "alice", "192.0.2.0/24"));
+    }
+    // A new account's first networks are learned, not reported.
+    evs.push(login(6 * DAY, "bob", "198.51.100.0/24"));
+    evs.push(login(8 * DAY, "alice", "203.0.113.0/24"));
+    evs.push(login(8 * DAY + 60, "alice", "203.0.113.0/24"));
+    let out = run(&eng, &evs);
+    assert_eq!(out.len(), 1, "{out:?}");
+    let d = &out[0];
+    assert_eq!(d.rule_id, "newnet");
+    assert_eq!(get(d, "User"), Some("alice"));
+    assert_eq!(get(d, "Net"), Some("203.0.113.0/24"));
+    assert_eq!(get(d, "vigil_new_value"), Some("1"));
+    assert_eq!(get(d, "known_values"), Some("1"));
+    assert_eq!(get(d, "history_events"), Some("7"));
+    assert_eq!(d.first_seen, d.timestamp);
+    assert_eq!(d.sources.len(), 1);
+}
+
+/// A new-value detection chained into a Sigma temporal correlation: the chained event carries
+/// the tracked field, so the parent can group by it.
+#[test]
+fn new_value_chains_into_a_sigma_correlation_with_its_field() {
+    let corr = format!(
+        "{NEW_NET}
+---
+title: Failures from a network
+id: netfail
+name: network_failures
+correlation:
+    type: value_count
+    rules: [failure]
+    group-by: [Net]
+    timespan: 6h
+    condition:
+        field: User
+        gte: 3
+---
+title: New network for an account, after that network failed for others
+id: takeover
+correlation:
+    type: temporal
+    rules: [network_failures, new_network]
+    group-by: [Net]
+    timespan: 1d
+level: high"
+    );
+    let eng = engine(&corr);
+    let mut evs = Vec::new();
+    for d in 0..7 {
+        evs.push(ev(
+            1,
+            d * DAY,
+            &[("User", s("alice")), ("Net", s("192.0.2.0/24"))],
+        ));
+    }
+    for (i, u) in ["bob", "carol", "dave", "alice"].iter().enumerate() {
+        evs.push(ev(
+            2,
+            8 * DAY + i as i64 * 600,
+            &[("User", s(u)), ("Net", s("203.0.113.0/24"))],
+        ));
+    }
+    evs.push(ev(
+        1,
+        8 * DAY + 3600,
+        &[("User", s("alice")), ("Net", s("203.0.113.0/24"))],
+    ));
+    let out = run(&eng, &evs);
+    let ids: Vec<&str> = out.iter().map(|d| d.rule_id.as_str()).collect();
+    assert_eq!(ids, vec!["takeover"], "{out:?}");
+    assert_eq!(get(&out[0], "Net"), Some("203.0.113.0/24"));
+}
+
+const VOLUME: &str = "title: External recipients per sender
+id: volume
+correlation:
+    type: vigil_baseline
+    rules: [outbound]
+    group-by: [Sender]
+    timespan: 24h
+    condition:
+        field: Recipients
+        gte: 40
+    baseline:
+        factor: 3
+        minimum: 15
+        history: 14
+        internal_domains: [partner.example]
+        internal_domains_from: Sender
+        event_key: MsgId
+        labels: {events: message_count, values: recipient_count}
+level: high";
+
+fn message(secs: i64, sender: &str, rcpts: &[&str]) -> Event {
+    ev(
+        3,
+        secs,
+        &[
+            ("MsgId", s(&format!("<{secs}@clinic.example>"))),
+            ("Sender", s(sender)),
+            (
+                "Recipients",
+                FieldValue::List(rcpts.iter().map(|r| s(r)).collect()),
+            ),
+        ],
+    )
+}
+
+#[test]
+fn baseline_counts_list_values_against_the_senders_history() {
+    let eng = engine(VOLUME);
+    let me = "reception@clinic.example";
+    let mut evs = Vec::new();
+    // Ten ordinary days: three correspondents, colleagues and a partner organisation.
+    for d in 0..10 {
+        evs.push(message(
+            d * DAY + 3600,
+            me,
+            &[
+                "a@example.net",
+                "b@example.net",
+                "c@example.org",
+                "boss@clinic.example",
+                "x@partner.example",
+            ],
+        ));
+    }
+    // Then 20 messages of 3 recipients each, to people never written to; each message is
+    // logged twice (as a message going through two transport hops would be).
+    for i in 0..20 {
+        let r: Vec<String> = (0..3).map(|k| format!("p{i}_{k}@example.com")).collect();
+        let r: Vec<&str> = r.iter().map(String::as_str).collect();
+        evs.push(message(11 * DAY + i * 300, me, &r));
+        evs.push(message(11 * DAY + i * 300, me, &r));
+    }
+    let out = run(&eng, &evs);
+    assert!(!out.is_empty(), "campaign missed");
+    let first = &out[0];
+    assert_eq!(get(first, "Sender"), Some(me));
+    assert_eq!(
+        get(first, "baseline"),
+        Some("3"),
+        "internal recipients not counted"
+    );
+    assert_eq!(get(first, "threshold"), Some("15"));
+    let total = |k: &str| -> u64 {
+        out.iter()
+            .map(|d| get(d, k).unwrap().parse::<u64>().unwrap())
+            .sum()
+    };
+    assert_eq!(total("message_count"), 20);
+    assert_eq!(total("recipient_count"), 60);
+    assert!(first.first_seen <= first.timestamp);
+    assert!(get(first, "first_time").is_some() && get(first, "last_time").is_some());
+}
+
+#[test]
+fn baseline_in_event_mode_and_without_history() {
+    let corr = "title: Failures per account
+id: failvol
+correlation:
+    type: vigil_baseline
+    rules: [failure]
+    group-by: [User]
+    timespan: 1h
+    condition:
+        gte: 5
+level: medium";
+    let eng = engine(corr);
+    let evs: Vec<Event> = (0..5)
+        .map(|i| ev(2, i * 60, &[("User", s("bob"))]))
+        .collect();
+    let out = run(&eng, &evs);
+    assert_eq!(out.len(), 1);
+    assert_eq!(get(&out[0], "vigil_baseline"), Some("5"));
+    assert_eq!(get(&out[0], "event_count"), Some("5"));
+    assert_eq!(get(&out[0], "baseline"), Some("none"));
+    let out = run(&eng, &evs[..4]);
+    assert!(out.is_empty());
+}
+
+fn error_of(corr: &str) -> String {
+    let text = format!("{corr}\n---\n{BASE}");
+    let (_, errs) = parse_rules_str(&text, "c.yml");
+    assert!(!errs.is_empty(), "expected an error for {corr}");
+    errs[0].to_string()
+}
+
+#[test]
+fn extension_parameters_are_checked() {
+    let head = "title: X\nid: x\ncorrelation:\n    rules: [login]\n    group-by: [User]\n    timespan: 1d\n";
+    let cases = [
+        ("    type: vigil_new_value\n", "needs 'field'"),
+        (
+            "    type: vigil_new_value\n    condition: {field: Net, gte: 3}\n",
+            "no threshold",
+        ),
+        (
+            "    type: vigil_new_value\n    condition: {field: Net}\n    new_value: {learnig: 2d}\n",
+            "unknown parameter 'learnig'",
+        ),
+        (
+            "    type: vigil_new_value\n    condition: {field: Net}\n    new_value: {learning: soon}\n",
+            "not a duration",
+        ),
+        ("    type: vigil_baseline\n", "needs a lower bound"),
+        (
+            "    type: vigil_baseline\n    condition: {lt: 3}\n",
+            "needs a lower bound",
+        ),
+        (
+            "    type: vigil_baseline\n    condition: {gte: 3}\n    baseline: {factor: 0.5}\n",
+            "factor below 1",
+        ),
+        (
+            "    type: vigil_baseline\n    condition: {gte: 3}\n    baseline: {history: 0}\n",
+            "whole number",
+        ),
+        (
+            "    type: vigil_baseline\n    condition: {gte: 3}\n    baseline: {labels: {messages: n}}\n",
+            "'events' or 'values'",
+        ),
+    ];
+    for (body, want) in cases {
+        let e = error_of(&format!("{head}{body}"));
+        assert!(e.contains(want), "{body}: {e}");
+    }
+}
+
+#[test]
+fn rules_using_extensions_are_listed() {
+    let (set, errs) = parse_rules_str(&format!("{NEW_NET}\n---\n{VOLUME}\n---\n{BASE}"), "c.yml");
+    assert!(errs.is_empty(), "{errs:?}");
+    let used = extensions::used_in(&set);
+    assert_eq!(
+        used,
+        vec![
+            (
+                "newnet".to_string(),
+                "New network for account".to_string(),
+                "vigil_new_value"
+            ),
+            (
+                "volume".to_string(),
+                "External recipients per sender".to_string(),
+                "vigil_baseline"
+            ),
+        ]
+    );
+}
