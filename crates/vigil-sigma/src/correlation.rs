@@ -954,7 +954,8 @@ fn ordered_chain(c: &CompiledCorrelation, g: &Group) -> Option<Vec<Hit>> {
 
 // What the correlations read of an event, for callers that keep only that much of each matched event
 // (vigil-hunt holds the matches of a large hunt as compact records, spilled to disk, until it can feed
-// them in time order). Every field a correlation type reads through `Fields::get` must be listed here.
+// them in time order). Every field a correlation type reads through `Fields::get` or `get_all` must be
+// listed by `fields_read`.
 impl CorrelationSet {
     /// Keys (as in `Detection::rule_id`) of the rules whose matches feed a correlation.
     pub(crate) fn input_rules(&self) -> impl Iterator<Item = &str> {
@@ -962,7 +963,8 @@ impl CorrelationSet {
     }
 
     /// The Sigma field names read from the events a rule's matches bring to the correlations that
-    /// reference it: their `group-by` fields (aliases applied) and aggregated fields, each once.
+    /// reference it: their `group-by` fields (aliases applied), aggregated fields and the
+    /// extensions' extra fields, each once.
     pub(crate) fn fields_read(&self, rule_key: &str) -> Vec<&str> {
         let mut out: Vec<&str> = Vec::new();
         for &(ci, pos) in self.by_rule.get(rule_key).map_or(&[][..], |v| &v[..]) {
@@ -970,8 +972,14 @@ impl CorrelationSet {
                 continue;
             };
             let grouped = c.group_fields.get(pos).into_iter().flatten();
-            for f in grouped.chain(&c.def.condition.field) {
-                if !out.contains(&f.as_str()) {
+            let (learn, event_key) = extensions::extra_fields(&c.def);
+            let fields = grouped
+                .chain(&c.def.condition.field)
+                .map(String::as_str)
+                .chain(learn)
+                .chain(event_key);
+            for f in fields {
+                if !out.contains(&f) {
                     out.push(f);
                 }
             }
