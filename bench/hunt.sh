@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Hunt benchmark: the evtx crate's own parse floor, `vigil hunt --parse-only`, the bundled rules'
-# fixed load+compile cost, and `vigil hunt` with the bundled rules, over the shared EVTX samples.
+# fixed load+compile cost (from the rule cache, and with --no-cache), and `vigil hunt` with the
+# bundled rules, over the shared EVTX samples.
 # Every row is relative to the first (the evtx crate rendering JSON text, as evtx_dump does).
 # Prints wall time (hyperfine median when hyperfine is installed, else the median of 3 runs of
 # /usr/bin/time), peak RSS, MB/s, events/s and the ratio to the floor for each row.
@@ -20,6 +21,8 @@ VIGIL="${VIGIL_BIN:-./target/release/vigil}"
 FLOOR=./target/release/examples/evtx_floor
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
+# vigil's rule cache in the temporary folder: warm-up runs fill it, timed runs use it.
+export VIGIL_CACHE_DIR="$TMP/cache"
 
 # The same inputs for every row: every .evtx file of the two sample sets (the floor reads only
 # EVTX), and the two whole folders (EVTX plus the IIS/Apache text logs among them) for vigil.
@@ -48,7 +51,7 @@ wall() {
   else
     for _ in 1 2 3; do
       /usr/bin/time -f '%e' -o "$TMP/t" "$@" > /dev/null 2>&1 || true
-      cat "$TMP/t"
+      tail -n 1 "$TMP/t"
     done | sort -n | sed -n 2p
   fi
 }
@@ -80,14 +83,16 @@ echo "inputs: ${#EVTX[@]} EVTX files, $((EVTX_BYTES / 1000000)) MB, $EVTX_RECORD
   "whole folders $((DIR_BYTES / 1000000)) MB, $DIR_EVENTS events; runs per row: $RUNS"
 echo "| row | wall s (median) | peak RSS MB | MB/s | events/s | × floor |"
 echo "|---|---|---|---|---|---|"
-row "evtx crate floor: records_json (JSON text, as evtx_dump -o jsonl)" "$EVTX_BYTES" \
+row "evtx crate floor: records_json (JSON text, what vigil's reader takes)" "$EVTX_BYTES" \
   "$EVTX_RECORDS" floor_json "$FLOOR" --json "${EVTX[@]}"
-row "evtx crate floor: records_json_value (the records vigil's reader takes)" "$EVTX_BYTES" \
+row "evtx crate: records_json_value (serde_json::Value, the reader's input before)" "$EVTX_BYTES" \
   "$EVTX_RECORDS" floor "$FLOOR" "${EVTX[@]}"
 row "vigil hunt --parse-only, EVTX files" "$EVTX_BYTES" "$EVTX_RECORDS" parse \
   "$VIGIL" hunt --parse-only "${EVTX[@]}" -o /dev/null
-row "vigil rules: load+compile only (hunt over an empty file)" 0 0 rules \
+row "vigil rules: load (rule cache) + compile only (hunt over an empty file)" 0 0 rules \
   "$VIGIL" hunt "$TMP/empty.jsonl" -o /dev/null
+row "vigil rules: parse + compile, --no-cache" 0 0 rules_nocache \
+  "$VIGIL" hunt --no-cache "$TMP/empty.jsonl" -o /dev/null
 row "vigil hunt, bundled rules, EVTX files" "$EVTX_BYTES" "$EVTX_RECORDS" hunt \
   "$VIGIL" hunt "${EVTX[@]}" -o /dev/null
 row "vigil hunt --parse-only, whole folders" "$DIR_BYTES" "$DIR_EVENTS" parse_dirs \

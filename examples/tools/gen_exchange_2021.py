@@ -666,13 +666,13 @@ def outbound(t, sender, recipients, subject, kind, tag, orig_ip="", client_type=
     ctx = (f"MDB:{DB_GUID}, Mailbox:{mbx}, Event:{R.randint(100000, 999999)}, MessageClass:IPM.Note, "
            f"CreationTime:{t.strftime('%Y-%m-%dT%H:%M:%S.')}{R.randint(0, 999):03d}Z, ClientType:{client_type}, SubmissionAssistant:MailboxTransportSubmissionEmailAssistant")
     mt.setdefault(("MSGTRKMS", t.date()), []).append((tag, mt_row(t, **{"server-ip": SERVER_IP, "server-hostname": FQDN, "source-context": ctx,
-        "source": "STOREDRIV", "event-id": "SUBMIT", "message-id": mid, "recipient-count": "0", "message-subject": subject,
+        "source": "STOREDRIVER", "event-id": "SUBMIT", "message-id": mid, "recipient-count": "0", "message-subject": subject,
         "sender-address": sender, "return-path": sender, "directionality": "Originating", "original-client-ip": orig_ip,
         "custom-data": "S:ItemEntryId=00-00-00-00-37-DE-94-37-F1-6A-46-45-B0-4B-3C-8E-4D-86-1A-D6-07-00;S:MailboxDatabaseGuid=" + DB_GUID})))
     t2 = t + timedelta(milliseconds=R.randint(300, 1500))
     mt.setdefault(("MSGTRK", t.date()), []).append((tag, mt_row(t2, **{"client-ip": SERVER_IP, "client-hostname": FQDN, "server-ip": SERVER_IP,
         "server-hostname": HOST, "source-context": f"08D95C3A2B1E{R.randint(1000, 9999)};2021-{t.strftime('%m-%d')}T00:00:01.000Z;0",
-        "connector-id": f"{HOST}\\Default {HOST}", "source": "STOREDRIV", "event-id": "RECEIVE", "internal-message-id": imid,
+        "connector-id": f"{HOST}\\Default {HOST}", "source": "STOREDRIVER", "event-id": "RECEIVE", "internal-message-id": imid,
         "message-id": mid, "network-message-id": nmid, "recipient-address": rc, "total-bytes": size, "recipient-count": str(len(recipients)),
         "message-subject": subject, "sender-address": sender, "return-path": sender,
         "message-info": f"04I:{t.strftime('%m/%d/%Y %I:%M:%S')}.000 {t.strftime('%p')};", "directionality": "Originating", "original-client-ip": orig_ip,
@@ -702,7 +702,7 @@ def inbound(t, sender, rcpt, subject):
     t2 = t + timedelta(seconds=R.randint(1, 3))
     mt.setdefault(("MSGTRKMD", t.date()), []).append(("benign", mt_row(t2, **{"server-ip": SERVER_IP, "server-hostname": FQDN,
         "source-context": "",
-        "connector-id": "", "source": "STOREDRIV", "event-id": "DELIVER", "internal-message-id": imid, "message-id": mid,
+        "connector-id": "", "source": "STOREDRIVER", "event-id": "DELIVER", "internal-message-id": imid, "message-id": mid,
         "network-message-id": nmid, "recipient-address": rcpt, "recipient-status": "250 2.1.5 RCPT TO OK", "total-bytes": size,
         "recipient-count": "1", "message-subject": subject, "sender-address": sender, "return-path": sender,
         "message-info": f"{t2.strftime('%Y-%m-%dT%H:%M:%S')}.000Z;SRV={FQDN}:TOTAL-DEL=1.204", "directionality": "Incoming"})))

@@ -111,7 +111,15 @@ impl Source {
                         !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric())
                     })
             }),
-            None => eq(&rule.service, &self.logsource.service),
+            // A rule may still use an older name of a Windows service.
+            None => {
+                let service = rule.service.as_deref().map(|s| {
+                    vigil_logs::windows::canonical_service(s)
+                        .unwrap_or(s)
+                        .to_string()
+                });
+                eq(&service, &self.logsource.service)
+            }
         };
         eq(&rule.product, &self.logsource.product)
             && (eq(&rule.category, &self.logsource.category)
@@ -233,6 +241,9 @@ const LINUX_PROGRAMS: &[&str] = &[
     "auditd",
     "named",
     "rsyslogd",
+    "guacd",
+    "pkexec",
+    "polkitd",
 ];
 
 fn emitted_sources() -> &'static [Source] {
@@ -632,11 +643,19 @@ mod tests {
             "{product: windows, service: msexchange-management}",
             "{product: windows, service: msexchange-httpproxy}",
             "{product: windows, service: msexchange-messagetracking}",
+            "{category: antivirus}",
+            "{product: windows, service: windefend}",
+            "{product: windows, service: smbserver-connectivity}",
+            "{product: windows, service: smbclient-connectivity}",
+            "{product: windows, service: microsoft-servicebus-client}",
+            "{product: windows, service: servicebus-client}",
             "{product: windows}",
             "{category: webserver}",
             "{product: linux, service: dovecot}",
             "{product: linux, service: sshd}",
             "{product: linux, service: cron}",
+            "{product: linux, service: auth}",
+            "{product: linux, service: guacamole}",
             "{product: linux}",
             "{}",
         ] {
@@ -648,11 +667,11 @@ mod tests {
     #[test]
     fn logsources_no_reader_emits_are_reported_with_the_reason() {
         for ls in [
-            "{category: antivirus}",
             "{category: proxy}",
             "{product: windows, category: file_access}",
-            "{product: windows, service: smbserver-connectivity}",
-            "{product: linux, service: auth}",
+            "{product: windows, category: file_rename}",
+            "{product: windows, service: smbserver-security}",
+            "{product: linux, service: kernel-audit}",
             "{product: linux, category: process_creation}",
             "{product: macos, category: process_creation}",
             "{product: windows, service: msexchange-}",
@@ -766,7 +785,7 @@ mod tests {
              title: either\nid: c3\ncorrelation:\n  type: event_count\n  rules: [alive, dead]\n  group-by: [x]\n  timespan: 5m\n  condition: {{gte: 2}}\n\
              ---\n\
              title: chained\nid: c4\ncorrelation:\n  type: event_count\n  rules: [c1]\n  group-by: [x]\n  timespan: 5m\n  condition: {{gte: 2}}\n",
-            rule("dead", "{category: antivirus}", BODY),
+            rule("dead", "{category: proxy}", BODY),
             rule(
                 "alive",
                 "{product: windows, category: process_creation}",

@@ -34,7 +34,7 @@ pub const MAX_DEPTH: usize = 64;
 /// Entries looked at in one walk; past this the walk stops and says so.
 pub const MAX_ENTRIES: usize = 2_000_000;
 /// A folder holding this file is a vigil report folder: never read as input.
-pub const REPORT_MARKER: &str = ".vigil-report";
+pub use vigil_model::REPORT_MARKER;
 
 /// One exclude pattern.
 #[derive(Debug, Clone)]

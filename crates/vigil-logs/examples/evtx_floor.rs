@@ -5,8 +5,9 @@
 //! `*.evtx`). Files are spread over one thread per core, each parsing its file's chunks serially
 //! (as `vigil hunt` does when it has more files than cores); `--chunk-threads 0` instead parses
 //! each file's chunks on the `evtx` crate's pool, one file at a time. Records are rendered as
-//! `serde_json::Value`s (what vigil's reader consumes); `--json` renders JSON text instead, as
-//! `evtx_dump -o jsonl` does. Prints files, bytes, records and errors on one line.
+//! `serde_json::Value`s (the crate's own parsed form); `--json` renders JSON text instead, as
+//! `evtx_dump -o jsonl` does and as vigil's reader takes them. Prints files, bytes, records and
+//! errors on one line.
 
 use evtx::{EvtxParser, ParserSettings};
 use std::path::{Path, PathBuf};

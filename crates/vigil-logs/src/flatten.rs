@@ -2,59 +2,122 @@
 //! (`{"Event": {"System": …, "EventData": …}}`, as the EVTX parser renders a record) flattened the
 //! way Sigma's Windows rules name fields: `EventID`, `Channel`, `Provider_Name`,
 //! `Security_UserID`, and each `<Data Name="X">` as `X`.
+//!
+//! The functions work on any [`Json`] tree: `serde_json::Value` (JSON logs) and the borrowed tree
+//! the EVTX reader builds from the `evtx` crate's JSON text (see `json_tree`), so both readers
+//! flatten a record by the same rules.
 
 use jiff::Timestamp;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use std::collections::BTreeMap;
 use vigil_model::FieldValue;
 
 pub(crate) type Fields = BTreeMap<String, FieldValue>;
 
-/// A JSON scalar or array as a field value. Objects inside arrays, and anything nested deeper
-/// than `depth_left`, are kept as their JSON text.
-pub(crate) fn to_field(v: &Value, depth_left: usize) -> FieldValue {
-    match v {
-        Value::Null => FieldValue::Null,
-        Value::Bool(b) => FieldValue::Bool(*b),
-        Value::Number(n) => {
-            if let Some(i) = n.as_i64() {
-                FieldValue::Int(i)
-            } else if let Some(f) = n.as_f64().filter(|_| n.is_f64()) {
-                FieldValue::Float(f)
-            } else {
-                FieldValue::Str(n.to_string())
+/// One JSON value seen through [`Json::view`].
+pub(crate) enum View<'a, J> {
+    Null,
+    Bool(bool),
+    Int(i64),
+    /// An integer above `i64::MAX`.
+    Big(u64),
+    Float(f64),
+    Str(&'a str),
+    Array(&'a [J]),
+    Object,
+}
+
+/// What flattening needs of a parsed JSON value.
+pub(crate) trait Json: Sized {
+    fn view(&self) -> View<'_, Self>;
+    /// The member `key` of an object (`None` for anything else).
+    fn get(&self, key: &str) -> Option<&Self>;
+    /// Calls `f` with each member of an object, in the tree's order (nothing for other values).
+    fn for_each_member(&self, f: &mut dyn FnMut(&str, &Self));
+    /// Compact JSON text with object keys in sorted order, as `serde_json::Value` prints it.
+    fn json_text(&self) -> String;
+
+    fn is_object(&self) -> bool {
+        matches!(self.view(), View::Object)
+    }
+}
+
+impl Json for Value {
+    fn view(&self) -> View<'_, Self> {
+        match self {
+            Value::Null => View::Null,
+            Value::Bool(b) => View::Bool(*b),
+            Value::Number(n) => {
+                if let Some(i) = n.as_i64() {
+                    View::Int(i)
+                } else if let Some(f) = n.as_f64().filter(|_| n.is_f64()) {
+                    View::Float(f)
+                } else {
+                    View::Big(n.as_u64().unwrap_or(u64::MAX))
+                }
+            }
+            Value::String(s) => View::Str(s),
+            Value::Array(items) => View::Array(items),
+            Value::Object(_) => View::Object,
+        }
+    }
+
+    fn get(&self, key: &str) -> Option<&Self> {
+        self.as_object().and_then(|m| m.get(key))
+    }
+
+    fn for_each_member(&self, f: &mut dyn FnMut(&str, &Self)) {
+        if let Value::Object(map) = self {
+            for (k, v) in map {
+                f(k, v);
             }
         }
-        Value::String(s) => FieldValue::Str(s.clone()),
-        Value::Array(items) if depth_left > 0 => FieldValue::List(
+    }
+
+    fn json_text(&self) -> String {
+        self.to_string()
+    }
+}
+
+/// A JSON scalar or array as a field value. Objects inside arrays, and anything nested deeper
+/// than `depth_left`, are kept as their JSON text.
+pub(crate) fn to_field<J: Json>(v: &J, depth_left: usize) -> FieldValue {
+    match v.view() {
+        View::Null => FieldValue::Null,
+        View::Bool(b) => FieldValue::Bool(b),
+        View::Int(i) => FieldValue::Int(i),
+        View::Float(f) => FieldValue::Float(f),
+        View::Big(u) => FieldValue::Str(u.to_string()),
+        View::Str(s) => FieldValue::Str(s.to_string()),
+        View::Array(items) if depth_left > 0 => FieldValue::List(
             items
                 .iter()
-                .map(|i| match i {
-                    Value::Object(_) => FieldValue::Str(i.to_string()),
-                    other => to_field(other, depth_left - 1),
+                .map(|i| {
+                    if i.is_object() {
+                        FieldValue::Str(i.json_text())
+                    } else {
+                        to_field(i, depth_left - 1)
+                    }
                 })
                 .collect(),
         ),
-        other => FieldValue::Str(other.to_string()),
+        View::Array(_) | View::Object => FieldValue::Str(v.json_text()),
     }
 }
 
 /// Flatten `v` into `out` under `prefix` (dotted keys for nested objects).
-pub(crate) fn flatten_into(prefix: &str, v: &Value, depth_left: usize, out: &mut Fields) {
-    match v {
-        Value::Object(map) if depth_left > 0 => {
-            for (k, child) in map {
-                let key = if prefix.is_empty() {
-                    k.clone()
-                } else {
-                    format!("{prefix}.{k}")
-                };
-                flatten_into(&key, child, depth_left - 1, out);
-            }
-        }
-        other => {
-            out.insert(prefix.to_string(), to_field(other, depth_left));
-        }
+pub(crate) fn flatten_into<J: Json>(prefix: &str, v: &J, depth_left: usize, out: &mut Fields) {
+    if depth_left > 0 && v.is_object() {
+        v.for_each_member(&mut |k, child| {
+            let key = if prefix.is_empty() {
+                k.to_string()
+            } else {
+                format!("{prefix}.{k}")
+            };
+            flatten_into(&key, child, depth_left - 1, out);
+        });
+    } else {
+        out.insert(prefix.to_string(), to_field(v, depth_left));
     }
 }
 
@@ -110,113 +173,100 @@ pub(crate) fn int(v: &FieldValue) -> Option<i64> {
 }
 
 /// The text of an element rendered as `{"#text": …, "#attributes": …}`, or the value itself.
-fn element_value(v: &Value, depth_left: usize) -> Option<FieldValue> {
-    match v {
-        Value::Object(map) => map.get("#text").map(|t| to_field(t, depth_left)),
-        other => Some(to_field(other, depth_left)),
+fn element_value<J: Json>(v: &J, depth_left: usize) -> Option<FieldValue> {
+    if v.is_object() {
+        v.get("#text").map(|t| to_field(t, depth_left))
+    } else {
+        Some(to_field(v, depth_left))
     }
 }
 
+/// An object that is not an element rendered with its text: a nested structure.
+fn is_structure<J: Json>(v: &J) -> bool {
+    v.is_object() && v.get("#text").is_none()
+}
+
 /// Flatten a rendered EVTX record (`{"Event": {...}}`). `None` if it has no `Event` object.
-pub(crate) fn flatten_evtx_json(root: &Value, max_depth: usize) -> Option<WinFlat> {
-    let event = root.get("Event")?.as_object()?;
+pub(crate) fn flatten_evtx_json<J: Json>(root: &J, max_depth: usize) -> Option<WinFlat> {
+    let event = root.get("Event").filter(|e| e.is_object())?;
     let mut flat = WinFlat::default();
     let out = &mut flat.fields;
-    if let Some(system) = event.get("System").and_then(Value::as_object) {
+    if let Some(system) = event.get("System").filter(|s| s.is_object()) {
         flatten_system(system, max_depth, out);
     }
-    for (name, body) in event {
-        match name.as_str() {
-            "System" | "#attributes" => {}
-            "EventData" => flatten_event_data(body, max_depth, out),
-            "UserData" => flatten_user_data(body, max_depth, out),
-            // RenderingInfo (localised message) and anything else: keep, dotted.
-            other => flatten_into(other, body, max_depth, out),
-        }
-    }
+    event.for_each_member(&mut |name, body| match name {
+        "System" | "#attributes" => {}
+        "EventData" => flatten_event_data(body, max_depth, out),
+        "UserData" => flatten_user_data(body, max_depth, out),
+        // RenderingInfo (localised message) and anything else: keep, dotted.
+        other => flatten_into(other, body, max_depth, out),
+    });
     flat.summarise();
     Some(flat)
 }
 
 /// `System` children: an element's text under its name, each attribute as `Element_Attribute`.
-fn flatten_system(system: &Map<String, Value>, max_depth: usize, out: &mut Fields) {
-    for (name, v) in system {
-        match v {
-            Value::Object(map) => {
-                if let Some(t) = map.get("#text") {
-                    out.insert(name.clone(), to_field(t, max_depth));
-                }
-                if let Some(Value::Object(attrs)) = map.get("#attributes") {
-                    for (attr, av) in attrs {
-                        out.insert(format!("{name}_{attr}"), to_field(av, max_depth));
-                    }
-                }
+fn flatten_system<J: Json>(system: &J, max_depth: usize, out: &mut Fields) {
+    system.for_each_member(&mut |name, v| {
+        if v.is_object() {
+            if let Some(t) = v.get("#text") {
+                out.insert(name.to_string(), to_field(t, max_depth));
             }
-            other => {
-                out.insert(name.clone(), to_field(other, max_depth));
+            if let Some(attrs) = v.get("#attributes") {
+                attrs.for_each_member(&mut |attr, av| {
+                    out.insert(format!("{name}_{attr}"), to_field(av, max_depth));
+                });
             }
+        } else {
+            out.insert(name.to_string(), to_field(v, max_depth));
         }
-    }
+    });
 }
 
 /// `EventData`: named `Data` elements arrive as `"Name": value`; unnamed ones as
 /// `"Data": {"#text": value-or-list}`, kept as the `Data` field (a list when several).
-fn flatten_event_data(body: &Value, max_depth: usize, out: &mut Fields) {
-    let Value::Object(map) = body else {
+fn flatten_event_data<J: Json>(body: &J, max_depth: usize, out: &mut Fields) {
+    if !body.is_object() {
         if let Some(v) = element_value(body, max_depth).filter(|v| *v != FieldValue::Null) {
             out.insert("Data".to_string(), v);
         }
         return;
-    };
-    for (name, v) in map {
-        if name == "#attributes" {
-            continue;
-        }
-        match v {
-            Value::Object(inner) if !inner.contains_key("#text") => {
-                flatten_into(name, v, max_depth.saturating_sub(1), out);
-            }
-            _ => {
-                if let Some(fv) = element_value(v, max_depth) {
-                    out.entry(name.clone()).or_insert(fv);
-                }
-            }
-        }
     }
+    body.for_each_member(&mut |name, v| {
+        if name == "#attributes" {
+            return;
+        }
+        if is_structure(v) {
+            flatten_into(name, v, max_depth.saturating_sub(1), out);
+        } else if let Some(fv) = element_value(v, max_depth) {
+            out.entry(name.to_string()).or_insert(fv);
+        }
+    });
 }
 
 /// `UserData` holds one provider-specific element; its children become fields by their names
 /// (as Chainsaw and Zircolite do), without overwriting `System` fields.
-fn flatten_user_data(body: &Value, max_depth: usize, out: &mut Fields) {
-    let Value::Object(map) = body else { return };
-    for (wrapper, inner) in map {
-        match inner {
-            Value::Object(children) if !children.contains_key("#text") => {
-                for (name, v) in children {
-                    if name == "#attributes" {
-                        continue;
-                    }
-                    let fv = match v {
-                        Value::Object(m) if !m.contains_key("#text") => {
-                            let mut nested = Fields::new();
-                            flatten_into(name, v, max_depth.saturating_sub(2), &mut nested);
-                            for (k, nv) in nested {
-                                out.entry(k).or_insert(nv);
-                            }
-                            continue;
-                        }
-                        _ => element_value(v, max_depth),
-                    };
-                    if let Some(fv) = fv {
-                        out.entry(name.clone()).or_insert(fv);
-                    }
-                }
+fn flatten_user_data<J: Json>(body: &J, max_depth: usize, out: &mut Fields) {
+    body.for_each_member(&mut |wrapper, inner| {
+        if !is_structure(inner) {
+            if let Some(fv) = element_value(inner, max_depth) {
+                out.entry(wrapper.to_string()).or_insert(fv);
             }
-            _ => {
-                if let Some(fv) = element_value(inner, max_depth) {
-                    out.entry(wrapper.clone()).or_insert(fv);
-                }
-            }
+            return;
         }
-    }
+        inner.for_each_member(&mut |name, v| {
+            if name == "#attributes" {
+                return;
+            }
+            if is_structure(v) {
+                let mut nested = Fields::new();
+                flatten_into(name, v, max_depth.saturating_sub(2), &mut nested);
+                for (k, nv) in nested {
+                    out.entry(k).or_insert(nv);
+                }
+            } else if let Some(fv) = element_value(v, max_depth) {
+                out.entry(name.to_string()).or_insert(fv);
+            }
+        });
+    });
 }

@@ -20,6 +20,7 @@ pub mod exchange_msgtrk;
 mod flatten;
 mod input;
 mod json_stream;
+mod json_tree;
 pub mod jsonl;
 mod lines;
 pub mod mail;
@@ -120,6 +121,21 @@ pub fn field_mapping(format: Format) -> &'static str {
         Format::Syslog => include_str!("../mappings/syslog.yml"),
         Format::Access => include_str!("../mappings/access.yml"),
         Format::Jsonl => include_str!("../mappings/jsonl.yml"),
+    }
+}
+
+/// Field mappings for narrower log sources of a reader's events, each a YAML document in the
+/// format of [`field_mapping`] with a `logsource:` saying where it applies, on top of the
+/// reader's own map (and of any overlay for a wider log source): Windows Defender events name
+/// their fields with spaces, and its detections are Sigma's `category: antivirus`.
+pub fn field_mapping_overlays(format: Format) -> &'static [&'static str] {
+    const WINDOWS: &[&str] = &[
+        include_str!("../mappings/windows_windefend.yml"),
+        include_str!("../mappings/windows_antivirus.yml"),
+    ];
+    match format {
+        Format::Evtx | Format::WinJson => WINDOWS,
+        _ => &[],
     }
 }
 

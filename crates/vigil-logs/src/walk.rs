@@ -20,7 +20,7 @@ use std::fs::Metadata;
 use std::path::{Path, PathBuf};
 
 /// The file vigil writes into each report folder it creates.
-pub const REPORT_MARKER: &str = ".vigil-report";
+pub use vigil_model::REPORT_MARKER;
 
 /// What identifies a file or folder whatever the path it is reached by.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

@@ -9,7 +9,8 @@
 //! - flat JSON (OTRF Security-Datasets, NXLog): `EventID`, `Channel`, `Hostname`, `SourceName`,
 //!   `@timestamp`, event data fields at top level.
 //!
-//! Logsource as for EVTX: product `windows`, service from the channel, Sysmon/PowerShell category.
+//! Logsource and value normalisation as for EVTX: product `windows`, service from the channel,
+//! Sysmon/PowerShell category; trailing padding trimmed (see [`crate::windows::normalise_fields`]).
 
 use crate::ReadOptions;
 use crate::flatten::{Fields, WinFlat, flatten_evtx_json, flatten_into, to_field};
@@ -47,6 +48,8 @@ impl ObjectParser for WinJsonParser {
         } else {
             flat_shape(obj, self.max_depth)
         };
+        // The same values as from the EVTX file the record was exported from.
+        crate::windows::normalise_fields(&mut flat.fields);
         flat.summarise();
         // As in EVTX, the event time is also a field.
         if let Some(ts) = flat.timestamp {

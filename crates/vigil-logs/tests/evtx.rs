@@ -171,3 +171,63 @@ fn evtx_dump_json_shape_reads_like_evtx() {
     }
     assert_eq!(e.timestamp.unwrap().to_string(), "2021-08-12T23:44:51.203Z");
 }
+
+/// Reads EVTX bytes held in memory.
+fn read_evtx_bytes(name: &str, bytes: &[u8]) -> (Vec<vigil_model::Event>, vigil_logs::FileStats) {
+    let mut events = Vec::new();
+    let stats = vigil_logs::read_bytes(name, bytes, None, &ReadOptions::default(), &mut |e| {
+        events.push(e)
+    })
+    .unwrap();
+    (events, stats)
+}
+
+#[test]
+fn log_cut_at_a_chunk_boundary_is_reported() {
+    // A real two-chunk Security log (63 records), then the same bytes without their last chunk:
+    // the parser alone reads the first chunk without a single error.
+    let whole = std::fs::read(fixture("security_4624_ntlm_cme.evtx")).unwrap();
+    assert_eq!(whole.len(), 4096 + 2 * 65536);
+    let (all, stats) = read_evtx_bytes("whole.evtx", &whole);
+    assert_eq!(stats.failed, 0, "{:?}", stats.failures);
+    assert_eq!(all.len(), 63);
+
+    let cut = &whole[..4096 + 65536];
+    let (events, stats) = read_evtx_bytes("cut.evtx", cut);
+    assert!(!events.is_empty() && events.len() < all.len());
+    // The first chunk holds the file's records 1..=57 (exported: each event keeps its original
+    // EventRecordID, the file numbers its records from 1).
+    assert_eq!(events.len(), 57);
+    assert_eq!(stats.failed, 2, "{:?}", stats.failures);
+    let chunks = &stats.failures[0];
+    assert_eq!(chunks.record, RecordRef::Offset(4096 + 65536));
+    assert!(
+        chunks.reason.contains("header counts 2 chunks")
+            && chunks.reason.contains("holds 1 (1 missing"),
+        "{}",
+        chunks.reason
+    );
+    let records = &stats.failures[1];
+    assert_eq!(records.record, RecordRef::Offset(4096 + 65536));
+    assert!(
+        records.reason.contains("records 58..=63 are missing")
+            && records.reason.contains("last record in the file is 57"),
+        "{}",
+        records.reason
+    );
+}
+
+#[test]
+fn log_with_its_header_chunk_but_no_records_is_reported() {
+    // Only the file header is left: nothing to parse, but 63 records were written.
+    let whole = std::fs::read(fixture("security_4624_ntlm_cme.evtx")).unwrap();
+    let (events, stats) = read_evtx_bytes("header-only.evtx", &whole[..4096]);
+    assert!(events.is_empty());
+    assert_eq!(stats.failed, 2, "{:?}", stats.failures);
+    assert!(stats.failures[0].reason.contains("holds 0 (2 missing"));
+    assert!(
+        stats.failures[1]
+            .reason
+            .contains("no record read, but the file's header counts 63 written")
+    );
+}

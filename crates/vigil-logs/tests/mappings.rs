@@ -16,6 +16,8 @@ enum Target {
 
 #[derive(Deserialize)]
 struct Mapping {
+    #[serde(default)]
+    logsource: Option<BTreeMap<String, String>>,
     fields: BTreeMap<String, Target>,
 }
 
@@ -25,8 +27,14 @@ fn fixtures_of(format: Format) -> &'static [&'static str] {
             "sysmon_1_revshell.evtx",
             "system_104_log_cleared.evtx",
             "security_4688_rdp_hijack.evtx",
+            "defender_1116_1117_threat.evtx",
+            "defender_5007_exclusion.evtx",
         ],
-        Format::WinJson => &["otrf_proxylogon_sample.json", "winlogbeat_sample.ndjson"],
+        Format::WinJson => &[
+            "otrf_proxylogon_sample.json",
+            "winlogbeat_sample.ndjson",
+            "defender_evtx_dump.jsonl",
+        ],
         Format::W3c => &[
             "u_ex190903_tunna.log",
             "u_ex210812_exchange_synthetic.log",
@@ -57,7 +65,10 @@ fn mapping_targets_exist_in_reader_output() {
         );
         let mapping: Mapping =
             yaml_serde::from_str(text).unwrap_or_else(|e| panic!("{format}: {e}"));
-        let mut produced = BTreeSet::new();
+        // Fields produced per event log source, so that an overlay's targets are checked on the
+        // events it applies to.
+        let mut produced: BTreeSet<String> = BTreeSet::new();
+        let mut by_source: Vec<(vigil_model::LogSource, BTreeSet<String>)> = Vec::new();
         for name in fixtures_of(format) {
             let stats = vigil_logs::read_file_as(
                 &fixture(name),
@@ -65,25 +76,57 @@ fn mapping_targets_exist_in_reader_output() {
                 &ReadOptions::default(),
                 &mut |e| {
                     produced.extend(e.fields.keys().cloned());
+                    match by_source.iter_mut().find(|(ls, _)| *ls == e.logsource) {
+                        Some((_, set)) => set.extend(e.fields.keys().cloned()),
+                        None => by_source
+                            .push((e.logsource.clone(), e.fields.keys().cloned().collect())),
+                    }
                 },
             )
             .unwrap();
             assert!(stats.events > 0, "{name}");
         }
-        for (sigma, target) in &mapping.fields {
-            let targets = match target {
-                Target::One(t) => vec![t.clone()],
-                Target::Many(ts) => ts.clone(),
+        check_targets(format, "base", &mapping, &produced);
+        for overlay in vigil_logs::field_mapping_overlays(format) {
+            assert!(overlay.starts_with("# Sigma field name: event field name"));
+            let m: Mapping = yaml_serde::from_str(overlay).unwrap();
+            let sel = m.logsource.clone().expect("an overlay names its logsource");
+            let applies = |ls: &vigil_model::LogSource| {
+                sel.iter().all(|(k, v)| {
+                    let have = match k.as_str() {
+                        "product" => &ls.product,
+                        "category" => &ls.category,
+                        "service" => &ls.service,
+                        other => panic!("{format}: unknown logsource key {other}"),
+                    };
+                    have.as_deref() == Some(v.as_str())
+                })
             };
-            for t in targets {
-                assert!(
-                    produced.contains(&t),
-                    "{format}: {sigma} -> {t}: not produced"
-                );
-            }
+            let fields: BTreeSet<String> = by_source
+                .iter()
+                .filter(|(ls, _)| applies(ls))
+                .flat_map(|(_, f)| f.iter().cloned())
+                .collect();
+            assert!(!fields.is_empty(), "{format}: no fixture event for {sel:?}");
+            check_targets(format, &format!("{sel:?}"), &m, &fields);
         }
         if format != Format::Jsonl {
             assert!(!mapping.fields.is_empty(), "{format}");
+        }
+    }
+}
+
+fn check_targets(format: Format, which: &str, mapping: &Mapping, produced: &BTreeSet<String>) {
+    for (sigma, target) in &mapping.fields {
+        let targets = match target {
+            Target::One(t) => vec![t.clone()],
+            Target::Many(ts) => ts.clone(),
+        };
+        for t in targets {
+            assert!(
+                produced.contains(&t),
+                "{format} ({which}): {sigma} -> {t}: not produced"
+            );
         }
     }
 }

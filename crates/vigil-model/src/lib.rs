@@ -21,6 +21,10 @@ pub use finding::{Asset, Finding};
 pub use package::{Ecosystem, Package, PackageLocation};
 pub use severity::{Level, Severity};
 
+/// The file that marks a folder as a vigil report: the audit writes it, and every input walk (logs,
+/// inventory, audit input sorting) leaves such folders out, so vigil never reads its own output back.
+pub const REPORT_MARKER: &str = ".vigil-report";
+
 /// Instants are UTC timestamps; calendar days (release dates, deadlines) are civil dates.
 pub use jiff::Timestamp;
 pub use jiff::civil::Date;

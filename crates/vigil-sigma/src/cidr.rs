@@ -1,9 +1,10 @@
 //! The `cidr` modifier: IPv4 and IPv6 network membership, without a dependency.
 
+use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
 
 /// A network such as `10.0.0.0/8` or `fe80::/10`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, Copy, PartialEq, Eq)]
 pub struct Cidr {
     net: IpAddr,
     prefix: u8,

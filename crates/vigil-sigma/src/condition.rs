@@ -8,8 +8,10 @@ pub const MAX_CONDITION_DEPTH: usize = 64;
 /// Longest condition text accepted.
 pub const MAX_CONDITION_LEN: usize = 8192;
 
+use serde::{Deserialize, Serialize};
+
 /// A condition with identifiers resolved to indices into the rule's search identifiers.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub enum CondExpr {
     Sel(usize),
     Not(Box<CondExpr>),

@@ -1,5 +1,6 @@
 //! Why a rule was not loaded or not compiled, and where.
 
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// A rule (or a whole file) that could not be used.
@@ -7,7 +8,7 @@ use std::fmt;
 /// `origin` is the file (or the name given to [`crate::parse_rules_str`]), `document` the
 /// 1-based YAML document inside it, `path` the YAML path of the offending entry
 /// (`detection.selection.Image|foo`), `rule` the rule's id or title when known.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, thiserror::Error)]
 pub struct RuleError {
     pub origin: String,
     pub document: Option<usize>,

@@ -2,7 +2,8 @@
 //!
 //! - [`load_rules`] / [`parse_rules_str`] read Sigma v2.1 rule files (multi-document YAML,
 //!   detection rules, correlation rules, meta filters, legacy 1.x collections) and list every
-//!   rule that could not be loaded with the file, YAML path and reason.
+//!   rule that could not be loaded with the file, YAML path and reason; [`load_rules_cached`]
+//!   does the same through a cache of parsed rule files keyed by their content hashes.
 //! - [`Engine::compile`] applies [`Mappings`] (Sigma field names → event field names per log
 //!   source), indexes rules by log source and builds literal prefilters.
 //! - [`Engine::matches`] evaluates one [`vigil_model::Event`]; the engine is `Send + Sync`, so
@@ -37,6 +38,7 @@
 //! assert_eq!(out[0].rule_id, "r1");
 //! ```
 
+mod cache;
 mod cidr;
 mod compiled;
 mod condition;
@@ -53,6 +55,7 @@ mod parse;
 mod rule;
 mod sigmastr;
 
+pub use cache::{CacheOptions, CacheReport, load_rules_cached};
 pub use cidr::Cidr;
 pub use condition::CondExpr;
 pub use correlation::{Correlator, MAX_SOURCES};

@@ -13,6 +13,25 @@ const MAX_DIR_DEPTH: usize = 32;
 /// sorted order). Rules that cannot be read or parsed are listed with their reason; the
 /// others load.
 pub fn load_rules(paths: &[PathBuf], opts: &LoadOptions) -> (RuleSet, Vec<RuleError>) {
+    let (files, errors) = collect_files(paths);
+    // Files are parsed in parallel (YAML parsing is most of the load time) and merged in their
+    // sorted order, so the result does not depend on scheduling.
+    let parsed: Vec<(RuleSet, Vec<RuleError>)> = files
+        .par_iter()
+        .map(|f| {
+            let origin = f.display().to_string();
+            match read_rule_file(f, &origin, opts) {
+                Ok(bytes) => parse_rule_bytes(bytes, &origin, opts),
+                Err(e) => (RuleSet::default(), vec![e]),
+            }
+        })
+        .collect();
+    merge(errors, parsed)
+}
+
+/// The rule files under `paths` in load order (sorted, each once), and the paths that could not
+/// be listed.
+pub(crate) fn collect_files(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<RuleError>) {
     let mut files = Vec::new();
     let mut errors = Vec::new();
     for p in paths {
@@ -20,10 +39,14 @@ pub fn load_rules(paths: &[PathBuf], opts: &LoadOptions) -> (RuleSet, Vec<RuleEr
     }
     files.sort();
     files.dedup();
-    // Files are parsed in parallel (YAML parsing is most of the load time) and merged in their
-    // sorted order, so the result does not depend on scheduling.
-    let parsed: Vec<(RuleSet, Vec<RuleError>)> =
-        files.par_iter().map(|f| load_file(f, opts)).collect();
+    (files, errors)
+}
+
+/// One set from the per-file results, in file order, after the listing errors.
+pub(crate) fn merge(
+    mut errors: Vec<RuleError>,
+    parsed: Vec<(RuleSet, Vec<RuleError>)>,
+) -> (RuleSet, Vec<RuleError>) {
     let mut set = RuleSet::default();
     for (s, e) in parsed {
         set.extend(s);
@@ -32,34 +55,43 @@ pub fn load_rules(paths: &[PathBuf], opts: &LoadOptions) -> (RuleSet, Vec<RuleEr
     (set, errors)
 }
 
-/// Reads and parses one rule file.
-fn load_file(f: &Path, opts: &LoadOptions) -> (RuleSet, Vec<RuleError>) {
-    let origin = f.display().to_string();
-    let fail = |reason: String| {
-        (
-            RuleSet::default(),
-            vec![RuleError::new(&origin, None, "", reason)],
-        )
-    };
+/// The bytes of one rule file, within the size limit.
+pub(crate) fn read_rule_file(
+    f: &Path,
+    origin: &str,
+    opts: &LoadOptions,
+) -> Result<Vec<u8>, RuleError> {
+    let fail = |reason: String| RuleError::new(origin, None, "", reason);
     match std::fs::metadata(f) {
         Ok(m) if m.len() > opts.max_file_size => {
-            return fail(format!(
+            return Err(fail(format!(
                 "rule file larger than {} bytes",
                 opts.max_file_size
-            ));
+            )));
         }
-        Err(e) => return fail(format!("cannot read: {e}")),
+        Err(e) => return Err(fail(format!("cannot read: {e}"))),
         Ok(_) => {}
     }
-    let text = match std::fs::read(f) {
-        Ok(bytes) => match String::from_utf8(bytes) {
-            Ok(t) => t,
-            Err(_) => return fail("file is not valid UTF-8".to_string()),
-        },
-        Err(e) => return fail(format!("cannot read: {e}")),
+    std::fs::read(f).map_err(|e| fail(format!("cannot read: {e}")))
+}
+
+/// Parses the bytes of one rule file (UTF-8, an optional byte-order mark).
+pub(crate) fn parse_rule_bytes(
+    bytes: Vec<u8>,
+    origin: &str,
+    opts: &LoadOptions,
+) -> (RuleSet, Vec<RuleError>) {
+    let text = match String::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(_) => {
+            return (
+                RuleSet::default(),
+                vec![RuleError::new(origin, None, "", "file is not valid UTF-8")],
+            );
+        }
     };
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
-    parse_rules_str_with(text, &origin, opts)
+    parse_rules_str_with(text, origin, opts)
 }
 
 fn is_rule_file(p: &Path) -> bool {

@@ -6,17 +6,18 @@
 use crate::cidr::Cidr;
 use crate::condition::CondExpr;
 use crate::sigmastr::SigmaString;
+use serde::{Deserialize, Serialize};
 use vigil_model::{Level, LogSource};
 
 /// A `related` entry: another rule this one derives from, obsoletes, …
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Related {
     pub id: String,
     pub kind: String,
 }
 
 /// The descriptive part shared by rules, correlations and filters.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 pub struct RuleMeta {
     pub id: Option<String>,
     pub name: Option<String>,
@@ -25,6 +26,9 @@ pub struct RuleMeta {
     pub description: Option<String>,
     pub level: Option<Level>,
     pub tags: Vec<String>,
+    /// (Serialized as a plain tuple: `LogSource`'s own serde form omits empty keys, which the
+    /// binary rule cache cannot read back.)
+    #[serde(with = "logsource_tuple")]
     pub logsource: LogSource,
     pub falsepositives: Vec<String>,
     pub references: Vec<String>,
@@ -48,14 +52,14 @@ impl RuleMeta {
 }
 
 /// A single-event detection rule.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Rule {
     pub meta: RuleMeta,
     pub detection: DetectionSpec,
 }
 
 /// A rule's `detection` section: named searches and the condition over them.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct DetectionSpec {
     pub names: Vec<String>,
     pub searches: Vec<Search>,
@@ -63,14 +67,14 @@ pub struct DetectionSpec {
 }
 
 /// A search identifier's body: a map is an AND of field tests, a list an OR of its items.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub enum Search {
     And(Vec<FieldTest>),
     Or(Vec<Search>),
 }
 
 /// One `field|modifiers: values` entry, or a keyword list when `field` is `None`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct FieldTest {
     /// The Sigma field name; `None` for keyword searches over the whole event.
     pub field: Option<String>,
@@ -83,7 +87,7 @@ pub struct FieldTest {
 }
 
 /// How a value compares: `lt`, `lte`, `gt`, `gte` or equality.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, Copy, PartialEq, Eq)]
 pub enum CmpOp {
     Lt,
     Lte,
@@ -105,7 +109,7 @@ impl CmpOp {
 }
 
 /// The time modifiers: which part of a timestamp field is compared.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, Copy, PartialEq, Eq)]
 pub enum TimePart {
     Minute,
     Hour,
@@ -116,7 +120,7 @@ pub enum TimePart {
 }
 
 /// Where a literal must sit in the field for `fieldref` comparisons.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, Copy, PartialEq, Eq)]
 pub enum Position {
     Whole,
     Start,
@@ -125,7 +129,7 @@ pub enum Position {
 }
 
 /// One value a field is compared with, after all modifiers were applied.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub enum ValuePattern {
     /// Text match with wildcards; case-insensitive unless `cased`.
     Str {
@@ -169,7 +173,7 @@ pub enum ValuePattern {
 
 /// Correlation types of the specification, and vigil's extensions (`vigil_*`, see
 /// [`crate::extensions`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, Copy, PartialEq, Eq)]
 pub enum CorrelationType {
     EventCount,
     ValueCount,
@@ -236,7 +240,7 @@ impl CorrelationType {
 }
 
 /// A correlation condition: one or two bounds, all of which must hold.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
 pub struct CorrelationCondition {
     pub gt: Option<f64>,
     pub gte: Option<f64>,
@@ -275,7 +279,7 @@ impl CorrelationCondition {
 }
 
 /// A correlation rule.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Correlation {
     pub meta: RuleMeta,
     pub kind: CorrelationType,
@@ -294,7 +298,7 @@ pub struct Correlation {
 }
 
 /// A meta filter: excludes matches of the named rules.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Filter {
     pub meta: RuleMeta,
     /// Rule ids or names the filter applies to.
@@ -303,7 +307,7 @@ pub struct Filter {
 }
 
 /// Everything loaded from rule files.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
 pub struct RuleSet {
     pub rules: Vec<Rule>,
     pub correlations: Vec<Correlation>,
@@ -324,5 +328,26 @@ impl RuleSet {
         self.rules.extend(other.rules);
         self.correlations.extend(other.correlations);
         self.filters.extend(other.filters);
+    }
+}
+
+/// `LogSource` as `(product, category, service)`, for formats that cannot skip fields.
+mod logsource_tuple {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use vigil_model::LogSource;
+
+    type Tuple = (Option<String>, Option<String>, Option<String>);
+
+    pub fn serialize<S: Serializer>(ls: &LogSource, s: S) -> Result<S::Ok, S::Error> {
+        (&ls.product, &ls.category, &ls.service).serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<LogSource, D::Error> {
+        let (product, category, service) = Tuple::deserialize(d)?;
+        Ok(LogSource {
+            product,
+            category,
+            service,
+        })
     }
 }

@@ -3,11 +3,13 @@
 //! A rule value is parsed once into pieces so that later stages (modifiers, matcher compilation)
 //! never have to reason about escaping again.
 
+use serde::{Deserialize, Serialize};
+
 /// The dash-like characters `windash` makes interchangeable.
 pub const WINDASH_CHARS: [char; 5] = ['-', '/', '\u{2013}', '\u{2014}', '\u{2015}'];
 
 /// One piece of a Sigma string.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub enum Piece {
     /// Plain text.
     Lit(String),
@@ -20,7 +22,7 @@ pub enum Piece {
 }
 
 /// A parsed Sigma string value.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, Default)]
 pub struct SigmaString {
     pub pieces: Vec<Piece>,
 }

@@ -1,4 +1,4 @@
-//! Where the database lives when the user does not say.
+//! Where the database (and vigil's other per-user files) live when the user does not say.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -20,11 +20,23 @@ pub fn db_path_from(
     home: Option<OsString>,
     local_app_data: Option<OsString>,
 ) -> Option<PathBuf> {
+    vigil_dir_from(xdg_data_home, home, ".local/share", local_app_data).map(|d| d.join("vigil.db"))
+}
+
+/// vigil's folder in one of the user's base directories: `$XDG_…/vigil` (the variable's value
+/// given as `xdg`), else `~/<home_default>/vigil`, else `%LOCALAPPDATA%\vigil`. Relative values are
+/// ignored, as the XDG base directory specification requires.
+pub fn vigil_dir_from(
+    xdg: Option<OsString>,
+    home: Option<OsString>,
+    home_default: &str,
+    local_app_data: Option<OsString>,
+) -> Option<PathBuf> {
     let absolute = |v: Option<OsString>| v.map(PathBuf::from).filter(|p| p.is_absolute());
-    let data = absolute(xdg_data_home)
-        .or_else(|| absolute(home).map(|h| h.join(".local").join("share")))
+    let base = absolute(xdg)
+        .or_else(|| absolute(home).map(|h| h.join(home_default)))
         .or_else(|| absolute(local_app_data))?;
-    Some(data.join("vigil").join("vigil.db"))
+    Some(base.join("vigil"))
 }
 
 #[cfg(test)]
@@ -50,5 +62,10 @@ mod tests {
         );
         assert_eq!(p(Some(""), None), None);
         assert_eq!(p(None, None), None);
+        // The same rule for the cache folder (`vigil hunt`'s rule cache).
+        assert_eq!(
+            vigil_dir_from(None, Some("/home/a".into()), ".cache", None),
+            Some(PathBuf::from("/home/a/.cache/vigil"))
+        );
     }
 }

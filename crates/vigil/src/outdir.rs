@@ -16,7 +16,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 /// The file that marks a folder as a vigil report (also what input walks skip).
-pub const MARKER: &str = ".vigil-report";
+pub const MARKER: &str = vigil_model::REPORT_MARKER;
 
 /// A report being written; nothing is visible at the destination until [`ReportDir::commit`].
 pub struct ReportDir {

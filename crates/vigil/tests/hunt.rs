@@ -2,7 +2,8 @@
 //! the curated rule table (SigmaHQ's rules have no `cve.` tags), the rule author (DRL), and the record
 //! they cite. On small generated logs: honest exit codes (rules not loaded, nothing read, every event
 //! outside the time bounds, failed inputs, `--fail-on`), `--log-time` and `--tz`, `--max-per-rule`,
-//! and a reader that goes away while detections stream out.
+//! and a reader that goes away while detections stream out. An EVTX log cut at a chunk boundary makes
+//! the hunt partial; parsed rules are cached between runs.
 
 use std::path::Path;
 use std::process::Command;
@@ -114,6 +115,7 @@ fn hunt_in(dir: &Path, args: &[&str]) -> std::process::Output {
         .current_dir(dir)
         .env("NO_COLOR", "1")
         .env_remove("VIGIL_RULES")
+        .env("VIGIL_NO_CACHE", "1")
         .arg("hunt")
         .args(args)
         .output()
@@ -334,6 +336,7 @@ fn a_reader_that_goes_away_stops_the_hunt_quietly() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_vigil"))
         .current_dir(dir.path())
         .env_remove("VIGIL_RULES")
+        .env("VIGIL_NO_CACHE", "1")
         .args([
             "hunt", "mail.log", "--rules", "rule.yml", "--format", "jsonl",
         ])
@@ -351,4 +354,107 @@ fn a_reader_that_goes_away_stops_the_hunt_quietly() {
     let err = stderr(&out);
     assert!(!err.contains("panicked"), "{err}");
     assert_eq!(out.status.code(), Some(141), "{err}");
+}
+
+fn vigil(args: &[&str], cache: &Path) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .env("NO_COLOR", "1")
+        .env_remove("VIGIL_RULES")
+        .env_remove("VIGIL_NO_CACHE")
+        .env("VIGIL_CACHE_DIR", cache)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_log_cut_at_a_chunk_boundary_makes_the_hunt_partial() {
+    let tmp = tempfile::tempdir().unwrap();
+    let whole = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../vigil-logs/tests/fixtures/security_4624_ntlm_cme.evtx"),
+    )
+    .unwrap();
+    let cut = tmp.path().join("Security.evtx");
+    std::fs::write(&cut, &whole[..4096 + 65536]).unwrap();
+    let out = vigil(
+        &["hunt", cut.to_str().unwrap(), "--format", "jsonl"],
+        &tmp.path().join("cache"),
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("cut short"), "{stderr}");
+    assert!(stderr.contains("records 58..=63 are missing"), "{stderr}");
+}
+
+#[test]
+fn parsed_rules_are_cached_between_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let rules = tmp.path().join("rules");
+    std::fs::create_dir(&rules).unwrap();
+    let rule = |n: u32| {
+        format!(
+            "title: Rule {n}\nid: 00000000-0000-4000-8000-00000000000{n}\nstatus: test\n\
+             logsource: {{product: windows, category: process_creation}}\n\
+             detection:\n  sel:\n    Image|endswith: '\\tool{n}.exe'\n  condition: sel\nlevel: high\n"
+        )
+    };
+    for n in 1..=3 {
+        std::fs::write(rules.join(format!("r{n}.yml")), rule(n)).unwrap();
+    }
+    let cache = tmp.path().join("cache");
+    let check = |extra: &[&str]| {
+        let mut args = vec!["-vv", "rules", "check", "--rules", rules.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        let out = vigil(&args, &cache);
+        assert_eq!(out.status.code(), Some(0));
+        assert!(String::from_utf8_lossy(&out.stdout).contains("3 rules"));
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let first = check(&[]);
+    assert!(
+        first.contains("0 of 3 rule files reused, 3 parsed (rebuilt: no cache yet)"),
+        "{first}"
+    );
+    let second = check(&[]);
+    assert!(
+        second.contains("3 of 3 rule files reused, 0 parsed"),
+        "{second}"
+    );
+    // A changed rule is parsed again, the others come from the cache.
+    std::fs::write(rules.join("r2.yml"), rule(2).replace("Rule 2", "Rule two")).unwrap();
+    let third = check(&[]);
+    assert!(
+        third.contains("2 of 3 rule files reused, 1 parsed"),
+        "{third}"
+    );
+    // A damaged cache is rebuilt, never trusted.
+    let file = std::fs::read_dir(&cache)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|e| e == "bin"))
+        .unwrap();
+    let mut bytes = std::fs::read(&file).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0xff;
+    std::fs::write(&file, &bytes).unwrap();
+    let fourth = check(&[]);
+    assert!(
+        fourth.contains("3 parsed (rebuilt: corrupt: checksum mismatch)"),
+        "{fourth}"
+    );
+    // --no-cache neither reads nor writes it, nor does VIGIL_NO_CACHE=1.
+    std::fs::remove_dir_all(&cache).unwrap();
+    let none = check(&["--no-cache"]);
+    assert!(!none.contains("rule cache"), "{none}");
+    assert!(!cache.exists());
+    let out = Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .env("VIGIL_CACHE_DIR", &cache)
+        .env("VIGIL_NO_CACHE", "1")
+        .args(["-vv", "rules", "check", "--rules", rules.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(!cache.exists());
 }

@@ -445,6 +445,12 @@ pub fn service_for_program(program: &str) -> &'static str {
         "vsftpd"
     } else if base == "clamd" || base == "freshclam" || base.starts_with("clam") {
         "clamav"
+    } else if base == "guacd" {
+        // Apache Guacamole's proxy daemon logs its sessions through syslog.
+        "guacamole"
+    } else if base == "pkexec" || base == "polkitd" {
+        // Authorisation programs with no service of their own: Sigma's `auth` (auth.log).
+        "auth"
     } else {
         "syslog"
     }

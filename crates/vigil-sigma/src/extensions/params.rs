@@ -3,10 +3,11 @@
 
 use crate::parse::{PErr, parse_timespan, perr, scalar_text, text_list};
 use crate::rule::{CorrelationCondition, CorrelationType};
+use serde::{Deserialize, Serialize};
 use yaml_serde::{Mapping, Value};
 
 /// Parameters of `vigil_new_value`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NewValueParams {
     /// A group reports new values only once its first event is at least this old (seconds).
     pub learning_secs: i64,
@@ -27,7 +28,7 @@ impl Default for NewValueParams {
 }
 
 /// Parameters of `vigil_baseline`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BaselineParams {
     /// With history, fire when the window reaches `factor` × the busiest previous window …
     pub factor: f64,
@@ -71,7 +72,7 @@ pub const MAX_HISTORY: usize = 1_000;
 pub const MAX_VALUES_CAP: usize = 1_000_000;
 
 /// The parameters of one extension correlation.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum ExtensionParams {
     NewValue(NewValueParams),
     Baseline(BaselineParams),

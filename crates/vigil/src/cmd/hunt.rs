@@ -406,7 +406,7 @@ fn summary_lines(
         format!(
             "{} events read from {} files in {:.2}s ({:.0} events/s); {} records failed to parse",
             s.events_read,
-            s.files.iter().filter(|f| f.skipped.is_none()).count(),
+            s.files.iter().filter(|f| f.was_read()).count(),
             secs,
             s.events_read as f64 / secs,
             s.records_failed

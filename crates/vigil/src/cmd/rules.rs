@@ -5,7 +5,7 @@ use crate::cmd::Context;
 use anyhow::{Context as _, Result, bail};
 use clap::{Args, Subcommand};
 use std::path::{Path, PathBuf};
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 use vigil_model::Level;
 use vigil_sigma::{Engine, LoadOptions, RuleError, RuleSet};
 
@@ -22,6 +22,12 @@ pub struct RuleArgs {
     /// [default: all but deprecated and unsupported]
     #[arg(long = "rule-status", value_name = "STATUS", value_delimiter = ',')]
     pub rule_status: Vec<String>,
+    /// Parse every rule file instead of reusing the cache of parsed rules
+    #[arg(long, env = "VIGIL_NO_CACHE", value_parser = clap::builder::BoolishValueParser::new())]
+    pub no_cache: bool,
+    /// Directory of the cache of parsed rules [default: $XDG_CACHE_HOME/vigil, else ~/.cache/vigil]
+    #[arg(long, env = "VIGIL_CACHE_DIR", value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -114,9 +120,32 @@ pub fn load(args: &RuleArgs) -> Result<LoadedRules> {
             bail!("rule path {} does not exist", p.display());
         }
     }
-    let (mut set, mut errors) = vigil_sigma::load_rules(&paths, &LoadOptions::default());
+    let (mut set, mut errors) = match rule_cache(args) {
+        Some(cache) => {
+            let (set, errors, report) =
+                vigil_sigma::load_rules_cached(&paths, &LoadOptions::default(), &cache);
+            debug!(
+                "rule cache {}: {} of {} rule files reused, {} parsed{}{}",
+                report.path.display(),
+                report.reused,
+                report.files,
+                report.parsed,
+                report
+                    .rebuilt
+                    .map(|why| format!(" (rebuilt: {why})"))
+                    .unwrap_or_default(),
+                report
+                    .write_error
+                    .map(|e| format!("; not written: {e}"))
+                    .unwrap_or_default()
+            );
+            (set, errors)
+        }
+        None => vigil_sigma::load_rules(&paths, &LoadOptions::default()),
+    };
     let allowed = (!args.rule_status.is_empty()).then_some(args.rule_status.as_slice());
     vigil_hunt::filter_status(&mut set, allowed);
+    vigil_hunt::mapping::normalise_logsources(&mut set);
     let mappings = vigil_hunt::mapping::reader_mappings().context("the readers' field mappings")?;
     let (engine, compile_errors) = Engine::compile(&set, &mappings);
     errors.extend(compile_errors);
@@ -136,6 +165,41 @@ pub fn load(args: &RuleArgs) -> Result<LoadedRules> {
         errors,
         paths,
     })
+}
+
+/// Where parsed rules are cached and for which build, unless disabled (`--no-cache`). The cache
+/// is keyed by this binary (version, size and modification time), so any rebuild starts afresh.
+fn rule_cache(args: &RuleArgs) -> Option<vigil_sigma::CacheOptions> {
+    if args.no_cache {
+        return None;
+    }
+    // `$XDG_CACHE_HOME/vigil`, else `~/.cache/vigil` (on Windows `%LOCALAPPDATA%\vigil`).
+    let dir = args.cache_dir.clone().or_else(|| {
+        vigil_store::paths::vigil_dir_from(
+            std::env::var_os("XDG_CACHE_HOME"),
+            std::env::var_os("HOME"),
+            ".cache",
+            std::env::var_os("LOCALAPPDATA"),
+        )
+    });
+    let build = std::env::current_exe()
+        .and_then(std::fs::metadata)
+        .ok()
+        .and_then(|m| {
+            let modified = m.modified().ok()?;
+            let since = modified.duration_since(std::time::UNIX_EPOCH).ok()?;
+            Some(format!("{} bytes, modified {}", m.len(), since.as_nanos()))
+        });
+    match (dir, build) {
+        (Some(dir), Some(build)) => Some(vigil_sigma::CacheOptions {
+            dir,
+            version: format!("vigil {} ({build})", env!("CARGO_PKG_VERSION")),
+        }),
+        _ => {
+            debug!("no rule cache: no cache directory, or this binary cannot be identified");
+            None
+        }
+    }
 }
 
 fn list(_ctx: &Context, args: &RuleArgs, json: bool) -> Result<Outcome> {
@@ -215,7 +279,9 @@ fn check(_ctx: &Context, args: &RuleArgs) -> Result<Outcome> {
 
 fn test(rule: &Path, samples: &[PathBuf]) -> Result<Outcome> {
     // Every status is allowed when testing a rule on purpose: no status filter here.
-    let (set, mut errors) = vigil_sigma::load_rules(&[rule.to_path_buf()], &LoadOptions::default());
+    let (mut set, mut errors) =
+        vigil_sigma::load_rules(&[rule.to_path_buf()], &LoadOptions::default());
+    vigil_hunt::mapping::normalise_logsources(&mut set);
     let mappings = vigil_hunt::mapping::reader_mappings()?;
     let (engine, compile_errors) = Engine::compile(&set, &mappings);
     errors.extend(compile_errors);
