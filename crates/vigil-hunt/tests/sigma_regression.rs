@@ -294,17 +294,9 @@ fn shared_regression_corpus() {
 }
 
 /// Pairs known to fail, with the reason (see the report of the test above).
-const KNOWN_FAILURES: &[(&str, &str)] = &[
-    (
-        "registry_event_add_local_hidden_user",
-        "rule has `category: registry_event`, the umbrella of Sysmon 12/13/14; the recording is a \
-         Sysmon 13 (SetValue) event, which the reader files under `registry_set`, and the engine \
-         matches categories literally, so no `registry_event` rule ever sees a Sysmon 13 event",
-    ),
-    (
-        "registry_set_change_security_zones",
-        "the recording holds three Sysmon 13 events (ZoneMap\\Domains\\bad-domain.com\\\
+const KNOWN_FAILURES: &[(&str, &str)] = &[(
+    "registry_set_change_security_zones",
+    "the recording holds three Sysmon 13 events (ZoneMap\\Domains\\bad-domain.com\\\
          bad-subdomain\\{https,http,*} set to DWORD 2), each of which satisfies the rule; vigil \
          reports one detection per event (3), info.yml says match_count 1",
-    ),
-];
+)];

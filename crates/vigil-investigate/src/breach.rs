@@ -10,15 +10,21 @@
 
 use crate::asset::same_asset;
 use crate::case::{IncidentRecord, placeholder_hint, provided, provided_list};
-use crate::evidence::{Evidence, Link};
+use crate::entity::{EntityKind, detection_entities};
+use crate::evidence::Link;
 use crate::incident::Incident;
+use crate::incident::Wave;
+use crate::mailbox::{MailboxAccess, MailboxExports, Phishing, mailbox_exports, phishing};
 use crate::measures::{DwellTime, NOTIFICATION_HOURS};
 use crate::rootcause::RootCause;
+use crate::support::UnsupportedProduct;
 use crate::tactics::{Tactic, detection_techniques};
 use crate::time::{format_duration, format_ts, utc_date};
 use crate::timeline::{EntrySource, TimelineEntry, TimelineInput, build_timeline};
 use jiff::Timestamp;
+use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
 use vigil_model::{Detection, Finding, KevEntry};
 
 /// A value vigil knows (with where it comes from), or a prompt for the controller.
@@ -56,13 +62,6 @@ pub fn completion_marker(prompt: &str) -> String {
     format!("[to be completed by the controller: {prompt}]")
 }
 
-/// A mailbox the evidence shows was exported, with the detections that show it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct MailboxAccess {
-    pub mailbox: String,
-    pub evidence: Vec<Evidence>,
-}
-
 /// Everything the draft is made from.
 #[derive(Debug, Clone, Copy)]
 pub struct BreachInput<'a> {
@@ -75,6 +74,11 @@ pub struct BreachInput<'a> {
     pub kev: &'a [KevEntry],
     /// When the draft is made; a draft made after the deadline asks for the reasons for the delay.
     pub drafted_at: Option<Timestamp>,
+    /// The audit date: updates released after it are never proposed [default: the day of awareness,
+    /// else of drafting].
+    pub as_of: Option<Date>,
+    /// Products the scan found out of vendor support: their fix is an upgrade, not another update.
+    pub unsupported: &'a [UnsupportedProduct],
 }
 
 /// The draft as plain data, for the Markdown and HTML renderers.
@@ -103,6 +107,12 @@ pub struct BreachDraft {
     pub mailboxes_stated_only: Vec<String>,
     /// Mailbox exports abused to write a web shell (not a theft of the mailbox's content).
     pub mailbox_webshell_writes: Vec<MailboxAccess>,
+    /// Phishing sent from the organisation's mailboxes, per sender.
+    #[serde(default)]
+    pub phishing: Vec<Phishing>,
+    /// The phases of the breach, when there was more than one.
+    #[serde(default)]
+    pub waves: Vec<Wave>,
     pub data_subjects: Field<String>,
     pub records: Field<String>,
     pub consequences: Vec<String>,
@@ -186,8 +196,16 @@ pub fn draft_breach(input: &BreachInput<'_>) -> BreachDraft {
         let c = c.to_lowercase();
         c.contains("health") || c.contains("special category")
     });
-    let nature = nature(input, &asset, &exports, &all_boxes);
+    let sent = phishing(&inc.detections);
+    let nature = nature(input, &asset, &exports, &all_boxes, &sent);
     let mut consequences = Vec::new();
+    for p in &sent {
+        consequences.push(format!(
+            "Phishing was sent from the organisation's own address ({}): the recipients may trust it, open \
+             its links or attachments, or pay a false invoice; they should be warned.",
+            p.sentence()
+        ));
+    }
     if !all_boxes.is_empty() {
         consequences.push(format!(
             "Copies of the mailbox(es) {} are outside the organisation's control; their content can be read, \
@@ -289,6 +307,12 @@ pub fn draft_breach(input: &BreachInput<'_>) -> BreachDraft {
         mailboxes,
         mailboxes_stated_only,
         mailbox_webshell_writes: exports.webshell_writes.clone(),
+        phishing: sent,
+        waves: if inc.waves.len() > 1 {
+            inc.waves.clone()
+        } else {
+            Vec::new()
+        },
         data_subjects,
         records,
         consequences,
@@ -307,32 +331,57 @@ fn nature(
     asset: &str,
     exports: &MailboxExports,
     all_boxes: &[String],
+    sent: &[Phishing],
 ) -> Vec<String> {
     let boxes = &exports.exported;
     let inc = input.incident;
     let rc = input.root_cause;
     let mut v = Vec::new();
-    let how = match (
-        &rc.entry_time,
-        rc.exploited
-            .iter()
-            .filter(|c| c.at_entry && !c.cve.is_empty())
-            .count(),
-    ) {
-        (Some(t), n) if n > 0 => {
-            let cves: Vec<&str> = rc
-                .exploited
+    let entry_cves: Vec<&str> = rc
+        .exploited
+        .iter()
+        .filter(|c| c.at_entry && !c.cve.is_empty())
+        .map(|c| c.cve.as_str())
+        .collect();
+    let how = match (&rc.entry_time, &rc.credential_compromise) {
+        (Some(t), _) if !entry_cves.is_empty() => {
+            let fixes: Vec<String> = rc
+                .missing_fixes()
                 .iter()
-                .filter(|c| c.at_entry)
-                .map(|c| c.cve.as_str())
+                .map(|f| {
+                    let name = f.kb.as_deref().map_or_else(
+                        || f.advisories.first().cloned().unwrap_or_default(),
+                        |k| format!("KB{}", k.trim_start_matches("KB")),
+                    );
+                    match (f.fix_released, f.days_overdue) {
+                        (Some(r), Some(n)) if n > 0 => {
+                            format!("{name} (released {r}, {n} days overdue)")
+                        }
+                        (Some(r), _) => format!("{name} (released {r})"),
+                        _ => name,
+                    }
+                })
                 .collect();
+            let prevented = if fixes.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "; the update(s) that would have prevented it: {}",
+                    fixes.join(", ")
+                )
+            };
             format!(
-                "through known vulnerabilities ({}) first exploited at {}",
-                cves.join(", "),
+                "through known vulnerabilities ({}) first exploited at {}{prevented}",
+                entry_cves.join(", "),
                 format_ts(*t)
             )
         }
-        (Some(t), _) => format!("first seen at {}", format_ts(*t)),
+        (Some(t), Some(method)) => format!(
+            "by logging in with a guessed password at {} (credential compromise by {method}; no software \
+             vulnerability was used)",
+            format_ts(*t)
+        ),
+        (Some(t), None) => format!("first seen at {}", format_ts(*t)),
         (None, _) => "by a route not established from the logs".to_string(),
     };
     v.push(format!(
@@ -341,13 +390,46 @@ fn nature(
         format_ts(input.dwell.first_malicious),
         format_ts(inc.last_seen)
     ));
+    if inc.waves.len() > 1 {
+        let parts: Vec<String> = inc
+            .waves
+            .iter()
+            .map(|w| {
+                let mut p = format!(
+                    "wave {} from {} to {} ({} detection(s){})",
+                    w.number,
+                    format_ts(w.start),
+                    format_ts(w.end),
+                    w.detections,
+                    if w.kind == crate::incident::WaveKind::Precursors {
+                        ", precursors"
+                    } else {
+                        ""
+                    }
+                );
+                if let Some(l) = w.link_text() {
+                    p.push_str(&format!(": {l}"));
+                }
+                p
+            })
+            .collect();
+        v.push(format!(
+            "The breach came in {} waves, judged as one incident: {}.",
+            inc.waves.len(),
+            parts.join("; ")
+        ));
+    }
     if !boxes.is_empty() {
         v.push(format!(
-            "{} mailbox(es) were exported by the attacker, as the server's own logs show: {}.",
+            "{} mailbox(es) were taken by the attacker, as the server's own logs show: {}.",
             boxes.len(),
             boxes
                 .iter()
-                .map(|b| b.mailbox.as_str())
+                .map(|b| if b.how.is_empty() {
+                    b.mailbox.clone()
+                } else {
+                    format!("{} ({})", b.mailbox, b.how.join("; "))
+                })
                 .collect::<Vec<_>>()
                 .join(", ")
         ));
@@ -362,6 +444,12 @@ fn nature(
             "The mailbox export function was also abused to write a script file (web shell) onto the server, \
              using the mailbox(es) {}; those exports carried a planted item, not the mailbox content.",
             exports.webshell_writes.iter().map(|b| b.mailbox.as_str()).collect::<Vec<_>>().join(", ")
+        ));
+    }
+    for p in sent {
+        v.push(format!(
+            "Phishing was sent from the server (ATT&CK T1566): {}.",
+            p.sentence()
         ));
     }
     if !inc.tactics.is_empty() {
@@ -379,28 +467,40 @@ fn nature(
 
 fn measures_proposed(input: &BreachInput<'_>, asset: &str) -> Vec<String> {
     let inc = input.incident;
-    let today = input.record.aware_at.or(input.drafted_at).map(utc_date);
+    let on_asset = |a: &str| inc.asset.as_deref().is_some_and(|x| same_asset(x, a));
+    let today = input
+        .as_of
+        .or_else(|| input.record.aware_at.or(input.drafted_at).map(utc_date));
     let mut rows: Vec<(i64, String)> = Vec::new();
+    // A product out of support is upgraded, not patched: one measure covering its missing updates.
+    let mut upgrade: Vec<(&UnsupportedProduct, Vec<String>)> = input
+        .unsupported
+        .iter()
+        .filter(|p| on_asset(&p.asset))
+        .map(|p| (p, Vec::new()))
+        .collect();
     for f in input.findings {
-        if !inc
-            .asset
-            .as_deref()
-            .is_some_and(|a| same_asset(a, &f.asset))
-            || f.fix_released.is_none()
-        {
+        let Some(released) = f.fix_released else {
+            continue;
+        };
+        // An update released after the audit date did not exist then.
+        if !on_asset(&f.asset) || today.is_some_and(|t| released > t) {
             continue;
         }
-        let overdue = today.and_then(|d| f.days_overdue(d));
         let fix = match &f.kb {
             Some(kb) => format!("KB{}", kb.trim_start_matches("KB")),
             None => format!("the fix for {}", f.advisories.join(", ")),
         };
+        if let Some((_, kbs)) = upgrade.iter_mut().find(|(p, _)| p.covers(f)) {
+            if !kbs.contains(&fix) {
+                kbs.push(fix);
+            }
+            continue;
+        }
+        let overdue = today.and_then(|d| f.days_overdue(d));
         let mut s = format!(
-            "Install {fix} on {} ({} {}; fix released {}",
-            f.asset,
-            f.package.name,
-            f.package.version,
-            f.fix_released.map_or_else(String::new, |d| d.to_string())
+            "Install {fix} on {} ({} {}; fix released {released}",
+            f.asset, f.package.name, f.package.version,
         );
         if let Some(n) = overdue.filter(|n| *n > 0) {
             s.push_str(&format!(", {n} days overdue at awareness"));
@@ -416,8 +516,30 @@ fn measures_proposed(input: &BreachInput<'_>, asset: &str) -> Vec<String> {
         rows.push((-overdue.unwrap_or(i64::MIN / 2), s));
     }
     rows.sort();
-    let mut out: Vec<String> = rows.into_iter().map(|(_, s)| s).collect();
+    let mut out: Vec<String> = upgrade.iter().map(|(p, kbs)| p.measure(kbs)).collect();
+    out.extend(rows.into_iter().map(|(_, s)| s));
     out.dedup();
+    if let Some(method) = &input.root_cause.credential_compromise {
+        let accounts: BTreeSet<String> = inc
+            .detections
+            .iter()
+            .filter(|d| Some(&d.rule_id) == input.root_cause.entry_rule_id.as_ref())
+            .flat_map(|d| detection_entities(d).entities)
+            .filter(|e| matches!(e.kind, EntityKind::Account | EntityKind::Mailbox))
+            .map(|e| e.value)
+            .take(5)
+            .collect();
+        let who = if accounts.is_empty() {
+            "the accounts used at the entry point".to_string()
+        } else {
+            accounts.into_iter().collect::<Vec<_>>().join(", ")
+        };
+        out.push(format!(
+            "Reset the passwords of {who} and of every account the failed logins targeted, end their open \
+             sessions, and stop {method} on the exposed services: multi-factor authentication or a limit on \
+             failed logins per account, address and network (lockout, rate limiting)."
+        ));
+    }
     for l in &input.root_cause.silent_sources {
         if !l.is_unknown() {
             out.push(format!("Restore and monitor log collection: {}.", l.claim));
@@ -503,354 +625,4 @@ fn key_timeline(input: &BreachInput<'_>) -> Vec<TimelineEntry> {
             .then_with(|| a.source.cmp(&b.source))
     });
     t
-}
-
-/// What the logs show of `New-MailboxExportRequest` commands in the incident's detections.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct MailboxExports {
-    /// Mailboxes exported to a data file (`.pst` or any path that is not a script): their content was taken.
-    pub exported: Vec<MailboxAccess>,
-    /// Mailboxes "exported" to a script file under a web directory (`.aspx`, …): the ProxyShell web-shell
-    /// write (CVE-2021-31207), which carries one planted item, not the mailbox's content.
-    pub webshell_writes: Vec<MailboxAccess>,
-}
-
-/// File extensions an export can be abused to write as a server-side script.
-const SCRIPT_EXTENSIONS: [&str; 8] = [
-    ".aspx", ".asp", ".ashx", ".asmx", ".axd", ".config", ".php", ".jsp",
-];
-
-/// Mailboxes named in the `New-MailboxExportRequest … -Mailbox <name> -FilePath <path>` commands that
-/// detections matched, split into data exports and web-shell writes by the target path.
-pub fn mailbox_exports(detections: &[Detection]) -> MailboxExports {
-    let mut out = MailboxExports::default();
-    for d in detections {
-        let mut seen: Vec<(String, bool)> = Vec::new();
-        for (_, v) in &d.matched {
-            let lower = v.to_ascii_lowercase();
-            let Some(at) = lower.find("new-mailboxexportrequest") else {
-                continue;
-            };
-            let cmd = v.get(at..).unwrap_or("");
-            let paths = param_values(cmd, "-filepath");
-            let script = paths.iter().any(|p| {
-                let p = p.to_ascii_lowercase();
-                SCRIPT_EXTENSIONS.iter().any(|e| p.ends_with(e))
-            });
-            for n in param_values(cmd, "-mailbox") {
-                if !seen
-                    .iter()
-                    .any(|(x, s)| x.eq_ignore_ascii_case(&n) && *s == script)
-                {
-                    seen.push((n, script));
-                }
-            }
-        }
-        for (n, script) in seen {
-            let list = if script {
-                &mut out.webshell_writes
-            } else {
-                &mut out.exported
-            };
-            match list.iter_mut().find(|m| m.mailbox.eq_ignore_ascii_case(&n)) {
-                Some(m) => {
-                    if m.evidence.len() < crate::evidence::MAX_CITED_SOURCES {
-                        m.evidence.push(Evidence::detection(d));
-                    }
-                }
-                None => list.push(MailboxAccess {
-                    mailbox: n,
-                    evidence: vec![Evidence::detection(d)],
-                }),
-            }
-        }
-    }
-    out
-}
-
-/// The values of a PowerShell parameter (`-Mailbox`, `-FilePath`) in a command line as PowerShell or a log
-/// (possibly JSON-escaped) writes it: `-Mailbox "a@b"`, `-Mailbox:'a b'`, `-Mailbox \"a@b\"`, `-Mailbox a@b`.
-/// `param` is given in lower case, with its dash.
-pub fn param_values(text: &str, param: &str) -> Vec<String> {
-    let lower = text.to_ascii_lowercase();
-    let mut out = Vec::new();
-    let mut from = 0;
-    while let Some(pos) = lower.get(from..).and_then(|s| s.find(param)) {
-        let start = from + pos + param.len();
-        from = start;
-        let Some(rest) = text.get(start..) else { break };
-        // The parameter name must end here: `-MailboxExportRequest` is not `-Mailbox`.
-        match rest.chars().next() {
-            Some(c) if c.is_whitespace() || c == ':' => {}
-            _ => continue,
-        }
-        let rest = rest.trim_start_matches(|c: char| c.is_whitespace() || c == ':');
-        let unescaped = rest.strip_prefix('\\').filter(|r| r.starts_with('"'));
-        let escaped = unescaped.is_some();
-        let rest = unescaped.unwrap_or(rest);
-        let (quote, body) = match rest.chars().next() {
-            Some(q @ ('"' | '\'')) => (Some(q), rest.get(1..).unwrap_or("")),
-            _ => (None, rest),
-        };
-        let value: String = match quote {
-            // A JSON-escaped value ends at `\"`; its own backslashes are doubled.
-            Some(q) => {
-                let v = body.split(q).next().unwrap_or("");
-                let v = v.strip_suffix('\\').unwrap_or(v);
-                if escaped {
-                    v.replace("\\\\", "\\")
-                } else {
-                    v.to_string()
-                }
-            }
-            None => body
-                .split(|c: char| c.is_whitespace() || c == ',' || c == ';')
-                .next()
-                .unwrap_or("")
-                .to_string(),
-        };
-        let value = value.trim();
-        if !value.is_empty() && value.len() <= 1024 && !value.starts_with('-') {
-            out.push(value.to_string());
-        }
-    }
-    out
-}
-
-fn md_cell(s: &str) -> String {
-    s.replace('|', "\\|").replace(['\r', '\n'], " ")
-}
-
-fn md_field<T>(f: &Field<T>, show: impl Fn(&T) -> String) -> String {
-    match f {
-        Field::Known { value, .. } => show(value),
-        Field::ToComplete { prompt } => completion_marker(prompt),
-    }
-}
-
-impl BreachDraft {
-    /// The draft as a Markdown document.
-    pub fn to_markdown(&self) -> String {
-        let s = |v: &String| v.clone();
-        let mut m = String::new();
-        m.push_str(&format!(
-            "# Personal data breach notification — DRAFT\n\nReference: {}  \nTitle: {}\n\n",
-            md_field(&self.reference, s),
-            md_field(&self.title, s)
-        ));
-        m.push_str(
-            "> Draft prepared by vigil from the server's logs, inventory and vulnerability data. Every fact \
-             below cites its evidence. Fields marked *[to be completed by the controller: …]* can only be \
-             answered by the organisation and must be filled in before sending.\n\n",
-        );
-        m.push_str("## 1. Controller and contact point\n\n");
-        m.push_str(&format!(
-            "- Controller: {}\n",
-            md_field(&self.controller, s)
-        ));
-        m.push_str(&format!(
-            "- Controller contact: {}\n",
-            md_field(&self.controller_contact, s)
-        ));
-        m.push_str(&format!(
-            "- Data protection officer / contact point: {}\n",
-            md_field(&self.dpo_contact, s)
-        ));
-        m.push_str(&format!(
-            "- Jurisdiction: {}\n\n",
-            md_field(&self.jurisdiction, s)
-        ));
-
-        m.push_str("## 2. Notification deadline\n\n");
-        m.push_str(&format!(
-            "- Became aware: {}\n",
-            md_field(&self.aware_at, |t| format_ts(*t))
-        ));
-        m.push_str(&format!(
-            "- Reported by: {}\n",
-            md_field(&self.reported_by, s)
-        ));
-        m.push_str(&format!(
-            "- **Notify the supervisory authority by: {}** ({NOTIFICATION_HOURS} hours after awareness)\n",
-            md_field(&self.notification_deadline, |t| format_ts(*t))
-        ));
-        for l in &self.legal_basis {
-            m.push_str(&format!("- {l}\n"));
-        }
-        if let Some(d) = &self.delay_reasons {
-            m.push_str(&format!("- Reasons for the delay: {}\n", md_field(d, s)));
-        }
-        m.push('\n');
-
-        m.push_str("## 3. Nature of the breach\n\n");
-        for n in &self.nature {
-            m.push_str(&format!("{n}\n\n"));
-        }
-        m.push_str(&format!(
-            "- Systems: {}\n",
-            if self.systems.is_empty() {
-                "not named in the detections".into()
-            } else {
-                self.systems.join(", ")
-            }
-        ));
-        m.push_str(&format!(
-            "- First malicious activity: {}\n",
-            format_ts(self.first_malicious)
-        ));
-        m.push_str(&format!(
-            "- Last recorded activity: {}\n",
-            format_ts(self.last_activity)
-        ));
-        m.push_str(&format!(
-            "- Undetected for (first malicious event → awareness): {}\n\n",
-            md_field(&self.dwell, s)
-        ));
-
-        m.push_str("## 4. Personal data concerned\n\n");
-        m.push_str(&format!(
-            "- Categories of data: {}\n",
-            md_field(&self.data_categories, |v: &Vec<String>| v.join("; "))
-        ));
-        m.push_str(&format!(
-            "- Data subjects (categories, approximate number): {}\n",
-            md_field(&self.data_subjects, s)
-        ));
-        m.push_str(&format!(
-            "- Records (approximate number): {}\n",
-            md_field(&self.records, s)
-        ));
-        if self.mailboxes.is_empty() && self.mailboxes_stated_only.is_empty() {
-            m.push_str("- Mailboxes exported: none shown by the logs\n");
-        }
-        if !self.mailboxes.is_empty() {
-            m.push_str(&format!(
-                "- Mailboxes exported, from the logs ({}):\n",
-                self.mailboxes.len()
-            ));
-            for b in &self.mailboxes {
-                m.push_str(&format!("  - {}\n", b.mailbox));
-                for e in &b.evidence {
-                    m.push_str(&format!("    - evidence: {}\n", e.cite()));
-                }
-            }
-        }
-        for b in &self.mailbox_webshell_writes {
-            m.push_str(&format!(
-                "- Mailbox export abused to write a web shell (one planted item, not the mailbox content): {}\n",
-                b.mailbox
-            ));
-            for e in &b.evidence {
-                m.push_str(&format!("    - evidence: {}\n", e.cite()));
-            }
-        }
-        for b in &self.mailboxes_stated_only {
-            m.push_str(&format!(
-                "- Mailbox stated by the organisation, not shown by the logs: {b}\n"
-            ));
-        }
-        m.push('\n');
-
-        m.push_str("## 5. Likely consequences\n\n");
-        for c in &self.consequences {
-            m.push_str(&format!("- {c}\n"));
-        }
-        m.push_str(&format!(
-            "- Assessment: {}\n\n",
-            md_field(&self.consequences_assessment, s)
-        ));
-
-        m.push_str("## 6. Measures taken and proposed\n\n");
-        m.push_str("Taken:\n\n");
-        match &self.measures_taken {
-            Field::Known { value, .. } => {
-                for v in value {
-                    m.push_str(&format!("- {v}\n"));
-                }
-            }
-            Field::ToComplete { prompt } => {
-                m.push_str(&format!("- {}\n", completion_marker(prompt)))
-            }
-        }
-        m.push_str("\nProposed (from the evidence):\n\n");
-        for p in &self.measures_proposed {
-            m.push_str(&format!("- {p}\n"));
-        }
-        m.push('\n');
-
-        m.push_str(
-            "## 7. Timeline (UTC)\n\n| When | What | Event | Evidence |\n|---|---|---|---|\n",
-        );
-        for e in &self.timeline {
-            m.push_str(&format!(
-                "| {} | {} | {} | {} |\n",
-                format_ts(e.datetime),
-                md_cell(&e.timestamp_desc),
-                md_cell(&e.message),
-                md_cell(&e.evidence.join("; "))
-            ));
-        }
-        m.push('\n');
-
-        m.push_str("## 8. Root cause\n\n");
-        for (i, l) in self.root_cause.iter().enumerate() {
-            m.push_str(&format!("{}. {}\n", i + 1, l.to_markdown()));
-        }
-        m.push('\n');
-
-        m.push_str("## 9. Information to the data subjects\n\n");
-        m.push_str(&format!("{}\n", md_field(&self.subjects_informed, s)));
-        m
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parameter_values_in_all_spellings() {
-        let m = |t: &str| param_values(t, "-mailbox");
-        assert_eq!(
-            m(
-                r#"New-MailboxExportRequest -Mailbox "referrals@clinic.example.org" -FilePath "\\127.0.0.1\c$\x.pst""#
-            ),
-            vec!["referrals@clinic.example.org"]
-        );
-        assert_eq!(
-            param_values(
-                r#"New-MailboxExportRequest -Mailbox "a" -FilePath "\\127.0.0.1\c$\x.pst""#,
-                "-filepath"
-            ),
-            vec![r"\\127.0.0.1\c$\x.pst"]
-        );
-        let json = r#"{"Message": "Cmdlet New-MailboxExportRequest, parameters -Mailbox \"reception@clinic.example.org\" -FilePath \"\\\\127.0.0.1\\c$\\rec.pst\"."}"#;
-        assert_eq!(m(json), vec!["reception@clinic.example.org"]);
-        assert_eq!(
-            param_values(json, "-filepath"),
-            vec![r"\\127.0.0.1\c$\rec.pst"]
-        );
-        assert_eq!(
-            m("New-MailboxExportRequest -mailbox:'Jane Doe' -FilePath x"),
-            vec!["Jane Doe"]
-        );
-        assert_eq!(
-            m("New-MailboxExportRequest -Mailbox bob@x.org,-FilePath"),
-            vec!["bob@x.org"]
-        );
-        assert!(m("New-MailboxExportRequest -FilePath x").is_empty());
-        assert!(m("-Mailbox").is_empty());
-        assert!(m("-Mailbox -FilePath").is_empty());
-        assert!(m("-Mailbox \"").is_empty());
-    }
-
-    #[test]
-    fn fields_render_markers() {
-        let f: Field<String> = Field::to_complete("DPO name");
-        assert_eq!(
-            md_field(&f, |v| v.clone()),
-            "[to be completed by the controller: DPO name]"
-        );
-        assert_eq!(md_cell("a|b\nc"), "a\\|b c");
-    }
 }

@@ -3,8 +3,16 @@
 //! Two sources, unioned: the rule's own `cve.YYYY-NNNNN` tags (Sigma tag appendix), and vigil's curated
 //! `rules/cve-map.yml`, because the SigmaHQ rules that matter most (ProxyLogon, ProxyShell, ProxyNotShell)
 //! carry no `cve.` tag at all. Each CVE keeps where it came from, so a root cause can cite it.
+//!
+//! Each curated entry also says what a hit of its rule shows ([`CveRole`]): the exploitation itself
+//! (`role: exploit`), or activity that follows it — web-shell use, reconnaissance, mailbox exports —
+//! (`role: post-exploitation`). Only the first can name a root cause; the second is "consistent with" the
+//! CVE, because the same web shell or command can arrive by any route. A rule without a curated role (or
+//! not in the table, with only its own `cve.` tags) counts as an exploit when the detection is evidence of
+//! getting in (tactic Initial Access or technique T1190/T1210), and as post-exploitation otherwise.
 
 use crate::error::InvestigateError;
+use crate::tactics::is_entry_candidate;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use vigil_model::Detection;
@@ -26,8 +34,30 @@ pub struct CveMapping {
     /// `high`, `medium` or `low`, as curated.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confidence: Option<String>,
+    /// What a hit of the rule shows: the exploitation itself, or what follows it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<CveRole>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+}
+
+/// What a rule's hit shows about the CVEs it relates to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CveRole {
+    /// The rule matches the exploitation (the SSRF request, the deserialisation, the file write).
+    Exploit,
+    /// The rule matches what an attacker does afterwards (web-shell use, recon, mailbox export).
+    PostExploitation,
+}
+
+impl CveRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CveRole::Exploit => "exploit",
+            CveRole::PostExploitation => "post-exploitation",
+        }
+    }
 }
 
 /// A problem with one entry of the map; the other entries are still used.
@@ -154,6 +184,20 @@ impl CveMap {
         self.by_rule.get(&rule_id.trim().to_ascii_lowercase())
     }
 
+    /// The rules curated as post-exploitation (lower case): never an entry point.
+    pub fn post_exploitation_rules(&self) -> std::collections::BTreeSet<String> {
+        self.by_rule
+            .values()
+            .filter(|m| m.role == Some(CveRole::PostExploitation))
+            .map(|m| m.rule.clone())
+            .collect()
+    }
+
+    /// Every curated entry, by rule id.
+    pub fn mappings(&self) -> impl Iterator<Item = &CveMapping> {
+        self.by_rule.values()
+    }
+
     pub fn len(&self) -> usize {
         self.by_rule.len()
     }
@@ -205,7 +249,19 @@ pub enum CveSource {
     CveMap {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         confidence: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        role: Option<CveRole>,
     },
+}
+
+/// What a detection shows about its CVEs: the curated role of its rule, else [`CveRole::Exploit`] when it
+/// is evidence of getting in and [`CveRole::PostExploitation`] otherwise.
+pub fn detection_role(d: &Detection, map: &CveMap) -> CveRole {
+    match map.get(&d.rule_id).and_then(|m| m.role) {
+        Some(r) => r,
+        None if is_entry_candidate(d) => CveRole::Exploit,
+        None => CveRole::PostExploitation,
+    }
 }
 
 /// The CVEs a detection is evidence of, each with its sources: tags first, then the curated map.
@@ -226,6 +282,7 @@ pub fn cves_for_detection(d: &Detection, map: &CveMap) -> Vec<(String, Vec<CveSo
                 c.clone(),
                 CveSource::CveMap {
                     confidence: m.confidence.clone(),
+                    role: m.role,
                 },
             );
         }
@@ -286,6 +343,37 @@ mod tests {
         assert!(text_issues[1].contains("mappings[1]") && text_issues[1].contains("rule"));
         assert!(text_issues[2].contains("mappings[2] (rule bbb)"));
         assert!(text_issues[3].contains("listed twice"));
+    }
+
+    #[test]
+    fn roles_are_read_and_decide_what_a_hit_shows() {
+        let text = "schema: 1\nmappings:\n  - rule: web\n    cves: [CVE-2021-26855]\n    role: post-exploitation\n  - rule: ssrf\n    cves: [CVE-2021-26855]\n    role: exploit\n  - rule: bad\n    cves: [CVE-2021-26855]\n    role: maybe\n  - rule: none\n    cves: [CVE-2021-26855]\n";
+        let (map, issues) = CveMap::parse(text, "m.yml").unwrap();
+        assert_eq!(
+            map.get("web").unwrap().role,
+            Some(CveRole::PostExploitation)
+        );
+        assert_eq!(map.get("ssrf").unwrap().role, Some(CveRole::Exploit));
+        assert!(map.get("bad").is_none());
+        assert_eq!(issues.len(), 1, "{issues:?}");
+        assert!(issues[0].to_string().contains("rule bad"), "{}", issues[0]);
+        let det = |rule: &str, tags: &[&str]| {
+            crate::testing::detection(rule, vigil_model::Level::High, tags, None, None, &[])
+        };
+        let entry = ["attack.initial-access", "attack.t1190"];
+        assert_eq!(
+            detection_role(&det("web", &entry), &map),
+            CveRole::PostExploitation
+        );
+        assert_eq!(detection_role(&det("ssrf", &[]), &map), CveRole::Exploit);
+        assert_eq!(detection_role(&det("none", &entry), &map), CveRole::Exploit);
+        assert_eq!(
+            detection_role(
+                &det("tagged", &["attack.persistence", "cve.2021-31207"]),
+                &map
+            ),
+            CveRole::PostExploitation
+        );
     }
 
     #[test]

@@ -70,6 +70,8 @@ pub enum Evidence {
     },
     /// A fact stated by a person in the incident record (`incident.toml`), not derived by vigil.
     Stated { field: String, value: String },
+    /// A note of the vulnerability scan (e.g. a product out of support), with what it says.
+    ScanNote { asset: String, note: String },
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -169,6 +171,7 @@ impl Evidence {
             Evidence::Stated { field, value } => {
                 format!("stated in the incident record: {field} = {value}")
             }
+            Evidence::ScanNote { asset, note } => format!("scan of {asset}: {note}"),
         }
     }
 }
@@ -250,21 +253,49 @@ impl Link {
         matches!(self.status, LinkStatus::Unknown { .. })
     }
 
-    /// The link as one Markdown paragraph: claim, status and citations.
+    /// The link as one Markdown list-item body: claim, status and citations. Claims and citations carry
+    /// rule titles, file names and values from logs, so all of it is escaped
+    /// ([`vigil_model::text::markdown`]); only the `**unknown**` marker is markup.
     pub fn to_markdown(&self) -> String {
+        use vigil_model::text::markdown as md;
         let mut s = match &self.status {
-            LinkStatus::Established => self.claim.clone(),
-            LinkStatus::Inferred { gap } => format!("{} (inferred: {gap})", self.claim),
-            LinkStatus::Unknown { settle_with } => {
-                format!(
-                    "**unknown**: {}. Would be settled by: {settle_with}",
-                    self.claim
-                )
-            }
+            LinkStatus::Established => md(&self.claim),
+            LinkStatus::Inferred { gap } => format!("{} (inferred: {})", md(&self.claim), md(gap)),
+            LinkStatus::Unknown { settle_with } => format!(
+                "**unknown**: {}. Would be settled by: {}",
+                md(&self.claim),
+                md(settle_with)
+            ),
         };
         for e in &self.evidence {
-            s.push_str(&format!("\n  - evidence: {}", e.cite()));
+            s.push_str(&format!("\n  - evidence: {}", md(&e.cite())));
         }
         s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markdown_links_are_escaped() {
+        let l = Link::unknown(
+            "<img src=x onerror=alert(1)>",
+            "**bold** [x](http://e)",
+            vec![Evidence::Stated {
+                field: "title".into(),
+                value: "\u{1b}[2J\u{7}".into(),
+            }],
+        );
+        let s = l.to_markdown();
+        assert!(s.starts_with("**unknown**: &lt;img"), "{s}");
+        assert!(
+            !s.contains("<img")
+                && !s.contains("[x](")
+                && !s.contains('\u{1b}')
+                && !s.contains('\u{7}'),
+            "{s}"
+        );
     }
 }

@@ -4,12 +4,23 @@
 //!
 //! Every link cites its evidence; a link the data cannot settle is [`LinkStatus::Unknown`] and names the
 //! data that would settle it.
+//!
+//! Evidence is ranked. The entry point is the earliest detection of getting in whose rule is not curated
+//! as post-exploitation ([`crate::cvemap::CveRole`]); detections of the same request (the same record, or
+//! the same instant) are the entry-point detections. Their CVEs are the root cause ([`CveBasis::EntryPoint`]).
+//! CVEs of later detections whose rules match exploitation are vulnerabilities also exploited during the
+//! incident ([`CveBasis::Exploitation`]); CVEs of detections that only show post-exploitation activity (a
+//! web shell in use, reconnaissance, a mailbox export) are "consistent with" and never a root cause on
+//! their own. An update released after the exploitation cannot have prevented it and is never named as
+//! the missing fix. When no CVE is tied to the entry, a successful login tied to failed-login detections
+//! is a credential compromise ([`crate::takeover`]).
 
 use crate::asset::same_asset;
-use crate::cvemap::{CveMap, CveSource, cves_for_detection};
+use crate::cvemap::{CveMap, CveRole, CveSource, cves_for_detection, detection_role};
 use crate::evidence::{Evidence, Link, LinkStatus, finding_key};
 use crate::incident::Incident;
-use crate::tactics::{Tactic, detection_tactics, detection_techniques, is_entry_candidate};
+use crate::support::{UnsupportedProduct, support_links};
+use crate::tactics::is_entry_candidate;
 use crate::time::{days_between, format_ts, utc_date};
 use crate::timeline::{InventoryObservation, ObservationKind};
 use jiff::Timestamp;
@@ -68,6 +79,15 @@ pub struct RootCauseInput<'a> {
     pub cve_map: &'a CveMap,
     pub expected_sources: Option<&'a [ExpectedSource]>,
     pub alerts: Option<&'a [AlertRecord]>,
+    /// Products the scan found out of vendor support (empty when none or not known).
+    pub unsupported: &'a [UnsupportedProduct],
+}
+
+impl FindingAtTime {
+    /// Whether its fix had been released by the day of exploitation.
+    pub fn available_then(&self) -> bool {
+        self.fix_available_days.is_some_and(|d| d >= 0)
+    }
 }
 
 /// A finding as it stood at the moment of exploitation.
@@ -94,19 +114,34 @@ pub struct FindingAtTime {
     pub vulnerable_then: LinkStatus,
 }
 
+/// How strongly the incident's detections tie a CVE to the breach.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CveBasis {
+    /// Named by the entry-point detection, whose rule matches the exploitation: the root cause.
+    EntryPoint,
+    /// Named by a later detection whose rule matches an exploitation (e.g. privilege escalation).
+    Exploitation,
+}
+
 /// A vulnerability the incident's detections are evidence of exploiting.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExploitedCve {
     pub cve: String,
     /// The first detection tied to this CVE.
     pub first_detected: Timestamp,
-    /// Whether a detection of initial access or exploitation names it (rather than only a later step such
-    /// as a web shell or privilege escalation).
+    /// Whether the entry-point detection names it (the root cause), rather than only a later step.
     pub at_entry: bool,
+    #[serde(default = "entry_basis")]
+    pub basis: CveBasis,
     pub rule_ids: Vec<String>,
     /// Open findings on the asset that include this CVE, earliest fix first.
     pub findings: Vec<FindingAtTime>,
     pub links: Vec<Link>,
+}
+
+fn entry_basis() -> CveBasis {
+    CveBasis::EntryPoint
 }
 
 /// The root-cause chain of one incident.
@@ -120,7 +155,18 @@ pub struct RootCause {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entry_rule_id: Option<String>,
     pub entry_point: Link,
+    /// How credentials were compromised when the entry was a login tied to failed logins and no CVE:
+    /// `password spraying`, `brute force`, `credential stuffing`, `password guessing`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential_compromise: Option<String>,
     pub exploited: Vec<ExploitedCve>,
+    /// CVEs that only post-exploitation detections name: consistent with the activity, not shown to be
+    /// how the attacker got in. One link per rule.
+    #[serde(default)]
+    pub consistent_with: Vec<Link>,
+    /// Whether the products at the entry point were still supported by their vendor.
+    #[serde(default)]
+    pub support: Vec<Link>,
     pub other_overdue: Vec<Link>,
     pub silent_sources: Vec<Link>,
     pub unacknowledged: Vec<Link>,
@@ -132,17 +178,20 @@ impl RootCause {
     pub fn links(&self) -> Vec<&Link> {
         let mut v = vec![&self.entry_point];
         v.extend(self.exploited.iter().flat_map(|c| c.links.iter()));
+        v.extend(self.support.iter());
+        v.extend(self.consistent_with.iter());
         v.extend(self.other_overdue.iter());
         v.extend(self.silent_sources.iter());
         v.extend(self.unacknowledged.iter());
         v
     }
 
-    /// The updates (KB or advisory) whose absence let the entry point succeed, earliest fix first.
+    /// The updates (KB or advisory) whose absence let the entry point succeed, earliest fix first. An
+    /// update released after the exploitation is not one of them.
     pub fn missing_fixes(&self) -> Vec<&FindingAtTime> {
         let mut v: Vec<&FindingAtTime> = Vec::new();
         for c in self.exploited.iter().filter(|c| c.at_entry) {
-            for f in &c.findings {
+            for f in c.findings.iter().filter(|f| f.available_then()) {
                 if !v.iter().any(|x| x.key == f.key) {
                     v.push(f);
                 }
@@ -166,17 +215,32 @@ impl RootCause {
     }
 }
 
+/// The entry point: the earliest detection of getting in whose rule is not curated as post-exploitation,
+/// among the incident's strong detections when there is one ([`Incident::entry_candidates`]).
+pub fn entry_detection<'a>(incident: &'a Incident, map: &CveMap) -> Option<&'a Detection> {
+    incident
+        .entry_candidates(|d| {
+            map.get(&d.rule_id).and_then(|m| m.role) == Some(CveRole::PostExploitation)
+        })
+        .into_iter()
+        .min_by_key(|d| d.timestamp)
+}
+
+/// Whether `d` records the same request as the entry point: a shared record, or an entry candidate at the
+/// same instant (the IIS and HttpProxy lines of one request).
+fn same_request(d: &Detection, entry: &Detection) -> bool {
+    std::ptr::eq(d, entry)
+        || d.sources.iter().any(|s| entry.sources.contains(s))
+        || (d.timestamp == entry.timestamp && is_entry_candidate(d))
+}
+
 /// Works out the root-cause chain of an incident.
 pub fn root_cause(incident: &Incident, input: &RootCauseInput<'_>) -> RootCause {
     let asset_name = incident
         .asset
         .clone()
         .unwrap_or_else(|| "the asset".to_string());
-    let entry = incident
-        .detections
-        .iter()
-        .filter(|d| d.timestamp.is_some() && is_entry_candidate(d))
-        .min_by_key(|d| d.timestamp);
+    let entry = entry_detection(incident, input.cve_map);
     let entry_point = match entry {
         Some(d) => Link::established(
             format!(
@@ -198,19 +262,34 @@ pub fn root_cause(incident: &Incident, input: &RootCauseInput<'_>) -> RootCause 
         ),
     };
 
-    let mut exploited = collect_cves(incident, entry, input.cve_map);
+    let (mut exploited, consistent_with) = collect_cves(incident, entry, input.cve_map);
     for c in &mut exploited {
         build_cve_links(c, incident, input, &asset_name);
     }
+    let mut credential_compromise = None;
     if let Some(d) = entry
         && !exploited.iter().any(|c| c.at_entry)
     {
-        exploited.insert(0, no_cve_at_entry(d, incident));
+        let (link, method) = crate::takeover::credential_link(d, incident);
+        credential_compromise = method.map(str::to_string);
+        exploited.insert(
+            0,
+            ExploitedCve {
+                cve: String::new(),
+                first_detected: d.timestamp.unwrap_or(incident.first_seen),
+                at_entry: true,
+                basis: CveBasis::EntryPoint,
+                rule_ids: vec![d.rule_id.clone()],
+                findings: Vec::new(),
+                links: vec![link],
+            },
+        );
     }
 
     let reference = entry
         .and_then(|d| d.timestamp)
         .unwrap_or(incident.first_seen);
+    let support = support_links(incident.asset.as_deref(), input.unsupported, reference);
     let other_overdue = other_overdue(incident, input, &exploited, reference, &asset_name);
     let silent_sources = silent_sources(incident, input.expected_sources, &asset_name);
     let unacknowledged = unacknowledged(incident, input.alerts);
@@ -221,47 +300,87 @@ pub fn root_cause(incident: &Incident, input: &RootCauseInput<'_>) -> RootCause 
         entry_time: entry.and_then(|d| d.timestamp),
         entry_rule_id: entry.map(|d| d.rule_id.clone()),
         entry_point,
+        credential_compromise,
         exploited,
+        consistent_with,
+        support,
         other_overdue,
         silent_sources,
         unacknowledged,
     }
 }
 
-/// The CVEs of the entry point first, then those of later detections, each with its first detection.
-fn collect_cves(incident: &Incident, entry: Option<&Detection>, map: &CveMap) -> Vec<ExploitedCve> {
+fn via(d: &Detection, cve: &str, sources: &[CveSource]) -> Vec<Evidence> {
+    sources
+        .iter()
+        .map(|s| Evidence::RuleCve {
+            rule_id: d.rule_id.clone(),
+            cve: cve.to_string(),
+            via: match s {
+                CveSource::Tag { tag } => format!("tag {tag}"),
+                CveSource::CveMap { confidence, role } => format!(
+                    "rules/cve-map.yml (confidence {}{})",
+                    confidence.as_deref().unwrap_or("not given"),
+                    role.map_or(String::new(), |r| format!(", role {}", r.as_str()))
+                ),
+            },
+        })
+        .collect()
+}
+
+/// The CVEs the detections tie to the incident: those shown exploited (the entry point's first), and one
+/// "consistent with" link per post-exploitation rule for CVEs nothing else ties to it.
+fn collect_cves(
+    incident: &Incident,
+    entry: Option<&Detection>,
+    map: &CveMap,
+) -> (Vec<ExploitedCve>, Vec<Link>) {
     let mut out: Vec<ExploitedCve> = Vec::new();
-    let mut ordered: Vec<&Detection> = Vec::new();
-    if let Some(e) = entry {
-        ordered.push(e);
-    }
+    // Post-exploitation rules in first-seen order: (rule, first detection, CVEs with their sources).
+    type Later<'a> = (&'a Detection, Vec<(String, Vec<CveSource>)>);
+    let mut later: Vec<Later<'_>> = Vec::new();
+    let mut ordered: Vec<&Detection> = incident
+        .detections
+        .iter()
+        .filter(|d| entry.is_some_and(|e| same_request(d, e)))
+        .collect();
     ordered.extend(
         incident
             .detections
             .iter()
-            .filter(|d| entry.is_none_or(|e| !std::ptr::eq(*d, e))),
+            .filter(|d| entry.is_none_or(|e| !same_request(d, e))),
     );
     for d in ordered {
         let Some(ts) = d.timestamp else { continue };
-        let is_entry = is_entry_candidate(d);
-        for (cve, sources) in cves_for_detection(d, map) {
-            let via: Vec<Evidence> = sources
-                .iter()
-                .map(|s| Evidence::RuleCve {
-                    rule_id: d.rule_id.clone(),
-                    cve: cve.clone(),
-                    via: match s {
-                        CveSource::Tag { tag } => format!("tag {tag}"),
-                        CveSource::CveMap { confidence } => format!(
-                            "rules/cve-map.yml (confidence {})",
-                            confidence.as_deref().unwrap_or("not given")
-                        ),
-                    },
-                })
-                .collect();
+        let cves = cves_for_detection(d, map);
+        if cves.is_empty() {
+            continue;
+        }
+        let basis = match detection_role(d, map) {
+            CveRole::PostExploitation => None,
+            CveRole::Exploit if entry.is_some_and(|e| same_request(d, e)) => {
+                Some(CveBasis::EntryPoint)
+            }
+            CveRole::Exploit => Some(CveBasis::Exploitation),
+        };
+        let Some(basis) = basis else {
+            match later.iter_mut().find(|l| l.0.rule_id == d.rule_id) {
+                Some(l) => {
+                    for c in cves {
+                        if !l.1.iter().any(|x| x.0 == c.0) {
+                            l.1.push(c);
+                        }
+                    }
+                }
+                None => later.push((d, cves)),
+            }
+            continue;
+        };
+        for (cve, sources) in cves {
             match out.iter_mut().find(|c| c.cve == cve) {
                 Some(c) => {
-                    c.at_entry |= is_entry;
+                    c.basis = c.basis.min(basis);
+                    c.at_entry = c.basis == CveBasis::EntryPoint;
                     if !c.rule_ids.contains(&d.rule_id) {
                         c.rule_ids.push(d.rule_id.clone());
                     }
@@ -271,70 +390,67 @@ fn collect_cves(incident: &Incident, entry: Option<&Detection>, map: &CveMap) ->
                 }
                 None => {
                     let mut evidence = vec![Evidence::detection(d)];
-                    evidence.extend(via);
+                    evidence.extend(via(d, &cve, &sources));
+                    let claim = match basis {
+                        CveBasis::EntryPoint => format!(
+                            "'{}' at {} is evidence of exploiting {cve} at the entry point",
+                            d.rule_title,
+                            format_ts(ts)
+                        ),
+                        CveBasis::Exploitation => format!(
+                            "'{}' at {} is evidence of exploiting {cve} after the entry point (not how the \
+                             attacker got in)",
+                            d.rule_title,
+                            format_ts(ts)
+                        ),
+                    };
                     out.push(ExploitedCve {
                         cve: cve.clone(),
                         first_detected: ts,
-                        at_entry: is_entry,
+                        at_entry: basis == CveBasis::EntryPoint,
+                        basis,
                         rule_ids: vec![d.rule_id.clone()],
                         findings: Vec::new(),
-                        links: vec![Link::established(
-                            format!(
-                                "'{}' at {} is evidence of exploiting {cve}",
-                                d.rule_title,
-                                format_ts(ts)
-                            ),
-                            evidence,
-                        )],
+                        links: vec![Link::established(claim, evidence)],
                     });
                 }
             }
         }
     }
-    out
-}
-
-/// The entry point names no CVE: say so, and what the incident shows instead.
-fn no_cve_at_entry(d: &Detection, incident: &Incident) -> ExploitedCve {
-    let guessing: Vec<&Detection> = incident
-        .detections
-        .iter()
-        .filter(|x| x.timestamp <= d.timestamp && !std::ptr::eq(*x, d))
-        .filter(|x| {
-            detection_tactics(x).contains(&Tactic::CredentialAccess)
-                && detection_techniques(x)
-                    .iter()
-                    .any(|t| t == "T1110" || t.starts_with("T1110."))
+    out.sort_by(|a, b| {
+        a.basis
+            .cmp(&b.basis)
+            .then_with(|| a.first_detected.cmp(&b.first_detected))
+    });
+    let consistent = later
+        .into_iter()
+        .filter_map(|(d, cves)| {
+            let rest: Vec<(String, Vec<CveSource>)> = cves
+                .into_iter()
+                .filter(|(c, _)| !out.iter().any(|x| x.cve == *c))
+                .collect();
+            if rest.is_empty() {
+                return None;
+            }
+            let names: Vec<&str> = rest.iter().map(|(c, _)| c.as_str()).collect();
+            let mut ev = vec![Evidence::detection(d)];
+            for (c, s) in &rest {
+                ev.extend(via(d, c, s));
+            }
+            Some(Link::established(
+                format!(
+                    "'{}' at {} shows post-exploitation activity consistent with {}; it does not show how the \
+                     attacker got in, so {} not named as the root cause",
+                    d.rule_title,
+                    d.timestamp.map_or_else(String::new, format_ts),
+                    names.join(", "),
+                    if names.len() == 1 { "it is" } else { "they are" }
+                ),
+                ev,
+            ))
         })
         .collect();
-    let link = if guessing.is_empty() {
-        Link::unknown(
-            format!("Which weakness '{}' used", d.rule_title),
-            "the rule carries no cve.* tag and is not in rules/cve-map.yml; an analysis of the matched \
-             requests (or a rule → CVE mapping) would show whether a software vulnerability or valid \
-             credentials were used",
-            vec![Evidence::detection(d)],
-        )
-    } else {
-        let mut ev: Vec<Evidence> = guessing.iter().map(|x| Evidence::detection(x)).collect();
-        ev.push(Evidence::detection(d));
-        Link::established(
-            format!(
-                "No software vulnerability is tied to the entry point; it followed password guessing \
-                 (ATT&CK T1110) detected {} time(s) before it: access with guessed credentials",
-                guessing.len()
-            ),
-            ev,
-        )
-    };
-    ExploitedCve {
-        cve: String::new(),
-        first_detected: d.timestamp.unwrap_or(incident.first_seen),
-        at_entry: true,
-        rule_ids: vec![d.rule_id.clone()],
-        findings: Vec::new(),
-        links: vec![link],
-    }
+    (out, consistent)
 }
 
 fn build_cve_links(
@@ -527,6 +643,17 @@ fn fix_link(f: &Finding, fat: &FindingAtTime, cve: &str, day: Date) -> Link {
         );
     };
     let avail = fat.fix_available_days.unwrap_or_default();
+    if avail < 0 {
+        // Released after the exploitation: no update could have prevented it then.
+        return Link::established(
+            format!(
+                "No fix for {cve} was available at the exploitation on {day}: {name} was released on \
+                 {released}, {} days later, so it is not a missing update at the entry point",
+                -avail
+            ),
+            ev,
+        );
+    }
     let mut claim = format!(
         "{name} (fixes {cve}) was released on {released}, {avail} days before the exploitation on {day}"
     );

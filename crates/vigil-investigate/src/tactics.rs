@@ -236,14 +236,35 @@ pub fn primary_tactic(d: &Detection) -> Option<Tactic> {
 /// Techniques that are the exploitation of a vulnerability in an exposed service.
 pub const EXPLOITATION_TECHNIQUES: [&str; 2] = ["T1190", "T1210"];
 
-/// Whether a detection is evidence of getting in: tactic Initial Access or an exploitation technique.
+/// Techniques rules tag as Initial Access that, seen on the organisation's own server, are a use of what
+/// was taken rather than the way in: phishing sent from a stolen mailbox (T1566, T1534).
+pub const OUTBOUND_TECHNIQUES: [&str; 2] = ["T1566", "T1534"];
+
+fn is_or_sub(t: &str, parents: &[&str]) -> bool {
+    parents
+        .iter()
+        .any(|e| t == *e || t.strip_prefix(e).is_some_and(|r| r.starts_with('.')))
+}
+
+/// Whether a detection is evidence of getting in: an exploitation technique, or tactic Initial Access
+/// unless its only techniques are phishing sent from the server (a consequence of the breach).
 pub fn is_entry_candidate(d: &Detection) -> bool {
-    detection_tactics(d).contains(&Tactic::InitialAccess)
-        || detection_techniques(d).iter().any(|t| {
-            EXPLOITATION_TECHNIQUES
-                .iter()
-                .any(|e| t == e || t.starts_with(&format!("{e}.")))
-        })
+    let techniques = detection_techniques(d);
+    if techniques
+        .iter()
+        .any(|t| is_or_sub(t, &EXPLOITATION_TECHNIQUES))
+    {
+        return true;
+    }
+    let initial = detection_tactics(d).contains(&Tactic::InitialAccess);
+    let outbound = techniques
+        .iter()
+        .any(|t| is_or_sub(t, &OUTBOUND_TECHNIQUES));
+    let other_initial = techniques.iter().any(|t| {
+        !is_or_sub(t, &OUTBOUND_TECHNIQUES) && technique_tactics(t).contains(&Tactic::InitialAccess)
+    });
+    // Phishing-only detections (outbound, and nothing else of Initial Access) are not an entry.
+    initial && (other_initial || !outbound)
 }
 
 #[cfg(test)]
@@ -252,17 +273,7 @@ mod tests {
     use vigil_model::Level;
 
     fn det(tags: &[&str]) -> Detection {
-        Detection {
-            rule_id: "r".into(),
-            rule_title: "t".into(),
-            level: Level::High,
-            tags: tags.iter().map(|s| s.to_string()).collect(),
-            timestamp: None,
-            first_seen: None,
-            host: None,
-            sources: vec![],
-            matched: vec![],
-        }
+        crate::testing::detection("r", Level::High, tags, None, None, &[])
     }
 
     #[test]
@@ -344,5 +355,20 @@ mod tests {
             "attack.t1190"
         ])));
         assert!(!is_entry_candidate(&det(&["attack.t1505.003"])));
+        // Phishing sent from a stolen mailbox is tagged Initial Access but is not how the server was entered.
+        assert!(!is_entry_candidate(&det(&[
+            "attack.lateral-movement",
+            "attack.t1534",
+            "attack.initial-access",
+            "attack.t1566"
+        ])));
+        assert!(is_entry_candidate(&det(&[
+            "attack.credential-access",
+            "attack.t1110.003",
+            "attack.initial-access",
+            "attack.t1078"
+        ])));
+        assert!(is_entry_candidate(&det(&["attack.t1190.001"])));
+        assert!(!is_entry_candidate(&det(&["attack.t11900"])));
     }
 }

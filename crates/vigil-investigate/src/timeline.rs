@@ -5,20 +5,34 @@
 //!
 //! Calendar dates (releases, deadlines) are placed at midnight UTC of their day. Records without a
 //! timestamp cannot be placed and are left out; [`crate::incident::Grouping::untimed`] lists such detections.
+//!
+//! A detection is shown by the fields that matter, not by its raw record: the fields its rule matched and
+//! the identifying fields of the record behind it ([`crate::context`]), each value cut short, with the record
+//! cited (file and line or EVTX record id). Text from logs may be hostile: the CSV and JSON-lines exports
+//! drop control characters (an `ESC[2J` in a log field must not reach an analyst's terminal or
+//! spreadsheet), and CSV cells that a spreadsheet would run as a formula are defused.
 
 use crate::asset::same_asset;
+use crate::context::{record_context, shown_fields};
 use crate::error::InvestigateError;
 use crate::evidence::{Evidence, cite_source, finding_key};
-use crate::incident::Incident;
+use crate::incident::{Incident, Wave, WaveKind};
 use crate::tactics::primary_tactic;
 use crate::time::start_of_day;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
+use vigil_model::text::strip_controls;
 use vigil_model::{Detection, Event, Finding, KevEntry};
 
 /// Longest message text kept in a timeline entry.
 pub const MAX_MESSAGE_CHARS: usize = 2000;
+/// Longest field value shown in a detection's or event's message.
+pub const MAX_FIELD_CHARS: usize = 160;
+/// Most fields shown per detection or event.
+pub const MAX_FIELDS_SHOWN: usize = 8;
+/// Matched values that hold a whole raw record (keyword rules): shown only when nothing better is known.
+const RAW_FIELDS: [&str; 2] = ["keywords", "record_text"];
 
 /// What an inventory observation shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -219,13 +233,92 @@ pub fn incident_timeline(incident: &Incident, input: &TimelineInput<'_>) -> Vec<
         .filter(|f| incident.is_on(&f.asset))
         .cloned()
         .collect();
-    build_timeline(&TimelineInput {
+    let mut t = build_timeline(&TimelineInput {
         detections: &incident.detections,
         events: &events,
         observations: &obs,
         findings: &findings,
         kev: input.kev,
-    })
+    });
+    // Informational detections that share an entity with the incident: context, marked as such.
+    for d in &incident.context {
+        if let Some(mut e) = detection_entry(d) {
+            e.timestamp_desc = "Detection time (context, informational)".into();
+            t.push(e);
+        }
+    }
+    for w in incident.waves.iter().filter(|_| incident.waves.len() > 1) {
+        t.push(wave_entry(incident, w));
+    }
+    sort_and_dedup(&mut t);
+    t
+}
+
+/// "Wave 2 of 2 starts: …, what links it to the earlier waves".
+fn wave_entry(incident: &Incident, w: &Wave) -> TimelineEntry {
+    let kind = match w.kind {
+        WaveKind::Precursors => "precursors",
+        WaveKind::Activity => "activity",
+    };
+    let mut message = format!(
+        "Wave {} of {} ({kind}) starts: {} detection(s) until {}, highest {}",
+        w.number,
+        incident.waves.len(),
+        w.detections,
+        crate::time::format_ts(w.end),
+        w.highest_level
+    );
+    if let Some(l) = w.link_text() {
+        message.push_str(&format!("; {l}"));
+    }
+    TimelineEntry {
+        datetime: w.start,
+        timestamp_desc: "Wave start".into(),
+        message: clip(message),
+        source: EntrySource::Record,
+        evidence: vec![format!("incident {}", incident.id)],
+        asset: incident.asset.clone(),
+    }
+}
+
+/// `field=value` with the value cut to [`MAX_FIELD_CHARS`].
+fn pair(k: &str, v: &str) -> String {
+    format!("{k}={}", cut(v))
+}
+
+fn cut(v: &str) -> String {
+    let v = v.trim();
+    match v.char_indices().nth(MAX_FIELD_CHARS) {
+        Some((i, _)) => format!("{}…", v.get(..i).unwrap_or("")),
+        None => v.to_string(),
+    }
+}
+
+/// The evidence text of a detection: the fields its rule matched, then the identifying fields of its
+/// record; a raw record (keyword rules) only when neither is known.
+pub fn detection_fields(d: &Detection) -> String {
+    let shown = shown_fields(d);
+    let has_context = shown.iter().any(|f| f.2);
+    let matched: Vec<String> = shown
+        .iter()
+        .filter(|(k, _, ctx)| !(*ctx || has_context && RAW_FIELDS.contains(k)))
+        .take(MAX_FIELDS_SHOWN)
+        .map(|(k, v, _)| pair(k, v))
+        .collect();
+    let context: Vec<String> = shown
+        .iter()
+        .filter(|(_, _, ctx)| *ctx)
+        .take(MAX_FIELDS_SHOWN)
+        .map(|(k, v, _)| pair(k, v))
+        .collect();
+    let mut parts = Vec::new();
+    if !matched.is_empty() {
+        parts.push(format!("matched {}", matched.join("; ")));
+    }
+    if !context.is_empty() {
+        parts.push(format!("record {}", context.join("; ")));
+    }
+    parts.join(" — ")
 }
 
 fn detection_entry(d: &Detection) -> Option<TimelineEntry> {
@@ -235,15 +328,10 @@ fn detection_entry(d: &Detection) -> Option<TimelineEntry> {
         .host
         .as_deref()
         .map_or(String::new(), |h| format!(" on {h}"));
-    let matched: Vec<String> = d
-        .matched
-        .iter()
-        .take(4)
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect();
     let mut message = format!("{} ({}){tactic}{host}", d.rule_title, d.level);
-    if !matched.is_empty() {
-        message.push_str(&format!(": {}", matched.join("; ")));
+    let fields = detection_fields(d);
+    if !fields.is_empty() {
+        message.push_str(&format!(": {fields}"));
     }
     Some(TimelineEntry {
         datetime: ts,
@@ -255,17 +343,27 @@ fn detection_entry(d: &Detection) -> Option<TimelineEntry> {
     })
 }
 
+/// An event by its identifying fields; its raw text (cut) only when it has none.
 fn event_text(ev: &Event) -> String {
+    let ctx = record_context(ev);
+    if !ctx.is_empty() {
+        return ctx
+            .iter()
+            .take(MAX_FIELDS_SHOWN)
+            .map(|(k, v)| pair(k, v))
+            .collect::<Vec<_>>()
+            .join("; ");
+    }
     if let Some(raw) = ev.raw.as_deref().filter(|r| !r.trim().is_empty()) {
-        return raw.trim().to_string();
+        return cut(raw);
     }
     let parts: Vec<String> = ev
         .fields
         .iter()
-        .take(12)
-        .filter_map(|(k, v)| v.as_text().map(|t| format!("{k}={t}")))
+        .take(MAX_FIELDS_SHOWN)
+        .filter_map(|(k, v)| v.as_text().map(|t| pair(k, &t)))
         .collect();
-    parts.join(" ")
+    parts.join("; ")
 }
 
 fn fix_name(f: &Finding) -> String {
@@ -396,18 +494,20 @@ fn clip(mut s: String) -> String {
 
 /// CSV (RFC 4180, `\r\n`) with the columns `datetime,timestamp_desc,message,source,evidence,asset`.
 ///
-/// Text from logs is attacker-controlled: a cell starting with `=`, `+`, `-`, `@`, tab or CR gets a
-/// leading `'` so a spreadsheet opening the file does not run it as a formula.
+/// Text from logs is attacker-controlled: control characters are dropped (line breaks become spaces), and
+/// a cell starting with `=`, `+`, `-`, `@`, tab or CR gets a leading `'` so a spreadsheet opening the file
+/// does not run it as a formula.
 pub fn to_csv(entries: &[TimelineEntry]) -> String {
     let mut s = String::from("datetime,timestamp_desc,message,source,evidence,asset\r\n");
     for e in entries {
+        let clean = |s: &str| defuse(&strip_controls(s));
         let cells = [
             e.datetime.to_string(),
-            e.timestamp_desc.clone(),
-            defuse(&e.message),
+            clean(&e.timestamp_desc),
+            clean(&e.message),
             e.source.as_str().to_string(),
-            defuse(&e.evidence.join(" | ")),
-            e.asset.as_deref().map(defuse).unwrap_or_default(),
+            clean(&e.evidence.join(" | ")),
+            e.asset.as_deref().map(clean).unwrap_or_default(),
         ];
         let row: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
         s.push_str(&row.join(","));
@@ -436,26 +536,27 @@ struct JsonLine<'a> {
     datetime: String,
     /// Microseconds since the Unix epoch, as Timesketch stores it.
     timestamp: i64,
-    timestamp_desc: &'a str,
-    message: &'a str,
+    timestamp_desc: std::borrow::Cow<'a, str>,
+    message: std::borrow::Cow<'a, str>,
     source: &'a str,
     evidence: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    asset: Option<&'a str>,
+    asset: Option<std::borrow::Cow<'a, str>>,
 }
 
-/// JSON lines, one entry per line, with the CSV's fields plus Timesketch's `timestamp` (µs).
+/// JSON lines, one entry per line, with the CSV's fields plus Timesketch's `timestamp` (µs). Control
+/// characters are dropped from the text: JSON would escape them, but tools print the decoded value.
 pub fn to_jsonl(entries: &[TimelineEntry]) -> Result<String, InvestigateError> {
     let mut s = String::new();
     for e in entries {
         let line = JsonLine {
             datetime: e.datetime.to_string(),
             timestamp: e.datetime.as_microsecond(),
-            timestamp_desc: &e.timestamp_desc,
-            message: &e.message,
+            timestamp_desc: strip_controls(&e.timestamp_desc),
+            message: strip_controls(&e.message),
             source: e.source.as_str(),
-            evidence: e.evidence.join(" | "),
-            asset: e.asset.as_deref(),
+            evidence: strip_controls(&e.evidence.join(" | ")).into_owned(),
+            asset: e.asset.as_deref().map(strip_controls),
         };
         let text = serde_json::to_string(&line).map_err(|source| InvestigateError::Serialise {
             what: "timeline entry",
@@ -492,7 +593,8 @@ mod tests {
         );
         assert_eq!(
             lines[1],
-            "2021-08-13T03:02:11Z,Detection time,\"a, \"\"b\"\"\nc\",detection,u_ex210813.log line 5 | x,MAIL01"
+            "2021-08-13T03:02:11Z,Detection time,\"a, \"\"b\"\" c\",detection,u_ex210813.log line 5 | x,MAIL01",
+            "line breaks from logs become spaces"
         );
         assert!(
             lines[2].contains(",\"'=HYPERLINK(\"\"x\"\")\","),
@@ -510,6 +612,61 @@ mod tests {
         assert_eq!(v["timestamp_desc"], "Detection time");
         assert_eq!(v["source"], "detection");
         assert_eq!(j.lines().count(), 1);
+    }
+
+    #[test]
+    fn exports_drop_control_characters() {
+        let hostile = entry("a\u{1b}]0;owned\u{7}\u{1b}[2Jb <script>");
+        let csv = to_csv(std::slice::from_ref(&hostile));
+        assert!(!csv.contains('\u{1b}') && !csv.contains('\u{7}'), "{csv:?}");
+        assert!(csv.contains("a]0;owned[2Jb <script>"), "{csv}");
+        let j = to_jsonl(&[hostile]).unwrap();
+        assert!(!j.contains("\\u001b") && !j.contains("\\u0007"), "{j}");
+    }
+
+    #[test]
+    fn detections_show_fields_not_raw_records() {
+        let d = Detection {
+            rule_id: "r".into(),
+            rule_title: "Windows Webshell Strings".into(),
+            level: vigil_model::Level::High,
+            tags: vec![],
+            timestamp: Some("2021-08-13T03:04:05Z".parse().unwrap()),
+            first_seen: None,
+            host: Some("MAIL01".into()),
+            sources: vec![vigil_model::SourceRef {
+                file: "u_ex210813.log".into(),
+                record: vigil_model::RecordRef::Line(28),
+            }],
+            matched: vec![
+                ("cs-method".into(), "GET".into()),
+                (
+                    "keywords".into(),
+                    format!("2021-08-13 03:04:05 {}", "x".repeat(500)),
+                ),
+                ("context:c-ip".into(), "203.0.113.77".into()),
+                (
+                    "context:cs-uri-stem".into(),
+                    "/aspnet_client/kxnqtm.aspx".into(),
+                ),
+            ],
+        };
+        let e = detection_entry(&d).unwrap();
+        assert_eq!(
+            e.message,
+            "Windows Webshell Strings (high) on MAIL01: matched cs-method=GET — record \
+             c-ip=203.0.113.77; cs-uri-stem=/aspnet_client/kxnqtm.aspx"
+        );
+        assert_eq!(
+            e.evidence,
+            vec!["detection 'Windows Webshell Strings' (rule r): u_ex210813.log line 28"]
+        );
+        // Without record context the keyword match is shown, cut short.
+        let mut bare = d.clone();
+        bare.matched.retain(|(k, _)| !k.starts_with("context:"));
+        let m = detection_entry(&bare).unwrap().message;
+        assert!(m.contains("keywords=2021-08-13") && m.ends_with('…'), "{m}");
+        assert!(m.chars().count() < 300, "{m}");
     }
 
     #[test]

@@ -4,8 +4,9 @@
 
 use jiff::civil::date;
 use jiff::{SignedDuration, Timestamp};
-use vigil_investigate::breach::{BreachInput, mailbox_exports};
+use vigil_investigate::breach::BreachInput;
 use vigil_investigate::incident::DetectionKey;
+use vigil_investigate::mailbox::mailbox_exports;
 use vigil_investigate::measures::{DwellInput, patch_latency_by_asset};
 use vigil_investigate::timeline::{EntrySource, incident_timeline, to_csv, to_jsonl};
 use vigil_investigate::*;
@@ -23,6 +24,7 @@ const REMOVE_EXPORT: &str = "09570ae5-889e-43ea-aac0-0e1221fb3d95";
 const MRS_ASPX: &str = "7280c9f3-a5af-45d0-916a-bc01cb4151c9";
 const W3WP_CMD: &str = "8202070f-edeb-4d31-a010-a26c72ac5600";
 const DEFENDER: &str = "57b649ef-ff42-4fb0-8bf6-62da243a1708";
+const HAFNIUM_WEB: &str = "67bce556-312f-4c81-9162-c3c9ff2599b2";
 
 fn ts(s: &str) -> Timestamp {
     s.parse().unwrap()
@@ -332,6 +334,20 @@ fn triage() -> GroupOptions {
 fn bundled_cve_map_links_proxyshell_rules() {
     let map = cve_map();
     assert!(map.len() >= 40);
+    // Every curated entry says what a hit shows.
+    let unreviewed: Vec<&str> = map
+        .mappings()
+        .filter(|m| m.role.is_none())
+        .map(|m| m.rule.as_str())
+        .collect();
+    assert!(unreviewed.is_empty(), "{unreviewed:?}");
+    use vigil_investigate::cvemap::CveRole;
+    let role = |id: &str| map.get(id).and_then(|m| m.role);
+    assert_eq!(role(HAFNIUM_WEB), Some(CveRole::PostExploitation));
+    assert_eq!(role(PROXYSHELL_SUCCESS), Some(CveRole::Exploit));
+    assert_eq!(role(MAILBOX_EXPORT), Some(CveRole::PostExploitation));
+    assert_eq!(role(MRS_ASPX), Some(CveRole::Exploit));
+    assert_eq!(role(REMOVE_EXPORT), Some(CveRole::PostExploitation));
     assert_eq!(
         map.get(PROXYSHELL_SUCCESS).unwrap().cves,
         vec!["CVE-2021-31207", "CVE-2021-34473", "CVE-2021-34523"]
@@ -369,18 +385,35 @@ fn one_incident_ordered_by_time_and_tactic() {
     assert_eq!(by[0].0, Some(Tactic::InitialAccess));
     assert!(by.windows(2).all(|w| w[0].0 < w[1].0));
 
-    // A 7-day window splits the months of re-dropped web shells into separate incidents.
+    // A 7-day window splits the months of re-dropped web shells (Defender events that name nothing
+    // shared) into separate incidents, but the November return through the same ProxyShell path joins
+    // the August intrusion as its second wave.
     let week = GroupOptions {
         gap: SignedDuration::from_hours(7 * 24),
         ..triage()
     };
-    assert_eq!(group_incidents(&detections(true), &week).incidents.len(), 6);
-    // Without triage the leaver's export (a day earlier) opens the incident.
+    let split = group_incidents(&detections(true), &week).incidents;
+    assert_eq!(split.len(), 5);
+    assert_eq!(split[0].waves.len(), 2);
+    assert_eq!(split[0].last_seen, ts("2021-11-23T08:50:27Z"));
+    let returned = split[0].waves[1].link.as_ref().unwrap();
+    assert!(
+        returned
+            .shared
+            .iter()
+            .any(|e| e.value == "/autodiscover/autodiscover.json"),
+        "{returned:?}"
+    );
+    // Without triage the leaver's export (a day earlier) is an incident of its own: nothing ties it to
+    // the ProxyShell entry, so it does not move the breach's start.
     let untriaged = group_incidents(&detections(true), &GroupOptions::default());
+    assert_eq!(untriaged.incidents.len(), 2);
     assert_eq!(
         untriaged.incidents[0].first_seen,
         ts("2021-08-11T14:22:37.530Z")
     );
+    assert_eq!(untriaged.incidents[0].detections.len(), 1);
+    assert_eq!(untriaged.incidents[1].id, "INC-MAIL01-20210812T211403Z");
 }
 
 fn the_incident(with_probe: bool) -> Incident {
@@ -403,6 +436,7 @@ fn root_cause_names_the_missing_updates() {
         cve_map: &map,
         expected_sources: Some(&[]),
         alerts: Some(&alerts),
+        unsupported: &[],
     };
     let rc = root_cause(&inc, &input);
 
@@ -459,8 +493,15 @@ fn root_cause_names_the_missing_updates() {
         "{md}"
     );
     assert!(md.contains("107 days overdue"));
-    assert!(md.contains("logs/iis/W3SVC1/u_ex210812.log line 354"));
-    assert!(md.contains("rules/cve-map.yml (confidence high)"));
+    // Markdown-escaped: file names come from outside.
+    assert!(
+        md.contains(r"logs/iis/W3SVC1/u\_ex210812.log line 354"),
+        "{md}"
+    );
+    assert!(
+        md.contains("rules/cve-map.yml (confidence high, role exploit)"),
+        "{md}"
+    );
     assert!(md.contains("tag cve.2021-34473"));
 
     // The March update (ProxyLogon) was missing too: 149 days overdue on 2021-08-12.
@@ -497,6 +538,7 @@ fn days_overdue_at_the_august_13_exploitation() {
             cve_map: &map,
             expected_sources: None,
             alerts: None,
+            unsupported: &[],
         },
     );
     assert_eq!(rc.entry_time, Some(ts("2021-08-13T03:02:11Z")));
@@ -536,6 +578,7 @@ fn unknown_links_when_findings_are_missing() {
             cve_map: &map,
             expected_sources: None,
             alerts: None,
+            unsupported: &[],
         },
     );
     let c = rc
@@ -570,6 +613,7 @@ fn unknown_links_when_findings_are_missing() {
             cve_map: &map,
             expected_sources: None,
             alerts: None,
+            unsupported: &[],
         },
     );
     let c = rc
@@ -601,6 +645,7 @@ fn unknown_links_when_findings_are_missing() {
             cve_map: &map,
             expected_sources: None,
             alerts: None,
+            unsupported: &[],
         },
     );
     let c = rc
@@ -668,6 +713,7 @@ fn silent_sources_are_named() {
             cve_map: &map,
             expected_sources: Some(&sources),
             alerts: None,
+            unsupported: &[],
         },
     );
     let claims: Vec<&str> = rc.silent_sources.iter().map(|l| l.claim.as_str()).collect();
@@ -829,6 +875,7 @@ fn breach_draft_for_the_clinic() {
             cve_map: &map,
             expected_sources: Some(&[]),
             alerts: Some(&alerts),
+            unsupported: &[],
         },
     );
     let dw = dwell_time(
@@ -869,6 +916,8 @@ fn breach_draft_for_the_clinic() {
         findings: &fs,
         kev: &[],
         drafted_at: Some(ts("2021-11-30T09:00:00Z")),
+        as_of: None,
+        unsupported: &[],
     });
     assert_eq!(
         draft.notification_deadline.value(),
@@ -919,8 +968,8 @@ fn breach_draft_for_the_clinic() {
     assert!(md.contains("Data Protection (Bailiwick of Guernsey) Law, 2017, section 42"));
     assert!(md.contains("GDPR (EU) 2016/679, Article 33"));
     assert!(md.contains("health data (special category)"));
-    assert!(md.contains("2 mailbox(es) were exported"));
-    assert!(md.contains("MSExchange_Management.jsonl record 8819"));
+    assert!(md.contains("2 mailbox(es) were taken"), "{md}");
+    assert!(md.contains(r"MSExchange\_Management.jsonl record 8819"));
     assert!(md.contains("KB5001779"));
     assert!(md.contains("| 2021-11-29 10:40:00 UTC | Awareness |"));
     assert!(!md.contains('<'), "no placeholder leaks into the draft");
@@ -934,6 +983,8 @@ fn breach_draft_for_the_clinic() {
         findings: &fs,
         kev: &[],
         drafted_at: Some(ts("2021-12-03T00:00:00Z")),
+        as_of: None,
+        unsupported: &[],
     });
     assert!(late.to_markdown().contains("[to be completed by the controller: the reasons why the notification is made after the 72-hour deadline"));
 

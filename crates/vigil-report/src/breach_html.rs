@@ -397,6 +397,7 @@ mod tests {
                 cve_map: &map,
                 expected_sources: None,
                 alerts: None,
+                unsupported: &[],
             },
         );
         let record = IncidentRecord {
@@ -419,6 +420,8 @@ mod tests {
             findings: &[],
             kev: &[],
             drafted_at: None,
+            as_of: None,
+            unsupported: &[],
         });
         let html = render_breach(&draft, "vigil test");
         assert!(

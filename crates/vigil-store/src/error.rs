@@ -86,6 +86,22 @@ pub enum StoreError {
     /// A scan snapshot cannot be stored (the whole snapshot is rolled back).
     #[error("snapshot of asset {asset:?} cannot be stored: {reason}")]
     Snapshot { asset: String, reason: String },
+    /// No alert has this id.
+    #[error("no alert {id}")]
+    NoSuchAlert { id: i64 },
+    /// The alert's state does not allow the move (acknowledging an acknowledged alert, anything on a
+    /// resolved one).
+    #[error("alert {id} cannot be {action}d: it is already {state}{by}")]
+    AlertTransition {
+        id: i64,
+        action: crate::alerts::AlertAction,
+        state: crate::alerts::AlertState,
+        /// " by NAME at TIME" when known.
+        by: String,
+    },
+    /// The signed link was already used once.
+    #[error("this link for alert {id} was already used")]
+    AlertTokenUsed { id: i64 },
     /// Any other SQLite error, with the operation that hit it.
     #[error("database error while {context}: {source}")]
     Sqlite {

@@ -6,6 +6,7 @@
 //! a PostgreSQL back end can implement it later. [`SqliteStore`] is the embedded default: one SQLite file,
 //! WAL mode, foreign keys on, a busy timeout, and a versioned schema brought forward on open.
 
+pub mod alerts;
 pub mod error;
 pub mod investigation;
 pub mod matching;
@@ -15,6 +16,11 @@ pub mod sqlite;
 pub mod store;
 pub mod types;
 
+pub use alerts::{
+    Alert, AlertAction, AlertChange, AlertEvent, AlertHistory, AlertState, AlertStore,
+    AlertSubject, Delivery, DeliveryOutcome, Evidence, Mark, NewAlert, Raised, finding_alert_key,
+    incident_alert_key,
+};
 pub use error::StoreError;
 pub use investigation::{ActionStatus, IncidentRow, NewAction, RemedialAction, StoredDetection};
 pub use paths::default_db_path;

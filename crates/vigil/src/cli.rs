@@ -98,6 +98,9 @@ vigil hunt Security.evtx --rules my-rules/ --since 2021-08-01 --until 2021-09-01
     /// The remedial action plan: add, list and complete actions with owner and due date
     #[command(subcommand)]
     Plan(crate::cmd::plan::PlanCommand),
+    /// Alerts that demand acknowledgement: list, show, acknowledge (stops escalation), resolve
+    #[command(subcommand)]
+    Alerts(crate::cmd::alerts::AlertsCommand),
     /// Print a shell completion script (e.g. `vigil completions bash > /etc/bash_completion.d/vigil`)
     Completions {
         /// The shell to generate completions for

@@ -40,6 +40,15 @@ pub struct Config {
     /// Patch deadlines (`[policy]`): Cyber Essentials' 14 days by default.
     #[serde(default)]
     pub policy: vigil_scan::Policy,
+    /// Alert channels (`[[alert.webhook]]`, `[[alert.email]]`, `[[alert.syslog]]`, `[alert.link]`).
+    /// Every command validates them; the standing watch sends through them.
+    #[serde(default)]
+    #[allow(dead_code)]
+    pub alert: vigil_alert::AlertConfig,
+    /// Who is told when an alert is not acknowledged in time (`[escalation]`).
+    #[serde(default)]
+    #[allow(dead_code)]
+    pub escalation: vigil_alert::EscalationConfig,
 }
 
 #[derive(Debug, Deserialize)]
@@ -209,6 +218,21 @@ fn default_config_path() -> Option<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The alerting tables live in the same vigil.toml the other commands read: they must not make it
+    /// invalid, and an unknown key is still named with its line.
+    #[test]
+    fn alert_tables_are_part_of_the_configuration() {
+        let c: Config = toml::from_str(
+            "[knowledge]\nmax_age_hours = 12\n\n[[alert.webhook]]\nurl = \"http://127.0.0.1:9000/hook\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.knowledge.max_age_hours, 12);
+        let err = toml::from_str::<Config>("[knowledge]\nmax_age_hours = 12\n\n[alrt]\nx = 1\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("alrt") && err.contains("line 4"), "{err}");
+    }
 
     #[test]
     fn defaults_and_overrides() {

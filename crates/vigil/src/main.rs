@@ -51,6 +51,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Audit(args) => cmd::audit::run(&ctx, args),
         Command::Investigate(args) => cmd::investigate::run(&ctx, args),
         Command::Plan(plan) => cmd::plan::run(&ctx, plan),
+        Command::Alerts(alerts) => cmd::alerts::run(&ctx, alerts),
         Command::Completions { shell } => {
             use clap::CommandFactory;
             let mut command = Cli::command();

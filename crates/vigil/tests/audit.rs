@@ -142,6 +142,26 @@ fn exchange_scenario_end_to_end() {
         "{}",
         &csv[..80.min(csv.len())]
     );
+    // Evidence is the relevant fields with the record cited, not whole raw JSON records.
+    assert!(
+        !csv.contains("\"\"EventRecordID\"\""),
+        "raw JSON in the timeline"
+    );
+    assert!(!breach.contains("EventRecordID"), "raw JSON in the notice");
+    assert!(
+        csv.contains("c-ip=203.0.113.77"),
+        "the attacker's address from the record"
+    );
+    assert!(
+        csv.contains("New-MailboxExportRequest -Mailbox \"\"referrals@clinic.example.org\"\""),
+        "the cmdlet and its parameters"
+    );
+    // The CU was out of support at the entry: upgrade, then the latest SU — not KB installs for CU8.
+    assert!(
+        breach.contains("Upgrade Exchange Server 2019 CU8 on MAIL01 to a supported cumulative update, then install the latest security update"),
+        "{breach}"
+    );
+    assert!(!breach.contains("- Install KB"), "{breach}");
     let sarif: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("findings.sarif")).unwrap())
             .unwrap();
@@ -325,4 +345,77 @@ fn linux_scenario_incident_and_root_cause() {
         "{report}"
     );
     assert!(dir.path().join("r/breach-notice.md").is_file());
+}
+
+/// Hostile text in log fields and in the incident title never reaches the breach notice, the reports or
+/// the timeline exports as markup or terminal control sequences; the evidence shows fields, not raw
+/// records.
+#[test]
+fn hostile_log_fields_and_title_are_escaped_everywhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    // A successful ProxyShell request whose user agent and query carry markup and ESC/BEL bytes.
+    let line = "2021-08-12 21:14:03 10.20.1.25 GET /autodiscover/autodiscover.json \
+                @evil.corp/mapi/nspi/?&Email=autodiscover/autodiscover.json%3F@evil.corp&x=<script>alert(1)</script>\u{1b}]0;owned\u{7}\u{1b}[2J \
+                443 - 203.0.113.45 <img+src=x+onerror=alert(1)>\u{1b}[31m\u{7} - 200 0 0 42";
+    std::fs::write(
+        logs.join("u_ex210812.log"),
+        format!(
+            "#Software: Microsoft Internet Information Services 10.0\r\n#Version: 1.0\r\n#Date: 2021-08-12 00:00:00\r\n\
+             #Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) cs(Referer) sc-status sc-substatus sc-win32-status time-taken\r\n{line}\r\n"
+        ),
+    )
+    .unwrap();
+    let record = dir.path().join("incident.toml");
+    std::fs::write(
+        &record,
+        "title = \"MAIL01 <script>alert('t')</script> <img src=x onerror=alert(2)> \\u001b[2J\\u0007\"\n\
+         aware_at = \"2021-08-20T10:00:00Z\"\nassets = [\"MAIL01\"]\n",
+    )
+    .unwrap();
+    let out = dir.path().join("report");
+    let (code, stdout, stderr) = audit(
+        &dir.path().join("v.db"),
+        &out,
+        &[
+            "--incident",
+            record.to_str().unwrap(),
+            "--logs",
+            logs.to_str().unwrap(),
+        ],
+    );
+    assert!(code == 0 || code == 3, "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("INC-MAIL01-20210812T211403Z"),
+        "{stdout}\n{stderr}"
+    );
+    for (name, markup_allowed) in [
+        ("breach-notice.md", false),
+        ("report.md", false),
+        ("timeline.csv", true),
+        ("timeline.jsonl", true),
+        ("breach-notice.html", false),
+        ("report.html", false),
+    ] {
+        let text = std::fs::read_to_string(out.join(name)).unwrap();
+        assert!(
+            !text.contains('\u{1b}') && !text.contains('\u{7}'),
+            "{name} keeps control characters"
+        );
+        assert!(
+            !text.contains("\\u001b") && !text.contains("\\u0007"),
+            "{name} keeps escaped control characters"
+        );
+        if !markup_allowed {
+            for bad in ["<script>alert", "<img src", "<img+src"] {
+                assert!(!text.contains(bad), "{name} carries {bad:?}");
+            }
+        }
+    }
+    let notice = std::fs::read_to_string(out.join("breach-notice.md")).unwrap();
+    assert!(notice.contains("&lt;script&gt;"), "escaped, not dropped");
+    // Evidence by field, with the record cited.
+    assert!(notice.contains("c-ip=203.0.113.45"), "{notice}");
+    assert!(notice.contains(r"u\_ex210812.log line 5"), "{notice}");
 }

@@ -10,7 +10,7 @@ use vigil_model::{Detection, Level, SourceRef};
 /// Longest free text accepted for an action, owner, note or dismissal reason.
 const MAX_TEXT: usize = 4096;
 
-fn instant(what: &'static str, id: &str, us: i64) -> Result<Timestamp, StoreError> {
+pub(super) fn instant(what: &'static str, id: &str, us: i64) -> Result<Timestamp, StoreError> {
     Timestamp::from_microsecond(us).map_err(|e| StoreError::Corrupt {
         what,
         id: id.to_string(),
@@ -18,7 +18,11 @@ fn instant(what: &'static str, id: &str, us: i64) -> Result<Timestamp, StoreErro
     })
 }
 
-fn encode<T: serde::Serialize>(what: &'static str, id: &str, v: &T) -> Result<String, StoreError> {
+pub(super) fn encode<T: serde::Serialize>(
+    what: &'static str,
+    id: &str,
+    v: &T,
+) -> Result<String, StoreError> {
     serde_json::to_string(v).map_err(|source| StoreError::Encode {
         what,
         id: id.to_string(),
@@ -26,7 +30,7 @@ fn encode<T: serde::Serialize>(what: &'static str, id: &str, v: &T) -> Result<St
     })
 }
 
-fn decode<T: serde::de::DeserializeOwned>(
+pub(super) fn decode<T: serde::de::DeserializeOwned>(
     what: &'static str,
     id: &str,
     s: &str,
@@ -38,7 +42,7 @@ fn decode<T: serde::de::DeserializeOwned>(
     })
 }
 
-fn level(what: &'static str, id: &str, s: &str) -> Result<Level, StoreError> {
+pub(super) fn level(what: &'static str, id: &str, s: &str) -> Result<Level, StoreError> {
     s.parse().map_err(|e: String| StoreError::Corrupt {
         what,
         id: id.to_string(),

@@ -243,12 +243,76 @@ INSERT OR IGNORE INTO snapshot_findings (snapshot, key, severity, fix_released, 
     WHERE s.taken_at >= f.first_seen AND s.taken_at <= f.last_seen;
 "#;
 
+/// Alerts that demand acknowledgement: the alert (one live alert per dedup key), its history of
+/// transitions and deliveries, the signed links already used, and the secret that signs them.
+const ALERTS: &str = r#"
+CREATE TABLE alerts (
+    id                 INTEGER PRIMARY KEY,
+    dedup_key          TEXT NOT NULL,
+    subject            TEXT NOT NULL
+                       CHECK (subject IN ('finding', 'incident', 'source_health', 'self_test')),
+    reference          TEXT NOT NULL,
+    severity           TEXT NOT NULL,
+    title              TEXT NOT NULL,
+    asset              TEXT,
+    -- JSON array of {"label", "value"}.
+    evidence           TEXT NOT NULL,
+    state              TEXT NOT NULL CHECK (state IN ('open', 'acknowledged', 'resolved')),
+    created_at         INTEGER NOT NULL,
+    updated_at         INTEGER NOT NULL,
+    updates            INTEGER NOT NULL DEFAULT 0,
+    acknowledged_by    TEXT,
+    acknowledged_at    INTEGER,
+    acknowledged_note  TEXT,
+    resolved_by        TEXT,
+    resolved_at        INTEGER,
+    resolved_note      TEXT,
+    escalation_level   INTEGER NOT NULL DEFAULT 0,
+    next_escalation_at INTEGER
+);
+-- One live alert per key: a later raise of the key updates it until it is resolved.
+CREATE UNIQUE INDEX alerts_live_key ON alerts (dedup_key) WHERE state <> 'resolved';
+CREATE INDEX alerts_state ON alerts (state, id);
+CREATE INDEX alerts_escalation ON alerts (next_escalation_at) WHERE next_escalation_at IS NOT NULL;
+
+-- Append-only history; the columns a kind does not use are NULL.
+CREATE TABLE alert_events (
+    pk        INTEGER PRIMARY KEY,
+    alert     INTEGER NOT NULL REFERENCES alerts (id) ON DELETE CASCADE,
+    at        INTEGER NOT NULL,
+    kind      TEXT NOT NULL CHECK (kind IN ('raised', 'updated', 'acknowledged', 'resolved',
+                                            'escalated', 'delivered', 'delivery_failed')),
+    severity  TEXT,
+    actor     TEXT,
+    via_link  INTEGER,
+    channel   TEXT,
+    recipient TEXT,
+    attempt   INTEGER,
+    level     INTEGER,
+    -- The note of a person, the contact escalated to, or the error of a failed delivery.
+    detail    TEXT
+);
+CREATE INDEX alert_events_alert ON alert_events (alert, pk);
+
+CREATE TABLE alert_links_used (
+    nonce   TEXT PRIMARY KEY NOT NULL,
+    alert   INTEGER NOT NULL REFERENCES alerts (id) ON DELETE CASCADE,
+    used_at INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE alert_secrets (
+    name   TEXT PRIMARY KEY NOT NULL,
+    secret BLOB NOT NULL
+) WITHOUT ROWID;
+"#;
+
 pub const MIGRATIONS: &[&str] = &[
     V1_KNOWLEDGE,
     V2_SNAPSHOTS,
     V3_INVESTIGATION,
     V4_AFFECTED_JSON,
     V5_SNAPSHOT_FINDINGS,
+    ALERTS,
 ];
 
 /// The schema version this binary writes.

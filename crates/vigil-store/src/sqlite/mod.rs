@@ -1,6 +1,7 @@
 //! The embedded back end: one SQLite file in WAL mode, so that look-ups (a scan, the dashboard) go on while
 //! an update writes, and a crash never leaves a half-written import.
 
+mod alerts;
 mod import;
 mod investigation;
 pub mod migrations;

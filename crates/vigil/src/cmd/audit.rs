@@ -81,12 +81,16 @@ pub struct AuditArgs {
     /// Add the report's files to a folder that holds other files (vigil's own file names are replaced)
     #[arg(long)]
     pub force: bool,
-    /// Longest silence, in days, between two detections of one incident
+    /// Longest silence, in days, between two detections of one wave (later waves join by shared entities)
     #[arg(long, value_name = "DAYS", default_value_t = 30)]
     pub gap: u32,
     /// Detections at or above this level open incidents; lower ones only join one they fall inside
     #[arg(long, value_name = "LEVEL", default_value = "high", value_parser = inv::parse_level)]
     pub min_level: Level,
+    /// How many days before an incident lower-level detections sharing an address, network or account
+    /// with it are its precursors (they move its start and the dwell time)
+    #[arg(long, value_name = "DAYS", default_value_t = 14)]
+    pub lookback: u32,
     /// When year-less syslog lines were last written (RFC 3339) [default: the awareness time in the
     /// incident record, else each file's modification time]
     #[arg(long, value_name = "TIME")]
@@ -408,9 +412,9 @@ pub fn run(ctx: &Context, args: AuditArgs) -> Result<Outcome> {
             report.detections.len()
         );
         detections = report.detections;
+        attach_context(&mut detections, &opts.read);
     }
 
-    attach_record_text(&mut detections);
     let asset_name = asset_name(&args, record.as_ref(), &invent, &detections);
     for d in &mut detections {
         if d.host.as_deref().is_none_or(|h| h.trim().is_empty()) {
@@ -514,8 +518,16 @@ pub fn run(ctx: &Context, args: AuditArgs) -> Result<Outcome> {
     // Detections dismissed earlier (e.g. by a previous audit) stay dismissed.
     let (_, stored_dismissed) = inv::stored(&store)?;
     dismissed.extend(stored_dismissed);
-    let grouping = inv::group(&detections, &dismissed, args.gap, args.min_level);
-    let knowledge = inv::knowledge(&store)?;
+    let grouping = vigil_investigate::group_incidents(
+        &detections,
+        &inv::group_options(&dismissed, args.gap, args.min_level, args.lookback),
+    );
+    let mut knowledge = inv::knowledge(&store)?;
+    // An update released after the audit date did not exist then: never a root cause or a measure.
+    knowledge
+        .findings
+        .retain(|f| f.fix_released.is_none_or(|r| r <= today));
+    knowledge.unsupported = unsupported_products(&scan, &invent.packages);
     let cases = inv::investigate(&grouping, &knowledge, record.as_ref());
     inv::save_cases(&mut store, &cases)?;
 
@@ -531,6 +543,8 @@ pub fn run(ctx: &Context, args: AuditArgs) -> Result<Outcome> {
                 findings: &knowledge.findings,
                 kev: &knowledge.kev,
                 drafted_at: None,
+                as_of: Some(today),
+                unsupported: &knowledge.unsupported,
             })
         })
         .collect();
@@ -571,49 +585,58 @@ pub fn run(ctx: &Context, args: AuditArgs) -> Result<Outcome> {
     })
 }
 
-/// Largest log file re-read, and longest line kept, for [`attach_record_text`].
-const MAX_REREAD_BYTES: u64 = 64 * 1024 * 1024;
-const MAX_RECORD_TEXT: usize = 16 * 1024;
-
-/// A keyword rule names no field, so its detection carries no matched value; the investigation reads
-/// the command behind it (which mailbox was exported, to where) from the record itself. For such
-/// detections on line-based text logs the record's line is attached as `record_text`.
-fn attach_record_text(detections: &mut [Detection]) {
-    use std::collections::HashMap;
-    let mut files: HashMap<String, Option<Vec<String>>> = HashMap::new();
-    for d in detections.iter_mut().filter(|d| d.matched.is_empty()) {
-        let Some(vigil_model::SourceRef {
-            file,
-            record: vigil_model::RecordRef::Line(n),
-        }) = d.sources.first().cloned()
-        else {
-            continue;
+/// Attaches to each detection the identifying fields of the records behind it (client address, account,
+/// user agent, …): the evidence reports show instead of raw records, and what incidents are joined by.
+/// Only the files that hold detections are read again, with the hunt's reading options.
+fn attach_context(detections: &mut [Detection], read: &vigil_logs::ReadOptions) {
+    let index = vigil_investigate::context::ContextIndex::new(detections);
+    for file in index.files() {
+        let mut sink = |ev: vigil_model::Event| {
+            index.offer(detections, &ev);
         };
-        let lines = files.entry(file.clone()).or_insert_with(|| {
-            let p = Path::new(&file);
-            let small = std::fs::metadata(p).is_ok_and(|m| m.len() <= MAX_REREAD_BYTES);
-            let is_gz = p.extension().is_some_and(|e| e.eq_ignore_ascii_case("gz"));
-            (small && !is_gz)
-                .then(|| std::fs::read(p).ok())
-                .flatten()
-                .map(|b| {
-                    String::from_utf8_lossy(&b)
-                        .lines()
-                        .map(str::to_string)
-                        .collect()
-                })
-        });
-        let line = lines.as_ref().and_then(|l| {
-            usize::try_from(n)
-                .ok()
-                .and_then(|n| n.checked_sub(1))
-                .and_then(|i| l.get(i))
-        });
-        if let Some(text) = line {
-            let text: String = text.chars().take(MAX_RECORD_TEXT).collect();
-            d.matched.push(("record_text".into(), text));
+        if let Err(e) = vigil_logs::read_path(Path::new(file), read, &mut sink) {
+            warn!(
+                "{}: the records behind its detections could not be read again: {e}",
+                crate::term::text(file)
+            );
         }
     }
+}
+
+/// Products the scan found out of support (`unsupported` notes), for the root cause and the measures.
+/// The scan reports them as text: the product is what precedes "is out of support", the date is the
+/// earliest release date of the updates published only for newer versions.
+fn unsupported_products(
+    scan: &ScanReport,
+    packages: &[vigil_model::Package],
+) -> Vec<vigil_investigate::support::UnsupportedProduct> {
+    scan.not_assessed
+        .iter()
+        .filter(|n| n.kind == NotAssessedKind::Unsupported)
+        .filter_map(|n| {
+            let p = packages
+                .iter()
+                .find(|p| vigil_scan::notes::package_label(p) == n.location)?;
+            let product = n
+                .reason
+                .split_once(" is out of support")
+                .map_or_else(|| p.name.clone(), |(x, _)| x.trim().to_string());
+            let since = n
+                .reason
+                .match_indices('(')
+                .filter_map(|(i, _)| n.reason.get(i + 1..i + 11))
+                .filter_map(|d| d.parse::<Date>().ok())
+                .min();
+            Some(vigil_investigate::support::UnsupportedProduct {
+                asset: scan.asset.name.clone(),
+                package: p.name.clone(),
+                version: p.version.clone(),
+                product,
+                since,
+                detail: n.reason.clone(),
+            })
+        })
+        .collect()
 }
 
 fn asset_name(

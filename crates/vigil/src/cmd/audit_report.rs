@@ -79,12 +79,17 @@ pub fn write(v: &AuditView, out: &Path, force: bool) -> Result<Vec<PathBuf>> {
     dir.commit()
 }
 
+/// Whether a finding's fix existed on the audit date: an update released later is not a finding of it.
+fn released_by(f: &Finding, today: Date) -> bool {
+    f.fix_released.is_none_or(|r| r <= today)
+}
+
 fn overdue<'a>(v: &AuditView<'a>) -> Vec<(&'a Finding, i64)> {
     let mut o: Vec<(&Finding, i64)> = v
         .scan
         .findings
         .iter()
-        .filter(|f| f.is_open())
+        .filter(|f| f.is_open() && released_by(&f.finding, v.today))
         .filter_map(|f| f.days_overdue.filter(|d| *d > 0).map(|d| (&f.finding, d)))
         .collect();
     o.sort_by_key(|x| std::cmp::Reverse(x.1));
@@ -93,7 +98,7 @@ fn overdue<'a>(v: &AuditView<'a>) -> Vec<(&'a Finding, i64)> {
 
 fn markdown(v: &AuditView) -> String {
     let mut m = String::new();
-    let _ = writeln!(m, "# vigil audit — {}\n", v.asset.name);
+    let _ = writeln!(m, "# vigil audit — {}\n", md(&v.asset.name));
     let _ = writeln!(
         m,
         "Deadlines as of {}; generated {}. Times are UTC.\n",
@@ -112,11 +117,11 @@ fn markdown(v: &AuditView) -> String {
         v.cases.len()
     );
     for c in v.cases {
-        let _ = writeln!(m, "### Incident {}\n", c.incident.id);
+        let _ = writeln!(m, "### Incident {}\n", md(&c.incident.id));
         let _ = writeln!(
             m,
             "- Asset: {}\n- Activity: {} → {} ({} detections, highest {})",
-            c.incident.asset.as_deref().unwrap_or("-"),
+            md(c.incident.asset.as_deref().unwrap_or("-")),
             format_ts(c.incident.first_seen),
             format_ts(c.incident.last_seen),
             c.incident.detections.len(),
@@ -125,6 +130,35 @@ fn markdown(v: &AuditView) -> String {
         if !c.incident.tactics.is_empty() {
             let t: Vec<&str> = c.incident.tactics.iter().map(|t| t.label()).collect();
             let _ = writeln!(m, "- Tactics: {}", t.join(" → "));
+        }
+        if c.incident.waves.len() > 1 {
+            for w in &c.incident.waves {
+                let _ = writeln!(
+                    m,
+                    "- Wave {}: {} → {}, {} detection(s){}",
+                    w.number,
+                    format_ts(w.start),
+                    format_ts(w.end),
+                    w.detections,
+                    w.link_text()
+                        .map_or(String::new(), |l| format!(" — {}", md(&l)))
+                );
+            }
+        }
+        for b in &c.taken.exported {
+            let _ = writeln!(
+                m,
+                "- Mailbox taken: {}{}",
+                md(&b.mailbox),
+                if b.how.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", md(&b.how.join("; ")))
+                }
+            );
+        }
+        for p in &c.phishing {
+            let _ = writeln!(m, "- Phishing sent: {}", md(&p.sentence()));
         }
         let d = &c.dwell;
         match d.to_awareness {
@@ -172,8 +206,9 @@ fn markdown(v: &AuditView) -> String {
     m
 }
 
+/// Text from outside (names, versions, titles) for report.md: see `vigil_model::text::markdown`.
 fn md(s: &str) -> String {
-    s.replace('|', "\\|").replace(['\n', '\r'], " ")
+    vigil_model::text::markdown(s)
 }
 
 fn link_items(c: &Case) -> Vec<Item> {
@@ -491,6 +526,7 @@ fn findings_table(v: &AuditView) -> Table {
             .scan
             .findings
             .iter()
+            .filter(|rf| released_by(&rf.finding, v.today))
             .map(|rf| {
                 let f = &rf.finding;
                 let mut cves: Vec<&str> = f.cves().collect();

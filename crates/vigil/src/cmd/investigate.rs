@@ -1,11 +1,8 @@
 //! `vigil investigate`: incidents from the stored detections, each with its entry point, root cause and
 //! dwell time; and the investigation steps `vigil audit` and `vigil report breach` share.
 //!
-//! Which detections open an incident: those at or above `--min-level` (high by default). Lower-level
-//! detections (medium and low) are added to an incident only when they fall inside its time span on the
-//! same asset: they tell the story between two strong signals, but on their own they are mostly noise
-//! (a mistyped password, an informational logoff) and would make every quiet day an "incident".
-//! Informational detections never join an incident.
+//! The grouping policy (strong detections open incidents, waves joined by shared entities, precursors,
+//! context) lives in `vigil_investigate::incident`; this module only maps the flags onto it.
 
 use crate::Outcome;
 use crate::cmd::Context;
@@ -14,9 +11,10 @@ use clap::Args;
 use jiff::{SignedDuration, Timestamp};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use vigil_investigate::asset::same_asset;
 use vigil_investigate::incident::DetectionKey;
+use vigil_investigate::mailbox::{MailboxExports, Phishing, mailbox_exports, phishing};
 use vigil_investigate::measures::DwellInput;
+use vigil_investigate::support::UnsupportedProduct;
 use vigil_investigate::timeline::{
     InventoryObservation, ObservationKind, TimelineEntry, TimelineInput, incident_timeline,
 };
@@ -32,12 +30,16 @@ pub struct InvestigateArgs {
     /// Only incidents on this asset
     #[arg(long, value_name = "NAME")]
     pub asset: Option<String>,
-    /// Longest silence, in days, between two detections of one incident
+    /// Longest silence, in days, between two detections of one wave (later waves join by shared entities)
     #[arg(long, value_name = "DAYS", default_value_t = 30)]
     pub gap: u32,
     /// Detections at or above this level open incidents; lower ones (not informational) only join one
     #[arg(long, value_name = "LEVEL", default_value = "high", value_parser = parse_level)]
     pub min_level: Level,
+    /// How many days before an incident lower-level detections sharing an address, network or account
+    /// with it are its precursors (they move its start and the dwell time)
+    #[arg(long, value_name = "DAYS", default_value_t = 14)]
+    pub lookback: u32,
     /// The incident record (incident.toml): awareness time for dwell time and the 72-hour deadline
     #[arg(long, value_name = "FILE")]
     pub incident: Option<PathBuf>,
@@ -56,6 +58,9 @@ pub struct Case {
     pub root_cause: RootCause,
     pub dwell: DwellTime,
     pub timeline: Vec<TimelineEntry>,
+    /// Mailboxes exported or downloaded, and phishing sent, as the detections show.
+    pub taken: MailboxExports,
+    pub phishing: Vec<Phishing>,
 }
 
 /// What an investigation works from, beyond the detections.
@@ -64,6 +69,8 @@ pub struct Knowledge {
     pub observations: Vec<InventoryObservation>,
     pub kev: Vec<KevEntry>,
     pub cve_map: CveMap,
+    /// Products the scan found out of vendor support (known to `vigil audit`, not kept in the store).
+    pub unsupported: Vec<UnsupportedProduct>,
 }
 
 /// `rules/cve-map.yml` beside the bundled rules; an empty map (with a warning) when it is missing.
@@ -155,48 +162,40 @@ pub fn knowledge(store: &dyn Store) -> Result<Knowledge> {
         observations,
         kev,
         cve_map: load_cve_map(),
+        unsupported: Vec::new(),
     })
 }
 
-/// Groups detections into incidents: the strong ones open incidents, the weaker ones join those they
-/// fall inside (see the module documentation).
+/// How detections are grouped: `--gap`, `--min-level`, `--lookback` and the triage.
+pub fn group_options(
+    dismissed: &[DetectionKey],
+    gap_days: u32,
+    min: Level,
+    lookback_days: u32,
+) -> GroupOptions {
+    GroupOptions {
+        gap: SignedDuration::from_hours(i64::from(gap_days) * 24),
+        dismissed: dismissed.to_vec(),
+        min_level: min,
+        lookback: SignedDuration::from_hours(i64::from(lookback_days) * 24),
+        post_exploitation_rules: load_cve_map().post_exploitation_rules(),
+        ..GroupOptions::default()
+    }
+}
+
+/// Groups detections into incidents with the library's policy and the default lookback.
 pub fn group(
     detections: &[Detection],
     dismissed: &[DetectionKey],
     gap_days: u32,
     min: Level,
 ) -> Grouping {
-    let opts = GroupOptions {
-        gap: SignedDuration::from_hours(i64::from(gap_days) * 24),
-        dismissed: dismissed.to_vec(),
-    };
-    let strong: Vec<Detection> = detections
-        .iter()
-        .filter(|d| d.level >= min)
-        .cloned()
-        .collect();
-    let first = group_incidents(&strong, &opts);
-    let inside = |d: &Detection| {
-        d.timestamp.is_some_and(|t| {
-            first.incidents.iter().any(|i| {
-                i.first_seen <= t
-                    && t <= i.last_seen
-                    && match (&i.asset, &d.host) {
-                        (Some(a), Some(h)) => same_asset(a, h),
-                        (None, None) => true,
-                        _ => false,
-                    }
-            })
-        })
-    };
-    let mut all = strong;
-    all.extend(
-        detections
-            .iter()
-            .filter(|d| d.level < min && d.level > Level::Informational && inside(d))
-            .cloned(),
-    );
-    group_incidents(&all, &opts)
+    let lookback = GroupOptions::default().lookback.as_hours() / 24;
+    let lookback = u32::try_from(lookback).unwrap_or(14);
+    group_incidents(
+        detections,
+        &group_options(dismissed, gap_days, min, lookback),
+    )
 }
 
 /// Root cause, dwell time and timeline of each incident.
@@ -217,6 +216,7 @@ pub fn investigate(
                     cve_map: &k.cve_map,
                     expected_sources: None,
                     alerts: None,
+                    unsupported: &k.unsupported,
                 },
             );
             // The record's awareness time belongs to the incident it names (by asset), or to the only one.
@@ -250,6 +250,8 @@ pub fn investigate(
                 root_cause: rc,
                 dwell,
                 timeline,
+                taken: mailbox_exports(&inc.detections),
+                phishing: phishing(&inc.detections),
             }
         })
         .collect()
@@ -266,6 +268,10 @@ pub fn summary_json(c: &Case) -> serde_json::Value {
         "highest_level": c.incident.highest_level,
         "tactics": c.incident.tactics.iter().map(|t| t.as_str()).collect::<Vec<_>>(),
         "detections": c.incident.detections.len(),
+        "waves": c.incident.waves,
+        "entities": c.incident.entities.iter().take(20).collect::<Vec<_>>(),
+        "mailboxes_taken": c.taken.exported,
+        "phishing": c.phishing,
         "entry_point": c.root_cause.entry_point,
         "missing_fixes": c.root_cause.missing_fixes(),
         "root_cause": c.root_cause,
@@ -425,7 +431,10 @@ pub fn run(ctx: &Context, args: InvestigateArgs) -> Result<Outcome> {
         return Ok(Outcome::Success);
     }
     let record = args.incident.as_deref().map(read_record).transpose()?;
-    let mut grouping = group(&dets, &dismissed, args.gap, args.min_level);
+    let mut grouping = group_incidents(
+        &dets,
+        &group_options(&dismissed, args.gap, args.min_level, args.lookback),
+    );
     if let Some(a) = &args.asset {
         grouping.incidents.retain(|i| i.is_on(a));
     }
@@ -462,12 +471,13 @@ pub fn run(ctx: &Context, args: InvestigateArgs) -> Result<Outcome> {
 
 /// The terminal text of one case: entry point, missing fixes with days overdue, dwell time, deadline.
 pub fn case_text(c: &Case) -> String {
+    use crate::cmd::status::clip;
     use vigil_investigate::time::{format_duration, format_ts};
     let i = &c.incident;
     let mut o = format!(
         "{}  {}  {} → {}  {} detections, highest {}\n",
         i.id,
-        crate::cmd::status::clip(i.asset.as_deref().unwrap_or("-"), 40),
+        clip(i.asset.as_deref().unwrap_or("-"), 40),
         format_ts(i.first_seen),
         format_ts(i.last_seen),
         i.detections.len(),
@@ -477,9 +487,22 @@ pub fn case_text(c: &Case) -> String {
         let t: Vec<&str> = i.tactics.iter().map(|t| t.label()).collect();
         o.push_str(&format!("  tactics:      {}\n", t.join(" → ")));
     }
+    if i.waves.len() > 1 {
+        for w in &i.waves {
+            o.push_str(&format!(
+                "  wave {}:       {} → {}  {} detection(s){}\n",
+                w.number,
+                format_ts(w.start),
+                format_ts(w.end),
+                w.detections,
+                w.link_text()
+                    .map_or(String::new(), |l| format!("; {}", clip(&l, 200)))
+            ));
+        }
+    }
     o.push_str(&format!(
         "  entry point:  {}\n",
-        crate::cmd::status::clip(&c.root_cause.entry_point.claim, 200)
+        clip(&c.root_cause.entry_point.claim, 200)
     ));
     let fixes = c.root_cause.missing_fixes();
     if fixes.is_empty() {
@@ -490,10 +513,7 @@ pub fn case_text(c: &Case) -> String {
             .filter(|x| x.at_entry)
             .flat_map(|x| x.links.iter())
         {
-            o.push_str(&format!(
-                "  root cause:   {}\n",
-                crate::cmd::status::clip(&l.claim, 240)
-            ));
+            o.push_str(&format!("  root cause:   {}\n", clip(&l.claim, 600)));
         }
     }
     for f in fixes {
@@ -509,11 +529,33 @@ pub fn case_text(c: &Case) -> String {
         };
         o.push_str(&format!(
             "  root cause:   {name} missing ({} {}): released {}, due {}, {overdue} at the entry point\n",
-            f.package,
-            f.version,
+            clip(&f.package, 60),
+            clip(&f.version, 40),
             f.fix_released.map_or("?".into(), |d| d.to_string()),
             f.due.map_or("?".into(), |d| d.to_string()),
         ));
+    }
+    for l in c
+        .root_cause
+        .support
+        .iter()
+        .chain(&c.root_cause.consistent_with)
+    {
+        o.push_str(&format!("  note:         {}\n", clip(&l.claim, 320)));
+    }
+    for b in &c.taken.exported {
+        o.push_str(&format!(
+            "  mailbox taken: {}{}\n",
+            clip(&b.mailbox, 120),
+            if b.how.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", clip(&b.how.join("; "), 200))
+            }
+        ));
+    }
+    for p in &c.phishing {
+        o.push_str(&format!("  phishing:     {}\n", clip(&p.sentence(), 300)));
     }
     let d = &c.dwell;
     match d.to_awareness {

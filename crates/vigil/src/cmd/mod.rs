@@ -1,5 +1,6 @@
 //! One module per subcommand; `Context` carries what every command needs.
 
+pub mod alerts;
 pub mod audit;
 pub mod audit_report;
 pub mod db;

@@ -186,6 +186,8 @@ fn breach(ctx: &Context, args: BreachArgs) -> Result<Outcome> {
         findings: &k.findings,
         kev: &k.kev,
         drafted_at: Some(Timestamp::now()),
+        as_of: None,
+        unsupported: &k.unsupported,
     });
     let text = match args.format {
         BreachFormat::Md => draft.to_markdown(),
