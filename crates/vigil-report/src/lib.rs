@@ -10,6 +10,10 @@
 //! ignore reasons) is treated as hostile: JSON outputs rely on JSON escaping, and the Markdown
 //! renderer escapes every cell so that a summary cannot break a table or inject HTML.
 //!
+//! Hunt results are rendered as they are found: [`TableSink`], [`CsvSink`], [`JsonlSink`] and
+//! [`JsonSink`] implement `vigil_hunt::DetectionSink` (modules `hunt_*`), and every one of them ends
+//! with a row per rule whose detections the per-rule cap held back.
+//!
 //! # The `vigil.scan/1` JSON schema
 //!
 //! [`json::render`] produces the document below. Within `vigil.scan/1` keys are only ever added,
@@ -73,12 +77,22 @@
 
 pub mod breach_html;
 pub mod html;
+pub mod hunt_csv;
+pub mod hunt_json;
+pub mod hunt_jsonl;
+pub mod hunt_table;
 pub mod json;
 pub mod markdown;
 pub mod sarif;
 pub mod vex;
 
+pub use hunt_csv::CsvSink;
+pub use hunt_json::JsonSink;
+pub use hunt_jsonl::JsonlSink;
+pub use hunt_table::TableSink;
+
 mod fingerprint;
+mod hunt_fields;
 mod links;
 mod purl;
 mod uri;

@@ -886,12 +886,13 @@ fn close_windows(
 /// Decides on arrival of the hit at index `at`; a detection empties the window (except for
 /// percentiles, whose window is a baseline).
 fn decide_on_arrival(c: &CompiledCorrelation, g: &mut Group, at: usize) -> Option<(Vec<Hit>, f64)> {
-    let window: Vec<Hit> = g.hits.iter().cloned().collect();
+    // Decided on the window in place; its hits are moved out only when it fires (copying the whole
+    // window for every arriving event was a third of a large hunt's correlation time).
     let cond = &c.def.condition;
     let metric;
     let fire = match c.def.kind {
         CorrelationType::Temporal => {
-            metric = aggregate(c, &window);
+            metric = aggregate(c, g.hits.make_contiguous());
             if cond.has_bounds() {
                 cond.holds(metric)
             } else {
@@ -905,18 +906,18 @@ fn decide_on_arrival(c: &CompiledCorrelation, g: &mut Group, at: usize) -> Optio
             return Some((chain, n));
         }
         CorrelationType::ValuePercentile => {
-            let of = g.hits.get(at)?;
-            let rank = percentile_rank(&window, of);
+            let window = g.hits.make_contiguous();
+            let of = window.get(at)?;
+            let rank = percentile_rank(window, of);
             return cond.holds(rank).then(|| (vec![of.clone()], rank));
         }
         _ => {
-            metric = aggregate(c, &window);
+            metric = aggregate(c, g.hits.make_contiguous());
             cond.holds(metric)
         }
     };
     if fire {
-        g.hits.clear();
-        Some((window, metric))
+        Some((g.hits.drain(..).collect(), metric))
     } else {
         None
     }
@@ -950,4 +951,40 @@ fn ordered_chain(c: &CompiledCorrelation, g: &Group) -> Option<Vec<Hit>> {
         }
     }
     None
+}
+
+// What the correlations read of an event, for callers that keep only that much of each matched event
+// (vigil-hunt holds the matches of a large hunt as compact records, spilled to disk, until it can feed
+// them in time order). Every field a correlation type reads through `Fields::get` or `get_all` must be
+// listed by `fields_read`.
+impl CorrelationSet {
+    /// Keys (as in `Detection::rule_id`) of the rules whose matches feed a correlation.
+    pub(crate) fn input_rules(&self) -> impl Iterator<Item = &str> {
+        self.by_rule.keys().map(String::as_str)
+    }
+
+    /// The Sigma field names read from the events a rule's matches bring to the correlations that
+    /// reference it: their `group-by` fields (aliases applied), aggregated fields and the
+    /// extensions' extra fields, each once.
+    pub(crate) fn fields_read(&self, rule_key: &str) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for &(ci, pos) in self.by_rule.get(rule_key).map_or(&[][..], |v| &v[..]) {
+            let Some(c) = self.corrs.get(ci) else {
+                continue;
+            };
+            let grouped = c.group_fields.get(pos).into_iter().flatten();
+            let (learn, event_key) = extensions::extra_fields(&c.def);
+            let fields = grouped
+                .chain(&c.def.condition.field)
+                .map(String::as_str)
+                .chain(learn)
+                .chain(event_key);
+            for f in fields {
+                if !out.contains(&f) {
+                    out.push(f);
+                }
+            }
+        }
+        out
+    }
 }

@@ -600,6 +600,22 @@ impl Engine {
         self.correlations.len()
     }
 
+    /// Keys (as in `Detection::rule_id`) of the rules whose matches a [`crate::Correlator`] uses;
+    /// matches of other rules can be left out of what it is fed.
+    pub fn correlation_inputs(&self) -> Vec<&str> {
+        let mut keys: Vec<&str> = self.correlations.input_rules().collect();
+        keys.sort_unstable();
+        keys
+    }
+
+    /// The Sigma field names a [`crate::Correlator`] reads from an event that matched `rule` (one
+    /// of [`Engine::correlation_inputs`]; resolve them per event with [`Engine::resolve_field`]).
+    /// An event reduced to the fields of the rules it matched, its time, host, log source and
+    /// source gives the same correlations as the whole event.
+    pub fn correlation_fields(&self, rule: &str) -> Vec<&str> {
+        self.correlations.fields_read(rule)
+    }
+
     /// The metadata of a rule or correlation by id or name — e.g. its `author`, which the
     /// Detection Rule License asks reports of matches to show.
     pub fn rule_meta(&self, rule: &str) -> Option<&crate::rule::RuleMeta> {

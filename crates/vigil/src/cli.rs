@@ -66,8 +66,13 @@ Reads files and directories (recursively; formats are recognised from names and 
 transparently): Windows EVTX and JSON exports, IIS W3C logs, Exchange HttpProxy and other CSV logs, syslog \
 (Postfix, Dovecot, sshd, sudo), Apache/nginx access logs and JSON lines. Every detection names the rule, its \
 level and tags, the file and the record (EVTX record id or line number), and the fields that matched.\n\n\
-Detections go to stdout; the summary (detections by level and rule, events read per source, records that \
-failed to parse, rules that could not be loaded) goes to stderr, so the output can be piped.\n\n\
+Detections go to stdout as they are found (each file's in record order; files read in parallel interleave; \
+correlations follow once every file is read), at most --max-per-rule per rule, then a row per rule for those \
+held back. The summary (detections by level and rule, events read per source and what the readers assumed, \
+records that failed to parse, rules that could not be loaded) goes to stderr, so the output can be piped. \
+Memory stays bounded whatever the input: events that correlations need beyond a budget go to --temp-dir.\n\n\
+Exit status: 1 when --fail-on trips; else 3 when a rule could not be loaded, an input could not be read, no \
+event was read or none was inside --since/--until, or a correlation could not assess everything; else 0.\n\n\
 Examples:\n  vigil hunt /var/log/mail.log\n  vigil hunt logs/ --min-level high --format jsonl > detections.jsonl\n  \
 vigil hunt Security.evtx --rules my-rules/ --since 2021-08-01 --until 2021-09-01")]
     Hunt(crate::cmd::hunt::HuntArgs),

@@ -1,17 +1,21 @@
-//! `vigil hunt`: Sigma over logs, with a table, CSV, JSON lines or JSON out and a summary on stderr.
+//! `vigil hunt`: Sigma over logs. Arguments, the choice of renderer (a `vigil_report` sink that
+//! writes each detection as it is found), the progress bar, the summary on stderr and the exit code;
+//! the hunt itself is `vigil_hunt::hunt_into`.
 
 use crate::Outcome;
 use crate::cmd::Context;
 use crate::cmd::rules::{self, RuleArgs};
-use anyhow::{Context as _, Result, bail};
+use anyhow::{Context as _, Result};
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use jiff::Timestamp;
+use jiff::tz::{Offset, TimeZone};
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
-use vigil_hunt::{HuntOptions, HuntReport};
+use vigil_hunt::{Decorate, DetectionSink, HuntOptions, HuntSummary};
 use vigil_model::{Detection, Level};
+use vigil_report::{CsvSink, JsonSink, JsonlSink, TableSink};
 use vigil_sigma::Engine;
 
 #[derive(Debug, Args)]
@@ -30,18 +34,43 @@ pub struct HuntArgs {
     /// Only events at or before this time (RFC 3339, or a date meaning the end of that day, UTC)
     #[arg(long, value_name = "TIME", value_parser = parse_time_end)]
     pub until: Option<Timestamp>,
+    /// When the logs were last written (RFC 3339, or a date meaning the end of that day, UTC).
+    /// Syslog lines without a year ("Aug 13 09:12:01", RFC 3164) are put in this time's year, or
+    /// the year before for lines that would fall after it. Give it for logs that were copied,
+    /// restored or rotated away from the server: their files' modification times are not when
+    /// they were written [default: each file's modification time]
+    #[arg(long, value_name = "TIME", value_parser = parse_time_end)]
+    pub log_time: Option<Timestamp>,
+    /// Time zone of log times written without an offset (RFC 3164 syslog, Dovecot's and
+    /// Exchange's own logs): an IANA name (Europe/Berlin) or an offset (+02:00, -0500). Give the
+    /// server's zone when it logs local time, or every time is off by its offset [default: UTC]
+    #[arg(long, value_name = "ZONE", value_parser = parse_tz)]
+    pub tz: Option<TimeZone>,
+    /// Report at most N detections per rule; the rest are counted, with their first and last time,
+    /// in a row per rule at the end of the output and in the summary (0: no limit)
+    #[arg(long, value_name = "N", default_value_t = vigil_hunt::DEFAULT_MAX_PER_RULE)]
+    pub max_per_rule: usize,
     /// Output format [default: table on a terminal, jsonl otherwise]
     #[arg(long, value_enum)]
     pub format: Option<HuntFormat>,
     /// Write detections to this file instead of stdout
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Exit with status 1 when a detection at or above this level is found
+    /// Exit with status 1 when a detection at or above this level is found (also one held back
+    /// by --max-per-rule)
     #[arg(long, value_name = "LEVEL", value_parser = parse_level)]
     pub fail_on: Option<Level>,
     /// Host name for detections whose log does not name one (IIS and HttpProxy logs, for example)
     #[arg(long, value_name = "NAME")]
     pub host: Option<String>,
+    /// Where the events correlations need are kept beyond the memory budget, as sorted runs (a few
+    /// dozen bytes per matching event; removed at the end). Choose a disk-backed directory when
+    /// /tmp is a tmpfs [default: TMPDIR, else /tmp]
+    #[arg(long, value_name = "DIR")]
+    pub temp_dir: Option<PathBuf>,
+    /// Bytes of correlation input held in memory before sorted runs go to --temp-dir
+    #[arg(long, hide = true, value_name = "BYTES", default_value_t = vigil_hunt::DEFAULT_CORRELATION_MEMORY)]
+    pub correlation_memory: usize,
     /// Read and count events without evaluating rules (the floor a hunt is measured against)
     #[arg(long, hide = true)]
     pub parse_only: bool,
@@ -80,29 +109,116 @@ fn parse_time_bound(s: &str, end_of_day: bool) -> Result<Timestamp, String> {
         jiff::civil::Time::midnight()
     };
     date.to_datetime(time)
-        .to_zoned(jiff::tz::TimeZone::UTC)
+        .to_zoned(TimeZone::UTC)
         .map(|z| z.timestamp())
         .map_err(|e| e.to_string())
 }
 
-pub fn run(ctx: &Context, args: HuntArgs) -> Result<Outcome> {
-    for p in &args.paths {
-        if !p.exists() {
-            bail!("{} does not exist", p.display());
-        }
+/// A time zone: `UTC`, an offset (`+02:00`, `-0500`, `+2`, optionally after `UTC`/`GMT`), or an
+/// IANA name from the system's time zone database.
+fn parse_tz(s: &str) -> Result<TimeZone, String> {
+    let t = s.trim();
+    if ["utc", "z", "gmt"].contains(&t.to_ascii_lowercase().as_str()) {
+        return Ok(TimeZone::UTC);
     }
-    let loaded = if args.parse_only {
-        None
+    let offset = t
+        .strip_prefix("UTC")
+        .or_else(|| t.strip_prefix("GMT"))
+        .unwrap_or(t);
+    if let Some(seconds) = parse_offset(offset) {
+        return Offset::from_seconds(seconds)
+            .map(TimeZone::fixed)
+            .map_err(|e| format!("'{s}': {e}"));
+    }
+    TimeZone::get(t).map_err(|_| {
+        format!(
+            "'{s}' is neither a time zone this system knows (an IANA name such as Europe/Berlin) \
+             nor an offset such as +02:00"
+        )
+    })
+}
+
+/// `+H`, `+HH`, `+HHMM`, `+H:MM` or `+HH:MM` (or `-`) as seconds east of UTC.
+fn parse_offset(s: &str) -> Option<i32> {
+    let (sign, rest) = match s.as_bytes().first()? {
+        b'+' => (1, s.get(1..)?),
+        b'-' => (-1, s.get(1..)?),
+        _ => return None,
+    };
+    let digits = |t: &str, len: std::ops::RangeInclusive<usize>| {
+        (len.contains(&t.len()) && t.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| t.parse::<i32>().ok())
+            .flatten()
+    };
+    let (h, m) = match rest.split_once(':') {
+        Some((h, m)) => (digits(h, 1..=2)?, digits(m, 2..=2)?),
+        None if rest.len() <= 2 => (digits(rest, 1..=2)?, 0),
+        None => (
+            digits(rest.get(..rest.len() - 2)?, 1..=2)?,
+            digits(rest.get(rest.len() - 2..)?, 2..=2)?,
+        ),
+    };
+    (h <= 25 && m <= 59).then_some(sign * (h * 3600 + m * 60))
+}
+
+/// Rules in use, and how many could not be.
+struct Rules {
+    loaded: Option<rules::LoadedRules>,
+    /// `--rules` paths that do not exist.
+    missing: Vec<PathBuf>,
+}
+
+impl Rules {
+    fn failed(&self) -> usize {
+        self.missing.len() + self.loaded.as_ref().map_or(0, |l| l.errors.len())
+    }
+}
+
+/// Loads the rules; `--rules` paths that do not exist are left out and counted (a hunt with some
+/// rules missing is partial, not fatal).
+fn load_rules(args: &RuleArgs) -> Result<Rules> {
+    let (present, missing): (Vec<PathBuf>, Vec<PathBuf>) =
+        args.rules.iter().cloned().partition(|p| p.exists());
+    if !args.rules.is_empty() && present.is_empty() && !args.with_bundled {
+        return Ok(Rules {
+            loaded: None,
+            missing,
+        });
+    }
+    let args = RuleArgs {
+        rules: present,
+        ..args.clone()
+    };
+    Ok(Rules {
+        loaded: Some(rules::load(&args)?),
+        missing,
+    })
+}
+
+pub fn run(ctx: &Context, args: HuntArgs) -> Result<Outcome> {
+    let rules = if args.parse_only {
+        Rules {
+            loaded: None,
+            missing: Vec::new(),
+        }
     } else {
-        Some(rules::load(&args.rules)?)
+        load_rules(&args.rules)?
     };
     let empty = Engine::compile(&Default::default(), &Default::default()).0;
-    let engine = loaded.as_ref().map_or(&empty, |l| &l.engine);
+    let engine = rules.loaded.as_ref().map_or(&empty, |l| &l.engine);
     if !args.parse_only && engine.rule_count() == 0 {
-        bail!("no usable rule was loaded (see 'vigil rules check')");
+        for p in &rules.missing {
+            crate::note!("rules: {}: no such file or directory", crate::term::path(p));
+        }
+        crate::note!(
+            "no usable rule was loaded: {} rule files or rules could not be used; nothing was \
+             hunted (run 'vigil rules check' for the reasons)",
+            rules.failed()
+        );
+        return Ok(Outcome::Partial);
     }
 
-    let (files, skipped) = vigil_hunt::input_files(&args.paths);
+    let (files, unlisted) = vigil_hunt::input_files(&args.paths);
     let bar = if ctx.progress {
         let bar = ProgressBar::new(files.len() as u64);
         bar.set_style(
@@ -115,354 +231,336 @@ pub fn run(ctx: &Context, args: HuntArgs) -> Result<Outcome> {
     } else {
         ProgressBar::hidden()
     };
-    let opts = HuntOptions {
+    let mut opts = HuntOptions {
         min_level: args.min_level,
         since: args.since,
         until: args.until,
         parse_only: args.parse_only,
+        max_per_rule: args.max_per_rule,
+        correlation_memory: args.correlation_memory,
+        spill_dir: args.temp_dir.clone(),
         ..HuntOptions::default()
     };
+    opts.read.syslog_reference_time = args.log_time;
+    if let Some(tz) = &args.tz {
+        opts.read.syslog_time_zone = tz.clone();
+    }
+
+    let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
+    let format = args.format.unwrap_or(if to_terminal {
+        HuntFormat::Table
+    } else {
+        HuntFormat::Jsonl
+    });
+    let out: Box<dyn Write> = match &args.output {
+        Some(p) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(p)
+                .with_context(|| format!("cannot write {}", crate::term::path(p)))?,
+        )),
+        // A person watching sees each detection as it is found; a pipe gets full buffers.
+        None if to_terminal => Box::new(std::io::LineWriter::new(std::io::stdout())),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout())),
+    };
+    let mut renderer: Box<dyn DetectionSink> = match format {
+        HuntFormat::Table => Box::new(TableSink::new(
+            out,
+            to_terminal && std::env::var_os("NO_COLOR").is_none(),
+        )),
+        HuntFormat::Csv => Box::new(CsvSink::new(out)),
+        HuntFormat::Jsonl => Box::new(JsonlSink::new(out)),
+        HuntFormat::Json => Box::new(JsonSink::new(
+            out,
+            rules.loaded.as_ref().map(|l| {
+                let missing = rules
+                    .missing
+                    .iter()
+                    .map(|p| format!("{}: no such file or directory", p.display()));
+                missing
+                    .chain(l.errors.iter().map(|e| e.to_string()))
+                    .collect()
+            }),
+        )),
+    };
+    let cves = if args.parse_only {
+        vigil_investigate::CveMap::default()
+    } else {
+        crate::cmd::investigate::load_cve_map()
+    };
+    let mut sink = Decorate::new(renderer.as_mut(), |d: &mut Detection| {
+        tag_cves(d, &cves);
+        if d.host.is_none()
+            && let Some(host) = &args.host
+        {
+            d.host = Some(host.clone());
+        }
+    });
+
     let started = std::time::Instant::now();
-    let mut report = vigil_hunt::hunt(engine, &files, &opts, &|path, _| {
+    let mut progress = |stats: &vigil_hunt::FileStats| {
         bar.set_message(
-            path.file_name()
-                .map(|n| n.to_string_lossy().into_owned())
+            std::path::Path::new(&stats.path)
+                .file_name()
+                .map(|n| crate::term::text(&n.to_string_lossy()).into_owned())
                 .unwrap_or_default(),
         );
         bar.inc(1);
-    });
-    bar.finish_and_clear();
-    let elapsed = started.elapsed();
-    report.files.extend(skipped);
-    if !args.parse_only {
-        tag_cves(
-            &mut report.detections,
-            &crate::cmd::investigate::load_cve_map(),
-        );
-    }
-    if let Some(host) = &args.host {
-        for d in report.detections.iter_mut().filter(|d| d.host.is_none()) {
-            d.host = Some(host.clone());
-        }
-    }
-
-    let format = args.format.unwrap_or(
-        if args.output.is_none() && std::io::stdout().is_terminal() {
-            HuntFormat::Table
-        } else {
-            HuntFormat::Jsonl
-        },
-    );
-    let mut out: Box<dyn Write> = match &args.output {
-        Some(p) => Box::new(std::io::BufWriter::new(
-            std::fs::File::create(p).with_context(|| format!("cannot write {}", p.display()))?,
-        )),
-        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
     };
-    if !args.parse_only {
-        write_detections(&mut out, format, engine, &report, loaded.as_ref())?;
-    }
-    out.flush()?;
-    drop(out);
-    summary(&report, loaded.as_ref(), elapsed, args.parse_only);
+    let summary = vigil_hunt::hunt_into(engine, &files, unlisted, &opts, &mut progress, &mut sink);
+    bar.finish_and_clear();
+    let summary = summary?;
+    let elapsed = started.elapsed();
 
-    let problems = report
-        .files
-        .iter()
-        .any(|f| f.skipped.is_some() || f.failed > 0);
-    if let Some(gate) = args.fail_on
-        && report.detections.iter().any(|d| d.level >= gate)
-    {
-        return Ok(Outcome::GateTripped);
+    let verdict = verdict(&summary, &rules, &args);
+    for line in summary_lines(&summary, &rules, elapsed, args.parse_only) {
+        crate::note!("{line}");
     }
-    Ok(if problems {
-        Outcome::Partial
-    } else {
-        Outcome::Success
-    })
+    for line in &verdict.said {
+        crate::note!("{line}");
+    }
+    Ok(verdict.outcome)
+}
+
+/// The exit status, and what must be said for it.
+struct Verdict {
+    outcome: Outcome,
+    said: Vec<String>,
+}
+
+/// Status 1 when `--fail-on` trips; else 3 when anything was not read or not assessed (an input,
+/// a rule, the correlations) or when no event at all was evaluated — a hunt that looked at nothing
+/// must never look like a clean one; else 0.
+fn verdict(s: &HuntSummary, rules: &Rules, args: &HuntArgs) -> Verdict {
+    let mut said = Vec::new();
+    if s.events_read == 0 {
+        said.push(
+            "nothing was hunted: no event was read from the inputs (empty, unreadable or not a \
+             log format vigil reads)"
+                .to_string(),
+        );
+    } else if s.events_evaluated == 0 {
+        said.push(format!(
+            "nothing was hunted: none of the {} events read is inside --since/--until{}",
+            s.events_read,
+            if args.log_time.is_none() {
+                " (for syslog lines without a year, check the year assumed above or give \
+                 --log-time)"
+            } else {
+                ""
+            }
+        ));
+    }
+    if let Some(gate) = args.fail_on
+        && s.found_at_or_above(gate)
+    {
+        return Verdict {
+            outcome: Outcome::GateTripped,
+            said,
+        };
+    }
+    let partial = !said.is_empty()
+        || s.inputs_failed()
+        || rules.failed() > 0
+        || (!args.parse_only && s.correlation_incomplete());
+    Verdict {
+        outcome: if partial {
+            Outcome::Partial
+        } else {
+            Outcome::Success
+        },
+        said,
+    }
 }
 
 /// Adds the `cve.` tags of rules/cve-map.yml: SigmaHQ's Exchange exploitation rules carry none, and
 /// the CVE is what ties a detection to a missing patch.
-fn tag_cves(detections: &mut [Detection], map: &vigil_investigate::CveMap) {
-    for d in detections {
-        let Some(m) = map.get(&d.rule_id) else {
-            continue;
-        };
-        for cve in &m.cves {
-            let tag = format!(
-                "cve.{}",
-                cve.trim_start_matches("CVE-").to_ascii_lowercase()
-            );
-            if !d.tags.iter().any(|t| t.eq_ignore_ascii_case(&tag)) {
-                d.tags.push(tag);
-            }
-        }
-    }
-}
-
-fn author<'a>(engine: &'a Engine, d: &Detection) -> &'a str {
-    engine
-        .rule_meta(&d.rule_id)
-        .and_then(|m| m.author.as_deref())
-        .unwrap_or("")
-}
-
-fn evidence(d: &Detection) -> String {
-    match d.sources.as_slice() {
-        [] => String::new(),
-        [one] => format!("{}:{}", one.file, one.record),
-        [first, rest @ ..] => format!("{}:{} (+{} more)", first.file, first.record, rest.len()),
-    }
-}
-
-fn time(d: &Detection) -> String {
-    d.timestamp
-        .map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
-        .unwrap_or_else(|| "-".into())
-}
-
-fn detection_json(engine: &Engine, d: &Detection) -> serde_json::Value {
-    let mut v = serde_json::to_value(d).unwrap_or(serde_json::Value::Null);
-    if let Some(obj) = v.as_object_mut() {
-        obj.insert(
-            "rule_author".into(),
-            serde_json::Value::from(author(engine, d)),
+fn tag_cves(d: &mut Detection, map: &vigil_investigate::CveMap) {
+    let Some(m) = map.get(&d.rule_id) else {
+        return;
+    };
+    for cve in &m.cves {
+        let tag = format!(
+            "cve.{}",
+            cve.trim_start_matches("CVE-").to_ascii_lowercase()
         );
-    }
-    v
-}
-
-fn write_detections(
-    out: &mut dyn Write,
-    format: HuntFormat,
-    engine: &Engine,
-    report: &HuntReport,
-    loaded: Option<&rules::LoadedRules>,
-) -> Result<()> {
-    match format {
-        HuntFormat::Jsonl => {
-            for d in &report.detections {
-                writeln!(out, "{}", detection_json(engine, d))?;
-            }
-        }
-        HuntFormat::Json => {
-            let doc = serde_json::json!({
-                "schema": "vigil.hunt/1",
-                "detections": report.detections.iter().map(|d| detection_json(engine, d)).collect::<Vec<_>>(),
-                "files": report.files,
-                "events_read": report.events_read(),
-                "records_failed": report.records_failed(),
-                "rules_not_loaded": loaded.map(|l| l.errors.iter().map(|e| e.to_string()).collect::<Vec<_>>()),
-            });
-            serde_json::to_writer_pretty(&mut *out, &doc)?;
-            writeln!(out)?;
-        }
-        HuntFormat::Csv => {
-            writeln!(
-                out,
-                "timestamp,level,rule_id,rule_title,rule_author,host,tags,file,record,matched"
-            )?;
-            for d in &report.detections {
-                let src = d.sources.first();
-                let matched: Vec<String> =
-                    d.matched.iter().map(|(k, v)| format!("{k}={v}")).collect();
-                let cells = [
-                    time(d),
-                    d.level.to_string(),
-                    d.rule_id.clone(),
-                    d.rule_title.clone(),
-                    author(engine, d).to_string(),
-                    d.host.clone().unwrap_or_default(),
-                    d.tags.join(" "),
-                    src.map(|s| s.file.clone()).unwrap_or_default(),
-                    src.map(|s| s.record.to_string()).unwrap_or_default(),
-                    matched.join("; "),
-                ];
-                let line: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
-                writeln!(out, "{}", line.join(","))?;
-            }
-        }
-        HuntFormat::Table => {
-            let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-            for d in &report.detections {
-                let level = format!("{:<13}", d.level.as_str());
-                let level = if colour {
-                    paint(d.level, &level)
-                } else {
-                    level
-                };
-                let tags: Vec<&str> = d
-                    .tags
-                    .iter()
-                    .filter(|t| t.starts_with("cve.") || t.starts_with("attack.t"))
-                    .map(String::as_str)
-                    .collect();
-                writeln!(
-                    out,
-                    "{}  {level} {}  [{}]  {}",
-                    time(d),
-                    d.rule_title,
-                    d.host.as_deref().unwrap_or("-"),
-                    tags.join(" ")
-                )?;
-                let matched: Vec<String> = d
-                    .matched
-                    .iter()
-                    .take(4)
-                    .map(|(k, v)| format!("{k}={}", clip(v, 80)))
-                    .collect();
-                writeln!(
-                    out,
-                    "    {}  {}  (rule by {})",
-                    evidence(d),
-                    matched.join("  "),
-                    author(engine, d)
-                )?;
-            }
+        if !d.tags.iter().any(|t| t.eq_ignore_ascii_case(&tag)) {
+            d.tags.push(tag);
         }
     }
-    Ok(())
 }
 
-fn paint(level: Level, text: &str) -> String {
-    let code = match level {
-        Level::Critical => "1;35",
-        Level::High => "1;31",
-        Level::Medium => "33",
-        Level::Low => "36",
-        Level::Informational => "2",
-    };
-    format!("\x1b[{code}m{text}\x1b[0m")
-}
+/// Rules listed by name in the summary; the rest are counted.
+const RULES_LISTED: usize = 20;
 
-fn clip(s: &str, max: usize) -> String {
-    let clean: String = s
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    if clean.chars().count() <= max {
-        clean
-    } else {
-        let mut t: String = clean.chars().take(max).collect();
-        t.push('…');
-        t
-    }
-}
-
-fn csv_cell(s: &str) -> String {
-    // A leading =, +, - or @ makes spreadsheets evaluate the cell: log content is untrusted.
-    let s = if s.starts_with(['=', '+', '-', '@']) {
-        format!("'{s}")
-    } else {
-        s.to_string()
-    };
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s
-    }
-}
-
-fn summary(
-    report: &HuntReport,
-    loaded: Option<&rules::LoadedRules>,
+/// The summary printed on stderr: what was read (with every reader's note), what failed, what was
+/// found by level and by rule, what the caps held back, how the correlations went.
+fn summary_lines(
+    s: &HuntSummary,
+    rules: &Rules,
     elapsed: std::time::Duration,
     parse_only: bool,
-) {
+) -> Vec<String> {
+    let text = |t: &str| crate::term::text(t).into_owned();
     let secs = elapsed.as_secs_f64().max(1e-9);
-    let events = report.events_read();
-    crate::note!();
-    crate::note!(
-        "{} events read from {} files in {:.2}s ({:.0} events/s); {} records failed to parse",
-        events,
-        report.files.iter().filter(|f| f.skipped.is_none()).count(),
-        secs,
-        events as f64 / secs,
-        report.records_failed()
-    );
-    for f in &report.files {
+    let mut out = vec![
+        String::new(),
+        format!(
+            "{} events read from {} files in {:.2}s ({:.0} events/s); {} records failed to parse",
+            s.events_read,
+            s.files.iter().filter(|f| f.was_read()).count(),
+            secs,
+            s.events_read as f64 / secs,
+            s.records_failed
+        ),
+    ];
+    for f in &s.files {
         if let Some(why) = &f.skipped {
-            crate::note!(
-                "  not read: {}: {}",
-                crate::term::text(&f.path),
-                crate::term::text(why)
-            );
+            // Readers' errors may name the file already: say it once.
+            let why = why
+                .strip_prefix(f.path.as_str())
+                .and_then(|w| w.strip_prefix(": "))
+                .unwrap_or(why);
+            out.push(format!("  not read: {}: {}", text(&f.path), text(why)));
         } else if f.failed > 0 {
-            crate::note!(
+            out.push(format!(
                 "  {}: {} records failed, e.g.:",
-                crate::term::text(&f.path),
+                text(&f.path),
                 f.failed
-            );
+            ));
             for fail in f.failures.iter().take(3) {
-                crate::note!("    {}: {}", fail.record, crate::term::text(&fail.reason));
+                out.push(format!("    {}: {}", fail.record, text(&fail.reason)));
             }
+        }
+        for note in &f.notes {
+            out.push(format!("  {}: {}", text(&f.path), text(note)));
         }
     }
     let mut by_format: BTreeMap<String, u64> = BTreeMap::new();
-    for f in &report.files {
+    for f in &s.files {
         if let Some(fmt) = f.format {
             *by_format.entry(fmt.to_string()).or_default() += f.events;
         }
     }
     let per: Vec<String> = by_format.iter().map(|(k, v)| format!("{k} {v}")).collect();
-    crate::note!("events by format: {}", per.join(", "));
+    out.push(format!("events by format: {}", per.join(", ")));
     if parse_only {
-        return;
+        return out;
     }
-    if let Some(l) = loaded {
-        crate::note!(
+    if let Some(l) = &rules.loaded {
+        out.push(format!(
             "{} rules and {} correlations in use from {}; {} rules could not be used{}",
             l.engine.rule_count(),
             l.engine.correlation_count(),
             l.paths
                 .iter()
-                .map(|p| crate::term::path(p).to_string())
+                .map(|p| crate::term::path(p))
                 .collect::<Vec<_>>()
                 .join(", "),
-            l.errors.len(),
-            if l.errors.is_empty() {
+            rules.failed(),
+            if rules.failed() == 0 {
                 ""
             } else {
                 " (run 'vigil rules check' for the reasons)"
             }
-        );
+        ));
     }
-    let mut by_level: BTreeMap<Level, usize> = BTreeMap::new();
-    let mut by_rule: BTreeMap<(&str, Level), usize> = BTreeMap::new();
-    for d in &report.detections {
-        *by_level.entry(d.level).or_default() += 1;
-        *by_rule.entry((d.rule_title.as_str(), d.level)).or_default() += 1;
+    for p in &rules.missing {
+        out.push(format!(
+            "  rules: {}: no such file or directory",
+            crate::term::path(p)
+        ));
     }
-    let levels: Vec<String> = by_level
+    let levels: Vec<String> = s
+        .by_level
         .iter()
         .rev()
         .map(|(l, n)| format!("{n} {l}"))
         .collect();
-    crate::note!(
-        "{} detections{}",
-        report.detections.len(),
+    out.push(format!(
+        "{} detections{}{}",
+        s.detections,
         if levels.is_empty() {
             String::new()
         } else {
             format!(": {}", levels.join(", "))
+        },
+        if s.reported < s.detections {
+            format!(
+                "; {} reported, {} held back by --max-per-rule {}",
+                s.reported,
+                s.detections - s.reported,
+                s.max_per_rule
+            )
+        } else {
+            String::new()
         }
-    );
-    let mut rules: Vec<_> = by_rule.into_iter().collect();
-    rules.sort_by(|a, b| b.0.1.cmp(&a.0.1).then(b.1.cmp(&a.1)));
-    for ((title, level), n) in rules.iter().take(20) {
-        crate::note!("  {n:>6}  {level:<13} {title}");
+    ));
+    for r in s.rules.iter().take(RULES_LISTED) {
+        let held = if r.suppressed() > 0 {
+            format!(
+                "  ({} held back, {} to {})",
+                r.suppressed(),
+                time(r.suppressed_first),
+                time(r.suppressed_last)
+            )
+        } else {
+            String::new()
+        };
+        out.push(format!(
+            "  {:>6}  {:<13} {}{held}",
+            r.found,
+            r.level.as_str(),
+            text(&r.rule_title)
+        ));
     }
-    if rules.len() > 20 {
-        crate::note!("  … and {} more rules", rules.len() - 20);
+    if s.rules.len() > RULES_LISTED {
+        out.push(format!(
+            "  … and {} more rules",
+            s.rules.len() - RULES_LISTED
+        ));
     }
-    if report.correlation_late_events + report.correlation_untimed_events > 0 {
-        crate::note!(
-            "correlations ignored {} events outside their window and {} without a timestamp",
-            report.correlation_late_events,
-            report.correlation_untimed_events
-        );
+    let c = &s.correlation;
+    if c.correlations > 0 {
+        let spilled = if c.spilled_runs > 0 {
+            format!(
+                "; {} sorted runs ({:.1} MB) went through the temporary directory",
+                c.spilled_runs,
+                c.spilled_bytes as f64 / 1e6
+            )
+        } else {
+            String::new()
+        };
+        out.push(format!(
+            "correlations: {} matching events fed in time order {}{spilled}",
+            c.events,
+            if c.in_order {
+                "as the files were read"
+            } else {
+                "after every file was read"
+            }
+        ));
+        if c.late + c.untimed > 0 {
+            out.push(format!(
+                "correlations ignored {} events outside their window and {} without a timestamp",
+                c.late, c.untimed
+            ));
+        }
+        if c.overflow > 0 {
+            out.push(format!(
+                "correlations incomplete: {} matches dropped because a correlation tracked its \
+                 maximum of groups or events per group",
+                c.overflow
+            ));
+        }
+        if let Some(why) = &c.failed {
+            out.push(format!("correlations not evaluated: {}", text(why)));
+        }
     }
+    out
+}
+
+fn time(t: Option<Timestamp>) -> String {
+    t.map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
+        .unwrap_or_else(|| "-".into())
 }
 
 #[cfg(test)]
@@ -487,10 +585,58 @@ mod tests {
     }
 
     #[test]
-    fn csv_cells_are_quoted_and_defused() {
-        assert_eq!(csv_cell("a,b"), "\"a,b\"");
-        assert_eq!(csv_cell("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(csv_cell("=cmd|' /C calc'!A0"), "'=cmd|' /C calc'!A0");
-        assert_eq!(clip("a\nb", 10), "a b");
+    fn time_zones_by_offset_and_name() {
+        let offset = |s: &str| {
+            parse_tz(s)
+                .unwrap()
+                .to_offset(Timestamp::UNIX_EPOCH)
+                .seconds()
+        };
+        assert_eq!(offset("UTC"), 0);
+        assert_eq!(offset("+02:00"), 7200);
+        assert_eq!(offset("-0530"), -(5 * 3600 + 30 * 60));
+        assert_eq!(offset("+2"), 7200);
+        assert_eq!(offset("UTC-3"), -3 * 3600);
+        assert_eq!(offset("+5:30"), 5 * 3600 + 30 * 60);
+        for bad in [
+            "+2:0",
+            "+99",
+            "+1:234",
+            "+12345",
+            "+ab",
+            "nowhere/at all",
+            "+",
+        ] {
+            assert!(parse_tz(bad).is_err(), "{bad}");
+        }
+        // An IANA name needs the system's time zone database.
+        match parse_tz("Europe/Berlin") {
+            Ok(tz) => assert_eq!(tz.to_offset(Timestamp::UNIX_EPOCH).seconds(), 3600),
+            Err(e) => eprintln!("skipped the IANA name: {e}"),
+        }
+    }
+
+    #[test]
+    fn the_summary_prints_every_note_of_every_file_escaped() {
+        let mut s = HuntSummary::default();
+        s.events_read = 3;
+        s.files.push(vigil_hunt::FileStats {
+            path: "mail\u{1b}[2J.log".into(),
+            events: 3,
+            notes: vec![
+                "year 2026 assumed from the file's modification time".into(),
+                "times read as UTC; use --tz".into(),
+            ],
+            ..Default::default()
+        });
+        let rules = Rules {
+            loaded: None,
+            missing: vec![],
+        };
+        let lines = summary_lines(&s, &rules, std::time::Duration::from_secs(1), false);
+        assert!(lines.contains(
+            &"  mail\\e[2J.log: year 2026 assumed from the file's modification time".to_string()
+        ));
+        assert!(lines.contains(&"  mail\\e[2J.log: times read as UTC; use --tz".to_string()));
     }
 }
