@@ -105,7 +105,7 @@ impl Work<'_> {
             }
             Err(e) => FileStats {
                 path: path.display().to_string(),
-                skipped: Some(e.to_string()),
+                skipped: Some(e.reason()),
                 ..FileStats::default()
             },
         };

@@ -441,7 +441,9 @@ fn summary_lines(
         }
     }
     let per: Vec<String> = by_format.iter().map(|(k, v)| format!("{k} {v}")).collect();
-    out.push(format!("events by format: {}", per.join(", ")));
+    if !per.is_empty() {
+        out.push(format!("events by format: {}", per.join(", ")));
+    }
     if parse_only {
         return out;
     }
