@@ -3,7 +3,6 @@
 
 mod cli;
 mod cmd;
-mod config;
 mod fetch;
 mod outdir;
 mod term;
@@ -32,7 +31,11 @@ fn main() -> ExitCode {
         Ok(Outcome::Partial) => ExitCode::from(3),
         Err(e) if term::is_broken_pipe(&e) => ExitCode::from(term::BROKEN_PIPE_EXIT),
         Err(e) => {
-            note!("error: {}", term::text(&format!("{e:#}")));
+            // Line by line: a parser's message may quote the offending line under its number,
+            // and that layout is worth keeping; any other control character is escaped.
+            let text = format!("{e:#}");
+            let lines: Vec<String> = text.lines().map(|l| term::text(l).into_owned()).collect();
+            note!("error: {}", lines.join("\n"));
             ExitCode::from(4)
         }
     }

@@ -63,7 +63,7 @@ fn update(ctx: &Context, only: &[SourceName], force: bool) -> Result<Outcome> {
         }
     }
     if wanted(SourceName::Kev) && cfg.sources.kev.enabled {
-        let url = cfg.sources.kev.url_or(crate::config::KEV_URL).to_string();
+        let url = cfg.sources.kev.url_or(vigil_config::KEV_URL).to_string();
         jobs.push(Job {
             key: "kev".into(),
             url,
@@ -72,7 +72,7 @@ fn update(ctx: &Context, only: &[SourceName], force: bool) -> Result<Outcome> {
         });
     }
     if wanted(SourceName::Epss) && cfg.sources.epss.enabled {
-        let url = cfg.sources.epss.url_or(crate::config::EPSS_URL).to_string();
+        let url = cfg.sources.epss.url_or(vigil_config::EPSS_URL).to_string();
         jobs.push(Job {
             key: "epss".into(),
             url,

@@ -14,10 +14,10 @@ pub mod scan;
 pub mod status;
 
 use crate::cli::GlobalArgs;
-use crate::config::Config;
 use anyhow::{Context as _, Result};
 use std::io::IsTerminal;
 use std::path::PathBuf;
+use vigil_config::Config;
 
 pub struct Context {
     pub config: Config,

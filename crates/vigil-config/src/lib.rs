@@ -1,9 +1,18 @@
-//! `vigil.toml`: where knowledge comes from and how fresh it must be.
+//! `vigil.toml`: where knowledge comes from and how fresh it must be, the patch policy, the alert
+//! channels and what the standing watch (`vigil serve`) follows.
 //!
-//! Every key is optional; the defaults fetch from the official public sources. A site that mirrors them
-//! (or an air-gapped site that serves them internally) points `url` at the mirror.
+//! One file for every command and for the service, so that what an administrator tested with
+//! `vigil scan` is what the service does. Every key is optional; the defaults fetch from the official
+//! public sources. A site that mirrors them (or an air-gapped site that serves them internally) points
+//! `url` at the mirror. An unknown key is an error that names the key and its line: a misspelt
+//! `[[wacth]]` must not silently watch nothing.
 
-use anyhow::{Context, Result};
+mod error;
+mod watch;
+
+pub use error::ConfigError;
+pub use watch::{Serve, Watch};
+
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
@@ -43,12 +52,16 @@ pub struct Config {
     /// Alert channels (`[[alert.webhook]]`, `[[alert.email]]`, `[[alert.syslog]]`, `[alert.link]`).
     /// Every command validates them; the standing watch sends through them.
     #[serde(default)]
-    #[allow(dead_code)]
     pub alert: vigil_alert::AlertConfig,
     /// Who is told when an alert is not acknowledged in time (`[escalation]`).
     #[serde(default)]
-    #[allow(dead_code)]
     pub escalation: vigil_alert::EscalationConfig,
+    /// Logs the standing watch follows (`[[watch]]`): files, globs or folders.
+    #[serde(default)]
+    pub watch: Vec<Watch>,
+    /// The service itself (`[serve]`): rules, polling, the metrics endpoint.
+    #[serde(default)]
+    pub serve: Serve,
 }
 
 #[derive(Debug, Deserialize)]
@@ -190,10 +203,13 @@ fn osv_ecosystems() -> Vec<String> {
         .collect()
 }
 
+/// Largest configuration file read: a configuration is a few kilobytes; anything far larger is not one.
+const MAX_CONFIG_BYTES: u64 = 4 << 20;
+
 impl Config {
     /// Reads the file given with `--config`/`VIGIL_CONFIG`, else the user's `vigil/vigil.toml` if it exists,
     /// else the defaults.
-    pub fn load(explicit: Option<&Path>) -> Result<Config> {
+    pub fn load(explicit: Option<&Path>) -> Result<Config, ConfigError> {
         let path = match explicit {
             Some(p) => p.to_path_buf(),
             None => match default_config_path() {
@@ -201,9 +217,48 @@ impl Config {
                 _ => return Ok(Config::default()),
             },
         };
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("cannot read configuration {}", path.display()))?;
-        toml::from_str(&text).with_context(|| format!("invalid configuration {}", path.display()))
+        Config::read(&path)
+    }
+
+    /// Reads and checks one configuration file.
+    pub fn read(path: &Path) -> Result<Config, ConfigError> {
+        let io = |e: std::io::Error| ConfigError::Read {
+            path: path.to_path_buf(),
+            reason: error::describe_io(&e),
+        };
+        let len = std::fs::metadata(path).map_err(io)?.len();
+        if len > MAX_CONFIG_BYTES {
+            return Err(ConfigError::Read {
+                path: path.to_path_buf(),
+                reason: format!(
+                    "{len} bytes, more than a configuration can be ({MAX_CONFIG_BYTES})"
+                ),
+            });
+        }
+        let text = std::fs::read_to_string(path).map_err(io)?;
+        Config::parse(&text).map_err(|e| e.in_file(path))
+    }
+
+    /// Parses configuration text and checks the values serde cannot (formats, time zones, paths).
+    pub fn parse(text: &str) -> Result<Config, ConfigError> {
+        let config: Config = toml::from_str(text).map_err(|e| ConfigError::Invalid {
+            path: None,
+            reason: e.to_string(),
+        })?;
+        for (i, w) in config.watch.iter().enumerate() {
+            w.check().map_err(|reason| ConfigError::Invalid {
+                path: None,
+                reason: format!("[[watch]] entry {} ({}): {reason}", i + 1, w.path),
+            })?;
+        }
+        config
+            .serve
+            .check()
+            .map_err(|reason| ConfigError::Invalid {
+                path: None,
+                reason: format!("[serve]: {reason}"),
+            })?;
+        Ok(config)
     }
 }
 
@@ -223,12 +278,12 @@ mod tests {
     /// invalid, and an unknown key is still named with its line.
     #[test]
     fn alert_tables_are_part_of_the_configuration() {
-        let c: Config = toml::from_str(
+        let c = Config::parse(
             "[knowledge]\nmax_age_hours = 12\n\n[[alert.webhook]]\nurl = \"http://127.0.0.1:9000/hook\"\n",
         )
         .unwrap();
         assert_eq!(c.knowledge.max_age_hours, 12);
-        let err = toml::from_str::<Config>("[knowledge]\nmax_age_hours = 12\n\n[alrt]\nx = 1\n")
+        let err = Config::parse("[knowledge]\nmax_age_hours = 12\n\n[alrt]\nx = 1\n")
             .unwrap_err()
             .to_string();
         assert!(err.contains("alrt") && err.contains("line 4"), "{err}");
@@ -236,11 +291,11 @@ mod tests {
 
     #[test]
     fn defaults_and_overrides() {
-        let c: Config = toml::from_str("").unwrap();
+        let c = Config::parse("").unwrap();
         assert_eq!(c.knowledge.max_age_hours, 24);
         assert!(c.sources.kev.enabled);
         assert_eq!(c.sources.osv.url, OSV_URL);
-        let c: Config = toml::from_str(
+        let c = Config::parse(
             "[knowledge]\nmax_age_hours = 6\n[sources.osv]\necosystems = [\"PyPI\"]\n\
              [sources.kev]\nenabled = false\nurl = \"http://mirror/kev.json\"\n",
         )
@@ -251,12 +306,12 @@ mod tests {
         assert!(c.sources.epss.enabled);
         assert_eq!(c.sources.kev.url_or(KEV_URL), "http://mirror/kev.json");
         assert_eq!(c.sources.epss.url_or(EPSS_URL), EPSS_URL);
-        let c: Config = toml::from_str("[sources.epss]\nenabled = false\n").unwrap();
+        let c = Config::parse("[sources.epss]\nenabled = false\n").unwrap();
         assert!(!c.sources.epss.enabled);
     }
 
     #[test]
     fn unknown_keys_are_errors() {
-        assert!(toml::from_str::<Config>("[knowledge]\nmax_age = 3\n").is_err());
+        assert!(Config::parse("[knowledge]\nmax_age = 3\n").is_err());
     }
 }
