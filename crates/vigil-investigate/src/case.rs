@@ -19,6 +19,7 @@ pub struct IncidentRecord {
     pub controller_contact: Option<String>,
     pub dpo_contact: Option<String>,
     /// When the organisation became aware of the breach: the 72-hour clock starts here.
+    #[serde(deserialize_with = "when::deserialize")]
     pub aware_at: Option<Timestamp>,
     pub reported_by: Option<String>,
     pub assets: Vec<String>,
@@ -26,13 +27,44 @@ pub struct IncidentRecord {
     /// Mailboxes the organisation knows were taken (in addition to what the logs show).
     pub mailboxes_exfiltrated: Vec<String>,
     /// Optional facts a person adds as the investigation goes on.
+    #[serde(deserialize_with = "when::deserialize")]
     pub first_malicious_event: Option<Timestamp>,
+    #[serde(deserialize_with = "when::deserialize")]
     pub notified_at: Option<Timestamp>,
     pub data_subjects: Option<String>,
     pub records: Option<String>,
     pub measures_taken: Vec<String>,
     pub subjects_informed: Option<String>,
     pub consequences: Option<String>,
+}
+
+/// A moment in an incident record, written as a person writes it in TOML: quoted
+/// (`"2021-11-29T10:40:00Z"`) or as TOML's own date-time (`2021-11-29T10:40:00Z`). Either must carry
+/// its offset: a local time would move the 72-hour deadline by the server's distance from UTC.
+mod when {
+    use jiff::Timestamp;
+    use serde::de::{Deserialize, Deserializer, Error};
+
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    enum When {
+        Text(String),
+        Toml(toml::value::Datetime),
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Timestamp>, D::Error> {
+        let text = match Option::<When>::deserialize(d)? {
+            None => return Ok(None),
+            Some(When::Text(s)) => s,
+            Some(When::Toml(dt)) => dt.to_string(),
+        };
+        text.trim().parse::<Timestamp>().map(Some).map_err(|_| {
+            D::Error::custom(format!(
+                "{text:?} is not a date and time with its offset from UTC: write it as \
+                 2021-11-29T10:40:00Z or 2021-11-29T11:40:00+01:00"
+            ))
+        })
+    }
 }
 
 /// The value if a person filled it in: not empty and not an `<…>` placeholder.
@@ -69,6 +101,34 @@ pub fn provided_list(v: &[String]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// TOML's own date-times are accepted as well as quoted ones; a local time is refused, naming it.
+    #[test]
+    fn moments_quoted_or_native() {
+        let quoted: IncidentRecord =
+            toml::from_str("aware_at = \"2021-11-29T10:40:00Z\"\n").unwrap();
+        let native: IncidentRecord = toml::from_str(
+            "aware_at = 2021-11-29T11:40:00+01:00\nnotified_at = 2021-12-01T09:00:00Z\n",
+        )
+        .unwrap();
+        assert_eq!(quoted.aware_at, native.aware_at);
+        assert_eq!(native.notified_at, "2021-12-01T09:00:00Z".parse().ok());
+        for text in [
+            "aware_at = 2021-11-29T10:40:00\n",
+            "aware_at = 2021-11-29\n",
+            "aware_at = \"soon\"\n",
+        ] {
+            let err = toml::from_str::<IncidentRecord>(text)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains("with its offset from UTC") && err.contains("line 1"),
+                "{text}: {err}"
+            );
+        }
+        let none: IncidentRecord = toml::from_str("title = \"x\"\n").unwrap();
+        assert_eq!(none.aware_at, None);
+    }
 
     #[test]
     fn placeholders_are_absent() {

@@ -262,3 +262,51 @@ fn internet_facing_assets_get_stricter_deadlines() {
     assert_eq!(apr.finding.due, Some(date(2021, 4, 20)));
     assert_eq!(apr.days_overdue, Some(104));
 }
+
+/// A cumulative update alone (`15.2.792`, as Outlook on the web's logon folder names it) is assessed
+/// as that update's own build, saying that its security-update level is unknown; an unknown update is
+/// not assessed.
+#[test]
+fn a_cumulative_update_alone_is_assessed_as_its_own_build() {
+    let store = knowledge();
+    let report = run(&store, "15.2.792", date(2021, 8, 2), &IgnoreFile::default());
+    let mut kbs: Vec<&str> = report
+        .findings
+        .iter()
+        .filter_map(|f| f.finding.kb.as_deref())
+        .collect();
+    kbs.sort();
+    assert_eq!(kbs, vec!["5000871", "5001779", "5003435"]);
+    let note = report
+        .not_assessed
+        .iter()
+        .find(|n| {
+            n.kind == NotAssessedKind::UnknownUpdate
+                && n.reason.contains("only the cumulative update")
+        })
+        .expect("the unknown security-update level is stated");
+    assert!(
+        note.reason.contains("Exchange Server 2019 CU8"),
+        "{}",
+        note.reason
+    );
+    assert!(
+        report
+            .not_assessed
+            .iter()
+            .any(|n| n.kind == NotAssessedKind::Unsupported),
+        "CU8 is out of support in August 2021"
+    );
+
+    let report = run(
+        &store,
+        "15.2.9999",
+        date(2021, 8, 2),
+        &IgnoreFile::default(),
+    );
+    assert!(report.findings.is_empty());
+    assert!(report.not_assessed.iter().any(|n| {
+        n.reason
+            .contains("cumulative update 15.2.9999 is not in vigil's Exchange build table")
+    }));
+}

@@ -78,8 +78,11 @@ pub fn assess_with(
     package: &Package,
     out: &mut MatchOutput,
 ) -> Result<(), ScanError> {
-    let build = package.version.trim();
     let label = package_label(package);
+    let Some(build) = cu_build(table, package.version.trim(), &label, out) else {
+        return Ok(());
+    };
+    let build = build.as_str();
     let Ok(installed) = build.parse::<BuildNumber>() else {
         out.not_assessed.push(NotAssessed::new(
             NotAssessedKind::InvalidVersion,
@@ -289,6 +292,51 @@ struct KbSpread<'a> {
     cves: BTreeSet<&'a str>,
     other_cus: BTreeSet<u32>,
     lists_mine: bool,
+}
+
+/// The build to assess: the version itself, or for `major.minor.build` alone (a cumulative update
+/// named by Outlook on the web's resource folders, with no security-update level) that update's own
+/// build, said so. Assessing the update's own build lists every security update of it as missing,
+/// which is what can be stated until the full build is known; `None` when the update is unknown.
+fn cu_build(
+    table: &ExchangeTable,
+    version: &str,
+    label: &str,
+    out: &mut MatchOutput,
+) -> Option<String> {
+    let parts: Vec<&str> = version.split('.').collect();
+    if parts.len() != 3 || !parts.iter().all(|p| p.parse::<u32>().is_ok()) {
+        return Some(version.to_string());
+    }
+    let prefix: Vec<u32> = parts.iter().filter_map(|p| p.parse().ok()).collect();
+    let cu = table
+        .builds()
+        .filter(|e| e.su.is_none())
+        .filter_map(|e| e.build.parse::<BuildNumber>().ok().map(|b| (b, e)))
+        .filter(|(b, _)| b.0[..3] == prefix[..])
+        .min_by_key(|(b, _)| *b);
+    let Some((_, entry)) = cu else {
+        out.not_assessed.push(NotAssessed::new(
+            NotAssessedKind::NoKnowledge,
+            label.to_string(),
+            format!(
+                "cumulative update {version} is not in vigil's Exchange build table: product and security \
+                 updates unknown"
+            ),
+        ));
+        return None;
+    };
+    out.not_assessed.push(NotAssessed::new(
+        NotAssessedKind::UnknownUpdate,
+        label.to_string(),
+        format!(
+            "only the cumulative update is known ({version}, {}): its security-update level is not, so \
+             every security update of it is listed as missing; `Get-Command ExSetup.exe | ForEach-Object \
+             {{ $_.FileVersionInfo }}` on the server gives the full build",
+            entry.display_name()
+        ),
+    ));
+    Some(entry.build.clone())
 }
 
 fn distinct_cves(rows: &[&MicrosoftFix]) -> usize {
