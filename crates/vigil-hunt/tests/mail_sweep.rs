@@ -435,6 +435,69 @@ fn benign_mail_server_stays_silent() {
     assert!(serious(&ds).is_empty(), "{:#?}", serious(&ds));
 }
 
+/// A functional mailbox's weekly newsletter, from the office, first sent on day 2 of the logs
+/// (when the sender has no history): 400 subscribers (5 more each week) in messages of 25
+/// recipients, one template. `send(time, recipients, subject)` writes one message.
+fn weekly_newsletter(weeks: i64, mut send: impl FnMut(i64, &[String], &str)) {
+    for w in 0..weeks {
+        let t0 = (2 + 7 * w) * DAY + 7 * HOUR;
+        let subscribers: Vec<String> = (0..400 + 5 * w)
+            .map(|k| format!("subscriber{k}@example.com"))
+            .collect();
+        for (i, batch) in subscribers.chunks(25).enumerate() {
+            send(
+                t0 + i as i64 * 40,
+                batch,
+                &format!("Clinic news, week {}", 10 + w),
+            );
+        }
+    }
+}
+
+/// The newsletter's detections: `(level, time)` of those naming `news@clinic.example`.
+fn newsletter_detections(ds: &[Detection]) -> Vec<(Level, String)> {
+    ds.iter()
+        .filter(|d| {
+            d.matched
+                .iter()
+                .any(|(_, v)| v.eq_ignore_ascii_case("news@clinic.example"))
+        })
+        .map(|d| (d.level, format!("{} {:?}", d.rule_title, d.timestamp)))
+        .collect()
+}
+
+/// A weekly newsletter is bulk mail, not phishing: the first one, with no history for the
+/// sender, is at most medium (it opens no incident on its own); from the second week on the
+/// sender's history makes it ordinary. Postfix (SMTP AUTH) and Exchange (message tracking).
+#[test]
+fn weekly_newsletter_is_medium_at_first_then_learned() {
+    let first_week_end = 9 * DAY;
+    let stamp_limit = jiff::Timestamp::from_second(1_627_776_000 + first_week_end).expect("time");
+    let mut log = Syslog::default();
+    let mut rng = Rng(7);
+    postfix_benign(&mut log, &mut rng, 35);
+    weekly_newsletter(5, |t, r, _| log.submit(t, "news@clinic.example", OFFICE, r));
+    let postfix = detect(&[("mail.log", log.text())]);
+    let mut rng = Rng(8);
+    let mut trk = exchange_benign(&mut rng, 35);
+    weekly_newsletter(5, |t, r, subject| {
+        trk.mailbox(t, "news@clinic.example", r, subject, OFFICE, "MOMT")
+    });
+    let exchange = detect(&[("MSGTRK2021080100-1.LOG", trk.text())]);
+    for (name, ds) in [("Postfix", &postfix), ("Exchange", &exchange)] {
+        let news = newsletter_detections(ds);
+        assert!(
+            news.iter().all(|(l, _)| *l <= Level::Medium),
+            "{name}: {news:#?}"
+        );
+        let late: Vec<&Detection> = ds
+            .iter()
+            .filter(|d| d.level >= Level::Medium && d.timestamp.is_some_and(|t| t > stamp_limit))
+            .collect();
+        assert!(late.is_empty(), "{name}: {late:#?}");
+    }
+}
+
 /// Ordinary SMTP AUTH senders: a few external correspondents a day, a busy front desk writing to
 /// 30–45 distinct patients a day (under the absolute threshold of 60 that applies on the first
 /// day of the logs, when no sender has history yet).
@@ -643,8 +706,8 @@ fn campaign(per_day: i64, mut send: impl FnMut(i64, i64)) -> i64 {
     n
 }
 
-/// The outbound detections of one sender: fired, and their counts add up to the campaign (plus
-/// at most the victim's own ordinary mail of those days).
+/// The outbound detections of one sender: fired, at high (the mailbox has history), and their
+/// counts add up to exactly the campaign's.
 fn check_campaign(
     ds: &[Detection],
     title: &str,
@@ -659,17 +722,18 @@ fn check_campaign(
         .collect();
     let messages = sum(&mine, "message_count") as i64;
     let recipients = sum(&mine, "recipient_count") as i64;
-    // The victim's own mail during the campaign days: at most 3 messages to 2 recipients a day.
-    let slack = 3 * 4;
+    // Exact: the victim's own mail of the campaign days (from the office or home) is not the
+    // campaign's, which came from a network the mailbox never used.
     if mine.is_empty() {
         failures.push(format!("{case}: not detected"));
-    } else if !(sent - slack..=sent + slack).contains(&messages)
-        || !(sent - slack..=sent + slack).contains(&recipients)
-    {
+    } else if messages != sent || recipients != sent {
         failures.push(format!(
             "{case}: counted {messages} messages to {recipients} recipients, sent {sent} ({} detections)",
             mine.len()
         ));
+    }
+    if mine.iter().any(|d| d.level != Level::High) {
+        failures.push(format!("{case}: a campaign against history below high"));
     }
     let others: Vec<&Detection> = titled(ds, title)
         .into_iter()

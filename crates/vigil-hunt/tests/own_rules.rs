@@ -329,10 +329,10 @@ fn structured_and_message_branches_each_fire() {
 fn all_own_rules_load_together_and_correlations_resolve() {
     let (set, errors) = load_rules(&[rules_dir().join("vigil")], &LoadOptions::default());
     assert!(errors.is_empty(), "{errors:?}");
-    assert_eq!(set.rules.len() + set.correlations.len(), 55);
+    assert_eq!(set.rules.len() + set.correlations.len(), 61);
     let mappings = reader_mappings().expect("mappings");
     let (engine, errors) = Engine::compile(&set, &mappings);
     assert!(errors.is_empty(), "{errors:?}");
     assert_eq!(engine.correlation_count(), set.correlations.len());
-    assert_eq!(set.correlations.len(), 29);
+    assert_eq!(set.correlations.len(), 33);
 }

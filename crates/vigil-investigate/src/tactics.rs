@@ -371,4 +371,45 @@ mod tests {
         assert!(is_entry_candidate(&det(&["attack.t1190.001"])));
         assert!(!is_entry_candidate(&det(&["attack.t11900"])));
     }
+
+    /// The bundled outbound-mail rules (phishing sent from the organisation's own mailbox) are read
+    /// as what they are on the server — the attacker acting through a stolen mailbox — never as the
+    /// way in: their tactic is not Initial Access and they are no entry candidates.
+    #[test]
+    fn bundled_outbound_mail_rules_are_not_initial_access() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../rules/vigil");
+        let mut checked = 0;
+        for entry in std::fs::read_dir(&dir).expect("rules/vigil") {
+            let path = entry.expect("entry").path();
+            if path.extension().is_none_or(|e| e != "yml") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).expect("rule");
+            let tags: Vec<&str> = text
+                .split("\ntags:\n")
+                .nth(1)
+                .map(|rest| {
+                    rest.lines()
+                        .map_while(|l| l.trim_start().strip_prefix("- "))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let outbound = tags.iter().any(|t| {
+                normalise_technique(t.trim_start_matches("attack."))
+                    .is_some_and(|t| is_or_sub(&t, &OUTBOUND_TECHNIQUES))
+            });
+            if !outbound {
+                continue;
+            }
+            let d = det(&tags);
+            let name = path.display();
+            assert!(
+                !detection_tactics(&d).contains(&Tactic::InitialAccess),
+                "{name}: {tags:?}"
+            );
+            assert!(!is_entry_candidate(&d), "{name}: {tags:?}");
+            checked += 1;
+        }
+        assert!(checked >= 4, "{checked} outbound-mail rules found");
+    }
 }

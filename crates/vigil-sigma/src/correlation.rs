@@ -530,12 +530,16 @@ impl Correlator {
             let Some(values) = ext_values(c, &input.fields) else {
                 return; // the event lacks one of the combined fields
             };
-            let (learn, event_key) = extensions::extra_fields(&c.def);
+            let extra = extensions::extra_fields(&c.def);
             let ext_input = ExtInput {
                 ms: input.ms,
                 values,
-                learn: learn.map(|f| input.fields.get_all(f)).unwrap_or_default(),
-                event_key: event_key.and_then(|f| input.fields.get(f)),
+                learn: extra
+                    .learn
+                    .map(|f| input.fields.get_all(f))
+                    .unwrap_or_default(),
+                event_key: extra.event_key.and_then(|f| input.fields.get(f)),
+                origin: extra.origin.and_then(|f| input.fields.get(f)),
                 host: input.host,
                 sources: input.sources,
             };
@@ -690,7 +694,7 @@ impl Correlator {
                 out.push(Detection {
                     rule_id: c.key.clone(),
                     rule_title: c.meta.title.clone(),
-                    level: c.level,
+                    level: f.level.map_or(c.level, |l| l.min(c.level)),
                     tags: c.meta.tags.clone(),
                     timestamp: Timestamp::from_millisecond(f.last_ms).ok(),
                     first_seen: Timestamp::from_millisecond(f.first_ms).ok(),
@@ -973,12 +977,10 @@ impl CorrelationSet {
                 continue;
             };
             let grouped = c.group_fields.get(pos).into_iter().flatten();
-            let (learn, event_key) = extensions::extra_fields(&c.def);
             let fields = grouped
                 .chain(&c.def.condition.field)
                 .map(String::as_str)
-                .chain(learn)
-                .chain(event_key);
+                .chain(extensions::extra_fields(&c.def).names());
             for f in fields {
                 if !out.contains(&f) {
                     out.push(f);

@@ -341,3 +341,77 @@ fn rules_using_extensions_are_listed() {
         ]
     );
 }
+
+/// `origin` and `without_history_level` through the correlator: a newsletter with no history
+/// is reported at the lowered level; a campaign from a network the sender never used, against
+/// its history, at the rule's level and counted without the owner's own messages.
+#[test]
+fn baseline_levels_and_origins_through_the_correlator() {
+    let corr = VOLUME.replace(
+        "        event_key: MsgId\n",
+        "        event_key: MsgId\n        origin: Net\n        without_history_level: medium\n",
+    );
+    let eng = engine(&corr);
+    let msg = |secs: i64, sender: &str, rcpt: &str, net: &str| {
+        let mut e = message(secs, sender, &[rcpt]);
+        e.fields.insert("Net".into(), s(net));
+        e
+    };
+    let mut evs = Vec::new();
+    for i in 0..50 {
+        evs.push(msg(
+            i * 10,
+            "news@clinic.example",
+            &format!("reader{i}@example.org"),
+            "192.0.2.0/24",
+        ));
+    }
+    for d in 1..12 {
+        for k in 0..2 {
+            evs.push(msg(
+                d * DAY + k * 3600,
+                "me@clinic.example",
+                &format!("friend{k}@example.net"),
+                "192.0.2.0/24",
+            ));
+        }
+    }
+    for i in 0..30 {
+        evs.push(msg(
+            12 * DAY + i * 600,
+            "me@clinic.example",
+            &format!("patient{i}@example.com"),
+            "203.0.113.0/24",
+        ));
+        if i % 10 == 0 {
+            evs.push(msg(
+                12 * DAY + i * 600 + 1,
+                "me@clinic.example",
+                "friend0@example.net",
+                "192.0.2.0/24",
+            ));
+        }
+    }
+    evs.sort_by_key(|e| e.timestamp);
+    let out = run(&eng, &evs);
+    let news: Vec<&Detection> = out
+        .iter()
+        .filter(|d| get(d, "Sender") == Some("news@clinic.example"))
+        .collect();
+    assert!(!news.is_empty());
+    assert!(news.iter().all(|d| d.level == vigil_model::Level::Medium));
+    let mine: Vec<&Detection> = out
+        .iter()
+        .filter(|d| get(d, "Sender") == Some("me@clinic.example"))
+        .collect();
+    assert!(!mine.is_empty());
+    assert!(mine.iter().all(|d| d.level == vigil_model::Level::High));
+    let total = |k: &str| -> u64 {
+        mine.iter()
+            .filter_map(|d| get(d, k)?.parse::<u64>().ok())
+            .sum()
+    };
+    assert_eq!(total("message_count"), 30);
+    assert_eq!(total("recipient_count"), 30);
+    assert_eq!(get(mine[0], "campaign_Net"), Some("203.0.113.0/24"));
+}

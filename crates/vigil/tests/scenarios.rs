@@ -996,7 +996,6 @@ fn rule_techniques(id: &str) -> Vec<String> {
 // Scenario (a), OWASSRF.
 
 #[test]
-#[ignore = "issue 9: the attack's waves are one incident (joined by the web shell), but the weekly-newsletter look-alike (outbound-mail rules) opens an incident of its own before the attack"]
 fn exchange_owassrf_one_incident_across_waves() {
     assert_all(owassrf(), check_incident_count);
 }
@@ -1022,13 +1021,11 @@ fn exchange_owassrf_exported_mailboxes() {
 }
 
 #[test]
-#[ignore = "issue 9: where no same-subject burst fires, the outbound-volume rule's counts include the mailbox's own messages (186/275 for 180/270 in no-query/auckland)"]
 fn exchange_owassrf_phishing_counts() {
     assert_all(owassrf(), check_phishing);
 }
 
 #[test]
-#[ignore = "issue 9: the attack's incident lists its waves, but the weekly-newsletter look-alike (outbound-mail rules) opens an incident of its own, and the check expects exactly one"]
 fn exchange_owassrf_waves() {
     assert_all(owassrf(), check_waves);
 }
@@ -1041,37 +1038,32 @@ fn exchange_owassrf_exit_status() {
 // Scenario (a), credential stuffing and an inbox forwarding rule.
 
 #[test]
-#[ignore = "issue 9: credential stuffing on OWA (logon-page redirects with reason=2 from one network) is not detected and the forwarding inbox rule is only medium: no incident"]
 fn exchange_stuffing_one_incident_across_waves() {
     assert_all(stuffing(), check_incident_count);
 }
 
 #[test]
-#[ignore = "issue 9: no incident for OWA credential stuffing, so no entry point"]
 fn exchange_stuffing_entry_point() {
     assert_all(stuffing(), check_entry);
 }
 
 #[test]
-#[ignore = "issue 9: no incident for OWA credential stuffing, so no first malicious event or dwell time"]
 fn exchange_stuffing_first_malicious_event_and_dwell_time() {
     assert_all(stuffing(), check_first_malicious_and_dwell);
 }
 
 #[test]
-#[ignore = "issue 9: no incident for OWA credential stuffing, so no credential-compromise root cause"]
 fn exchange_stuffing_root_cause() {
     assert_all(stuffing(), check_root_cause);
 }
 
 #[test]
-#[ignore = "issue 9: no outbound-mail anomaly detection from message tracking (phishing submitted through OWA from the attacker's address)"]
 fn exchange_stuffing_phishing_counts() {
     assert_all(stuffing(), check_phishing);
 }
 
 #[test]
-#[ignore = "issue 9: no incident for OWA credential stuffing, so no waves"]
+#[ignore = "issue 9: the incident (stuffing, logon, forwarding rule, phishing) starts at the stuffing detection's crossing, not at its first failed logon, lists more waves than the attack had (2 for 1 in slow-wide, 3 for 2 in default), and a later wave that only logs in again from the stuffing network (no new failures) has no detection"]
 fn exchange_stuffing_waves() {
     assert_all(stuffing(), check_waves);
 }
@@ -1084,7 +1076,6 @@ fn exchange_stuffing_exit_status() {
 // Scenario (b), the Postfix/Dovecot password spray.
 
 #[test]
-#[ignore = "issue 9: the weekly-newsletter look-alike (outbound-mail rules) opens an incident of its own a week before the spray; nothing ties it to the entry, so it is no longer folded into the attack's incident (see benign_servers_open_no_incident)"]
 fn linux_spray_one_incident() {
     assert_all(spray(), check_incident_count);
 }
@@ -1095,7 +1086,6 @@ fn linux_spray_entry_point() {
 }
 
 #[test]
-#[ignore = "issue 9: the weekly-newsletter look-alike opens an incident of its own, which the check takes for the attack's"]
 fn linux_spray_first_malicious_event_and_dwell_time() {
     assert_all(spray(), check_first_malicious_and_dwell);
 }
@@ -1111,13 +1101,12 @@ fn linux_spray_downloaded_mailbox() {
 }
 
 #[test]
-#[ignore = "issue 9: the outbound-volume rule's parts do not add up to the campaign's distinct external recipients (718 of 1004 in spray/default)"]
 fn linux_spray_phishing_counts() {
     assert_all(spray(), check_phishing);
 }
 
 #[test]
-#[ignore = "issue 9: the weekly-newsletter look-alike opens an incident of its own, and the check expects exactly one"]
+#[ignore = "issue 9: the incident starts at the spray correlation's crossing, not at the spray's first attempt (the first malicious event is right), and later waves that only log in again from the spraying network weeks later have no detection that joins them (1 wave listed for 2 or 3)"]
 fn linux_spray_waves() {
     assert_all(spray(), check_waves);
 }
@@ -1130,7 +1119,6 @@ fn linux_spray_exit_status() {
 // Scenario (c), no incident.
 
 #[test]
-#[ignore = "issue 9: the weekly newsletter (hundreds of external recipients, with its history in the logs) opens an incident on the benign Linux server"]
 fn benign_servers_open_no_incident() {
     assert_all(benign(), check_incident_count);
 }

@@ -13,6 +13,10 @@
 //! (a message whose lines straddle a log rotation loses the join) and the table is bounded: at
 //! most [`MAX_QUEUED`] messages are remembered, the oldest forgotten first, so a log of a million
 //! messages that never logged `removed` costs bounded memory.
+//!
+//! A message's details outlive its `removed` line for a while (the last [`MAX_RECENT`] removed
+//! messages): lines of different Postfix processes reach syslog in the order they are written,
+//! and a delivery line written in the same second as qmgr's `removed` may follow it in the file.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use vigil_model::FieldValue;
@@ -21,6 +25,9 @@ type Fields = BTreeMap<String, FieldValue>;
 
 /// Most messages whose submission details are remembered at once.
 pub const MAX_QUEUED: usize = 50_000;
+
+/// Most removed messages whose details are kept for delivery lines that follow `removed`.
+pub const MAX_RECENT: usize = 4_096;
 
 /// Delivery agents: their lines carry one recipient's outcome.
 const DELIVERY_AGENTS: &[&str] = &[
@@ -43,6 +50,9 @@ pub(crate) struct MailFlow {
     order: VecDeque<String>,
     /// Messages forgotten because the table was full.
     forgotten: u64,
+    /// Removed messages, newest last, for delivery lines logged after `removed`.
+    recent: HashMap<String, Queued>,
+    recent_order: VecDeque<String>,
 }
 
 fn text<'a>(f: &'a Fields, k: &str) -> Option<&'a str> {
@@ -99,7 +109,9 @@ impl MailFlow {
                 }
             }
             "qmgr" if after_id == "removed" => {
-                self.queued.remove(&qid);
+                if let Some(q) = self.queued.remove(&qid) {
+                    self.remember_removed(qid, q);
+                }
             }
             "qmgr" => {
                 if let Some(from) = text(f, "from").map(str::to_string) {
@@ -110,7 +122,8 @@ impl MailFlow {
                 }
             }
             d if DELIVERY_AGENTS.contains(&d) && f.contains_key("to") => {
-                if let Some(q) = self.queued.get(&qid).cloned() {
+                let known = self.queued.get(&qid).or_else(|| self.recent.get(&qid));
+                if let Some(q) = known.cloned() {
                     if let Some(from) = &q.from {
                         put(f, "sender", &from.to_ascii_lowercase());
                         if let Some(d) = crate::mail::domain_of(from) {
@@ -128,7 +141,23 @@ impl MailFlow {
         }
     }
 
+    fn remember_removed(&mut self, qid: String, q: Queued) {
+        if self.recent.insert(qid.clone(), q).is_none() {
+            self.recent_order.push_back(qid);
+        }
+        while self.recent.len() > MAX_RECENT {
+            let Some(old) = self.recent_order.pop_front() else {
+                break;
+            };
+            self.recent.remove(&old);
+        }
+    }
+
     fn insert(&mut self, qid: String, q: Queued) {
+        // A queue id reused by a new message: the removed one's details no longer apply.
+        if self.recent.remove(&qid).is_some() {
+            self.recent_order.retain(|id| id != &qid);
+        }
         if self.queued.insert(qid.clone(), q).is_none() {
             self.order.push_back(qid);
             self.bound();
@@ -229,7 +258,49 @@ mod tests {
             "postfix/smtp",
             "4Gq7Rk2ZxTz1Q: to=<patient.b@example.net>, relay=none, delay=1, dsn=4.4.1, status=deferred (connect refused)",
         );
-        assert_eq!(s(&late, "sender"), None, "removed messages are forgotten");
+        // Written in the same second as `removed`, a delivery line may follow it in the file.
+        assert_eq!(s(&late, "sender"), Some("reception@clinic.example"));
+        assert_eq!(s(&late, "sender_client_net"), Some("198.51.100.0/24"));
+        // A queue id reused by a new message starts afresh.
+        line(
+            &mut flow,
+            "postfix/pickup",
+            "4Gq7Rk2ZxTz1Q: uid=33 from=<www-data>",
+        );
+        let reused = line(
+            &mut flow,
+            "postfix/local",
+            "4Gq7Rk2ZxTz1Q: to=<root@clinic.example>, relay=local, delay=0.1, delays=0/0/0/0, dsn=2.0.0, status=sent (delivered to mailbox)",
+        );
+        assert_eq!(s(&reused, "sender_user"), None);
+    }
+
+    #[test]
+    fn removed_messages_are_kept_for_a_bounded_while() {
+        let mut flow = MailFlow::default();
+        for i in 0..(MAX_RECENT + 10) {
+            line(
+                &mut flow,
+                "postfix/submission/smtpd",
+                &format!(
+                    "{:010X}: client=unknown[198.51.100.23], sasl_method=LOGIN, sasl_username=u@clinic.example",
+                    i + 0xA000
+                ),
+            );
+            line(
+                &mut flow,
+                "postfix/qmgr",
+                &format!("{:010X}: removed", i + 0xA000),
+            );
+        }
+        assert_eq!(flow.recent.len(), MAX_RECENT);
+        assert!(flow.queued.is_empty());
+        let late = line(
+            &mut flow,
+            "postfix/smtp",
+            "000000A000: to=<a@example.net>, relay=none, delay=1, dsn=4.4.1, status=deferred (connect refused)",
+        );
+        assert_eq!(s(&late, "sender_user"), None, "the oldest are forgotten");
     }
 
     #[test]

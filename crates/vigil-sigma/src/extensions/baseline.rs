@@ -1,8 +1,10 @@
 //! `vigil_baseline`: a group's count in a sliding window against its own previous windows.
 //!
 //! Per group: the hits of the current sliding window with a count per distinct value, the
-//! metrics of the previous aligned windows (at most `history`), and, after a crossing, the
-//! episode being reported. See [`super`] for the semantics.
+//! metrics of the previous aligned windows (at most `history`), the origins (`origin` field:
+//! where the events were submitted from) seen in those windows, the origins of earlier
+//! campaigns, and, after a crossing, the episode being reported. See [`super`] for the
+//! semantics.
 
 use super::{BaselineParams, ExtFired, ExtInput, add_sources, time_text};
 use crate::correlation::{MAX_GROUP_HITS, MAX_GROUPS, MAX_SOURCES};
@@ -12,12 +14,19 @@ use vigil_model::SourceRef;
 
 /// Most internal domains learned per correlation.
 pub const MAX_LEARNED_DOMAINS: usize = 10_000;
+/// Most origins remembered per group (usual ones, and those of earlier campaigns).
+pub const MAX_ORIGINS: usize = 1_024;
+/// A group with campaign origins is forgotten after this many times the usual idle time.
+const SUSPECT_KEEP_FACTOR: i64 = 4;
+/// Most campaign origins listed in a detection.
+const MAX_LISTED_ORIGINS: usize = 10;
 
 #[derive(Debug)]
 struct Hit {
     ms: i64,
     event_key: Option<String>,
     values: Vec<String>,
+    origin: Option<String>,
     host: Option<String>,
     sources: Vec<SourceRef>,
 }
@@ -33,11 +42,19 @@ struct Tally {
     last_ms: i64,
     host: Option<Option<String>>,
     sources: Vec<SourceRef>,
+    /// Events (distinct keys) from the group's usual origins, left out of the counts.
+    usual_keys: HashSet<String>,
+    usual_unkeyed: u64,
 }
 
 impl Tally {
     fn events(&self) -> u64 {
         self.unkeyed.saturating_add(self.keys.len() as u64)
+    }
+
+    fn usual_events(&self) -> u64 {
+        self.usual_unkeyed
+            .saturating_add(self.usual_keys.len() as u64)
     }
 
     /// Adds a hit; keys and values in `seen` (reported by an earlier part of the episode) are
@@ -69,6 +86,17 @@ impl Tally {
         });
         add_sources(&mut self.sources, &h.sources);
     }
+
+    /// Notes a hit of the group's usual traffic: counted apart, never in the campaign's counts.
+    fn add_usual(&mut self, h: &Hit, cap: usize) {
+        match &h.event_key {
+            Some(k) if self.usual_keys.len() < cap => {
+                self.usual_keys.insert(k.clone());
+            }
+            Some(_) => {}
+            None => self.usual_unkeyed += 1,
+        }
+    }
 }
 
 /// Keys and values an episode has reported, so that its parts count disjoint sets.
@@ -97,11 +125,33 @@ impl Seen {
 struct Episode {
     threshold: f64,
     baseline: Option<f64>,
+    /// A part goes on to the next while its metric reaches this (episodes not attributed to
+    /// origins): the group's normal, and at least the rule's `minimum`.
+    continue_at: f64,
+    /// The origins the group had used before the episode, when the episode is attributed to
+    /// the others (the group had history and origins it had never used sent in the window).
+    usual: Option<HashSet<String>>,
+    /// The origins the episode's counted events came from.
+    campaign: HashSet<String>,
+    /// The level of every part (the rule's when `None`).
+    level: Option<vigil_model::Level>,
     /// The current part ends here (exclusive of later hits).
     until: i64,
     part: u32,
     tally: Tally,
     seen: Seen,
+}
+
+impl Episode {
+    /// Whether a hit belongs to the campaign (always, unless the episode is attributed and the
+    /// hit came from a usual origin or from nowhere known).
+    fn counts(&self, h: &Hit) -> bool {
+        match (&self.usual, &h.origin) {
+            (None, _) => true,
+            (Some(usual), Some(o)) => !usual.contains(o),
+            (Some(_), None) => false,
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -114,6 +164,14 @@ struct Group {
     bucket: i64,
     bucket_values: HashSet<String>,
     bucket_events: u64,
+    bucket_origins: HashSet<String>,
+    /// A campaign was counted in this aligned window: it does not become history.
+    bucket_tainted: bool,
+    /// Origin → the first and the last previous aligned windows it was seen in (outside
+    /// campaigns).
+    origins: HashMap<String, (i64, i64)>,
+    /// Origins of earlier attributed campaigns: their events never become the group's normal.
+    suspect: HashSet<String>,
     newest: i64,
     episode: Option<Episode>,
 }
@@ -199,6 +257,10 @@ impl BaselineState {
             bucket: b,
             bucket_values: HashSet::new(),
             bucket_events: 0,
+            bucket_origins: HashSet::new(),
+            bucket_tainted: false,
+            origins: HashMap::new(),
+            suspect: HashSet::new(),
             newest: ms,
             episode: None,
         });
@@ -207,23 +269,49 @@ impl BaselineState {
         if let Some(done) = end_episode_part(spec, key, g, ms) {
             out.push(done);
         }
+        let origin = input
+            .origin
+            .map(|o| o.trim().to_ascii_lowercase())
+            .filter(|o| !o.is_empty() && o != "-");
         let hit = Hit {
             ms,
             event_key: input.event_key,
             values,
+            origin,
             host: input.host,
             sources: input.sources,
         };
-        // The aligned window's metric, for history.
-        g.bucket_events += 1;
-        for v in &hit.values {
-            if g.bucket_values.len() < spec.params.max_values || g.bucket_values.contains(v) {
-                g.bucket_values.insert(v.clone());
+        // The aligned window's metric and origins, for history; a campaign's origins never
+        // become the group's normal.
+        if !hit.origin.as_ref().is_some_and(|o| g.suspect.contains(o)) {
+            g.bucket_events += 1;
+            for v in &hit.values {
+                if g.bucket_values.len() < spec.params.max_values || g.bucket_values.contains(v) {
+                    g.bucket_values.insert(v.clone());
+                }
+            }
+            if let Some(o) = &hit.origin
+                && g.bucket_origins.len() < MAX_ORIGINS
+            {
+                g.bucket_origins.insert(o.clone());
             }
         }
         if let Some(ep) = g.episode.as_mut() {
-            ep.tally
-                .add(&hit, Some(&ep.seen), spec.params.max_values, overflow);
+            if ep.counts(&hit) {
+                if let Some(o) = &hit.origin
+                    && ep.usual.is_some()
+                    && ep.campaign.len() < MAX_ORIGINS
+                {
+                    ep.campaign.insert(o.clone());
+                    if g.suspect.len() < MAX_ORIGINS {
+                        g.suspect.insert(o.clone());
+                    }
+                }
+                ep.tally
+                    .add(&hit, Some(&ep.seen), spec.params.max_values, overflow);
+            } else {
+                ep.tally.add_usual(&hit, spec.params.max_values);
+            }
             return;
         }
         // The sliding window.
@@ -274,26 +362,67 @@ impl BaselineState {
         if !fires {
             return;
         }
-        let mut tally = Tally::default();
-        for h in &g.hits {
-            tally.add(h, None, usize::MAX, &mut 0);
-        }
-        let mut seen = Seen::default();
-        seen.absorb(&tally, spec.params.max_values);
-        let distinct = g.counts.len();
-        g.hits.clear();
-        g.counts.clear();
-        out.push(report(
-            spec, key, &tally, distinct, metric, threshold, baseline, 1,
-        ));
-        g.episode = Some(Episode {
+        // Attribution: with history, when origins the group never used sent in the window, the
+        // campaign is theirs; the group's own traffic from its usual origins is not counted.
+        let usual: HashSet<String> = g
+            .origins
+            .iter()
+            .filter(|(_, (first, last))| *first < start_bucket && *last >= oldest)
+            .map(|(o, _)| o.clone())
+            .collect();
+        let attributed = spec.params.origin.is_some()
+            && baseline.is_some()
+            && g.hits
+                .iter()
+                .any(|h| h.origin.as_ref().is_some_and(|o| !usual.contains(o)));
+        let mut ep = Episode {
             threshold,
             baseline,
+            continue_at: baseline.unwrap_or(0.0).max(spec.params.minimum),
+            usual: attributed.then_some(usual),
+            campaign: HashSet::new(),
+            level: baseline
+                .is_none()
+                .then_some(spec.params.without_history_level)
+                .flatten(),
             until: ms.saturating_add(span),
             part: 1,
             tally: Tally::default(),
-            seen,
-        });
+            seen: Seen::default(),
+        };
+        let mut tally = Tally::default();
+        for h in &g.hits {
+            if ep.counts(h) {
+                if let Some(o) = &h.origin
+                    && attributed
+                    && ep.campaign.len() < MAX_ORIGINS
+                {
+                    ep.campaign.insert(o.clone());
+                }
+                tally.add(h, None, usize::MAX, &mut 0);
+            } else {
+                tally.add_usual(h, usize::MAX);
+            }
+        }
+        if attributed {
+            for o in &ep.campaign {
+                if g.suspect.len() < MAX_ORIGINS {
+                    g.suspect.insert(o.clone());
+                }
+                // Its first events were learned with the window before the crossing.
+                g.bucket_origins.remove(o);
+                g.origins.remove(o);
+            }
+            // The windows the campaign's first events fell in are not the group's normal.
+            g.bucket_tainted = true;
+            g.history.retain(|(i, _)| *i < start_bucket);
+        }
+        ep.seen.absorb(&tally, spec.params.max_values);
+        let distinct = tally.values.len();
+        g.hits.clear();
+        g.counts.clear();
+        out.push(report(spec, key, &tally, &ep, distinct, metric, 1));
+        g.episode = Some(ep);
     }
 
     /// Closes episode parts that ended before `now` (all when `None`, at the end of the input),
@@ -307,7 +436,14 @@ impl BaselineState {
             if let Some(done) = end_episode_part(spec, key, g, t) {
                 out.push(done);
             }
-            if now.is_some_and(|n| g.newest < n.saturating_sub(keep)) {
+            // A group that sent a campaign is remembered longer, so that the campaign's origins
+            // stay suspect over a quiet period.
+            let idle_after = if g.suspect.is_empty() {
+                keep
+            } else {
+                keep.saturating_mul(SUSPECT_KEEP_FACTOR)
+            };
+            if now.is_some_and(|n| g.newest < n.saturating_sub(idle_after)) {
                 idle.push(key.clone());
             }
         }
@@ -344,8 +480,19 @@ fn roll_bucket(spec: &Spec<'_>, g: &mut Group, b: i64) {
         return;
     }
     let metric = spec.metric(g.bucket_events, g.bucket_values.len());
-    if metric > 0.0 {
+    if metric > 0.0 && !g.bucket_tainted {
         g.history.push_back((g.bucket, metric));
+    }
+    let bucket = g.bucket;
+    for o in g.bucket_origins.drain() {
+        if g.suspect.contains(&o) {
+            continue;
+        }
+        if let Some((_, last)) = g.origins.get_mut(&o) {
+            *last = bucket;
+        } else if g.origins.len() < MAX_ORIGINS {
+            g.origins.insert(o, (bucket, bucket));
+        }
     }
     let oldest = b.saturating_sub(spec.params.history as i64);
     while g.history.front().is_some_and(|(i, _)| *i < oldest) {
@@ -354,13 +501,19 @@ fn roll_bucket(spec: &Spec<'_>, g: &mut Group, b: i64) {
     while g.history.len() > spec.params.history {
         g.history.pop_front();
     }
+    g.origins.retain(|_, (_, last)| *last >= oldest);
     g.bucket = b;
     g.bucket_values.clear();
     g.bucket_events = 0;
+    g.bucket_tainted = false;
 }
 
 /// When time `t` is past the episode's current part: reports the part (if it gathered
-/// anything) and continues the episode if the part still reached the threshold, else ends it.
+/// anything) and continues the episode while the campaign goes on, else ends it.
+///
+/// An episode attributed to origins goes on while those (or other unusual) origins still send
+/// in each part; otherwise while each part stays above the group's normal (`continue_at`). A
+/// part without any of that, or time past the next part, ends it.
 fn end_episode_part(spec: &Spec<'_>, key: &[String], g: &mut Group, t: i64) -> Option<ExtFired> {
     let ep = g.episode.as_mut()?;
     if t <= ep.until {
@@ -371,38 +524,28 @@ fn end_episode_part(spec: &Spec<'_>, key: &[String], g: &mut Group, t: i64) -> O
     let metric = spec.metric(tally.events(), tally.values.len());
     let report_it = tally.events() > 0;
     let part = ep.part + 1;
-    let (threshold, baseline) = (ep.threshold, ep.baseline);
-    // The episode goes on while each part still reaches the threshold and the next part starts
-    // right away; a quiet part, or time past it, ends it.
-    if metric >= threshold && t <= ep.until.saturating_add(spec.span_ms) {
+    let goes_on = if ep.usual.is_some() {
+        tally.events() > 0
+    } else {
+        metric >= ep.continue_at
+    };
+    let fired = report_it.then(|| report(spec, key, &tally, ep, tally.values.len(), metric, part));
+    if goes_on && t <= ep.until.saturating_add(spec.span_ms) {
         ep.until = ep.until.saturating_add(spec.span_ms);
         ep.part = part;
     } else {
         g.episode = None;
     }
-    report_it.then(|| {
-        report(
-            spec,
-            key,
-            &tally,
-            tally.values.len(),
-            metric,
-            threshold,
-            baseline,
-            part,
-        )
-    })
+    fired
 }
 
-#[allow(clippy::too_many_arguments)]
 fn report(
     spec: &Spec<'_>,
     key: &[String],
     tally: &Tally,
+    ep: &Episode,
     distinct: usize,
     metric: f64,
-    threshold: f64,
-    baseline: Option<f64>,
     part: u32,
 ) -> ExtFired {
     let first = tally.first_ms.unwrap_or(tally.last_ms);
@@ -413,12 +556,30 @@ fn report(
         ("last_time".into(), time_text(tally.last_ms)),
         (
             "baseline".into(),
-            baseline.map_or_else(|| "none".to_string(), |b| format!("{b}")),
+            ep.baseline
+                .map_or_else(|| "none".to_string(), |b| format!("{b}")),
         ),
-        ("threshold".into(), format!("{threshold}")),
+        ("threshold".into(), format!("{}", ep.threshold)),
     ];
     if part > 1 {
         matched.push(("episode_part".into(), part.to_string()));
+    }
+    if let (Some(field), Some(_)) = (&spec.params.origin, &ep.usual) {
+        let mut campaign: Vec<&String> = ep.campaign.iter().collect();
+        campaign.sort();
+        let mut listed: Vec<&str> = campaign
+            .iter()
+            .take(MAX_LISTED_ORIGINS)
+            .map(|s| s.as_str())
+            .collect();
+        if campaign.len() > MAX_LISTED_ORIGINS {
+            listed.push("…");
+        }
+        matched.push((format!("campaign_{field}"), listed.join(", ")));
+        matched.push((
+            format!("{}_usual_origins_not_counted", spec.params.events_label),
+            tally.usual_events().to_string(),
+        ));
     }
     let mut sources = tally.sources.clone();
     sources.truncate(MAX_SOURCES);
@@ -431,6 +592,7 @@ fn report(
         metric,
         matched,
         chain: Vec::new(),
+        level: ep.level,
     }
 }
 
@@ -455,6 +617,7 @@ mod tests {
             values: vec![rcpt.to_string()],
             learn: vec!["me@clinic.example".into()],
             event_key: None,
+            origin: None,
             host: Some("mx".into()),
             sources: Vec::new(),
         }
@@ -588,6 +751,137 @@ mod tests {
         }
         r.state.sweep(&s, None, &mut r.out);
         assert!(r.out.is_empty());
+    }
+
+    fn from(ms: i64, rcpt: &str, key: &str, origin: &str) -> ExtInput {
+        ExtInput {
+            event_key: Some(key.to_string()),
+            origin: Some(origin.to_string()),
+            ..input(ms, rcpt)
+        }
+    }
+
+    fn total(r: &Run, k: &str) -> u64 {
+        (0..r.out.len())
+            .filter_map(|i| r.get(i, k)?.parse::<u64>().ok())
+            .sum()
+    }
+
+    /// The owner's ordinary mail from the office: a few external correspondents every day.
+    fn ordinary_days(s: &Spec<'_>, r: &mut Run, days: std::ops::Range<i64>, n: &mut u64) {
+        let key = vec!["me@clinic.example".to_string()];
+        for d in days {
+            for i in 0..3 {
+                *n += 1;
+                let inp = from(
+                    d * DAY + (9 + i) * HOUR,
+                    &format!("friend{i}@example.net"),
+                    &format!("own{n}"),
+                    "192.0.2.0/24",
+                );
+                r.state.feed(s, &key, inp, &mut r.overflow, &mut r.out);
+            }
+        }
+    }
+
+    fn attributed_params() -> BaselineParams {
+        BaselineParams {
+            origin: Some("net".into()),
+            without_history_level: Some(vigil_model::Level::Medium),
+            ..BaselineParams::default()
+        }
+    }
+
+    /// With history, a campaign from a network the sender never used is counted alone: the
+    /// owner's own messages of those days (from the office) are left out, over several days
+    /// whose pace drops below the crossing threshold, and the parts add up exactly.
+    #[test]
+    fn a_campaign_from_new_origins_is_counted_without_the_owners_mail() {
+        let p = attributed_params();
+        let c = cond(60.0);
+        let s = spec(&p, &c);
+        let mut r = Run::new();
+        let key = vec!["me@clinic.example".to_string()];
+        let mut own = 0;
+        ordinary_days(&s, &mut r, 0..10, &mut own);
+        assert!(r.out.is_empty());
+        let mut sent = 0u64;
+        // 40, then 15, then 25 messages a day, each to two new recipients, interleaved with
+        // the owner's ordinary mail.
+        for (d, per_day) in [(10, 40), (11, 15), (12, 25)] {
+            ordinary_days(&s, &mut r, d..d + 1, &mut own);
+            for k in 0..per_day {
+                let t = d * DAY + k * (DAY / per_day);
+                for j in 0..2 {
+                    let inp = from(
+                        t,
+                        &format!("patient{sent}_{j}@example.org"),
+                        &format!("phish{sent}"),
+                        "203.0.113.0/24",
+                    );
+                    r.state.feed(&s, &key, inp, &mut r.overflow, &mut r.out);
+                }
+                sent += 1;
+            }
+        }
+        r.state.sweep(&s, None, &mut r.out);
+        assert!(!r.out.is_empty());
+        assert_eq!(total(&r, "event_count"), sent, "{:?}", r.out.len());
+        assert_eq!(total(&r, "value_count"), 2 * sent);
+        assert!(total(&r, "event_count_usual_origins_not_counted") > 0);
+        assert_eq!(r.get(0, "campaign_net").as_deref(), Some("203.0.113.0/24"));
+        assert!(
+            r.out.iter().all(|f| f.level.is_none()),
+            "with history: the rule's level"
+        );
+        // The campaign's network never became the sender's normal: a second wave a week later
+        // (within the history) is reported again, again without the owner's mail of that day.
+        let before = r.out.len();
+        ordinary_days(&s, &mut r, 13..21, &mut own);
+        for k in 0..30 {
+            let inp = from(
+                20 * DAY + k * 60_000,
+                &format!("again{k}@example.org"),
+                &format!("wave2-{k}"),
+                "203.0.113.0/24",
+            );
+            r.state.feed(&s, &key, inp, &mut r.overflow, &mut r.out);
+        }
+        r.state.sweep(&s, None, &mut r.out);
+        assert!(r.out.len() > before, "second wave missed");
+        let wave2: u64 = (before..r.out.len())
+            .filter_map(|i| r.get(i, "event_count")?.parse::<u64>().ok())
+            .sum();
+        assert_eq!(wave2, 30);
+    }
+
+    /// Without history the absolute condition decides at the lower level, and every message
+    /// counts (there is no usual origin to set apart).
+    #[test]
+    fn without_history_the_level_is_lowered() {
+        let p = attributed_params();
+        let c = cond(60.0);
+        let s = spec(&p, &c);
+        let mut r = Run::new();
+        let key = vec!["news@clinic.example".to_string()];
+        for i in 0..80 {
+            let inp = from(
+                i * 1000,
+                &format!("reader{i}@example.org"),
+                &format!("m{i}"),
+                "192.0.2.0/24",
+            );
+            r.state.feed(&s, &key, inp, &mut r.overflow, &mut r.out);
+        }
+        r.state.sweep(&s, None, &mut r.out);
+        assert_eq!(total(&r, "value_count"), 80);
+        assert_eq!(r.get(0, "baseline").as_deref(), Some("none"));
+        assert!(r.get(0, "campaign_net").is_none());
+        assert!(
+            r.out
+                .iter()
+                .all(|f| f.level == Some(vigil_model::Level::Medium))
+        );
     }
 
     #[test]

@@ -49,6 +49,8 @@
 //!         internal_domains: [clinic.example]   # values (addresses) in these domains not counted
 //!         internal_domains_from: sender        # … nor in the domains of this field's values
 //!         event_key: message-id            # count events once per message
+//!         origin: original-client-net      # where an event came from (see below)
+//!         without_history_level: medium    # level of a judgement made without history
 //!         labels: {events: message_count, values: recipient_count}
 //!         max_values: 100000   # distinct values tracked per group window
 //! ```
@@ -56,14 +58,30 @@
 //! History windows are aligned on multiples of `timespan` since the Unix epoch; the window
 //! holding the start of the current sliding window is left out so that a burst is never its own
 //! baseline. A group has history when one of its last `history` windows before that had an
-//! event. At the crossing the detection reports what the window holds; the group then stays in
-//! an *episode* judged against the threshold frozen at the crossing: each further window that
-//! still reaches it gives a continuation detection (matched `episode_part: 2, 3, …`) counting
-//! only events (by `event_key`) and values not reported by an earlier part, so that the counts
-//! of an episode's detections add up to the campaign's; the first window below the threshold
-//! ends the episode. Windows of an episode become history afterwards: a weekly newsletter is reported the
-//! first time and learned, while a campaign that comes back after the history has passed is
-//! reported again.
+//! event. Without history the absolute condition decides, and the detection takes
+//! `without_history_level` (never above the rule's level): bulk mail with nothing to compare it
+//! with — a functional mailbox's first newsletter in the logs — is not on its own an intrusion.
+//!
+//! **Episodes.** At the crossing the detection reports what the window holds; the group then
+//! stays in an *episode* judged against the threshold frozen at the crossing: each further
+//! window gives a continuation detection (matched `episode_part: 2, 3, …`) counting only events
+//! (by `event_key`) and values not reported by an earlier part, so that the counts of an
+//! episode's detections add up to the campaign's. The episode goes on while each part stays
+//! above the group's normal (its busiest previous window, and at least `minimum`); a part
+//! below, or a whole window without events, ends it. Windows of such an episode become history
+//! afterwards: a weekly newsletter is reported the first time and learned.
+//!
+//! **Origins.** With `origin` (a field saying where an event came from, e.g. the submitting
+//! client's network), the group also remembers the origins of its history windows. When a
+//! group *with history* crosses and some events of the window came from origins it had not
+//! used in that history, the episode is *attributed* to those origins: only events from origins
+//! outside the usual set count (messages the owner sent from the usual networks during the
+//! campaign are reported apart as `<events label>_usual_origins_not_counted`, the campaign's
+//! origins as `campaign_<origin field>`), the episode goes on while such events keep coming
+//! (one per window is enough), and the campaign's origins never become the group's normal: their
+//! events are kept out of history (and the windows the crossing drew on are dropped from it), so
+//! that a later wave from them is measured against the owner's real normal and reported again.
+//! Events without an origin are not attributed to a campaign.
 //!
 //! Both types bound their state like the Sigma types (at most `MAX_GROUPS` groups per correlation,
 //! per-group caps above); what a cap drops is counted in [`crate::Correlator::overflow`].
@@ -95,6 +113,8 @@ pub(crate) struct ExtInput {
     pub learn: Vec<String>,
     /// The value of `event_key` (baseline only).
     pub event_key: Option<String>,
+    /// The value of `origin` (baseline only).
+    pub origin: Option<String>,
     pub host: Option<String>,
     pub sources: Vec<SourceRef>,
 }
@@ -112,6 +132,8 @@ pub(crate) struct ExtFired {
     pub matched: Vec<(String, String)>,
     /// Fields a chained correlation sees beside the group-by values.
     pub chain: Vec<(String, String)>,
+    /// The detection's level when it differs from the rule's (never above it).
+    pub level: Option<vigil_model::Level>,
 }
 
 /// Milliseconds as RFC 3339 text for matched values.
@@ -211,13 +233,32 @@ fn baseline_spec<'a>(
     }
 }
 
-/// The fields an extension reads besides the aggregated ones: `(internal_domains_from,
-/// event_key)`.
-pub(crate) fn extra_fields(def: &crate::rule::Correlation) -> (Option<&str>, Option<&str>) {
+/// The fields an extension reads besides the aggregated ones.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct ExtraFields<'a> {
+    pub learn: Option<&'a str>,
+    pub event_key: Option<&'a str>,
+    pub origin: Option<&'a str>,
+}
+
+impl<'a> ExtraFields<'a> {
+    /// Each field name once.
+    pub(crate) fn names(self) -> impl Iterator<Item = &'a str> {
+        [self.learn, self.event_key, self.origin]
+            .into_iter()
+            .flatten()
+    }
+}
+
+/// The fields an extension reads besides the aggregated ones: `internal_domains_from`,
+/// `event_key`, `origin`.
+pub(crate) fn extra_fields(def: &crate::rule::Correlation) -> ExtraFields<'_> {
     match &def.extension {
-        Some(ExtensionParams::Baseline(p)) => {
-            (p.internal_domains_from.as_deref(), p.event_key.as_deref())
-        }
-        _ => (None, None),
+        Some(ExtensionParams::Baseline(p)) => ExtraFields {
+            learn: p.internal_domains_from.as_deref(),
+            event_key: p.event_key.as_deref(),
+            origin: p.origin.as_deref(),
+        },
+        _ => ExtraFields::default(),
     }
 }

@@ -117,6 +117,7 @@ impl NewValueState {
             metric: new_values.len() as f64,
             matched,
             chain,
+            level: None,
         })
     }
 
@@ -148,6 +149,7 @@ mod tests {
             values: vec![v.to_string()],
             learn: Vec::new(),
             event_key: None,
+            origin: None,
             host: None,
             sources: Vec::new(),
         }

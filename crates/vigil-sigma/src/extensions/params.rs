@@ -4,6 +4,7 @@
 use crate::parse::{PErr, parse_timespan, perr, scalar_text, text_list};
 use crate::rule::{CorrelationCondition, CorrelationType};
 use serde::{Deserialize, Serialize};
+use vigil_model::Level;
 use yaml_serde::{Mapping, Value};
 
 /// Parameters of `vigil_new_value`.
@@ -48,6 +49,13 @@ pub struct BaselineParams {
     pub values_label: String,
     /// Distinct values tracked per group window.
     pub max_values: usize,
+    /// Where an event came from (a submitting client's network): with history, an episode counts
+    /// only the events from origins the group had not used in its history, so that the owner's
+    /// own traffic during a campaign is not counted as the campaign's.
+    pub origin: Option<String>,
+    /// The level of a detection decided without any history for the group (the absolute
+    /// condition alone); never above the rule's. `None`: the rule's level.
+    pub without_history_level: Option<Level>,
 }
 
 impl Default for BaselineParams {
@@ -62,6 +70,8 @@ impl Default for BaselineParams {
             events_label: "event_count".into(),
             values_label: "value_count".into(),
             max_values: 100_000,
+            origin: None,
+            without_history_level: None,
         }
     }
 }
@@ -180,6 +190,16 @@ pub(crate) fn parse(
                         p.event_key = Some(
                             scalar_text(v).ok_or_else(|| perr(&path, "expected a field name"))?,
                         );
+                    }
+                    "origin" => {
+                        p.origin = Some(
+                            scalar_text(v).ok_or_else(|| perr(&path, "expected a field name"))?,
+                        );
+                    }
+                    "without_history_level" => {
+                        let t = scalar_text(v).unwrap_or_default();
+                        p.without_history_level =
+                            Some(t.trim().parse::<Level>().map_err(|e| perr(&path, e))?);
                     }
                     "internal_domains_from" => {
                         p.internal_domains_from = Some(
