@@ -533,7 +533,9 @@ fn group_asset(
         let Some(e) = ents.get(i) else { continue };
         for inc in &mut incidents {
             let Some(end) = inc.end() else { continue };
-            if *ts > end
+            // `>=`: a follower at the same moment as the one just added (two rules judging the
+            // same message) comes after the span step 2 saw, so only this step can take it.
+            if *ts >= end
                 && end.duration_until(*ts) <= gap
                 && links(&shared(&inc.entities, e))
                 && let Some(last) = inc.waves.last_mut()
@@ -1125,6 +1127,28 @@ mod tests {
                 .iter()
                 .all(|i| i.waves.len() == 1 && i.detections.len() == 1)
         );
+    }
+
+    /// Two lower-level detections at one moment after an incident (two rules judging the same
+    /// message) both follow it: the first one moves the incident's end to that moment.
+    #[test]
+    fn followers_at_one_moment_all_follow() {
+        let mailbox = ("sender", "reception@clinic.example.org");
+        let ds = vec![
+            at(
+                "export",
+                "2021-11-23T08:49:44Z",
+                Level::High,
+                &[("mailbox", "reception@clinic.example.org")],
+            ),
+            at("subject", "2021-11-23T08:50:27Z", Level::Medium, &[mailbox]),
+            at("volume", "2021-11-23T08:50:27Z", Level::Medium, &[mailbox]),
+        ];
+        let g = group_incidents(&ds, &GroupOptions::default());
+        assert_eq!(g.incidents.len(), 1);
+        let mut members = rules(&g.incidents[0]);
+        members.sort_unstable();
+        assert_eq!(members, vec!["export", "subject", "volume"]);
     }
 
     #[test]

@@ -159,6 +159,10 @@ pub struct Phishing {
     /// Whether the counts are lower bounds (taken when a correlation crossed its threshold).
     pub at_least: bool,
     pub evidence: Vec<Evidence>,
+    /// Other rules that measured the same mailbox's sending in the same period, with their own counts
+    /// (title, messages, recipients): one campaign seen several ways is one statement, never a sum.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub also: Vec<(String, u64, Option<u64>)>,
 }
 
 impl Phishing {
@@ -189,10 +193,74 @@ impl Phishing {
                 format_ts(self.last)
             )
         };
+        let also: String = self
+            .also
+            .iter()
+            .map(|(rule, m, r)| {
+                let to = r.map_or(String::new(), |r| format!(" to {r}"));
+                format!("; '{rule}': {m}{to}")
+            })
+            .collect();
         format!(
-            "{least}{} message(s){to}{from}{when} ('{}')",
+            "{least}{} message(s){to}{from}{when} ('{}'{also})",
             self.messages, self.rule
         )
+    }
+}
+
+/// Rows of several rules about one mailbox whose periods overlap are one campaign: the row with the
+/// most messages (then recipients) speaks for it, as the larger count is the one a notification must
+/// not understate, and the others are kept beside it with their own counts.
+fn one_statement_per_campaign(rows: Vec<Phishing>) -> Vec<Phishing> {
+    let mut out: Vec<Phishing> = Vec::new();
+    for row in rows {
+        let same = out.iter_mut().find(|p| {
+            p.sender.is_some()
+                && p.sender == row.sender
+                && p.first <= row.last
+                && row.first <= p.last
+        });
+        let Some(p) = same else {
+            out.push(row);
+            continue;
+        };
+        let (keep, other) = if (row.messages, row.recipients) > (p.messages, p.recipients) {
+            (row, std::mem::replace(p, Phishing::placeholder()))
+        } else {
+            (std::mem::replace(p, Phishing::placeholder()), row)
+        };
+        let mut merged = keep;
+        merged.first = merged.first.min(other.first);
+        merged.last = merged.last.max(other.last);
+        merged
+            .also
+            .push((other.rule, other.messages, other.recipients));
+        merged.also.extend(other.also);
+        for e in other.evidence {
+            if merged.evidence.len() < MAX_CITED_SOURCES {
+                merged.evidence.push(e);
+            }
+        }
+        *p = merged;
+    }
+    out
+}
+
+impl Phishing {
+    /// An empty row, only ever swapped out at once.
+    fn placeholder() -> Phishing {
+        Phishing {
+            sender: None,
+            rule: String::new(),
+            first: Timestamp::UNIX_EPOCH,
+            last: Timestamp::UNIX_EPOCH,
+            messages: 0,
+            recipients: None,
+            external: false,
+            at_least: false,
+            evidence: Vec::new(),
+            also: Vec::new(),
+        }
     }
 }
 
@@ -280,6 +348,7 @@ pub fn phishing(detections: &[Detection]) -> Vec<Phishing> {
                         external: false,
                         at_least: false,
                         evidence: Vec::new(),
+                        also: Vec::new(),
                     },
                     sources: HashSet::new(),
                     exact_messages: 0,
@@ -324,7 +393,7 @@ pub fn phishing(detections: &[Detection]) -> Vec<Phishing> {
         })
         .collect();
     out.sort_by(|a, b| a.first.cmp(&b.first).then_with(|| a.rule.cmp(&b.rule)));
-    out
+    one_statement_per_campaign(out)
 }
 
 #[cfg(test)]
@@ -353,6 +422,91 @@ mod tests {
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
         }
+    }
+
+    /// Two rules measuring one mailbox's run in overlapping periods give one statement: the larger
+    /// count, with the other rule's own count beside it, never their sum; episode parts of one rule
+    /// add up; another mailbox stays apart.
+    #[test]
+    fn one_statement_per_mailbox_and_campaign() {
+        let counted = |title: &str, at: &str, first: &str, sender: &str, n: &str| {
+            let mut d = det(
+                &["attack.lateral-movement", "attack.t1534"],
+                at,
+                &[1],
+                &[
+                    ("sender", sender),
+                    ("message_count", n),
+                    ("recipient_count", n),
+                    ("first_time", first),
+                    ("last_time", at),
+                ],
+            );
+            d.rule_title = title.into();
+            d
+        };
+        let me = "reception@clinic.example.org";
+        let ds = vec![
+            counted(
+                "volume",
+                "2021-11-22T09:14:25Z",
+                "2021-11-22T08:47:36Z",
+                me,
+                "20",
+            ),
+            counted(
+                "subject",
+                "2021-11-22T09:14:34Z",
+                "2021-11-22T09:12:06Z",
+                me,
+                "20",
+            ),
+            counted(
+                "volume",
+                "2021-11-23T08:50:27Z",
+                "2021-11-22T09:14:34Z",
+                me,
+                "29",
+            ),
+            counted(
+                "subject",
+                "2021-11-23T08:50:27Z",
+                "2021-11-22T09:14:40Z",
+                me,
+                "26",
+            ),
+            counted(
+                "volume",
+                "2021-11-23T14:31:32Z",
+                "2021-11-23T11:43:23Z",
+                me,
+                "2",
+            ),
+            counted(
+                "volume",
+                "2021-11-23T10:00:00Z",
+                "2021-11-23T09:00:00Z",
+                "other@clinic.example.org",
+                "30",
+            ),
+        ];
+        let p = phishing(&ds);
+        assert_eq!(p.len(), 2, "{p:#?}");
+        let mine = p.iter().find(|p| p.sender.as_deref() == Some(me)).unwrap();
+        assert_eq!(
+            (mine.rule.as_str(), mine.messages, mine.recipients),
+            ("volume", 51, Some(51))
+        );
+        assert_eq!(mine.also, vec![("subject".to_string(), 46, Some(46))]);
+        assert_eq!(
+            mine.first,
+            "2021-11-22T08:47:36Z".parse::<Timestamp>().unwrap()
+        );
+        assert!(
+            mine.sentence().ends_with("('volume'; 'subject': 46 to 46)"),
+            "{}",
+            mine.sentence()
+        );
     }
 
     #[test]
@@ -413,7 +567,8 @@ mod tests {
             "22",
             "22",
         );
-        // … and another rule's measure of the same mailbox, kept apart.
+        // … and another rule's measure of the same mailbox in the same period: one statement, the
+        // larger count speaking, the other beside it.
         let volume = Detection {
             rule_title: "Mailbox Sent To Unusually Many External Recipients".into(),
             ..det(
@@ -428,12 +583,21 @@ mod tests {
             )
         };
         let benign = det(&["attack.t1078"], "2021-11-23T09:00:00Z", &[4], &[]);
-        let p = phishing(&[a, b, volume, benign]);
-        assert_eq!(p.len(), 2, "{p:#?}");
-        let subject = p
-            .iter()
-            .find(|x| x.rule.starts_with("Same Subject"))
-            .unwrap();
+        let p = phishing(&[a.clone(), b.clone(), volume, benign.clone()]);
+        assert_eq!(p.len(), 1, "{p:#?}");
+        assert_eq!((p[0].messages, p[0].recipients), (50, Some(49)));
+        assert_eq!(
+            p[0].also,
+            vec![(
+                "Same Subject Sent To Many External Recipients".to_string(),
+                46,
+                Some(46)
+            )]
+        );
+        // The subject rule alone: its parts add up, exactly.
+        let p = phishing(&[a, b, benign]);
+        assert_eq!(p.len(), 1, "{p:#?}");
+        let subject = &p[0];
         assert_eq!((subject.messages, subject.recipients), (46, Some(46)));
         assert!(subject.external && !subject.at_least);
         assert_eq!(
@@ -442,11 +606,6 @@ mod tests {
              between 2021-11-22 09:12:04 UTC and 2021-11-23 08:50:27 UTC ('Same Subject Sent To Many External \
              Recipients')"
         );
-        let volume = p
-            .iter()
-            .find(|x| x.rule.starts_with("Mailbox Sent"))
-            .unwrap();
-        assert_eq!((volume.messages, volume.recipients), (50, Some(49)));
     }
 
     #[test]
