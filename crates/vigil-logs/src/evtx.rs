@@ -24,8 +24,8 @@ use std::path::Path;
 use std::sync::Arc;
 use vigil_model::{Event, FieldValue, RecordRef, SourceRef};
 
-const FILE_HEADER_SIZE: u64 = 4096;
-const CHUNK_SIZE: u64 = 65536;
+pub(crate) const FILE_HEADER_SIZE: u64 = 4096;
+pub(crate) const CHUNK_SIZE: u64 = 65536;
 
 /// Counts from [`parse_only`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -51,7 +51,7 @@ pub fn parse_only(path: &Path, threads: usize) -> Result<ParseOnlyStats, LogErro
     Ok(stats)
 }
 
-fn settings(threads: usize, validate: bool) -> ParserSettings {
+pub(crate) fn settings(threads: usize, validate: bool) -> ParserSettings {
     ParserSettings::new()
         .num_threads(threads)
         .validate_checksums(validate)
@@ -59,7 +59,7 @@ fn settings(threads: usize, validate: bool) -> ParserSettings {
         .indent(false)
 }
 
-fn evtx_err(path: &str, e: &EvtxError) -> LogError {
+pub(crate) fn evtx_err(path: &str, e: &EvtxError) -> LogError {
     LogError::Evtx {
         path: path.to_string(),
         reason: chain(e),
@@ -67,7 +67,7 @@ fn evtx_err(path: &str, e: &EvtxError) -> LogError {
 }
 
 /// An error with its causes, since the outer `evtx` messages alone say little.
-fn chain(e: &dyn std::error::Error) -> String {
+pub(crate) fn chain(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();
     let mut cur = e.source();
     let mut depth = 0;
@@ -84,7 +84,7 @@ fn chain(e: &dyn std::error::Error) -> String {
 }
 
 /// Where an `evtx` error happened, as precisely as it says.
-fn locate(e: &EvtxError) -> RecordRef {
+pub(crate) fn locate(e: &EvtxError) -> RecordRef {
     match e {
         EvtxError::FailedToParseChunk { chunk_id, .. } => {
             RecordRef::Offset(FILE_HEADER_SIZE.saturating_add(chunk_id.saturating_mul(CHUNK_SIZE)))
@@ -213,13 +213,13 @@ fn check_header(
 }
 
 /// A record turned into an event on a worker thread, or why it could not be.
-type Built = Result<Event, (RecordRef, String)>;
+pub(crate) type Built = Result<Event, (RecordRef, String)>;
 
 /// How a record becomes an event (see [`build_from_tree`]).
 type BuildFn = fn(::evtx::EvtxRecord<'_>, &str, usize) -> Built;
 
 /// The reader's path: JSON text from the crate, read into a borrowed tree, flattened.
-fn build_from_tree(rec: ::evtx::EvtxRecord<'_>, file: &str, max_depth: usize) -> Built {
+pub(crate) fn build_from_tree(rec: ::evtx::EvtxRecord<'_>, file: &str, max_depth: usize) -> Built {
     let id = rec.event_record_id;
     let header_time = rec.timestamp;
     let ser = rec

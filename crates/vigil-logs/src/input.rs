@@ -474,15 +474,30 @@ fn read_text(
             crate::json_stream::read_objects(format, display, reader, opts, stats, sink);
         }
         _ => {
-            let mut parser: Box<dyn LineParser> = match format {
-                Format::W3c => Box::new(crate::w3c::W3cParser::new(display)),
-                Format::ExchangeCsv => Box::new(crate::exchange_csv::CsvParser::new(
-                    display, input.path, opts,
-                )),
-                Format::Access => Box::new(crate::access::AccessParser::new(display)),
-                _ => Box::new(crate::syslog::SyslogParser::new(display, input.basis, opts)),
-            };
+            let mut parser = line_parser(format, display, input.path, input.basis, opts);
             lines::drive(reader, parser.as_mut(), opts, stats, sink);
+        }
+    }
+}
+
+/// The line parser of a text format (JSON formats as JSON lines); EVTX, which is not line-based,
+/// gets the syslog parser and must be routed elsewhere by the caller.
+pub(crate) fn line_parser(
+    format: Format,
+    display: &str,
+    path: &Path,
+    basis: YearBasis,
+    opts: &ReadOptions,
+) -> Box<dyn LineParser> {
+    match format {
+        Format::W3c => Box::new(crate::w3c::W3cParser::new(display)),
+        Format::ExchangeCsv => Box::new(crate::exchange_csv::CsvParser::new(display, path, opts)),
+        Format::Access => Box::new(crate::access::AccessParser::new(display)),
+        Format::WinJson | Format::Jsonl => {
+            crate::json_stream::json_lines_parser(format, display, opts)
+        }
+        Format::Syslog | Format::Evtx => {
+            Box::new(crate::syslog::SyslogParser::new(display, basis, opts))
         }
     }
 }

@@ -42,6 +42,17 @@ impl LineParser for JsonLines {
     }
 }
 
+/// A parser of JSON lines (one object per line) for `format`, for callers that feed lines.
+pub(crate) fn json_lines_parser(
+    format: Format,
+    file: &str,
+    opts: &ReadOptions,
+) -> Box<dyn LineParser> {
+    Box::new(JsonLines {
+        inner: parser_for(format, file, opts),
+    })
+}
+
 pub(crate) fn read_objects(
     format: Format,
     file: &str,

@@ -27,6 +27,7 @@ pub mod mail;
 pub mod net;
 pub mod sniff;
 pub mod stats;
+pub mod stream;
 pub mod syslog;
 mod time;
 pub mod w3c;

@@ -34,6 +34,10 @@ pub(crate) trait LineParser {
 
     /// Called last: record what the parser had to assume (see [`FileStats::notes`]).
     fn annotate(&self, _stats: &mut FileStats) {}
+
+    /// The instant year-less timestamps are placed before from now on: a parser fed a live log
+    /// for months must not keep the year of the moment it was created.
+    fn set_reference_time(&mut self, _time: jiff::Timestamp) {}
 }
 
 /// Whether `ReadOptions::max_events` events have been read: the reader stops there.

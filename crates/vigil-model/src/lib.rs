@@ -5,6 +5,7 @@
 //! plain data with `serde` so that they can be stored, exported and compared in tests.
 
 pub mod advisory;
+pub mod checkpoint;
 pub mod event;
 pub mod finding;
 pub mod package;
@@ -16,6 +17,7 @@ pub use advisory::{
     Advisory, Affected, AffectedPackage, EpssScore, KevEntry, MicrosoftFix, Range, RangeEvent,
     RangeKind, Reference, SeverityScore,
 };
+pub use checkpoint::{Checkpoint, FileIdentity, Position};
 pub use event::{Detection, Event, FieldValue, LogSource, RawRecord, RecordRef, SourceRef};
 pub use finding::{Asset, Finding};
 pub use package::{Ecosystem, Package, PackageLocation};

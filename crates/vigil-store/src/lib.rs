@@ -7,6 +7,7 @@
 //! WAL mode, foreign keys on, a busy timeout, and a versioned schema brought forward on open.
 
 pub mod alerts;
+pub mod checkpoints;
 pub mod error;
 pub mod investigation;
 pub mod matching;
@@ -21,6 +22,7 @@ pub use alerts::{
     AlertSubject, Delivery, DeliveryOutcome, Evidence, Mark, NewAlert, Raised, finding_alert_key,
     incident_alert_key,
 };
+pub use checkpoints::{CheckpointStore, IngestCommit, IngestCommitted};
 pub use error::StoreError;
 pub use investigation::{ActionStatus, IncidentRow, NewAction, RemedialAction, StoredDetection};
 pub use paths::default_db_path;

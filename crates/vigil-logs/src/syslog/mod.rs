@@ -507,6 +507,10 @@ impl LineParser for SyslogParser {
         }))
     }
 
+    fn set_reference_time(&mut self, time: Timestamp) {
+        self.basis.time = time;
+    }
+
     fn annotate(&self, stats: &mut FileStats) {
         if let Some((lo, hi)) = self.years.get() {
             let years = if lo == hi {

@@ -69,6 +69,17 @@ pub(crate) fn save_detections(
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .context("starting to store detections")?;
+    let new = insert_detections(&tx, detections, now)?;
+    tx.commit().context("committing detections")?;
+    Ok(new)
+}
+
+/// Inserts detections not yet known inside the caller's transaction; returns how many were new.
+pub(super) fn insert_detections(
+    tx: &rusqlite::Transaction<'_>,
+    detections: &[Detection],
+    now: Timestamp,
+) -> Result<usize, StoreError> {
     let mut new = 0usize;
     {
         let mut ins = tx
@@ -98,7 +109,6 @@ pub(crate) fn save_detections(
                 .context("storing a detection")?;
         }
     }
-    tx.commit().context("committing detections")?;
     Ok(new)
 }
 

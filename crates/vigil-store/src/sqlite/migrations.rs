@@ -306,6 +306,37 @@ CREATE TABLE alert_secrets (
 ) WITHOUT ROWID;
 "#;
 
+/// Live log reading: where each watched file's reader stands (see `vigil_model::Checkpoint`), and
+/// the named state of the live detection committed with it.
+const INGEST_CHECKPOINTS: &str = r#"
+CREATE TABLE ingest_checkpoints (
+    watch           TEXT NOT NULL,
+    key             TEXT NOT NULL,
+    path            TEXT NOT NULL,
+    device          INTEGER NOT NULL,
+    inode           INTEGER NOT NULL,
+    fingerprint     TEXT NOT NULL,
+    fingerprint_len INTEGER NOT NULL,
+    kind            TEXT NOT NULL CHECK (kind IN ('text', 'evtx')),
+    -- Text logs: byte offset after the last whole line passed on, and its line number.
+    offset          INTEGER NOT NULL DEFAULT 0,
+    line            INTEGER NOT NULL DEFAULT 0,
+    -- EVTX: the highest record number of the file's record headers, and EventRecordID, read.
+    file_record     INTEGER NOT NULL DEFAULT 0,
+    event_record    INTEGER NOT NULL DEFAULT 0,
+    gzip            INTEGER NOT NULL DEFAULT 0,
+    done            INTEGER NOT NULL DEFAULT 0,
+    updated_at      INTEGER NOT NULL,
+    PRIMARY KEY (watch, key)
+) WITHOUT ROWID;
+
+CREATE TABLE ingest_state (
+    name       TEXT PRIMARY KEY NOT NULL,
+    value      TEXT NOT NULL,
+    updated_at INTEGER NOT NULL
+) WITHOUT ROWID;
+"#;
+
 pub const MIGRATIONS: &[&str] = &[
     V1_KNOWLEDGE,
     V2_SNAPSHOTS,
@@ -313,6 +344,7 @@ pub const MIGRATIONS: &[&str] = &[
     V4_AFFECTED_JSON,
     V5_SNAPSHOT_FINDINGS,
     ALERTS,
+    INGEST_CHECKPOINTS,
 ];
 
 /// The schema version this binary writes.

@@ -2,6 +2,7 @@
 //! an update writes, and a crash never leaves a half-written import.
 
 mod alerts;
+mod checkpoints;
 mod import;
 mod investigation;
 pub mod migrations;
