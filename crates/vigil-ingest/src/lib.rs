@@ -14,11 +14,13 @@
 mod error;
 mod health;
 mod identity;
+mod syslog;
 mod tailer;
 mod watch;
 
 pub use error::IngestError;
 pub use health::SourceHealth;
 pub use identity::{DEFAULT_FINGERPRINT_LEN, fingerprint};
+pub use syslog::{ListenerConfig, ListenerStats, SyslogListener};
 pub use tailer::{PollResult, Tailer, TailerConfig};
 pub use watch::Watch;
