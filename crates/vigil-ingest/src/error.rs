@@ -11,4 +11,7 @@ pub enum IngestError {
         #[source]
         source: std::io::Error,
     },
+    /// A TLS certificate or key file could not be used.
+    #[error("{path}: {reason}")]
+    Tls { path: String, reason: String },
 }

@@ -21,6 +21,6 @@ mod watch;
 pub use error::IngestError;
 pub use health::SourceHealth;
 pub use identity::{DEFAULT_FINGERPRINT_LEN, fingerprint};
-pub use syslog::{ListenerConfig, ListenerStats, SyslogListener};
+pub use syslog::{ListenerConfig, ListenerStats, SyslogListener, tls_config};
 pub use tailer::{PollResult, Tailer, TailerConfig};
 pub use watch::Watch;

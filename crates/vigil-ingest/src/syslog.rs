@@ -9,10 +9,17 @@
 //! [`ListenerConfig::queue`]: when it is full UDP messages are dropped and counted, while TCP
 //! readers block, so TCP's flow control slows the sender instead of memory growing.
 //!
+//! TCP may be wrapped in TLS (RFC 5425's octet-counted framing applies unchanged), with the
+//! certificate chain and key read from PEM files ([`tls_config`]).
+//!
 //! Threads with blocking I/O: one for UDP, one accepting TCP, one per TCP connection.
 
+use crate::IngestError;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::{ServerConfig, ServerConnection, StreamOwned};
 use std::io::{self, BufRead, BufReader, Read};
-use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::net::{IpAddr, SocketAddr, TcpListener, UdpSocket};
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -34,6 +41,37 @@ pub struct ListenerConfig {
     pub queue: usize,
     /// Options of the syslog parser (time zone of RFC 3164 timestamps).
     pub options: ReadOptions,
+    /// Serve TCP over TLS with this configuration (see [`tls_config`]).
+    pub tls: Option<Arc<ServerConfig>>,
+}
+
+/// A TLS server configuration from a PEM certificate chain and a PEM private key (PKCS#8,
+/// PKCS#1 or SEC1), as a syslog server's `cert`/`key` files give them.
+pub fn tls_config(cert: &Path, key: &Path) -> Result<Arc<ServerConfig>, IngestError> {
+    let pem_err = |path: &Path, e: rustls::pki_types::pem::Error| IngestError::Tls {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    };
+    let chain = CertificateDer::pem_file_iter(cert)
+        .map_err(|e| pem_err(cert, e))?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| pem_err(cert, e))?;
+    if chain.is_empty() {
+        return Err(IngestError::Tls {
+            path: cert.display().to_string(),
+            reason: "no certificate in the file".into(),
+        });
+    }
+    let key_der = PrivateKeyDer::from_pem_file(key).map_err(|e| pem_err(key, e))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .and_then(|b| b.with_no_client_auth().with_single_cert(chain, key_der))
+        .map_err(|e| IngestError::Tls {
+            path: key.display().to_string(),
+            reason: e.to_string(),
+        })?;
+    Ok(Arc::new(config))
 }
 
 impl Default for ListenerConfig {
@@ -43,6 +81,7 @@ impl Default for ListenerConfig {
             max_connections: 64,
             queue: 10_000,
             options: ReadOptions::default(),
+            tls: None,
         }
     }
 }
@@ -257,7 +296,18 @@ fn accept_loop(
                 c.connections.fetch_add(1, Ordering::Relaxed);
                 let (tx, c, cfg) = (tx.clone(), c.clone(), cfg.clone());
                 std::thread::spawn(move || {
-                    serve_tcp(stream, peer.ip(), &tx, &c, &cfg);
+                    match &cfg.tls {
+                        None => serve_tcp(stream, peer.ip(), &tx, &c, &cfg),
+                        Some(tls) => match ServerConnection::new(tls.clone()) {
+                            Ok(conn) => {
+                                let stream = StreamOwned::new(conn, stream);
+                                serve_tcp(stream, peer.ip(), &tx, &c, &cfg);
+                            }
+                            Err(_) => {
+                                c.errors.fetch_add(1, Ordering::Relaxed);
+                            }
+                        },
+                    }
                     c.connections.fetch_sub(1, Ordering::Relaxed);
                 });
             }
@@ -273,7 +323,7 @@ fn accept_loop(
 }
 
 fn serve_tcp(
-    stream: TcpStream,
+    stream: impl Read,
     peer: IpAddr,
     tx: &SyncSender<Event>,
     c: &Counters,

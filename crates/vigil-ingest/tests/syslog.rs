@@ -141,3 +141,52 @@ fn a_slow_consumer_drops_udp_with_a_count_instead_of_growing() {
     assert_eq!(st.dropped_full + 2, st.received, "{st:?}");
     assert!(st.dropped_full > 0);
 }
+
+#[test]
+fn tcp_over_tls_with_certificate_and_key_from_pem_files() {
+    use rustls::pki_types::{CertificateDer, ServerName};
+    use std::sync::Arc;
+    let dir = tempfile::tempdir().unwrap();
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    let (cert_pem, key_pem) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    std::fs::write(&cert_pem, cert.cert.pem()).unwrap();
+    std::fs::write(&key_pem, cert.signing_key.serialize_pem()).unwrap();
+    let cfg = ListenerConfig {
+        tls: Some(vigil_ingest::tls_config(&cert_pem, &key_pem).unwrap()),
+        ..ListenerConfig::default()
+    };
+    let l = SyslogListener::start(None, Some(LOCAL.parse().unwrap()), cfg).unwrap();
+
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(CertificateDer::from(cert.cert.der().to_vec()))
+        .unwrap();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let client = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let conn =
+        rustls::ClientConnection::new(Arc::new(client), ServerName::try_from("localhost").unwrap())
+            .unwrap();
+    let tcp = TcpStream::connect(l.tcp_addr().unwrap()).unwrap();
+    let mut tls = rustls::StreamOwned::new(conn, tcp);
+    let m =
+        "<38>Dec  4 10:00:05 mx1 sshd[5]: Accepted publickey for ops from 192.0.2.5 port 22 ssh2";
+    write!(tls, "{} {m}", m.len()).unwrap();
+    tls.flush().unwrap();
+    let got = take(&l, 1);
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].host.as_deref(), Some("mx1"));
+}
+
+#[test]
+fn a_missing_key_file_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    let cert_pem = dir.path().join("cert.pem");
+    std::fs::write(&cert_pem, cert.cert.pem()).unwrap();
+    let err = vigil_ingest::tls_config(&cert_pem, &dir.path().join("nokey.pem")).unwrap_err();
+    assert!(err.to_string().contains("nokey.pem"), "{err}");
+}
