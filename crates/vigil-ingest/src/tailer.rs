@@ -492,7 +492,16 @@ impl Tailer {
             .get(i)
             .and_then(|t| t.decoder.as_ref())
             .map_or(0, |d| d.stats().failed);
-        let Some(dec) = self.decoder(i) else { return 0 };
+        let Some(dec) = self.decoder(i) else {
+            // Never a silent skip: a line that could not be read is an error of the source.
+            let path = self.files.get(i).map(|t| t.path.display().to_string());
+            self.error(format!(
+                "{}: line {}: format not recognised; not read",
+                path.unwrap_or_default(),
+                at.line
+            ));
+            return 0;
+        };
         dec.set_reference_time(jiff::Timestamp::now());
         let ev = dec.decode(line, at);
         let failed_after = dec.stats().failed;

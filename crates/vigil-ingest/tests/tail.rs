@@ -284,3 +284,15 @@ fn an_over_long_line_is_skipped_without_being_held() {
     assert_eq!(offset, fs::metadata(&log).unwrap().len());
     assert_eq!(line, 3);
 }
+
+#[test]
+fn lines_of_an_unrecognised_format_are_errors_not_silence() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("notes.bin");
+    append(&log, "\u{1}\u{2}\u{3} not a log format at all\n");
+    let mut t = Tailer::new(Watch::new("x", &log), config(), Vec::new());
+    assert!(poll(&mut t).is_empty());
+    assert!(t.health().errors >= 1);
+    let err = t.health().last_error.clone().unwrap_or_default();
+    assert!(err.contains("notes.bin"), "{err}");
+}
