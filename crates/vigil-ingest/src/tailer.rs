@@ -87,6 +87,29 @@ struct Tracked {
 }
 
 impl Tracked {
+    /// A file at its start, not yet opened.
+    fn new(path: PathBuf, identity: FileIdentity, gzip: bool, evtx: bool) -> Tracked {
+        Tracked {
+            path,
+            identity,
+            gzip,
+            evtx,
+            done: false,
+            offset: 0,
+            line: 0,
+            evtx_pos: (0, 0),
+            evtx_same_file: true,
+            file: None,
+            partial: Vec::new(),
+            skipping: false,
+            skipped: 0,
+            partial_seen: None,
+            decoder: None,
+            gz_size: None,
+            present: false,
+        }
+    }
+
     fn key(&self) -> String {
         format!("{}:{}", self.identity.device, self.identity.inode)
     }
@@ -125,25 +148,10 @@ impl Tailer {
                         event_record,
                     } => (0, 0, (file_record, event_record), true),
                 };
-                Tracked {
-                    path: PathBuf::from(&c.path),
-                    identity: c.identity,
-                    gzip: c.gzip,
-                    evtx,
-                    done: c.done,
-                    offset,
-                    line,
-                    evtx_pos,
-                    evtx_same_file: true,
-                    file: None,
-                    partial: Vec::new(),
-                    skipping: false,
-                    skipped: 0,
-                    partial_seen: None,
-                    decoder: None,
-                    gz_size: None,
-                    present: false,
-                }
+                let mut t = Tracked::new(PathBuf::from(&c.path), c.identity, c.gzip, evtx);
+                t.done = c.done;
+                (t.offset, t.line, t.evtx_pos) = (offset, line, evtx_pos);
+                t
             })
             .collect();
         Tailer {
@@ -344,30 +352,15 @@ impl Tailer {
             }
         }
         let (fp, n) = fingerprint(path, gzip, self.config.fingerprint_len)?;
-        self.files.push(Tracked {
-            path: path.to_path_buf(),
-            identity: FileIdentity {
-                device: dev,
-                inode: ino,
-                fingerprint: fp,
-                fingerprint_len: n,
-            },
-            gzip,
-            evtx,
-            done: false,
-            offset,
-            line,
-            evtx_pos: (0, 0),
-            evtx_same_file: true,
-            file: None,
-            partial: Vec::new(),
-            skipping: false,
-            skipped: 0,
-            partial_seen: None,
-            decoder: None,
-            gz_size: None,
-            present: true,
-        });
+        let identity = FileIdentity {
+            device: dev,
+            inode: ino,
+            fingerprint: fp,
+            fingerprint_len: n,
+        };
+        let mut t = Tracked::new(path.to_path_buf(), identity, gzip, evtx);
+        (t.offset, t.line, t.present) = (offset, line, true);
+        self.files.push(t);
         Ok(self.files.len() - 1)
     }
 
