@@ -84,7 +84,10 @@ fn detections_checkpoints_and_state_are_stored_together() {
             ..IngestCommit::default()
         })
         .unwrap();
-    assert_eq!(store.checkpoints(None).unwrap(), vec![checkpoint("a", 8192)]);
+    assert_eq!(
+        store.checkpoints(None).unwrap(),
+        vec![checkpoint("a", 8192)]
+    );
     assert_eq!(store.ingest_state("correlations").unwrap(), None);
 }
 

@@ -59,7 +59,15 @@ fn decode(row: &Row<'_>) -> rusqlite::Result<Result<Checkpoint, StoreError>> {
         (row.get(0)?, row.get(2)?, row.get(5)?);
     let (gzip, done): (bool, bool) = (row.get(12)?, row.get(13)?);
     Ok((|| {
-        let [device, inode, fp_len, offset, line, file_record, event_record] = nums;
+        let [
+            device,
+            inode,
+            fp_len,
+            offset,
+            line,
+            file_record,
+            event_record,
+        ] = nums;
         let position = match kind.as_str() {
             "text" => Position::Text {
                 offset: unsigned(&key, offset)?,
