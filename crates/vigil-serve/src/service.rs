@@ -70,6 +70,11 @@ impl<S: CheckpointStore> Service<S> {
         self.stats
     }
 
+    /// Rules the detector applies.
+    pub fn rule_count(&self) -> usize {
+        self.detector.engine().rule_count()
+    }
+
     pub fn store(&self) -> &S {
         &self.store
     }
