@@ -11,8 +11,10 @@ mod detect;
 mod error;
 mod service;
 mod source;
+mod tail;
 
 pub use detect::Detector;
 pub use error::ServeError;
 pub use service::{CommitStats, Service, ServiceOptions};
 pub use source::{ChannelSource, Source, SourceBatch};
+pub use tail::{TailSource, split_glob};

@@ -16,8 +16,9 @@ pub struct SourceBatch {
     pub checkpoints: Vec<Checkpoint>,
 }
 
-/// A reader of live events, polled by the runtime at its interval.
-pub trait Source: Send {
+/// A reader of live events, polled by the runtime at its interval on the runtime's thread (the
+/// tailer holds parsers that are not `Send`).
+pub trait Source {
     /// The name the source goes by in logs and health.
     fn name(&self) -> &str;
 

@@ -34,8 +34,8 @@ pub fn run(ctx: &Context, _args: ServeArgs) -> Result<Outcome> {
     for e in &loaded.errors {
         tracing::warn!("rule not used: {e}");
     }
-    let sources = watch_sources(&config.watch)?;
     let store = ctx.open_store()?;
+    let sources = watch_sources(&config.watch, &store)?;
     let opts = ServiceOptions {
         poll: std::time::Duration::from_millis(config.serve.poll_ms),
     };
@@ -55,12 +55,32 @@ pub fn run(ctx: &Context, _args: ServeArgs) -> Result<Outcome> {
     Ok(Outcome::Success)
 }
 
-/// The readers of the configured watches. Following files is `vigil-ingest`'s tailer, which this
-/// build does not include yet: refused by name rather than started watching nothing.
-fn watch_sources(watches: &[vigil_config::Watch]) -> Result<Vec<Box<dyn Source>>> {
-    let names: Vec<&str> = watches.iter().map(|w| w.label()).collect();
-    bail!(
-        "cannot follow {}: this build has no log tailer yet (vigil-ingest is not merged)",
-        names.join(", ")
-    )
+/// The readers of the configured watches, each resumed from its stored checkpoints.
+fn watch_sources(
+    watches: &[vigil_config::Watch],
+    store: &vigil_store::SqliteStore,
+) -> Result<Vec<Box<dyn Source>>> {
+    use vigil_store::CheckpointStore;
+    let mut out: Vec<Box<dyn Source>> = Vec::new();
+    for w in watches {
+        let (path, pattern) = vigil_serve::split_glob(&w.path);
+        let mut watch = vigil_ingest::Watch::new(w.label(), path);
+        watch.pattern = pattern;
+        watch.format = w.format.as_deref().and_then(vigil_logs::Format::from_name);
+        watch.host = w.host.clone();
+        if let Some(tz) = &w.tz {
+            // Checked when the configuration was read; an error here is not expected.
+            watch.options.syslog_time_zone = vigil_logs::parse_time_zone(tz)
+                .map_err(|e| anyhow::anyhow!("[[watch]] {}: time zone {tz:?}: {e}", w.path))?;
+        }
+        let resume = store
+            .checkpoints(Some(w.label()))
+            .with_context(|| format!("cannot read the checkpoints of {}", w.label()))?;
+        out.push(Box::new(vigil_serve::TailSource::new(
+            watch,
+            vigil_ingest::TailerConfig::default(),
+            resume,
+        )));
+    }
+    Ok(out)
 }
