@@ -175,3 +175,46 @@ fn live_detection_survives_sigkill_and_stops_on_sigterm() {
     // Nothing was stored twice.
     assert_eq!(stored_lines(&db, 10).len(), 10);
 }
+
+/// A watched glob: a file rotated by rename and a new file appearing while serving are both
+/// followed, each line detected once.
+///
+/// Ignored: it finds a loss. The store keeps one detection per (rule, file path, record), so the
+/// new `mail.log`'s lines 1-2 are taken for the rotated file's lines 1-2 and not stored. The key
+/// must include the file's identity (vigil-store/vigil-ingest); run with `--ignored` once it does.
+#[test]
+#[ignore = "detections of a rotated-in file collide with the old file's (store key has no file identity)"]
+fn a_watched_glob_follows_rotation_and_new_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("rule.yml"), SASL_RULE).unwrap();
+    let logs = d.join("logs");
+    std::fs::create_dir(&logs).unwrap();
+    let log = logs.join("mail.log");
+    std::fs::write(&log, "").unwrap();
+    std::fs::write(
+        d.join("vigil.toml"),
+        format!(
+            "[[watch]]\npath = {:?}\nformat = \"syslog\"\nsource = \"mail\"\n\n[serve]\nrules = [{:?}]\npoll_ms = 20\nmetrics = \"off\"\n",
+            logs.join("mail.log*").display().to_string(),
+            d.join("rule.yml").display().to_string()
+        ),
+    )
+    .unwrap();
+    let db = d.join("vigil.db");
+    let mut child = start(d);
+    append(&log, &failures(0, 3));
+    assert_eq!(stored_lines(&db, 3).len(), 3);
+    // logrotate's default: rename, then a new file under the old name.
+    std::fs::rename(&log, logs.join("mail.log.1")).unwrap();
+    append(&log, &failures(3, 5));
+    let got = stored_lines(&db, 5);
+    let pid = child.id().to_string();
+    Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+    assert_eq!(
+        got,
+        vec![1, 1, 2, 2, 3],
+        "lines 1-3 of the first file, 1-2 of the new one"
+    );
+}
