@@ -101,6 +101,8 @@ vigil hunt Security.evtx --rules my-rules/ --since 2021-08-01 --until 2021-09-01
     /// Alerts that demand acknowledgement: list, show, acknowledge (stops escalation), resolve
     #[command(subcommand)]
     Alerts(crate::cmd::alerts::AlertsCommand),
+    /// The standing watch: follow the configured logs, detect live, store what is found (foreground)
+    Serve(crate::cmd::serve::ServeArgs),
     /// Print a shell completion script (e.g. `vigil completions bash > /etc/bash_completion.d/vigil`)
     Completions {
         /// The shell to generate completions for

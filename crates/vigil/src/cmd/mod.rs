@@ -11,6 +11,7 @@ pub mod plan;
 pub mod report;
 pub mod rules;
 pub mod scan;
+pub mod serve;
 pub mod status;
 
 use crate::cli::GlobalArgs;

@@ -1,0 +1,20 @@
+//! The runtime of `vigil serve`: events from followed logs go through the same compiled Sigma
+//! rules as `vigil hunt`, one at a time, with correlation state kept live; the detections they
+//! produce are stored in one transaction with the checkpoints of the records that produced them,
+//! so that a restart after a crash resumes with no lost and no duplicated detection.
+//!
+//! Where events come from is a [`Source`]: a tailer of watched files, a syslog listener, or (in
+//! tests) a channel. The runtime only polls sources, evaluates and commits; it prints nothing
+//! (logging goes through `tracing`) and parses no arguments.
+
+mod detect;
+mod error;
+mod service;
+mod source;
+mod tail;
+
+pub use detect::Detector;
+pub use error::ServeError;
+pub use service::{CommitStats, Service, ServiceOptions};
+pub use source::{ChannelSource, Source, SourceBatch};
+pub use tail::{TailSource, split_glob};

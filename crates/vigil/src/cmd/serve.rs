@@ -1,0 +1,86 @@
+//! `vigil serve`: the standing watch in the foreground. Wiring only: the configuration's rules,
+//! watches and store are handed to `vigil-serve`'s runtime; logs go to stderr, one readiness
+//! line to stdout, SIGTERM/SIGINT stop it after committing what was read.
+
+use super::Context;
+use crate::Outcome;
+use crate::cmd::rules::{self, RuleArgs};
+use anyhow::{Context as _, Result, bail};
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use vigil_serve::{Detector, Service, ServiceOptions, Source};
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {}
+
+pub fn run(ctx: &Context, _args: ServeArgs) -> Result<Outcome> {
+    let config = &ctx.config;
+    // Checked before anything is opened: a service that watches nothing must not look like one
+    // that found nothing.
+    if config.watch.is_empty() {
+        bail!(
+            "nothing to watch: the configuration has no [[watch]] entry (add one naming a log \
+             file, glob or folder; see docs/serve.md)"
+        );
+    }
+    let rule_args = RuleArgs {
+        rules: config.serve.rules.clone(),
+        with_bundled: false,
+        rule_status: Vec::new(),
+        no_cache: false,
+        cache_dir: None,
+    };
+    let loaded = rules::load(&rule_args)?;
+    for e in &loaded.errors {
+        tracing::warn!("rule not used: {e}");
+    }
+    let store = ctx.open_store()?;
+    let sources = watch_sources(&config.watch, &store)?;
+    let opts = ServiceOptions {
+        poll: std::time::Duration::from_millis(config.serve.poll_ms),
+    };
+    let mut service = Service::new(store, Detector::new(loaded.engine), sources, opts)?;
+
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+        signal_hook::flag::register(signal, Arc::clone(&stop))
+            .context("cannot install the signal handler")?;
+    }
+    let watches = config.watch.len();
+    let rules = service.rule_count();
+    service.run(&stop, || {
+        // The one line a Type=notify-style wrapper waits for; everything else goes to stderr.
+        println!("READY=1 watches={watches} rules={rules}");
+    })?;
+    Ok(Outcome::Success)
+}
+
+/// The readers of the configured watches, each resumed from its stored checkpoints.
+fn watch_sources(
+    watches: &[vigil_config::Watch],
+    store: &vigil_store::SqliteStore,
+) -> Result<Vec<Box<dyn Source>>> {
+    use vigil_store::CheckpointStore;
+    let mut out: Vec<Box<dyn Source>> = Vec::new();
+    for w in watches {
+        let (path, pattern) = vigil_serve::split_glob(&w.path);
+        let mut watch = vigil_ingest::Watch::new(w.label(), path);
+        watch.pattern = pattern;
+        watch.format = w.format.as_deref().and_then(vigil_logs::Format::from_name);
+        watch.host = w.host.clone();
+        if let Some(tz) = &w.tz {
+            // Checked when the configuration was read; an error here is not expected.
+            watch.options.syslog_time_zone = vigil_logs::parse_time_zone(tz)
+                .map_err(|e| anyhow::anyhow!("[[watch]] {}: time zone {tz:?}: {e}", w.path))?;
+        }
+        let resume = store
+            .checkpoints(Some(w.label()))
+            .with_context(|| format!("cannot read the checkpoints of {}", w.label()))?;
+        out.push(Box::new(vigil_serve::TailSource::new(
+            watch,
+            vigil_ingest::TailerConfig::default(),
+            resume,
+        )));
+    }
+    Ok(out)
+}
