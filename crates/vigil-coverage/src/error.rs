@@ -4,7 +4,7 @@ use thiserror::Error;
 
 #[derive(Debug, Error)]
 pub enum CoverageError {
-    /// An input path that does not exist.
-    #[error("{0}: no such file or directory")]
-    NoSuchInput(String),
+    /// The readers' field mappings (data shipped with `vigil-logs`) do not load.
+    #[error("the log readers' field mappings do not load: {0}")]
+    Mappings(#[from] vigil_sigma::MappingError),
 }

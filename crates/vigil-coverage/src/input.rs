@@ -3,7 +3,6 @@
 //! recognise are inventory; a root filesystem contributes its `var/log`; everything else is a log
 //! and is read through the log readers into a [`Profile`].
 
-use crate::error::CoverageError;
 use crate::profile::Profile;
 use std::path::{Path, PathBuf};
 use vigil_logs::ReadOptions;
@@ -27,17 +26,15 @@ fn is_root(dir: &Path) -> bool {
         || dir.join("lib/apk/db/installed").is_file()
 }
 
-/// Sorts the given paths; a path that does not exist is an error naming it.
-pub fn sort_inputs(paths: &[PathBuf]) -> Result<Inputs, CoverageError> {
+/// Sorts the given paths. A path that cannot be looked at (missing, unreadable) is left among the
+/// logs, whose reader then records why it was not read.
+pub fn sort_inputs(paths: &[PathBuf]) -> Inputs {
     let mut out = Inputs::default();
     let mut budget = MAX_FILES;
     for p in paths {
-        if std::fs::symlink_metadata(p).is_err() {
-            return Err(CoverageError::NoSuchInput(p.display().to_string()));
-        }
         walk(p, 0, &mut out, &mut budget);
     }
-    Ok(out)
+    out
 }
 
 fn walk(p: &Path, depth: usize, out: &mut Inputs, budget: &mut usize) {
@@ -116,7 +113,7 @@ pub fn profile_logs(logs: &[PathBuf], opts: &ReadOptions) -> Profile {
                         profile.end_file(f);
                     }
                 }
-                Err(e) => profile.unreadable(&file.display().to_string(), e.to_string()),
+                Err(e) => profile.unreadable(&file.display().to_string(), e.reason()),
             }
         }
     }
@@ -135,17 +132,19 @@ mod tests {
         std::fs::write(dir.join("knowledge/kev.json"), "{}").unwrap();
         std::fs::write(dir.join("README.md"), "# x").unwrap();
         std::fs::write(dir.join("mail.log"), "x").unwrap();
-        let s = sort_inputs(std::slice::from_ref(&dir)).unwrap();
+        let s = sort_inputs(std::slice::from_ref(&dir));
         assert_eq!(s.logs, vec![dir.join("mail.log")]);
         assert_eq!(s.ignored.len(), 2);
     }
 
     #[test]
-    fn a_missing_input_is_an_error_naming_it() {
-        let e = sort_inputs(&[PathBuf::from("/no/such/vigil/input")]).unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            "/no/such/vigil/input: no such file or directory"
-        );
+    fn a_missing_input_is_recorded_as_not_read_with_the_reason() {
+        let missing = PathBuf::from("/no/such/vigil/input");
+        let s = sort_inputs(std::slice::from_ref(&missing));
+        let p = profile_logs(&s.logs, &ReadOptions::default());
+        let not_read: Vec<(&str, &str)> = p.not_read().collect();
+        assert_eq!(not_read.len(), 1);
+        assert_eq!(not_read[0].0, "/no/such/vigil/input");
+        assert!(!not_read[0].1.contains("/no/such"), "{}", not_read[0].1);
     }
 }

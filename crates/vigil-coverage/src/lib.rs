@@ -21,7 +21,7 @@ pub use techniques::{State, TechniqueCoverage};
 use serde::Serialize;
 use std::path::PathBuf;
 use vigil_logs::ReadOptions;
-use vigil_sigma::{Mappings, RuleSet};
+use vigil_sigma::RuleSet;
 
 /// What was learnt of an asset.
 #[derive(Debug, Serialize)]
@@ -51,17 +51,18 @@ impl Assessment {
     }
 }
 
-/// Reads an asset's logs and assesses them against the rules. `mappings` are the readers' field
-/// mappings (`vigil_hunt::mapping::reader_mappings`); `set` has its log sources normalised.
+/// Reads an asset's logs and assesses them against the rules (`set` with its log sources
+/// normalised, as `vigil_hunt::mapping::normalise_logsources` does). Inputs that cannot be read are
+/// recorded in the profile with the reason.
 pub fn assess(
     paths: &[PathBuf],
     asset: Option<String>,
     set: &RuleSet,
-    mappings: &Mappings,
     read: &ReadOptions,
     opts: &CheckOptions,
 ) -> Result<Assessment, CoverageError> {
-    let inputs = input::sort_inputs(paths)?;
+    let mappings = &vigil_hunt::mapping::reader_mappings()?;
+    let inputs = input::sort_inputs(paths);
     let profile = input::profile_logs(&inputs.logs, read);
     let (gaps, model) = gaps::gaps(&profile, set, mappings, opts);
     let coverage = techniques::coverage(set, mappings, &model, &gaps);

@@ -96,8 +96,6 @@ impl Assessed {
 /// Loads the rules and assesses the asset.
 pub fn assess(args: &AssetArgs) -> Result<Assessed> {
     let loaded = rules::load(&args.rules)?;
-    let mappings = vigil_hunt::mapping::reader_mappings()
-        .context("the readers' field mappings do not load")?;
     let opts = CheckOptions {
         min_retention_days: args.min_retention_days,
         max_silence_hours: args.max_silence_hours,
@@ -107,7 +105,6 @@ pub fn assess(args: &AssetArgs) -> Result<Assessed> {
         &args.paths,
         args.asset.clone(),
         &loaded.set,
-        &mappings,
         &vigil_logs::ReadOptions::default(),
         &opts,
     )?;
