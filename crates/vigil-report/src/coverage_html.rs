@@ -28,6 +28,8 @@ section h2{margin:0 0 12px;font-size:19px}
 .tile .count{font-size:12px;opacity:.92;margin-top:2px}
 .tile.covered,.legend .covered{background:var(--covered)}.tile.blind,.legend .blind{background:var(--blind)}
 .tile.no_rule,.legend .no_rule{background:var(--none)}
+.tile.gapped,.legend .gapped{box-shadow:inset 0 0 0 4px #f0b429}
+.tiles{display:grid;grid-template-columns:repeat(auto-fill,minmax(190px,1fr));gap:8px}.tiles .tile{margin:0}
 .tile details{font-size:12px;margin-top:4px}.tile summary{cursor:pointer}
 .tile ul{margin:4px 0;padding-left:16px}
 .gap{border-left:6px solid var(--blind);background:#fdf1f0;padding:10px 14px;margin:10px 0;border-radius:4px}
@@ -83,14 +85,16 @@ fn grid(o: &mut String, rows: &[TechniqueCoverage]) {
         "<section id=\"grid\"><h2>ATT&amp;CK techniques</h2>\n<p class=\"legend\">\
          <span><i class=\"covered\"></i>rules can fire</span>\
          <span><i class=\"blind\"></i>rules exist, blind (source or field missing)</span>\
-         <span><i class=\"no_rule\"></i>no rule</span></p>\n<div class=\"grid\">\n",
+         <span><i class=\"no_rule\"></i>no rule</span>\
+         <span><i class=\"covered gapped\"></i>some of its rules blinded by a gap below</span></p>\n\
+         <div class=\"grid\">\n",
     );
-    // Tactic columns in the order the rows first name them; techniques only the asset's rules
-    // name go in a column of their own.
+    // Tactic columns in the order the mail-server list names them.
     let mut tactics: Vec<&str> = Vec::new();
     for r in rows {
-        let t = r.tactic.as_deref().unwrap_or("named by the asset's rules");
-        if !tactics.contains(&t) {
+        if let Some(t) = r.tactic.as_deref()
+            && !tactics.contains(&t)
+        {
             tactics.push(t);
         }
     }
@@ -100,24 +104,38 @@ fn grid(o: &mut String, rows: &[TechniqueCoverage]) {
             "<div class=\"tactic\"><h3>{}</h3>",
             text(&tactic.replace('-', " "))
         );
-        for r in rows
-            .iter()
-            .filter(|r| r.tactic.as_deref().unwrap_or("named by the asset's rules") == tactic)
-        {
+        for r in rows.iter().filter(|r| r.tactic.as_deref() == Some(tactic)) {
             tile(o, r);
         }
         o.push_str("</div>\n");
     }
     o.push_str("</div></section>\n");
+    // Techniques only the rules on the asset's sources name: a grid of their own.
+    let others: Vec<&TechniqueCoverage> = rows.iter().filter(|r| r.tactic.is_none()).collect();
+    if !others.is_empty() {
+        o.push_str(
+            "<section id=\"others\"><h2>Other techniques the rules on these sources name</h2>\n\
+             <div class=\"tiles\">\n",
+        );
+        for r in others {
+            tile(o, r);
+        }
+        o.push_str("</div></section>\n");
+    }
 }
 
 fn tile(o: &mut String, r: &TechniqueCoverage) {
     let _ = write!(
         o,
-        "<div class=\"tile {}\" data-technique=\"{}\" data-state=\"{}\" title=\"{}\">\
+        "<div class=\"tile {}{}\" data-technique=\"{}\" data-state=\"{}\" title=\"{}\">\
          <div class=\"id\">{}</div><div class=\"name\">{}</div>\
          <div class=\"count\">{}: {} firing, {} blind</div>",
         state_class(r.state),
+        if r.blinded_by.is_empty() {
+            ""
+        } else {
+            " gapped"
+        },
         text(&r.id),
         state_class(r.state),
         text(r.state.label()),
