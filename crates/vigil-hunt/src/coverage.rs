@@ -806,6 +806,28 @@ mod tests {
     }
 
     #[test]
+    fn public_checks_judge_one_asset_source() {
+        let set = rules(&rule(
+            "r",
+            "{product: windows, category: process_creation}",
+            "detection:\n  sel:\n    CommandLine|contains: whoami\n  condition: sel\n",
+        ));
+        let r = &set.rules[0];
+        let security = LogSource::new(Some("windows"), Some("process_creation"), Some("security"));
+        assert!(logsource_applies(&r.meta.logsource, &security));
+        assert!(!logsource_applies(
+            &r.meta.logsource,
+            &LogSource::new(Some("windows"), None, Some("security"))
+        ));
+        let mapping = FieldMapping::default();
+        assert!(detection_possible(r, &mapping, &|_| true).is_ok());
+        assert_eq!(
+            detection_possible(r, &mapping, &|f| f != "CommandLine"),
+            Err(vec!["CommandLine".to_string()])
+        );
+    }
+
+    #[test]
     fn correlations_over_dead_rules_are_reported() {
         let text = format!(
             "{}---\n{}---\n\
