@@ -154,7 +154,7 @@ fn find(p: &Profile, opts: &CheckOptions) -> Vec<Found> {
                     == vigil_logs::windows::service_for_channel(name)
         })
     };
-    if exchange && !win {
+    if (exchange || p.facts.inventory_windows) && !win {
         let mut add = channel_sources("Security");
         add.extend(channel_sources(SYSMON_CHANNEL));
         add.extend(channel_sources(DEFENDER_CHANNEL));
@@ -162,11 +162,14 @@ fn find(p: &Profile, opts: &CheckOptions) -> Vec<Found> {
         add.extend(channel_sources("MSExchange Management"));
         out.push(Found {
             id: "windows-event-logs",
-            title: "no Windows event log of this Exchange server was given".into(),
-            evidence: format!(
-                "{} Exchange requests or log lines read, but no EVTX or exported Windows event",
-                p.facts.exchange_web_requests.max(1)
-            ),
+            title: "no Windows event log of this Windows server was given".into(),
+            evidence: if p.facts.inventory_windows {
+                "the inventory describes a Windows server, but no EVTX or exported Windows event was read"
+                    .into()
+            } else {
+                "Exchange's logs or requests for its paths were read, but no EVTX or exported Windows event"
+                    .into()
+            },
             change: Change::AddSources(add),
         });
     }

@@ -63,7 +63,19 @@ pub fn assess(
 ) -> Result<Assessment, CoverageError> {
     let mappings = &vigil_hunt::mapping::reader_mappings()?;
     let inputs = input::sort_inputs(paths);
-    let profile = input::profile_logs(&inputs.logs, read);
+    let mut profile = input::profile_logs(&inputs.logs, read);
+    let mut asset = asset;
+    if !inputs.inventory.is_empty() {
+        // What the inventory says of the server decides which logs it should have.
+        let (inventory, _) = vigil_inventory::collect_inputs(&inputs.inventory, &[]);
+        if let Some(w) = &inventory.windows {
+            profile.facts.inventory_windows = true;
+            profile.facts.inventory_exchange |= w.exchange.is_some();
+            if asset.is_none() {
+                asset = w.computer_name.clone();
+            }
+        }
+    }
     let (gaps, model) = gaps::gaps(&profile, set, mappings, opts);
     let coverage = techniques::coverage(set, mappings, &model, &gaps);
     let firing = model.fireable(set, mappings).len();

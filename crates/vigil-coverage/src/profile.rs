@@ -139,6 +139,9 @@ pub struct Facts {
     /// Postfix: all events, and lines naming a SASL method.
     pub postfix_events: u64,
     pub postfix_sasl_lines: u64,
+    /// What an inventory given with the logs says: a Windows server, running Exchange.
+    pub inventory_windows: bool,
+    pub inventory_exchange: bool,
 }
 
 /// A file looked at, and what became of it.
@@ -368,9 +371,11 @@ impl Profile {
         })
     }
 
-    /// Whether the events show an Exchange server (its own logs, or IIS requests for its paths).
+    /// Whether the asset is an Exchange server: its inventory says so, or its events (Exchange's own
+    /// logs, IIS requests for its paths).
     pub fn is_exchange(&self) -> bool {
-        self.facts.exchange_web_requests > 0
+        self.facts.inventory_exchange
+            || self.facts.exchange_web_requests > 0
             || self.sources.values().any(|s| {
                 s.logsource
                     .service

@@ -121,6 +121,43 @@ fn exchange_example_gaps() {
 }
 
 #[test]
+fn iis_logs_with_an_exchange_inventory_miss_the_exchange_and_windows_logs() {
+    let dir = tempfile::tempdir().unwrap();
+    let example = repo().join("examples/exchange-2021");
+    std::fs::copy(
+        example.join("inventory/MAIL01.json"),
+        dir.path().join("MAIL01.json"),
+    )
+    .unwrap();
+    std::fs::copy(
+        example.join("logs/iis/W3SVC1/u_ex210812.log"),
+        dir.path().join("u_ex210812.log"),
+    )
+    .unwrap();
+    let (code, r) = doctor(&[], &[dir.path()]);
+    assert_eq!(code, 3);
+    assert_eq!(r["asset"], "MAIL01");
+    let found = ids(&r);
+    for must in [
+        "windows-event-logs",
+        "exchange-httpproxy",
+        "exchange-message-tracking",
+    ] {
+        assert!(found.iter().any(|g| g == must), "{must} missing: {found:?}");
+    }
+    let httpproxy = gap(&r, "exchange-httpproxy").unwrap();
+    assert!(
+        blind_titles(httpproxy)
+            .iter()
+            .any(|t| t.to_lowercase().contains("proxy")),
+        "{:?}",
+        blind_titles(httpproxy)
+    );
+    // Without Windows logs, the checks on them do not apply one by one.
+    assert!(gap(&r, "windows-sysmon").is_none());
+}
+
+#[test]
 fn linux_example_gaps() {
     let (code, r) = doctor(&[], &[&repo().join("examples/linux-mail")]);
     assert_eq!(code, 3);
