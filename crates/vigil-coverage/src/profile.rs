@@ -22,6 +22,9 @@ pub const MAX_CHANNELS: usize = 256;
 pub const MAX_EVENT_IDS: usize = 1024;
 /// Most distinct hours with events kept per source (about eleven years).
 pub const MAX_HOURS: usize = 100_000;
+/// Longest field or channel name profiled: real ones are short; a hostile JSON key may be
+/// megabytes long, and hundreds of them must not add up.
+pub const MAX_NAME_BYTES: usize = 256;
 
 /// Programs Dovecot's login processes log as: their failed logins are what `auth_verbose` adds a
 /// password-database line to (Dovecot documentation, "Authentication logging").
@@ -214,7 +217,7 @@ impl Profile {
         let mut capped_fields = false;
         if let Some(s) = self.sources.get_mut(&key) {
             s.events = s.events.saturating_add(1);
-            for name in e.fields.keys() {
+            for name in e.fields.keys().filter(|n| n.len() <= MAX_NAME_BYTES) {
                 if s.fields.len() >= MAX_FIELDS && !s.fields.contains(name) {
                     capped_fields = true;
                     break;
@@ -247,7 +250,7 @@ impl Profile {
         let product = ls.product.as_deref().unwrap_or_default();
         let service = ls.service.as_deref().unwrap_or_default();
         if product == "windows"
-            && let Some(channel) = text(e.get("Channel"))
+            && let Some(channel) = text(e.get("Channel")).filter(|c| c.len() <= MAX_NAME_BYTES)
         {
             let id = event_id(e);
             if self.channels.len() < MAX_CHANNELS || self.channels.contains_key(&channel) {
@@ -272,7 +275,7 @@ impl Profile {
         }
         if ls.category.as_deref() == Some("webserver") && ls.service.is_none() {
             self.file_w3c_events += 1;
-            for name in e.fields.keys() {
+            for name in e.fields.keys().filter(|n| n.len() <= MAX_NAME_BYTES) {
                 if self.file_web_fields.len() < MAX_FIELDS {
                     self.file_web_fields.insert(name.clone());
                 }
@@ -312,9 +315,11 @@ impl Profile {
         let format = stats.format;
         if format == Some(Format::W3c) {
             self.facts.w3c_events += self.file_w3c_events;
-            self.facts
-                .w3c_fields
-                .extend(std::mem::take(&mut self.file_web_fields));
+            for f in std::mem::take(&mut self.file_web_fields) {
+                if self.facts.w3c_fields.len() < MAX_FIELDS {
+                    self.facts.w3c_fields.insert(f);
+                }
+            }
         }
         self.file_web_fields.clear();
         self.file_w3c_events = 0;
@@ -458,5 +463,9 @@ mod tests {
         }
         assert_eq!(p.sources["linux/-/x"].fields.len(), MAX_FIELDS);
         assert_eq!(p.notes.len(), 1);
+        let long = "k".repeat(MAX_NAME_BYTES + 1);
+        let ls = LogSource::new(Some("linux"), None, Some("y"));
+        p.observe(&event(ls, &[(long.as_str(), "v".into())], None));
+        assert!(p.sources["linux/-/y"].fields.is_empty());
     }
 }

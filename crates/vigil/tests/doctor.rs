@@ -380,3 +380,29 @@ fn a_missing_path_is_named_once() {
     assert_eq!(stderr.matches("/no/such/vigil/logs").count(), 1, "{stderr}");
     assert!(stderr.contains("no such file"), "{stderr}");
 }
+
+/// The real EVTX corpus of `../shared/data` (set `VIGIL_SHARED_DATA` to its folder): Sysmon is
+/// among the recordings, so its gap must not be reported, and files that are not logs are named.
+#[test]
+fn shared_evtx_corpus() {
+    let Some(data) = std::env::var_os("VIGIL_SHARED_DATA") else {
+        eprintln!("VIGIL_SHARED_DATA not set: the shared EVTX corpus check was skipped");
+        return;
+    };
+    let corpus = PathBuf::from(data).join("evtx-attack-samples");
+    let (code, r) = doctor(&[], &[&corpus]);
+    assert_eq!(code, 3);
+    assert!(r["profile"]["events"].as_u64().unwrap() > 1000);
+    assert!(gap(&r, "windows-sysmon").is_none(), "{:?}", ids(&r));
+    assert!(gap(&r, "windows-security-log").is_none(), "{:?}", ids(&r));
+    let not_read = r["profile"]["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| !f["not_read"].is_null())
+        .count();
+    assert!(
+        not_read > 0,
+        "the corpus' pcap and etl files must be named as not read"
+    );
+}
