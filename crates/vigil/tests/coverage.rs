@@ -6,6 +6,10 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+mod support;
+
+use support::browser::{chromium, headless};
+
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
@@ -68,17 +72,6 @@ fn a_gap_names_what_blinds_a_technique() {
     assert!(table.contains("T1505.003"), "{table}");
 }
 
-fn chromium() -> Option<PathBuf> {
-    [
-        "/usr/bin/chromium",
-        "/usr/bin/chromium-browser",
-        "/usr/bin/google-chrome",
-    ]
-    .iter()
-    .map(PathBuf::from)
-    .find(|p| p.is_file())
-}
-
 #[test]
 fn coverage_grid_renders_in_a_browser() {
     let dir = tempfile::tempdir().unwrap();
@@ -109,22 +102,8 @@ fn coverage_grid_renders_in_a_browser() {
         return;
     };
     let profile = dir.path().join("profile");
-    let dom = Command::new(browser)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .arg("--dump-dom")
-        .arg(format!("file://{}", page.display()))
-        .output()
-        .unwrap();
+    let page_url = format!("file://{}", page.display());
+    let dom = headless(&browser, &profile, &["--dump-dom", &page_url]);
     let dom = String::from_utf8_lossy(&dom.stdout);
     // The grid: a tile per technique, coloured by its state.
     for id in [

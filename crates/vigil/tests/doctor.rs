@@ -317,21 +317,19 @@ fn dovecot_without_auth_verbose_is_a_gap_and_with_it_is_not() {
     assert!(gap(&r, "dovecot-auth-verbose").is_none(), "{:?}", ids(&r));
 }
 
+/// `vigil doctor` with only the Dovecot passdb rule (which loads cleanly) and no retention limit.
+fn doctor_with_one_rule(path: &Path) -> Output {
+    let rule = repo().join("rules/vigil/lnx_dovecot_passdb_failure.yml");
+    let rule = rule.to_str().unwrap();
+    vigil(&["--min-retention-days", "0", "--rules", rule], &[path])
+}
+
 #[test]
 fn a_complete_log_exits_0() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("mail.log");
     std::fs::write(&log, format!("{DOVECOT_VERBOSE}{DOVECOT_DEFAULT}")).unwrap();
-    let rule = repo().join("rules/vigil/lnx_dovecot_passdb_failure.yml");
-    let out = Command::new(env!("CARGO_BIN_EXE_vigil"))
-        .current_dir(repo())
-        .env("VIGIL_NO_CACHE", "1")
-        .env_remove("VIGIL_CONFIG")
-        .args(["-q", "doctor", "--min-retention-days", "0", "--rules"])
-        .arg(&rule)
-        .arg(&log)
-        .output()
-        .unwrap();
+    let out = doctor_with_one_rule(&log);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}");
     assert!(stdout.contains("no gap found"), "{stdout}");
@@ -354,16 +352,7 @@ fn an_unreadable_input_is_named_and_exits_3() {
     std::fs::write(&log, format!("{DOVECOT_VERBOSE}{DOVECOT_DEFAULT}")).unwrap();
     let junk = dir.path().join("blob.bin");
     std::fs::write(&junk, [0u8, 159, 146, 150, 255, 0, 1, 2]).unwrap();
-    let rule = repo().join("rules/vigil/lnx_dovecot_passdb_failure.yml");
-    let out = Command::new(env!("CARGO_BIN_EXE_vigil"))
-        .current_dir(repo())
-        .env("VIGIL_NO_CACHE", "1")
-        .env_remove("VIGIL_CONFIG")
-        .args(["-q", "doctor", "--min-retention-days", "0", "--rules"])
-        .arg(&rule)
-        .arg(dir.path())
-        .output()
-        .unwrap();
+    let out = doctor_with_one_rule(dir.path());
     assert_eq!(out.status.code(), Some(3));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
