@@ -147,12 +147,14 @@ fn find(p: &Profile, opts: &CheckOptions) -> Vec<Found> {
     let mut out = Vec::new();
     let win = p.has_windows_event_logs();
     let exchange = p.is_exchange();
+    // A channel is present when one read maps to the same Sigma service (names vary in case and
+    // in the `WinEventLog:` prefix of some exports).
     let channel = |name: &str| {
-        p.channels.keys().any(|c| {
-            vigil_logs::windows::service_for_channel(c).is_some()
-                && vigil_logs::windows::service_for_channel(c)
-                    == vigil_logs::windows::service_for_channel(name)
-        })
+        let wanted = vigil_logs::windows::service_for_channel(name);
+        wanted.is_some()
+            && p.channels
+                .keys()
+                .any(|c| vigil_logs::windows::service_for_channel(c) == wanted)
     };
     if (exchange || p.facts.inventory_windows) && !win {
         let mut add = channel_sources("Security");

@@ -69,7 +69,7 @@ pub fn run(args: CoverageArgs) -> Result<Outcome> {
             .with_context(|| format!("cannot write {}", crate::term::path(p)))?,
         None => crate::put!("{text}")?,
     }
-    let incomplete = assessed.incomplete();
+    let incomplete = assessed.report_incomplete();
     let blinding = a.gaps.iter().any(|g| !g.blind.is_empty());
     Ok(if incomplete || blinding {
         Outcome::Partial

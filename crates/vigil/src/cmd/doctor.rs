@@ -68,7 +68,7 @@ pub struct Assessed {
 impl Assessed {
     /// Partial when an input could not be read, a rule not loaded, or nothing was read; the
     /// reasons are printed on stderr.
-    pub fn incomplete(&self) -> bool {
+    pub fn report_incomplete(&self) -> bool {
         let a = &self.assessment;
         for (path, reason) in a.unreadable() {
             crate::note!(
@@ -124,7 +124,7 @@ pub fn run(args: DoctorArgs) -> Result<Outcome> {
         )?,
         DoctorFormat::Table => print_table(a, args.asset.min_retention_days)?,
     }
-    let incomplete = assessed.incomplete();
+    let incomplete = assessed.report_incomplete();
     Ok(if incomplete || !a.gaps.is_empty() {
         Outcome::Partial
     } else {
