@@ -191,3 +191,40 @@ fn gaps(o: &mut String, a: &Assessment) {
     }
     o.push_str("</section>\n");
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use vigil_coverage::Profile;
+
+    #[test]
+    fn rule_titles_and_ids_from_the_rules_are_escaped() {
+        let a = Assessment {
+            asset: Some("mx1".into()),
+            inventory: Vec::new(),
+            ignored: Vec::new(),
+            profile: Profile::default(),
+            gaps: Vec::new(),
+            coverage: vec![TechniqueCoverage {
+                id: "T1\"><img src=x>".into(),
+                name: None,
+                tactic: None,
+                mail_server: false,
+                state: State::Blind,
+                firing: 0,
+                firing_titles: Vec::new(),
+                blind: 1,
+                blind_titles: vec!["<script>x()</script>".into()],
+                blinded_by: vec!["windows-sysmon".into()],
+            }],
+            rules: 1,
+            rules_firing: 0,
+        };
+        let html = render(&a);
+        assert!(!html.contains("<script>x()"));
+        assert!(!html.contains("<img"));
+        assert!(html.contains("&lt;script&gt;x()&lt;/script&gt;"));
+        assert!(html.contains("Nothing to assess"));
+        assert!(html.contains("class=\"tile blind gapped\""));
+    }
+}
