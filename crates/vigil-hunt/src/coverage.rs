@@ -71,6 +71,37 @@ pub fn unreachable_rules(set: &RuleSet) -> Vec<(String, String, String)> {
     out
 }
 
+/// Whether a rule's `logsource` applies to events carrying `emitted` (the engine's matching: a key
+/// the rule leaves out matches anything, an older Windows service name its current one, and
+/// `registry_event` the registry categories of Sysmon 12–14). For callers that know which sources
+/// an asset really has (`vigil doctor`, `vigil coverage`).
+pub fn logsource_applies(rule: &LogSource, emitted: &LogSource) -> bool {
+    Source::plain(emitted.clone()).applies(rule)
+}
+
+/// Whether a rule's detection can still hold on events where `produced` says which (reader) fields
+/// exist, with `mapping` resolving the rule's Sigma names; `Err` names the fields whose absence
+/// makes it impossible. Keyword searches, negations and tests for absence always can.
+pub fn detection_possible(
+    rule: &Rule,
+    mapping: &FieldMapping,
+    produced: &dyn Fn(&str) -> bool,
+) -> Result<(), Vec<String>> {
+    let mut missing: BTreeSet<String> = BTreeSet::new();
+    let resolved = |sigma: &str| mapping.resolve(sigma).iter().any(|t| produced(t));
+    let searches: Vec<Truth> = rule
+        .detection
+        .searches
+        .iter()
+        .map(|search| search_truth(search, &resolved, &mut missing))
+        .collect();
+    if condition_truth(&rule.detection.condition, &searches, 0) == Truth::False {
+        Err(missing.into_iter().collect())
+    } else {
+        Ok(())
+    }
+}
+
 /// One kind of event a reader produces: its log source and, where the format fixes them, the
 /// fields it can carry and the mapping from Sigma names to them.
 struct Source {
@@ -772,6 +803,28 @@ mod tests {
             "detection:\n  sel:\n    NoSuchField: x\n  condition: sel\n",
         ));
         assert!(keys(&set).is_empty());
+    }
+
+    #[test]
+    fn public_checks_judge_one_asset_source() {
+        let set = rules(&rule(
+            "r",
+            "{product: windows, category: process_creation}",
+            "detection:\n  sel:\n    CommandLine|contains: whoami\n  condition: sel\n",
+        ));
+        let r = &set.rules[0];
+        let security = LogSource::new(Some("windows"), Some("process_creation"), Some("security"));
+        assert!(logsource_applies(&r.meta.logsource, &security));
+        assert!(!logsource_applies(
+            &r.meta.logsource,
+            &LogSource::new(Some("windows"), None, Some("security"))
+        ));
+        let mapping = FieldMapping::default();
+        assert!(detection_possible(r, &mapping, &|_| true).is_ok());
+        assert_eq!(
+            detection_possible(r, &mapping, &|f| f != "CommandLine"),
+            Err(vec!["CommandLine".to_string()])
+        );
     }
 
     #[test]

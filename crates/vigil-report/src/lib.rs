@@ -76,6 +76,7 @@
 //! are written as `null`.
 
 pub mod breach_html;
+pub mod coverage_html;
 pub mod html;
 pub mod hunt_csv;
 pub mod hunt_json;

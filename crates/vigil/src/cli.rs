@@ -93,6 +93,12 @@ vigil hunt Security.evtx --rules my-rules/ --since 2021-08-01 --until 2021-09-01
     /// Audit one server end to end: scan, hunt, incidents, root cause, dwell time, report directory
     #[command(long_about = crate::cmd::audit::LONG_ABOUT)]
     Audit(crate::cmd::audit::AuditArgs),
+    /// Can this server be seen at all? Log gaps, the rules they blind and how to fix them
+    #[command(long_about = crate::cmd::doctor::LONG_ABOUT)]
+    Doctor(crate::cmd::doctor::DoctorArgs),
+    /// ATT&CK coverage of an asset's logs: techniques with rules that can fire, blind, or none
+    #[command(long_about = crate::cmd::coverage::LONG_ABOUT)]
+    Coverage(crate::cmd::coverage::CoverageArgs),
     /// Open incidents from the stored detections, with entry point, root cause and dwell time
     Investigate(crate::cmd::investigate::InvestigateArgs),
     /// The remedial action plan: add, list and complete actions with owner and due date

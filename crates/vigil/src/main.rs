@@ -52,6 +52,8 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Status(args) => cmd::status::run(&ctx, args),
         Command::Report(report) => cmd::report::run(&ctx, report),
         Command::Audit(args) => cmd::audit::run(&ctx, args),
+        Command::Doctor(args) => cmd::doctor::run(args),
+        Command::Coverage(args) => cmd::coverage::run(args),
         Command::Investigate(args) => cmd::investigate::run(&ctx, args),
         Command::Plan(plan) => cmd::plan::run(&ctx, plan),
         Command::Alerts(alerts) => cmd::alerts::run(&ctx, alerts),

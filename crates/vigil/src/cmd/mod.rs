@@ -3,7 +3,9 @@
 pub mod alerts;
 pub mod audit;
 pub mod audit_report;
+pub mod coverage;
 pub mod db;
+pub mod doctor;
 pub mod hunt;
 pub mod investigate;
 pub mod logs;

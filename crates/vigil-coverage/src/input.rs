@@ -1,0 +1,150 @@
+//! What was given of an asset, sorted the way `vigil audit` sorts a server's folder: knowledge
+//! folders, documentation and the scenario record are not logs; files the inventory readers
+//! recognise are inventory; a root filesystem contributes its `var/log`; everything else is a log
+//! and is read through the log readers into a [`Profile`].
+
+use crate::profile::Profile;
+use std::path::{Path, PathBuf};
+use vigil_logs::ReadOptions;
+
+/// Inputs after sorting.
+#[derive(Debug, Default)]
+pub struct Inputs {
+    pub logs: Vec<PathBuf>,
+    pub inventory: Vec<PathBuf>,
+    /// Paths not read: documentation, knowledge, the incident record.
+    pub ignored: Vec<PathBuf>,
+}
+
+/// Deepest folder level walked and most files looked at when sorting.
+const MAX_DEPTH: usize = 12;
+const MAX_FILES: usize = 200_000;
+
+fn is_root(dir: &Path) -> bool {
+    dir.join("etc/os-release").is_file()
+        || dir.join("var/lib/dpkg/status").is_file()
+        || dir.join("lib/apk/db/installed").is_file()
+}
+
+/// Sorts the given paths. A path that cannot be looked at (missing, unreadable) is left among the
+/// logs, whose reader then records why it was not read.
+pub fn sort_inputs(paths: &[PathBuf]) -> Inputs {
+    let mut out = Inputs::default();
+    let mut budget = MAX_FILES;
+    for p in paths {
+        walk(p, 0, &mut out, &mut budget);
+    }
+    out
+}
+
+fn walk(p: &Path, depth: usize, out: &mut Inputs, budget: &mut usize) {
+    let Ok(meta) = std::fs::metadata(p) else {
+        // Left to the log reader, which says why it cannot be read.
+        out.logs.push(p.to_path_buf());
+        return;
+    };
+    let name = p
+        .file_name()
+        .map(|n| n.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
+    if meta.is_dir() {
+        if depth > 0 && (name.starts_with('.') || name == "__pycache__") {
+            return;
+        }
+        if name == "knowledge" || p.join(vigil_logs::REPORT_MARKER).exists() {
+            out.ignored.push(p.to_path_buf());
+            return;
+        }
+        if is_root(p) {
+            let logs = p.join("var/log");
+            if logs.is_dir() {
+                out.logs.push(logs);
+            }
+            return;
+        }
+        if depth >= MAX_DEPTH {
+            out.logs.push(p.to_path_buf());
+            return;
+        }
+        let Ok(rd) = std::fs::read_dir(p) else {
+            out.logs.push(p.to_path_buf());
+            return;
+        };
+        let mut entries: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        entries.sort();
+        for e in entries {
+            walk(&e, depth + 1, out, budget);
+        }
+        return;
+    }
+    if *budget == 0 {
+        return;
+    }
+    *budget -= 1;
+    let ext = p
+        .extension()
+        .map(|e| e.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
+    if name == "incident.toml"
+        || matches!(ext.as_str(), "md" | "toml" | "py" | "pyc")
+        || name.starts_with("license")
+    {
+        out.ignored.push(p.to_path_buf());
+    } else if meta.is_file() && vigil_inventory::detect::kind_of(p).is_ok() {
+        out.inventory.push(p.to_path_buf());
+    } else {
+        out.logs.push(p.to_path_buf());
+    }
+}
+
+/// Reads every log of `inputs` into a profile. Files that cannot be read are recorded in it with
+/// the reason; reading goes on.
+pub fn profile_logs(logs: &[PathBuf], opts: &ReadOptions) -> Profile {
+    let mut profile = Profile::default();
+    for input in logs {
+        let (files, listed) = vigil_logs::log_files_with(input, opts);
+        for f in &listed.files {
+            profile.end_file(f);
+        }
+        for file in files {
+            match vigil_logs::read_path(&file, opts, &mut |e| profile.observe(&e)) {
+                Ok(stats) => {
+                    for f in &stats.files {
+                        profile.end_file(f);
+                    }
+                }
+                Err(e) => profile.unreadable(&file.display().to_string(), e.reason()),
+            }
+        }
+    }
+    profile
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documentation_and_knowledge_are_not_logs() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().to_path_buf();
+        std::fs::create_dir_all(dir.join("knowledge")).unwrap();
+        std::fs::write(dir.join("knowledge/kev.json"), "{}").unwrap();
+        std::fs::write(dir.join("README.md"), "# x").unwrap();
+        std::fs::write(dir.join("mail.log"), "x").unwrap();
+        let s = sort_inputs(std::slice::from_ref(&dir));
+        assert_eq!(s.logs, vec![dir.join("mail.log")]);
+        assert_eq!(s.ignored.len(), 2);
+    }
+
+    #[test]
+    fn a_missing_input_is_recorded_as_not_read_with_the_reason() {
+        let missing = PathBuf::from("/no/such/vigil/input");
+        let s = sort_inputs(std::slice::from_ref(&missing));
+        let p = profile_logs(&s.logs, &ReadOptions::default());
+        let not_read: Vec<(&str, &str)> = p.not_read().collect();
+        assert_eq!(not_read.len(), 1);
+        assert_eq!(not_read[0].0, "/no/such/vigil/input");
+        assert!(!not_read[0].1.contains("/no/such"), "{}", not_read[0].1);
+    }
+}
