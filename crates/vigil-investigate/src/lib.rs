@@ -31,6 +31,7 @@ pub mod entity;
 pub mod error;
 pub mod evidence;
 pub mod incident;
+pub mod investigation;
 pub mod mailbox;
 pub mod measures;
 pub mod rootcause;
@@ -49,6 +50,7 @@ pub use entity::{Entity, EntityKind, LinkOptions};
 pub use error::InvestigateError;
 pub use evidence::{Evidence, Link, LinkStatus};
 pub use incident::{GroupOptions, Grouping, Incident, Wave, WaveKind, group_incidents};
+pub use investigation::{Case, Knowledge, investigate};
 pub use measures::{
     DwellTime, ExposureWindow, PatchLatency, dwell_time, exposure_windows, patch_latency,
 };

@@ -160,6 +160,44 @@ pub enum SourceName {
     Msrc,
 }
 
+/// Where rules come from, for every command that loads them.
+#[derive(Debug, Args, Clone)]
+pub struct RuleArgs {
+    /// Sigma rule files or directories [default: the bundled rules]; repeat to add more
+    #[arg(long = "rules", value_name = "PATH")]
+    pub rules: Vec<PathBuf>,
+    /// Also load the bundled rules when --rules is given
+    #[arg(long)]
+    pub with_bundled: bool,
+    /// Only rules with these statuses (stable, test, experimental, deprecated, unsupported)
+    /// [default: all but deprecated and unsupported]
+    #[arg(long = "rule-status", value_name = "STATUS", value_delimiter = ',')]
+    pub rule_status: Vec<String>,
+    /// Parse every rule file instead of reusing the cache of parsed rules
+    #[arg(long, env = "VIGIL_NO_CACHE", value_parser = clap::builder::BoolishValueParser::new())]
+    pub no_cache: bool,
+    /// Directory of the cache of parsed rules [default: $XDG_CACHE_HOME/vigil, else ~/.cache/vigil]
+    #[arg(long, env = "VIGIL_CACHE_DIR", value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+}
+
+impl RuleArgs {
+    pub fn to_source(&self) -> vigil_pipeline::rules::RuleSource {
+        vigil_pipeline::rules::RuleSource {
+            paths: self.rules.clone(),
+            with_bundled: self.with_bundled,
+            statuses: self.rule_status.clone(),
+            no_cache: self.no_cache,
+            cache_dir: self.cache_dir.clone(),
+        }
+    }
+}
+
+/// A `--min-level`/`--fail-on` value.
+pub fn parse_level(s: &str) -> Result<vigil_model::Level, String> {
+    s.parse()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

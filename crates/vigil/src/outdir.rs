@@ -212,14 +212,10 @@ impl Drop for ReportDir {
     }
 }
 
-/// Whether `dir` is a vigil report folder (input walks skip them).
-pub fn is_report_dir(dir: &Path) -> bool {
-    fs::symlink_metadata(dir.join(MARKER)).is_ok_and(|m| m.is_file())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use vigil_pipeline::audit::is_report_dir;
 
     fn write(dest: &Path, force: bool, files: &[(&str, &str)]) -> Result<Vec<PathBuf>> {
         let mut r = ReportDir::create(dest, force)?;

@@ -198,7 +198,7 @@ fn list(
         )?;
         return Ok(Outcome::Success);
     }
-    let clip = crate::cmd::status::clip;
+    let clip = crate::render::clip;
     crate::out!(
         "{:>5}  {:<13}  {:<12}  {:<17}  {:>3}  {:<24}  TITLE",
         "ID",

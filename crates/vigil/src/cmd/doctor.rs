@@ -3,7 +3,8 @@
 //! The work is `vigil-coverage`'s; this module loads the rules, prints and maps the outcome.
 
 use crate::Outcome;
-use crate::cmd::rules::{self, RuleArgs};
+use crate::cli::RuleArgs;
+use crate::cmd::rules;
 use anyhow::{Context as _, Result};
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;

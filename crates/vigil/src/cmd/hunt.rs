@@ -3,8 +3,9 @@
 //! the hunt itself is `vigil_hunt::hunt_into`.
 
 use crate::Outcome;
+use crate::cli::RuleArgs;
 use crate::cmd::Context;
-use crate::cmd::rules::{self, RuleArgs};
+use crate::cmd::rules;
 use anyhow::{Context as _, Result};
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -284,10 +285,10 @@ pub fn run(ctx: &Context, args: HuntArgs) -> Result<Outcome> {
     let cves = if args.parse_only {
         vigil_investigate::CveMap::default()
     } else {
-        crate::cmd::investigate::load_cve_map()
+        vigil_pipeline::rules::load_cve_map()
     };
     let mut sink = Decorate::new(renderer.as_mut(), |d: &mut Detection| {
-        tag_cves(d, &cves);
+        vigil_pipeline::rules::tag_cves(d, &cves);
         if d.host.is_none()
             && let Some(host) = &args.host
         {
@@ -368,23 +369,6 @@ fn verdict(s: &HuntSummary, rules: &Rules, args: &HuntArgs) -> Verdict {
             Outcome::Success
         },
         said,
-    }
-}
-
-/// Adds the `cve.` tags of rules/cve-map.yml: SigmaHQ's Exchange exploitation rules carry none, and
-/// the CVE is what ties a detection to a missing patch.
-fn tag_cves(d: &mut Detection, map: &vigil_investigate::CveMap) {
-    let Some(m) = map.get(&d.rule_id) else {
-        return;
-    };
-    for cve in &m.cves {
-        let tag = format!(
-            "cve.{}",
-            cve.trim_start_matches("CVE-").to_ascii_lowercase()
-        );
-        if !d.tags.iter().any(|t| t.eq_ignore_ascii_case(&tag)) {
-            d.tags.push(tag);
-        }
     }
 }
 

@@ -2,7 +2,6 @@
 
 pub mod alerts;
 pub mod audit;
-pub mod audit_report;
 pub mod coverage;
 pub mod db;
 pub mod doctor;

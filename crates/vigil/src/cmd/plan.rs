@@ -8,7 +8,7 @@ use clap::Subcommand;
 use jiff::Timestamp;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
-use vigil_store::{NewAction, RemedialAction, Store};
+use vigil_store::{NewAction, Store};
 
 #[derive(Debug, Subcommand)]
 pub enum PlanCommand {
@@ -90,7 +90,7 @@ pub fn run(ctx: &Context, cmd: PlanCommand) -> Result<Outcome> {
                 crate::out!("No remedial actions{}.", if all { "" } else { " open" })?;
             }
             for a in &actions {
-                crate::out!("{}", line(a, today))?;
+                crate::out!("{}", crate::render::action_line(a, today))?;
             }
         }
         PlanCommand::Done { id, note } => {
@@ -104,26 +104,4 @@ pub fn run(ctx: &Context, cmd: PlanCommand) -> Result<Outcome> {
         }
     }
     Ok(Outcome::Success)
-}
-
-/// One action on one line: id, status, due (and how overdue), owner, text.
-pub fn line(a: &RemedialAction, today: Date) -> String {
-    let clip = crate::cmd::status::clip;
-    let due = match (a.due, a.days_overdue(today)) {
-        (Some(d), Some(n)) if n > 0 => format!("due {d} ({n} days overdue)"),
-        (Some(d), _) => format!("due {d}"),
-        (None, _) => "no due date".into(),
-    };
-    format!(
-        "{:>4}  {:<4}  {:<32}  {:<20}  {}{}",
-        a.id,
-        a.status.as_str(),
-        due,
-        clip(a.owner.as_deref().unwrap_or("-"), 20),
-        clip(&a.action, 100),
-        a.incident
-            .as_deref()
-            .map(|i| format!("  [{}]", clip(i, 40)))
-            .unwrap_or_default()
-    )
 }

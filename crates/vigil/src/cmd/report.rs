@@ -34,7 +34,7 @@ pub struct BreachArgs {
     #[arg(long, value_name = "DAYS", default_value_t = 30)]
     pub gap: u32,
     /// Detections at or above this level open incidents (as given to `vigil investigate`)
-    #[arg(long, value_name = "LEVEL", default_value = "high", value_parser = crate::cmd::investigate::parse_level)]
+    #[arg(long, value_name = "LEVEL", default_value = "high", value_parser = crate::cli::parse_level)]
     pub min_level: vigil_model::Level,
 }
 
@@ -90,7 +90,7 @@ fn patching(ctx: &Context, args: PatchingArgs) -> Result<Outcome> {
         crate::out!("No assets yet: run `vigil scan … --asset NAME` to record one.")?;
     }
     for r in &reports {
-        crate::out!("{}", crate::cmd::status::clip(&r.asset.name, 80))?;
+        crate::out!("{}", crate::render::clip(&r.asset.name, 80))?;
         if !r.asset.tags.is_empty() {
             crate::out!("  tags:                 {}", r.asset.tags.join(", "))?;
         }
@@ -119,7 +119,7 @@ fn patching(ctx: &Context, args: PatchingArgs) -> Result<Outcome> {
         match &r.oldest_unapplied_fix {
             Some(o) => crate::out!(
                 "  oldest unapplied fix: {} released {}, available for {} days",
-                crate::cmd::status::clip(&o.key, 80),
+                crate::render::clip(&o.key, 80),
                 o.fix_released,
                 o.days_available
             )?,
@@ -155,13 +155,14 @@ fn patching(ctx: &Context, args: PatchingArgs) -> Result<Outcome> {
 
 /// Rebuilds the incident from the stored detections (with their triage) and drafts its notification.
 fn breach(ctx: &Context, args: BreachArgs) -> Result<Outcome> {
-    use crate::cmd::investigate as inv;
+    use vigil_pipeline::investigate as inv;
     let store = ctx.open_store()?;
     let (dets, dismissed) = inv::stored(&store)?;
-    let grouping = inv::group(&dets, &dismissed, args.gap, args.min_level);
+    let cve_map = vigil_pipeline::rules::load_cve_map();
+    let grouping = inv::group(&dets, &dismissed, args.gap, args.min_level, &cve_map);
     let record = args.record.as_deref().map(inv::read_record).transpose()?;
-    let k = inv::knowledge(&store)?;
-    let cases = inv::investigate(&grouping, &k, record.as_ref());
+    let k = inv::knowledge(&store, cve_map)?;
+    let cases = vigil_investigate::investigate(&grouping, &k, record.as_ref());
     let Some(case) = cases
         .iter()
         .find(|c| c.incident.id.eq_ignore_ascii_case(&args.incident_id))

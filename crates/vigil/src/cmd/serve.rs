@@ -4,7 +4,8 @@
 
 use super::Context;
 use crate::Outcome;
-use crate::cmd::rules::{self, RuleArgs};
+use crate::cli::RuleArgs;
+use crate::cmd::rules;
 use anyhow::{Context as _, Result, bail};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;

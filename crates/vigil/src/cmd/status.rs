@@ -42,7 +42,7 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<Outcome> {
     if !overdue_actions.is_empty() {
         crate::out!("OVERDUE REMEDIAL ACTIONS ({})", overdue_actions.len())?;
         for a in &overdue_actions {
-            crate::out!("{}", crate::cmd::plan::line(a, today))?;
+            crate::out!("{}", crate::render::action_line(a, today))?;
         }
         crate::out!()?;
     }
@@ -61,7 +61,7 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<Outcome> {
     for a in &assets {
         crate::out!(
             "{:<24} {:>5} {:>8} {:>13}  {:<20} {}",
-            clip(&a.asset.name, 24),
+            crate::render::clip(&a.asset.name, 24),
             a.open,
             a.overdue,
             a.worst_overdue_days
@@ -69,23 +69,12 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<Outcome> {
             a.last_snapshot.map_or("-".to_string(), |t| t
                 .strftime("%Y-%m-%d %H:%M")
                 .to_string()),
-            a.worst.as_deref().map(|w| clip(w, 90)).unwrap_or_default()
+            a.worst
+                .as_deref()
+                .map(|w| crate::render::clip(w, 90))
+                .unwrap_or_default()
         )?;
     }
     crate::out!("(deadlines as of {today})")?;
     Ok(Outcome::Success)
-}
-
-pub(crate) fn clip(s: &str, max: usize) -> String {
-    let clean: String = s
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    if clean.chars().count() <= max {
-        clean
-    } else {
-        let mut out: String = clean.chars().take(max.saturating_sub(1)).collect();
-        out.push('…');
-        out
-    }
 }

@@ -1,12 +1,12 @@
 //! The report directory of `vigil audit`: Markdown and HTML reports, the timeline as CSV and JSON lines,
 //! SARIF findings, and a breach-notification draft per incident.
 
-use crate::cmd::investigate::Case;
 use anyhow::Result;
 use jiff::Timestamp;
 use jiff::civil::Date;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use vigil_investigate::Case;
 use vigil_investigate::time::{format_duration, format_ts};
 use vigil_investigate::timeline::{EntrySource, TimelineEntry, to_csv, to_jsonl};
 use vigil_investigate::{BreachDraft, IncidentRecord};

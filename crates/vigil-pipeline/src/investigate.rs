@@ -1,0 +1,194 @@
+//! The investigation stage over the store: the knowledge an investigation works from (open findings,
+//! inventory observations, KEV entries), grouping options, stored detections with their triage, and the
+//! cases kept as stored incidents. The investigation itself is `vigil_investigate::investigate`.
+
+use crate::PipelineError;
+use jiff::{SignedDuration, Timestamp};
+use std::collections::BTreeSet;
+use std::path::Path;
+use vigil_investigate::incident::DetectionKey;
+use vigil_investigate::timeline::{InventoryObservation, ObservationKind};
+use vigil_investigate::{
+    Case, CveMap, GroupOptions, Grouping, IncidentRecord, Knowledge, group_incidents,
+};
+use vigil_model::{Detection, Level};
+use vigil_store::{IncidentRow, Store};
+
+/// Reads an incident record (incident.toml).
+pub fn read_record(path: &Path) -> Result<IncidentRecord, PipelineError> {
+    let text = std::fs::read_to_string(path).map_err(|error| PipelineError::Read {
+        path: path.to_path_buf(),
+        error,
+    })?;
+    toml::from_str(&text).map_err(|e| PipelineError::Record {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })
+}
+
+/// The open findings of every stored asset, with inventory observations derived from when each was first
+/// seen (vulnerable version seen) and resolved (fix applied), and the KEV entries of their CVEs; `cve_map`
+/// ties rules to CVEs (see [`crate::rules::load_cve_map`]).
+pub fn knowledge(store: &dyn Store, cve_map: CveMap) -> Result<Knowledge, PipelineError> {
+    let mut findings = Vec::new();
+    let mut observations = Vec::new();
+    let mut kev = Vec::new();
+    let mut seen_cves = BTreeSet::new();
+    for a in store.assets()? {
+        for sf in store.findings(&a.asset.name, true)? {
+            let f = &sf.finding;
+            let ids: Vec<String> = f
+                .advisories
+                .iter()
+                .chain(f.aliases.iter())
+                .cloned()
+                .collect();
+            observations.push(InventoryObservation {
+                asset: f.asset.clone(),
+                package: f.package.name.clone(),
+                version: f.package.version.clone(),
+                observed_at: sf.first_seen,
+                kind: ObservationKind::VulnerableSeen,
+                advisories: ids.clone(),
+                file: f.package.location.file.clone(),
+            });
+            if let Some(at) = sf.resolved_at {
+                observations.push(InventoryObservation {
+                    asset: f.asset.clone(),
+                    package: f.package.name.clone(),
+                    version: String::from("(fixed)"),
+                    observed_at: at,
+                    kind: ObservationKind::FixApplied,
+                    advisories: ids,
+                    file: f.package.location.file.clone(),
+                });
+                continue;
+            }
+            for c in f.cves() {
+                if seen_cves.insert(c.to_string())
+                    && let Some(k) = store.kev(c)?
+                {
+                    kev.push(k);
+                }
+            }
+            findings.push(sf.finding);
+        }
+    }
+    Ok(Knowledge {
+        findings,
+        observations,
+        kev,
+        cve_map,
+        unsupported: Vec::new(),
+    })
+}
+
+/// How detections are grouped: `--gap`, `--min-level`, `--lookback` and the triage.
+pub fn group_options(
+    dismissed: &[DetectionKey],
+    gap_days: u32,
+    min: Level,
+    lookback_days: u32,
+    cve_map: &CveMap,
+) -> GroupOptions {
+    GroupOptions {
+        gap: SignedDuration::from_hours(i64::from(gap_days) * 24),
+        dismissed: dismissed.to_vec(),
+        min_level: min,
+        lookback: SignedDuration::from_hours(i64::from(lookback_days) * 24),
+        post_exploitation_rules: cve_map.post_exploitation_rules(),
+        ..GroupOptions::default()
+    }
+}
+
+/// Groups detections into incidents with the library's policy and the default lookback.
+pub fn group(
+    detections: &[Detection],
+    dismissed: &[DetectionKey],
+    gap_days: u32,
+    min: Level,
+    cve_map: &CveMap,
+) -> Grouping {
+    let lookback = GroupOptions::default().lookback.as_hours() / 24;
+    let lookback = u32::try_from(lookback).unwrap_or(14);
+    group_incidents(
+        detections,
+        &group_options(dismissed, gap_days, min, lookback, cve_map),
+    )
+}
+
+/// The summary of a case kept with the stored incident.
+pub fn summary_json(c: &Case) -> serde_json::Value {
+    serde_json::json!({
+        "schema": "vigil.incident/1",
+        "id": c.incident.id,
+        "asset": c.incident.asset,
+        "first_seen": c.incident.first_seen,
+        "last_seen": c.incident.last_seen,
+        "highest_level": c.incident.highest_level,
+        "tactics": c.incident.tactics.iter().map(|t| t.as_str()).collect::<Vec<_>>(),
+        "detections": c.incident.detections.len(),
+        "waves": c.incident.waves,
+        "entities": c.incident.entities.iter().take(20).collect::<Vec<_>>(),
+        "mailboxes_taken": c.taken.exported,
+        "phishing": c.phishing,
+        "entry_point": c.root_cause.entry_point,
+        "missing_fixes": c.root_cause.missing_fixes(),
+        "root_cause": c.root_cause,
+        "dwell": c.dwell,
+    })
+}
+
+/// Stores (or refreshes) the incidents of an investigation.
+pub fn save_cases(store: &mut dyn Store, cases: &[Case]) -> Result<(), PipelineError> {
+    let now = Timestamp::now();
+    for c in cases {
+        let entry = c.root_cause.entry_rule_id.as_ref().map(|_| {
+            c.root_cause
+                .entry_point
+                .evidence
+                .first()
+                .and_then(|e| match e {
+                    vigil_investigate::Evidence::Detection {
+                        rule_title,
+                        timestamp,
+                        ..
+                    } => Some(format!(
+                        "{rule_title} at {}",
+                        timestamp.map_or_else(String::new, vigil_investigate::time::format_ts)
+                    )),
+                    _ => None,
+                })
+                .unwrap_or_else(|| c.root_cause.entry_point.claim.clone())
+        });
+        store.save_incident(&IncidentRow {
+            id: c.incident.id.clone(),
+            asset: c.incident.asset.clone(),
+            first_seen: c.incident.first_seen,
+            last_seen: c.incident.last_seen,
+            level: c.incident.highest_level,
+            detections: c.incident.detections.len(),
+            entry_point: entry,
+            status: "open".into(),
+            opened_at: now,
+            updated_at: now,
+            summary: summary_json(c),
+        })?;
+    }
+    Ok(())
+}
+
+/// Stored detections, the keys of those dismissed, for grouping.
+pub fn stored(store: &dyn Store) -> Result<(Vec<Detection>, Vec<DetectionKey>), PipelineError> {
+    let mut dets = Vec::new();
+    let mut dismissed = Vec::new();
+    for s in store.detections()? {
+        if s.dismissed.is_some()
+            && let Some(k) = DetectionKey::of(&s.detection)
+        {
+            dismissed.push(k);
+        }
+        dets.push(s.detection);
+    }
+    Ok((dets, dismissed))
+}

@@ -1,0 +1,19 @@
+//! The pipelines as a library: each stage takes a typed request and returns a typed result with its notes
+//! (what was not assessed). Nothing here prints, parses arguments or chooses an exit code: the CLI does
+//! that, and the service calls the same functions.
+//!
+//! - [`rules`]: the rule loading every detecting stage shares (bundled rules, the cache of parsed rules,
+//!   the rule → CVE table);
+//! - [`triage`]: dismissals (`RULE@FILE:RECORD`) from the command line and from the incident record;
+//! - [`investigate`]: the knowledge an investigation works from, grouping options, stored cases;
+//! - [`audit`]: input sorting and the whole chain on one server (import → inventory → hunt → scan →
+//!   triage → investigation).
+
+pub mod audit;
+pub mod error;
+pub mod investigate;
+pub mod rules;
+pub mod triage;
+
+pub use error::PipelineError;
+pub use vigil_investigate::{Case, Knowledge};
