@@ -4,7 +4,7 @@
 //! and is read through the log readers into a [`Profile`].
 
 use crate::profile::Profile;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use vigil_logs::ReadOptions;
 
 /// Inputs after sorting.
@@ -16,84 +16,18 @@ pub struct Inputs {
     pub ignored: Vec<PathBuf>,
 }
 
-/// Deepest folder level walked and most files looked at when sorting.
-const MAX_DEPTH: usize = 12;
-const MAX_FILES: usize = 200_000;
-
-fn is_root(dir: &Path) -> bool {
-    dir.join("etc/os-release").is_file()
-        || dir.join("var/lib/dpkg/status").is_file()
-        || dir.join("lib/apk/db/installed").is_file()
-}
-
-/// Sorts the given paths. A path that cannot be looked at (missing, unreadable) is left among the
-/// logs, whose reader then records why it was not read.
+/// Sorts the given paths as `vigil audit` does ([`vigil_inventory::folder`]). A path that cannot be
+/// looked at (missing, unreadable) is left among the logs, whose reader then records why it was not
+/// read.
 pub fn sort_inputs(paths: &[PathBuf]) -> Inputs {
-    let mut out = Inputs::default();
-    let mut budget = MAX_FILES;
-    for p in paths {
-        walk(p, 0, &mut out, &mut budget);
-    }
-    out
-}
-
-fn walk(p: &Path, depth: usize, out: &mut Inputs, budget: &mut usize) {
-    let Ok(meta) = std::fs::metadata(p) else {
-        // Left to the log reader, which says why it cannot be read.
-        out.logs.push(p.to_path_buf());
-        return;
-    };
-    let name = p
-        .file_name()
-        .map(|n| n.to_string_lossy().to_lowercase())
-        .unwrap_or_default();
-    if meta.is_dir() {
-        if depth > 0 && (name.starts_with('.') || name == "__pycache__") {
-            return;
-        }
-        if name == "knowledge" || p.join(vigil_logs::REPORT_MARKER).exists() {
-            out.ignored.push(p.to_path_buf());
-            return;
-        }
-        if is_root(p) {
-            let logs = p.join("var/log");
-            if logs.is_dir() {
-                out.logs.push(logs);
-            }
-            return;
-        }
-        if depth >= MAX_DEPTH {
-            out.logs.push(p.to_path_buf());
-            return;
-        }
-        let Ok(rd) = std::fs::read_dir(p) else {
-            out.logs.push(p.to_path_buf());
-            return;
-        };
-        let mut entries: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
-        entries.sort();
-        for e in entries {
-            walk(&e, depth + 1, out, budget);
-        }
-        return;
-    }
-    if *budget == 0 {
-        return;
-    }
-    *budget -= 1;
-    let ext = p
-        .extension()
-        .map(|e| e.to_string_lossy().to_lowercase())
-        .unwrap_or_default();
-    if name == "incident.toml"
-        || matches!(ext.as_str(), "md" | "toml" | "py" | "pyc")
-        || name.starts_with("license")
-    {
-        out.ignored.push(p.to_path_buf());
-    } else if meta.is_file() && vigil_inventory::detect::kind_of(p).is_ok() {
-        out.inventory.push(p.to_path_buf());
-    } else {
-        out.logs.push(p.to_path_buf());
+    let parts = vigil_inventory::folder::sort_folder(paths, &Default::default());
+    let mut ignored = parts.knowledge;
+    ignored.extend(parts.incident_records);
+    ignored.extend(parts.set_aside);
+    Inputs {
+        logs: parts.logs,
+        inventory: parts.inventory,
+        ignored,
     }
 }
 

@@ -16,6 +16,7 @@ mod collect;
 pub mod detect;
 pub mod discover;
 mod error;
+pub mod folder;
 pub mod input;
 mod json_lines;
 mod lines;

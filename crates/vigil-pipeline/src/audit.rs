@@ -86,10 +86,7 @@ pub struct AuditResult {
     pub progress: Vec<AuditNote>,
 }
 
-/// Whether `dir` is a vigil report folder (input walks skip them).
-pub fn is_report_dir(dir: &Path) -> bool {
-    std::fs::symlink_metadata(dir.join(vigil_model::REPORT_MARKER)).is_ok_and(|m| m.is_file())
-}
+pub use vigil_inventory::folder::is_report_dir;
 
 /// The inputs after sorting.
 #[derive(Debug, Default)]
@@ -100,16 +97,6 @@ pub struct Sorted {
     pub logs: Vec<PathBuf>,
     pub incident: Option<PathBuf>,
     pub skipped: Vec<PathBuf>,
-}
-
-/// Deepest folder level walked, and most files looked at, when sorting inputs.
-const MAX_DEPTH: usize = 12;
-const MAX_FILES: usize = 200_000;
-
-fn is_root(dir: &Path) -> bool {
-    dir.join("etc/os-release").is_file()
-        || dir.join("var/lib/dpkg/status").is_file()
-        || dir.join("lib/apk/db/installed").is_file()
 }
 
 /// Sorts the inputs: explicit lists as given, and every folder or file in `inputs` by what it holds.
@@ -131,7 +118,6 @@ pub fn sort_inputs(args: &AuditRequest) -> Result<Sorted, PipelineError> {
         .chain(&args.incident)
         .filter_map(|p| std::fs::canonicalize(p).ok())
         .collect();
-    let mut budget = MAX_FILES;
     for p in &args.inputs {
         if !p.exists() {
             return Err(PipelineError::Input(format!(
@@ -139,101 +125,17 @@ pub fn sort_inputs(args: &AuditRequest) -> Result<Sorted, PipelineError> {
                 p.display()
             )));
         }
-        walk(
-            p,
-            0,
-            &explicit,
-            &mut s,
-            &mut budget,
-            args.incident.is_some(),
-        );
     }
+    let parts = vigil_inventory::folder::sort_folder(&args.inputs, &explicit);
+    s.knowledge.extend(parts.knowledge);
+    s.inventory.extend(parts.inventory);
+    s.roots.extend(parts.roots);
+    s.logs.extend(parts.logs);
+    if s.incident.is_none() {
+        s.incident = parts.incident_records.into_iter().next();
+    }
+    s.skipped = parts.set_aside;
     Ok(s)
-}
-
-fn walk(
-    p: &Path,
-    depth: usize,
-    explicit: &BTreeSet<PathBuf>,
-    s: &mut Sorted,
-    budget: &mut usize,
-    has_incident: bool,
-) {
-    if std::fs::canonicalize(p).is_ok_and(|c| explicit.contains(&c)) {
-        return;
-    }
-    let Ok(meta) = std::fs::symlink_metadata(p) else {
-        s.skipped.push(p.to_path_buf());
-        return;
-    };
-    if meta.is_dir() {
-        if is_report_dir(p) {
-            // An earlier vigil report inside an input folder is vigil's output, not the server's logs.
-            s.skipped.push(p.to_path_buf());
-            return;
-        }
-        let name = p.file_name().map(|n| n.to_string_lossy().to_lowercase());
-        if depth > 0
-            && name
-                .as_deref()
-                .is_some_and(|n| n.starts_with('.') || n == "__pycache__")
-        {
-            return;
-        }
-        if name.as_deref() == Some("knowledge") {
-            s.knowledge.push(p.to_path_buf());
-            return;
-        }
-        if is_root(p) {
-            s.roots.push(p.to_path_buf());
-            let logs = p.join("var/log");
-            if logs.is_dir() {
-                s.logs.push(logs);
-            }
-            return;
-        }
-        if depth >= MAX_DEPTH {
-            s.skipped.push(p.to_path_buf());
-            return;
-        }
-        let Ok(rd) = std::fs::read_dir(p) else {
-            s.skipped.push(p.to_path_buf());
-            return;
-        };
-        let mut entries: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
-        entries.sort();
-        for e in entries {
-            walk(&e, depth + 1, explicit, s, budget, has_incident);
-        }
-        return;
-    }
-    if !meta.is_file() || *budget == 0 {
-        return;
-    }
-    *budget -= 1;
-    let name = p
-        .file_name()
-        .map(|n| n.to_string_lossy().to_lowercase())
-        .unwrap_or_default();
-    if name == "incident.toml" {
-        if !has_incident && s.incident.is_none() {
-            s.incident = Some(p.to_path_buf());
-        }
-        return;
-    }
-    let ext = p
-        .extension()
-        .map(|e| e.to_string_lossy().to_lowercase())
-        .unwrap_or_default();
-    if matches!(ext.as_str(), "md" | "toml" | "py" | "pyc") || name.starts_with("license") {
-        s.skipped.push(p.to_path_buf());
-        return;
-    }
-    if vigil_inventory::detect::kind_of(p).is_ok() {
-        s.inventory.push(p.to_path_buf());
-    } else {
-        s.logs.push(p.to_path_buf());
-    }
 }
 
 /// Imports knowledge like `vigil db import`; returns notes for what was skipped and whether an input failed.
