@@ -179,6 +179,7 @@ pub fn document(d: &BreachDraft, footer: &str) -> Document {
         plain("First malicious activity", format_ts(d.first_malicious)),
         plain("Last recorded activity", format_ts(d.last_activity)),
         row("Undetected for", &d.dwell, s),
+        row("Alerted", &d.alerting, s),
     ]));
     sections.push(Section {
         id: "nature".into(),
@@ -344,6 +345,7 @@ pub fn count_missing(d: &BreachDraft) -> usize {
         + m(&d.reported_by)
         + m(&d.notification_deadline)
         + m(&d.dwell)
+        + m(&d.alerting)
         + m(&d.data_categories)
         + m(&d.data_subjects)
         + m(&d.records)
