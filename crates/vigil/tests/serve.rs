@@ -177,13 +177,9 @@ fn live_detection_survives_sigkill_and_stops_on_sigterm() {
 }
 
 /// A watched glob: a file rotated by rename and a new file appearing while serving are both
-/// followed, each line detected once.
-///
-/// Ignored: it finds a loss. The store keeps one detection per (rule, file path, record), so the
-/// new `mail.log`'s lines 1-2 are taken for the rotated file's lines 1-2 and not stored. The key
-/// must include the file's identity (vigil-store/vigil-ingest); run with `--ignored` once it does.
+/// followed, each line detected once (the new `mail.log`'s lines 1-2 are not taken for the rotated
+/// file's: a detection's source names its file generation).
 #[test]
-#[ignore = "detections of a rotated-in file collide with the old file's (store key has no file identity)"]
 fn a_watched_glob_follows_rotation_and_new_files() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
@@ -217,4 +213,45 @@ fn a_watched_glob_follows_rotation_and_new_files() {
         vec![1, 1, 2, 2, 3],
         "lines 1-3 of the first file, 1-2 of the new one"
     );
+}
+
+/// Rotation by copy-truncate: the watched file is emptied in place and written again; its new
+/// lines 1-2 are detected, once each, besides the first generation's lines 1-3.
+#[test]
+fn a_copy_truncated_file_is_detected_again_from_its_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("rule.yml"), SASL_RULE).unwrap();
+    let log = d.join("mail.log");
+    std::fs::write(&log, "").unwrap();
+    std::fs::write(
+        d.join("vigil.toml"),
+        format!(
+            "[[watch]]\npath = {:?}\nformat = \"syslog\"\n\n[serve]\nrules = [{:?}]\npoll_ms = 20\nmetrics = \"off\"\n",
+            log.display().to_string(),
+            d.join("rule.yml").display().to_string()
+        ),
+    )
+    .unwrap();
+    let db = d.join("vigil.db");
+    let mut child = start(d);
+    append(&log, &failures(0, 3));
+    assert_eq!(stored_lines(&db, 3).len(), 3);
+    // logrotate's copytruncate: copy (not watched here), then truncate in place.
+    std::fs::copy(&log, d.join("mail.log.1")).unwrap();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .truncate(true)
+        .open(&log)
+        .unwrap();
+    // The program goes on writing; the service sees the file shorter than its position.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    append(&log, &failures(3, 5));
+    let got = stored_lines(&db, 5);
+    let pid = child.id().to_string();
+    Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+    assert_eq!(got, vec![1, 1, 2, 2, 3]);
+    // Nothing more arrives later, nothing was stored twice.
+    assert_eq!(stored_lines(&db, 5).len(), 5);
 }
