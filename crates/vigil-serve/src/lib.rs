@@ -9,12 +9,14 @@
 
 mod detect;
 mod error;
+mod listen;
 mod service;
 mod source;
 mod tail;
 
 pub use detect::Detector;
 pub use error::ServeError;
+pub use listen::ListenSource;
 pub use service::{CommitStats, Service, ServiceOptions};
 pub use source::{ChannelSource, Source, SourceBatch};
 pub use tail::{TailSource, split_glob};
