@@ -255,3 +255,114 @@ fn a_copy_truncated_file_is_detected_again_from_its_start() {
     // Nothing more arrives later, nothing was stored twice.
     assert_eq!(stored_lines(&db, 5).len(), 5);
 }
+
+/// A free loopback port for `proto`, found by binding port 0 and letting it go (a listener's
+/// port 0 cannot be learnt from outside the service).
+fn free_port(tcp: bool) -> u16 {
+    if tcp {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    } else {
+        std::net::UdpSocket::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    }
+}
+
+/// Detections stored for the test rule as (file, host), waiting until `want` are there.
+fn stored_sources(db: &Path, want: usize) -> Vec<(String, String)> {
+    use vigil_store::Store;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let store = vigil_store::SqliteStore::open(db).unwrap();
+        let mut got: Vec<(String, String)> = store
+            .detections()
+            .unwrap()
+            .iter()
+            .filter_map(|d| {
+                let s = d.detection.sources.first()?;
+                Some((s.file.clone(), d.detection.host.clone().unwrap_or_default()))
+            })
+            .collect();
+        got.sort();
+        if got.len() >= want || std::time::Instant::now() > deadline {
+            return got;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+/// A service with only a `[[listen]]`: RFC 5424 and RFC 3164 messages forwarded over UDP and
+/// over TCP (octet-counted and newline-framed) are detected and stored, each once.
+#[test]
+fn forwarded_syslog_over_udp_and_tcp_is_detected() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("rule.yml"), SASL_RULE).unwrap();
+    let (udp, tcp) = (free_port(false), free_port(true));
+    std::fs::write(
+        d.join("vigil.toml"),
+        format!(
+            "[[listen]]\nudp = \"127.0.0.1:{udp}\"\ntcp = \"127.0.0.1:{tcp}\"\nsource = \"relay\"\n\n\
+             [serve]\nrules = [{:?}]\npoll_ms = 20\nmetrics = \"off\"\n",
+            d.join("rule.yml").display().to_string()
+        ),
+    )
+    .unwrap();
+    let db = d.join("vigil.db");
+    let mut child = start(d);
+    let tail = "warning: unknown[192.0.2.7]: SASL LOGIN authentication failed: UGFzc3dvcmQ6";
+    let rfc5424 = |host: &str| {
+        format!("<22>1 2021-08-13T00:00:01.000000Z {host} postfix/smtpd 3100 - - {tail}")
+    };
+    let rfc3164 = |host: &str| format!("<22>Aug 13 00:00:02 {host} postfix/smtpd[3100]: {tail}");
+    let sender = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    for m in [rfc5424("udp5424"), rfc3164("udp3164")] {
+        sender.send_to(m.as_bytes(), ("127.0.0.1", udp)).unwrap();
+    }
+    let mut c = std::net::TcpStream::connect(("127.0.0.1", tcp)).unwrap();
+    let counted = rfc5424("tcp5424");
+    write!(c, "{} {counted}", counted.len()).unwrap();
+    writeln!(c, "{}", rfc3164("tcp3164")).unwrap();
+    c.flush().unwrap();
+    let got = stored_sources(&db, 4);
+    let pid = child.id().to_string();
+    Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+    assert_eq!(
+        got,
+        vec![
+            ("syslog/tcp".to_string(), "tcp3164".to_string()),
+            ("syslog/tcp".to_string(), "tcp5424".to_string()),
+            ("syslog/udp".to_string(), "udp3164".to_string()),
+            ("syslog/udp".to_string(), "udp5424".to_string()),
+        ]
+    );
+}
+
+/// A listener whose address is taken stops the start, naming it, with no readiness line.
+#[test]
+fn a_listen_address_in_use_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("rule.yml"), SASL_RULE).unwrap();
+    let taken = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap();
+    let out = serve(
+        d,
+        &format!(
+            "[[listen]]\nudp = \"{addr}\"\n\n[serve]\nrules = [{:?}]\nmetrics = \"off\"\n",
+            d.join("rule.yml").display().to_string()
+        ),
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{err}");
+    assert!(err.contains(&addr.to_string()), "{err}");
+    assert!(out.stdout.is_empty());
+}
