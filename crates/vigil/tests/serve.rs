@@ -87,6 +87,28 @@ fn append(path: &Path, text: &str) {
     f.write_all(text.as_bytes()).unwrap();
 }
 
+/// Writes the test rule and a `vigil.toml` of `tables` plus a `[serve]` table using the rule with
+/// short polling; returns the store's path.
+fn configure(dir: &Path, tables: &str) -> std::path::PathBuf {
+    std::fs::write(dir.join("rule.yml"), SASL_RULE).unwrap();
+    std::fs::write(
+        dir.join("vigil.toml"),
+        format!(
+            "{tables}\n[serve]\nrules = [{:?}]\npoll_ms = 20\nmetrics = \"off\"\n",
+            dir.join("rule.yml").display().to_string()
+        ),
+    )
+    .unwrap();
+    dir.join("vigil.db")
+}
+
+/// Stops the service with SIGTERM; it must exit 0.
+fn terminate(mut child: std::process::Child) {
+    let pid = child.id().to_string();
+    Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+}
+
 /// Starts `vigil serve` and waits for its readiness line.
 fn start(dir: &Path) -> std::process::Child {
     use std::io::BufRead;
@@ -141,19 +163,15 @@ fn stored_lines(db: &Path, want: usize) -> Vec<u64> {
 fn live_detection_survives_sigkill_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    std::fs::write(d.join("rule.yml"), SASL_RULE).unwrap();
     let log = d.join("mail.log");
     std::fs::write(&log, "").unwrap();
-    std::fs::write(
-        d.join("vigil.toml"),
-        format!(
-            "[[watch]]\npath = {:?}\nformat = \"syslog\"\n\n[serve]\nrules = [{:?}]\npoll_ms = 20\nmetrics = \"off\"\n",
-            log.display().to_string(),
-            d.join("rule.yml").display().to_string()
+    let db = configure(
+        d,
+        &format!(
+            "[[watch]]\npath = {:?}\nformat = \"syslog\"\n",
+            log.display().to_string()
         ),
-    )
-    .unwrap();
-    let db = d.join("vigil.db");
+    );
 
     let mut child = start(d);
     append(&log, &failures(0, 5));
@@ -183,31 +201,25 @@ fn live_detection_survives_sigkill_and_stops_on_sigterm() {
 fn a_watched_glob_follows_rotation_and_new_files() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    std::fs::write(d.join("rule.yml"), SASL_RULE).unwrap();
     let logs = d.join("logs");
     std::fs::create_dir(&logs).unwrap();
     let log = logs.join("mail.log");
     std::fs::write(&log, "").unwrap();
-    std::fs::write(
-        d.join("vigil.toml"),
-        format!(
-            "[[watch]]\npath = {:?}\nformat = \"syslog\"\nsource = \"mail\"\n\n[serve]\nrules = [{:?}]\npoll_ms = 20\nmetrics = \"off\"\n",
-            logs.join("mail.log*").display().to_string(),
-            d.join("rule.yml").display().to_string()
+    let db = configure(
+        d,
+        &format!(
+            "[[watch]]\npath = {:?}\nformat = \"syslog\"\nsource = \"mail\"\n",
+            logs.join("mail.log*").display().to_string()
         ),
-    )
-    .unwrap();
-    let db = d.join("vigil.db");
-    let mut child = start(d);
+    );
+    let child = start(d);
     append(&log, &failures(0, 3));
     assert_eq!(stored_lines(&db, 3).len(), 3);
     // logrotate's default: rename, then a new file under the old name.
     std::fs::rename(&log, logs.join("mail.log.1")).unwrap();
     append(&log, &failures(3, 5));
     let got = stored_lines(&db, 5);
-    let pid = child.id().to_string();
-    Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-    assert_eq!(child.wait().unwrap().code(), Some(0));
+    terminate(child);
     assert_eq!(
         got,
         vec![1, 1, 2, 2, 3],
@@ -221,20 +233,16 @@ fn a_watched_glob_follows_rotation_and_new_files() {
 fn a_copy_truncated_file_is_detected_again_from_its_start() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    std::fs::write(d.join("rule.yml"), SASL_RULE).unwrap();
     let log = d.join("mail.log");
     std::fs::write(&log, "").unwrap();
-    std::fs::write(
-        d.join("vigil.toml"),
-        format!(
-            "[[watch]]\npath = {:?}\nformat = \"syslog\"\n\n[serve]\nrules = [{:?}]\npoll_ms = 20\nmetrics = \"off\"\n",
-            log.display().to_string(),
-            d.join("rule.yml").display().to_string()
+    let db = configure(
+        d,
+        &format!(
+            "[[watch]]\npath = {:?}\nformat = \"syslog\"\n",
+            log.display().to_string()
         ),
-    )
-    .unwrap();
-    let db = d.join("vigil.db");
-    let mut child = start(d);
+    );
+    let child = start(d);
     append(&log, &failures(0, 3));
     assert_eq!(stored_lines(&db, 3).len(), 3);
     // logrotate's copytruncate: copy (not watched here), then truncate in place.
@@ -248,9 +256,7 @@ fn a_copy_truncated_file_is_detected_again_from_its_start() {
     std::thread::sleep(std::time::Duration::from_millis(300));
     append(&log, &failures(3, 5));
     let got = stored_lines(&db, 5);
-    let pid = child.id().to_string();
-    Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-    assert_eq!(child.wait().unwrap().code(), Some(0));
+    terminate(child);
     assert_eq!(got, vec![1, 1, 2, 2, 3]);
     // Nothing more arrives later, nothing was stored twice.
     assert_eq!(stored_lines(&db, 5).len(), 5);
@@ -304,19 +310,14 @@ fn forwarded_syslog_over_udp_and_tcp_is_detected() {
     use std::io::Write;
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    std::fs::write(d.join("rule.yml"), SASL_RULE).unwrap();
     let (udp, tcp) = (free_port(false), free_port(true));
-    std::fs::write(
-        d.join("vigil.toml"),
-        format!(
-            "[[listen]]\nudp = \"127.0.0.1:{udp}\"\ntcp = \"127.0.0.1:{tcp}\"\nsource = \"relay\"\n\n\
-             [serve]\nrules = [{:?}]\npoll_ms = 20\nmetrics = \"off\"\n",
-            d.join("rule.yml").display().to_string()
+    let db = configure(
+        d,
+        &format!(
+            "[[listen]]\nudp = \"127.0.0.1:{udp}\"\ntcp = \"127.0.0.1:{tcp}\"\nsource = \"relay\"\n"
         ),
-    )
-    .unwrap();
-    let db = d.join("vigil.db");
-    let mut child = start(d);
+    );
+    let child = start(d);
     let tail = "warning: unknown[192.0.2.7]: SASL LOGIN authentication failed: UGFzc3dvcmQ6";
     let rfc5424 = |host: &str| {
         format!("<22>1 2021-08-13T00:00:01.000000Z {host} postfix/smtpd 3100 - - {tail}")
@@ -332,9 +333,7 @@ fn forwarded_syslog_over_udp_and_tcp_is_detected() {
     writeln!(c, "{}", rfc3164("tcp3164")).unwrap();
     c.flush().unwrap();
     let got = stored_sources(&db, 4);
-    let pid = child.id().to_string();
-    Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-    assert_eq!(child.wait().unwrap().code(), Some(0));
+    terminate(child);
     assert_eq!(
         got,
         vec![
