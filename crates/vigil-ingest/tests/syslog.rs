@@ -104,41 +104,25 @@ fn tcp_oversize_messages_are_skipped_and_the_stream_continues() {
     assert_eq!(l.stats().oversize, 2);
 }
 
+/// A message naming no host takes the configured host, else the sender's address.
 #[test]
-fn a_message_without_host_takes_the_peer_address() {
-    let l = SyslogListener::start(
-        Some(LOCAL.parse().unwrap()),
-        None,
-        ListenerConfig::default(),
-    )
-    .unwrap();
-    let s = UdpSocket::bind(LOCAL).unwrap();
-    s.send_to(
-        b"<22>1 2026-12-04T10:00:02Z - postfix/smtpd 77 - - connect from unknown[192.0.2.8]",
-        l.udp_addr().unwrap(),
-    )
-    .unwrap();
-    let got = take(&l, 1);
-    assert_eq!(got.len(), 1);
-    assert_eq!(got[0].host.as_deref(), Some("127.0.0.1"));
-}
-
-/// The configured host name stands in for the peer's address.
-#[test]
-fn a_message_without_host_takes_the_configured_host() {
-    let cfg = ListenerConfig {
-        host: Some("relay1".into()),
-        ..ListenerConfig::default()
-    };
-    let l = SyslogListener::start(Some(LOCAL.parse().unwrap()), None, cfg).unwrap();
-    let s = UdpSocket::bind(LOCAL).unwrap();
-    s.send_to(
-        b"<22>1 2026-12-04T10:00:02Z - postfix/smtpd 77 - - connect from unknown[192.0.2.8]",
-        l.udp_addr().unwrap(),
-    )
-    .unwrap();
-    let got = take(&l, 1);
-    assert_eq!(got[0].host.as_deref(), Some("relay1"));
+fn a_message_without_host_takes_the_configured_host_else_the_peer_address() {
+    for (host, expect) in [(None, "127.0.0.1"), (Some("relay1"), "relay1")] {
+        let cfg = ListenerConfig {
+            host: host.map(str::to_string),
+            ..ListenerConfig::default()
+        };
+        let l = SyslogListener::start(Some(LOCAL.parse().unwrap()), None, cfg).unwrap();
+        let s = UdpSocket::bind(LOCAL).unwrap();
+        s.send_to(
+            b"<22>1 2026-12-04T10:00:02Z - postfix/smtpd 77 - - connect from unknown[192.0.2.8]",
+            l.udp_addr().unwrap(),
+        )
+        .unwrap();
+        let got = take(&l, 1);
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].host.as_deref(), Some(expect));
+    }
 }
 
 /// Message 1 of one TCP connection is not message 1 of the next one, nor of a listener started
