@@ -40,7 +40,10 @@ fn the_file_generation_is_part_of_a_detections_identity() {
         store.save_detections(&[old.clone(), new.clone()]).unwrap(),
         2
     );
-    assert_eq!(store.save_detections(&[new.clone()]).unwrap(), 0);
+    assert_eq!(
+        store.save_detections(std::slice::from_ref(&new)).unwrap(),
+        0
+    );
     // A file read whole (hunt, audit) is keyed as before generations existed.
     assert_eq!(store.save_detections(&[of(None)]).unwrap(), 1);
     assert_eq!(store.save_detections(&[of(None)]).unwrap(), 0);
