@@ -133,27 +133,36 @@ fn start(dir: &Path) -> std::process::Child {
     child
 }
 
-/// Detections stored for the test rule, as (line) numbers, waiting until `want` are there.
-fn stored_lines(db: &Path, want: usize) -> Vec<u64> {
+/// What `view` takes of each stored detection, sorted, waiting until `want` are there.
+fn stored<T: Ord>(
+    db: &Path,
+    want: usize,
+    view: impl Fn(&vigil_store::StoredDetection) -> Option<T>,
+) -> Vec<T> {
     use vigil_store::Store;
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     loop {
         let store = vigil_store::SqliteStore::open(db).unwrap();
-        let mut lines: Vec<u64> = store
+        let mut got: Vec<T> = store
             .detections()
             .unwrap()
             .iter()
-            .filter_map(|d| match d.detection.sources.first()?.record {
-                vigil_model::RecordRef::Line(n) => Some(n),
-                _ => None,
-            })
+            .filter_map(&view)
             .collect();
-        lines.sort_unstable();
-        if lines.len() >= want || std::time::Instant::now() > deadline {
-            return lines;
+        got.sort();
+        if got.len() >= want || std::time::Instant::now() > deadline {
+            return got;
         }
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
+}
+
+/// Detections stored for the test rule, as (line) numbers, waiting until `want` are there.
+fn stored_lines(db: &Path, want: usize) -> Vec<u64> {
+    stored(db, want, |d| match d.detection.sources.first()?.record {
+        vigil_model::RecordRef::Line(n) => Some(n),
+        _ => None,
+    })
 }
 
 /// The minimal configuration (plus short polling and a test rule): lines appended to the
@@ -282,25 +291,10 @@ fn free_port(tcp: bool) -> u16 {
 
 /// Detections stored for the test rule as (file, host), waiting until `want` are there.
 fn stored_sources(db: &Path, want: usize) -> Vec<(String, String)> {
-    use vigil_store::Store;
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    loop {
-        let store = vigil_store::SqliteStore::open(db).unwrap();
-        let mut got: Vec<(String, String)> = store
-            .detections()
-            .unwrap()
-            .iter()
-            .filter_map(|d| {
-                let s = d.detection.sources.first()?;
-                Some((s.file.clone(), d.detection.host.clone().unwrap_or_default()))
-            })
-            .collect();
-        got.sort();
-        if got.len() >= want || std::time::Instant::now() > deadline {
-            return got;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    stored(db, want, |d| {
+        let s = d.detection.sources.first()?;
+        Some((s.file.clone(), d.detection.host.clone().unwrap_or_default()))
+    })
 }
 
 /// A service with only a `[[listen]]`: RFC 5424 and RFC 3164 messages forwarded over UDP and
