@@ -384,6 +384,7 @@ mod tests {
             sources: vec![SourceRef {
                 file: "logs/mail.log".into(),
                 record: RecordRef::Line(1200),
+                generation: None,
             }],
             matched: vec![],
         };

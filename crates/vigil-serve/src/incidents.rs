@@ -343,6 +343,7 @@ mod tests {
             sources: vec![SourceRef {
                 file: "mail.log".into(),
                 record: RecordRef::Line(record),
+                generation: None,
             }],
             matched: vec![("IpAddress".into(), ip.into())],
         }
