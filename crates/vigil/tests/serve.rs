@@ -113,7 +113,7 @@ fn start(dir: &Path) -> std::process::Child {
 
 /// Detections stored for the test rule, as (line) numbers, waiting until `want` are there.
 fn stored_lines(db: &Path, want: usize) -> Vec<u64> {
-    use vigil_store::Store;
+    use vigil_store::CaseStore;
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     loop {
         let store = vigil_store::SqliteStore::open(db).unwrap();

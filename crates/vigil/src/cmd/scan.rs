@@ -15,7 +15,8 @@ use vigil_model::{Asset, Finding, Severity};
 use vigil_scan::{
     HostUpdates, IgnoreFile, IgnoreState, NotAssessed, NotAssessedKind, ScanInput, ScanReport,
 };
-use vigil_store::{Snapshot, Store};
+use vigil_store::Snapshot;
+use vigil_store::prelude::*;
 
 pub const LONG_ABOUT: &str = "Find the known vulnerabilities of what runs on an asset, with patch deadlines.\n\n\
 TARGETs are files (lockfiles, SBOMs, package databases, a Windows/Exchange inventory from \
