@@ -62,7 +62,7 @@ pub fn write(v: &AuditView, out: &Path, force: bool) -> Result<Vec<PathBuf>> {
     put("timeline.jsonl", &to_jsonl(&timeline)?)?;
     put(
         "findings.sarif",
-        &crate::cmd::scan::render(v.scan, crate::cmd::scan::ScanFormat::Sarif)?,
+        &vigil_report::scan_sink::render(v.scan, vigil_report::ScanFormat::Sarif)?,
     )?;
     for (i, (d, c)) in v.drafts.iter().zip(v.cases.iter()).enumerate() {
         let stem = if i == 0 {
@@ -200,7 +200,7 @@ fn markdown(v: &AuditView) -> String {
     }
     let _ = writeln!(m, "\n## Scan\n");
     m.push_str(
-        &crate::cmd::scan::render(v.scan, crate::cmd::scan::ScanFormat::Markdown)
+        &vigil_report::scan_sink::render(v.scan, vigil_report::ScanFormat::Markdown)
             .unwrap_or_default(),
     );
     m
