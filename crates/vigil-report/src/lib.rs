@@ -13,6 +13,9 @@
 //! A finished scan goes to a [`ScanSink`] ([`ScanWriter`] in a [`ScanFormat`]: the terminal table of
 //! `scan_table`, or the renderers above).
 //!
+//! An audit's report folder (Markdown, HTML, timeline, SARIF, breach notices) goes file by file to a
+//! [`ReportSink`] (module `audit_folder`).
+//!
 //! Hunt results are rendered as they are found: [`TableSink`], [`CsvSink`], [`JsonlSink`] and
 //! [`JsonSink`] implement `vigil_hunt::DetectionSink` (modules `hunt_*`), and every one of them ends
 //! with a row per rule whose detections the per-rule cap held back.
@@ -78,6 +81,7 @@
 //! probability in `[0, 1]`. `cves` is derived from `advisories` and `aliases`. Non-finite numbers
 //! are written as `null`.
 
+pub mod audit_folder;
 pub mod breach_html;
 pub mod coverage_html;
 pub mod html;
@@ -92,6 +96,7 @@ pub mod scan_sink;
 pub mod scan_table;
 pub mod vex;
 
+pub use audit_folder::{AuditReportError, AuditView, ReportSink};
 pub use hunt_csv::CsvSink;
 pub use hunt_json::JsonSink;
 pub use hunt_jsonl::JsonlSink;

@@ -2,83 +2,13 @@
 //! not-assessed list always, hostile text kept on one line) and the document formats fed with the
 //! scan's ignores and notes.
 
-use jiff::Timestamp;
+mod common;
+
+use common::{reported, scan_finding as finding, scan_report as report};
 use jiff::civil::date;
-use std::collections::BTreeMap;
-use vigil_model::{Asset, Ecosystem, Finding, Package, PackageLocation, Severity};
+use vigil_model::Severity;
 use vigil_report::{ScanFormat, ScanSink, ScanWriter, scan_sink, scan_table};
-use vigil_scan::{
-    IgnoreState, NotAssessed, NotAssessedKind, Policy, ReportFinding, ScanReport, Summary, Window,
-};
-
-fn finding(id: &str, severity: Severity, summary: &str) -> Finding {
-    Finding {
-        asset: "web1".into(),
-        package: Package {
-            ecosystem: Ecosystem::new("PyPI"),
-            name: "example".into(),
-            version: "1.0".into(),
-            purl: None,
-            source_name: None,
-            location: PackageLocation {
-                file: "requirements.txt".into(),
-                line: Some(3),
-            },
-        },
-        advisories: vec![id.into()],
-        aliases: vec!["CVE-2024-0001".into()],
-        summary: Some(summary.into()),
-        severity,
-        cvss_score: Some(9.8),
-        cvss_vector: None,
-        known_exploited: true,
-        kev_due: None,
-        epss: Some(0.5),
-        fixed_versions: vec!["2.0".into()],
-        kb: None,
-        fix_released: Some(date(2024, 1, 1)),
-        due: Some(date(2024, 1, 15)),
-    }
-}
-
-fn report(findings: Vec<ReportFinding>, packages: usize) -> ScanReport {
-    ScanReport {
-        generated_at: Timestamp::UNIX_EPOCH,
-        today: date(2024, 2, 1),
-        asset: Asset {
-            name: "web1".into(),
-            tags: vec!["dmz".into()],
-        },
-        inputs: vec!["requirements.txt".into()],
-        policy: Policy::default(),
-        summary: Summary {
-            packages,
-            findings: findings.len(),
-            open: findings.iter().filter(|f| f.is_open()).count(),
-            ignored: 0,
-            expired_ignores: 0,
-            overdue: 1,
-            by_severity: BTreeMap::new(),
-            not_assessed: 1,
-        },
-        findings,
-        not_assessed: vec![NotAssessed::new(
-            NotAssessedKind::UnknownEcosystem,
-            "Cargo.lock",
-            "no advisories for crates.io",
-        )],
-    }
-}
-
-fn reported(f: Finding, ignore: Option<IgnoreState>) -> ReportFinding {
-    ReportFinding {
-        finding: f,
-        window: Window::Critical,
-        days_overdue: Some(17),
-        overdue: true,
-        ignore,
-    }
-}
+use vigil_scan::IgnoreState;
 
 #[test]
 fn the_table_groups_by_severity_and_always_lists_what_was_not_assessed() {
