@@ -7,6 +7,7 @@ use common::{reported, scan_finding, scan_report};
 use std::io;
 use vigil_model::{Asset, Severity};
 use vigil_report::{AuditReportError, AuditView, ReportSink, audit_folder};
+use vigil_scan::ScanReport;
 
 /// Keeps the files in memory, or fails on the file named `fail_on`.
 #[derive(Default)]
@@ -32,6 +33,21 @@ fn text<'a>(sink: &'a Memory, name: &str) -> &'a str {
     std::str::from_utf8(body).unwrap()
 }
 
+/// An audit of `asset` with `scan` and no detection, incident or notice.
+fn view<'a>(asset: &'a Asset, scan: &'a ScanReport) -> AuditView<'a> {
+    AuditView {
+        asset,
+        today: scan.today,
+        generated_at: scan.generated_at,
+        scan,
+        detections: &[],
+        dismissed: &[],
+        cases: &[],
+        drafts: &[],
+        record: None,
+    }
+}
+
 #[test]
 fn every_file_of_the_folder_goes_to_the_sink() {
     let asset = Asset {
@@ -45,17 +61,7 @@ fn every_file_of_the_folder_goes_to_the_sink() {
         )],
         1,
     );
-    let view = AuditView {
-        asset: &asset,
-        today: scan.today,
-        generated_at: scan.generated_at,
-        scan: &scan,
-        detections: &[],
-        dismissed: &[],
-        cases: &[],
-        drafts: &[],
-        record: None,
-    };
+    let view = view(&asset, &scan);
     let mut sink = Memory::default();
     audit_folder::write(&view, &mut sink).unwrap();
     let names: Vec<&str> = sink.files.iter().map(|(n, _)| n.as_str()).collect();
@@ -85,17 +91,7 @@ fn a_sink_that_cannot_take_a_file_stops_the_report_with_its_message() {
         tags: vec![],
     };
     let scan = scan_report(vec![], 1);
-    let view = AuditView {
-        asset: &asset,
-        today: scan.today,
-        generated_at: scan.generated_at,
-        scan: &scan,
-        detections: &[],
-        dismissed: &[],
-        cases: &[],
-        drafts: &[],
-        record: None,
-    };
+    let view = view(&asset, &scan);
     let mut sink = Memory {
         fail_on: Some("report.html"),
         ..Memory::default()
