@@ -7,14 +7,18 @@
 //! tests) a channel. The runtime only polls sources, evaluates and commits; it prints nothing
 //! (logging goes through `tracing`) and parses no arguments.
 
+mod alerting;
 mod detect;
 mod error;
+mod incidents;
 mod service;
 mod source;
 mod tail;
 
+pub use alerting::{AlertStats, AlertTiming, LiveAlerting, Notifier};
 pub use detect::Detector;
 pub use error::ServeError;
+pub use incidents::{LiveIncidents, LiveOptions, Offered, incident_alert, wave_news};
 pub use service::{CommitStats, Service, ServiceOptions};
 pub use source::{ChannelSource, Source, SourceBatch};
 pub use tail::{TailSource, split_glob};

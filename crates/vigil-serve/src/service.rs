@@ -1,6 +1,7 @@
 //! The service loop: poll every source, evaluate what arrived, commit detections and checkpoints
 //! together, sleep until the next poll, stop when asked.
 
+use crate::alerting::LiveAlerting;
 use crate::detect::Detector;
 use crate::error::ServeError;
 use crate::source::Source;
@@ -41,6 +42,7 @@ pub struct Service<S: CheckpointStore> {
     sources: Vec<Box<dyn Source>>,
     opts: ServiceOptions,
     stats: CommitStats,
+    alerting: Option<LiveAlerting>,
 }
 
 impl<S: CheckpointStore> Service<S> {
@@ -63,7 +65,18 @@ impl<S: CheckpointStore> Service<S> {
             sources,
             opts,
             stats: CommitStats::default(),
+            alerting: None,
         })
+    }
+
+    /// Raises alerts from what is stored: incidents grouped as detections arrive, one alert each.
+    pub fn with_alerting(mut self, alerting: LiveAlerting) -> Service<S> {
+        self.alerting = Some(alerting);
+        self
+    }
+
+    pub fn alerting(&self) -> Option<&LiveAlerting> {
+        self.alerting.as_ref()
     }
 
     pub fn stats(&self) -> CommitStats {
@@ -110,6 +123,13 @@ impl<S: CheckpointStore> Service<S> {
                     "new detections stored"
                 );
             }
+            // Only once stored: an alert must never cite a detection a crash could lose.
+            if let Some(a) = &mut self.alerting {
+                a.offer(&found);
+            }
+        }
+        if let Some(a) = &mut self.alerting {
+            a.step()?;
         }
         Ok(())
     }
