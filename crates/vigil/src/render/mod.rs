@@ -1,7 +1,5 @@
 //! Terminal text shared by several commands: clipped cells, remedial-action lines and investigated
-//! cases; and the audit's report folder (`audit_report`).
-
-pub mod audit_report;
+//! cases. (The audit's report folder is `vigil_report::audit_folder`.)
 
 use jiff::civil::Date;
 use vigil_investigate::Case;
