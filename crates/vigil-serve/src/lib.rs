@@ -12,6 +12,7 @@ mod detect;
 mod error;
 mod incidents;
 mod listen;
+pub mod selftest;
 mod service;
 mod source;
 mod tail;
