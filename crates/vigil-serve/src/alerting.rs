@@ -95,7 +95,10 @@ pub struct LiveAlerting {
     timing: AlertTiming,
     /// Kept since the last grouping; the incidents holding them are the ones to raise.
     fresh: HashSet<DetectionKey>,
-    fresh_strong: bool,
+    /// The assets of the fresh detections: only their incidents are grouped again.
+    fresh_assets: HashSet<Option<String>>,
+    /// A fresh detection may open an incident, start a wave or raise a severity.
+    fresh_news: bool,
     last_group: Instant,
     last_tick: Option<Instant>,
     stats: AlertStats,
@@ -115,7 +118,8 @@ impl LiveAlerting {
             notifier,
             timing,
             fresh: HashSet::new(),
-            fresh_strong: false,
+            fresh_assets: HashSet::new(),
+            fresh_news: false,
             last_group: Instant::now(),
             last_tick: None,
             stats: AlertStats::default(),
@@ -172,8 +176,9 @@ impl LiveAlerting {
                 }
                 continue;
             }
-            if let Offered::Kept { strong } = self.incidents.offer(d) {
-                self.fresh_strong |= strong;
+            if let Offered::Kept { news, .. } = self.incidents.offer(d) {
+                self.fresh_news |= news;
+                self.fresh_assets.insert(crate::incidents::asset_of(d));
                 if let Some(k) = DetectionKey::of(d) {
                     self.fresh.insert(k);
                 }
@@ -181,14 +186,15 @@ impl LiveAlerting {
         }
     }
 
-    /// Raises the alerts of the incidents that grew, and escalates what is due. A strong detection is
-    /// grouped at once (its alert must go out within the poll); lower-level ones, which can only
-    /// extend an incident, every [`AlertTiming::regroup_weak`].
+    /// Raises the alerts of the incidents that grew, and escalates what is due. A detection that may
+    /// open an incident, start a wave or raise a severity is grouped at once (its notice must go out
+    /// within the poll); the others, which only extend an incident and update its alert silently,
+    /// every [`AlertTiming::regroup_weak`], so that a flood costs one grouping per interval.
     pub fn step(&mut self) -> Result<(), ServeError> {
         let now = Instant::now();
-        let weak_due = !self.fresh.is_empty()
+        let due = !self.fresh.is_empty()
             && now.duration_since(self.last_group) >= self.timing.regroup_weak;
-        if self.fresh_strong || weak_due {
+        if self.fresh_news || due {
             self.group()?;
             self.last_group = now;
         }
@@ -282,8 +288,9 @@ impl LiveAlerting {
 
     fn group(&mut self) -> Result<(), ServeError> {
         let fresh = std::mem::take(&mut self.fresh);
-        self.fresh_strong = false;
-        for inc in self.incidents.incidents() {
+        let assets = std::mem::take(&mut self.fresh_assets);
+        self.fresh_news = false;
+        for inc in self.incidents.incidents_on(&assets) {
             let grew = inc
                 .detections
                 .iter()

@@ -59,7 +59,17 @@ pub struct LiveIncidents {
     /// What each alert's incident held of detections that have left the window: its start and
     /// its count must not shrink because the window is bounded.
     gone: HashMap<String, Gone>,
+    /// Per asset key: the latest strong detection's time and the highest level seen.
+    strong_seen: HashMap<Option<String>, (Timestamp, Level)>,
 }
+
+/// The asset key of a detection's host (`None` when it names none), as incidents are grouped.
+pub fn asset_of(d: &Detection) -> Option<String> {
+    d.host.as_deref().map(vigil_investigate::asset::asset_key)
+}
+
+/// Assets remembered for the news test at most.
+const MAX_ASSETS: usize = 100_000;
 
 /// Detections of one alert's incident no longer in the window.
 #[derive(Debug, Clone)]
@@ -75,8 +85,11 @@ const MAX_GONE: usize = 10_000;
 /// What [`LiveIncidents::offer`] did with a detection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Offered {
-    /// Kept; `strong` when it can open an incident on its own.
-    Kept { strong: bool },
+    /// Kept; `strong` when it can open an incident on its own, `news` when it may open one, start
+    /// a new wave or raise an incident's severity (a strong detection on an asset with no strong
+    /// one within the gap before it, or above the level seen there): grouped at once. Others only
+    /// extend an incident and can wait for the next periodic grouping.
+    Kept { strong: bool, news: bool },
     /// Already kept (a record read again after a restart), informational or without a time.
     Ignored,
 }
@@ -92,6 +105,7 @@ impl LiveIncidents {
             dropped: 0,
             alert_of: HashMap::new(),
             gone: HashMap::new(),
+            strong_seen: HashMap::new(),
         }
     }
 
@@ -130,9 +144,28 @@ impl LiveIncidents {
             .map_or(at, |limit| at.min(limit));
         self.newest = Some(self.newest.map_or(anchor, |n| n.max(anchor)));
         self.trim();
-        Offered::Kept {
-            strong: d.level >= self.opts.group.min_level,
+        let strong = d.level >= self.opts.group.min_level;
+        let news = strong && self.strong_news(d, at);
+        Offered::Kept { strong, news }
+    }
+
+    fn strong_news(&mut self, d: &Detection, at: Timestamp) -> bool {
+        let asset = asset_of(d);
+        let gap = self.opts.group.gap;
+        let news = match self.strong_seen.get(&asset) {
+            None => true,
+            Some(&(last, level)) => {
+                d.level > level || last.checked_add(gap).is_ok_and(|end| at > end)
+            }
+        };
+        if self.strong_seen.len() >= MAX_ASSETS && !self.strong_seen.contains_key(&asset) {
+            // Forgetting every asset only makes the next detections news again: grouped at once.
+            self.strong_seen.clear();
         }
+        let e = self.strong_seen.entry(asset).or_insert((at, d.level));
+        e.0 = e.0.max(at);
+        e.1 = e.1.max(d.level);
+        news
     }
 
     fn trim(&mut self) {
@@ -192,6 +225,18 @@ impl LiveIncidents {
     /// The incidents the window holds now.
     pub fn incidents(&self) -> Vec<Incident> {
         let detections: Vec<Detection> = self.window.values().cloned().collect();
+        group_incidents(&detections, &self.opts.group).incidents
+    }
+
+    /// The incidents on `assets` (asset keys as [`asset_of`] gives them): incidents are grouped per
+    /// asset, so the others need not be copied nor grouped again.
+    pub fn incidents_on(&self, assets: &HashSet<Option<String>>) -> Vec<Incident> {
+        let detections: Vec<Detection> = self
+            .window
+            .values()
+            .filter(|d| assets.contains(&asset_of(d)))
+            .cloned()
+            .collect();
         group_incidents(&detections, &self.opts.group).incidents
     }
 
@@ -359,7 +404,13 @@ mod tests {
             1,
             "203.0.113.9",
         );
-        assert_eq!(live.offer(&spray), Offered::Kept { strong: false });
+        assert_eq!(
+            live.offer(&spray),
+            Offered::Kept {
+                strong: false,
+                news: false
+            }
+        );
         assert!(live.incidents().is_empty(), "medium alone opens nothing");
         let login = det(
             "login",
@@ -368,7 +419,13 @@ mod tests {
             2,
             "203.0.113.9",
         );
-        assert_eq!(live.offer(&login), Offered::Kept { strong: true });
+        assert_eq!(
+            live.offer(&login),
+            Offered::Kept {
+                strong: true,
+                news: true
+            }
+        );
         assert_eq!(live.offer(&login), Offered::Ignored, "read again");
         let incs = live.incidents();
         assert_eq!(incs.len(), 1);
@@ -423,6 +480,54 @@ mod tests {
         info.level = Level::High;
         info.timestamp = None;
         assert_eq!(live.offer(&info), Offered::Ignored);
+    }
+
+    /// Only a strong detection that may change what people were told is grouped at once.
+    #[test]
+    fn news_is_a_new_asset_a_new_wave_or_a_higher_level() {
+        let mut live = LiveIncidents::new(LiveOptions::default());
+        let kept = |o| match o {
+            Offered::Kept { news, .. } => news,
+            Offered::Ignored => panic!("ignored"),
+        };
+        assert!(kept(live.offer(&det(
+            "a",
+            Level::High,
+            "2026-03-01T10:00:00Z",
+            1,
+            "x"
+        ))));
+        assert!(!kept(live.offer(&det(
+            "a",
+            Level::High,
+            "2026-03-01T10:01:00Z",
+            2,
+            "x"
+        ))));
+        assert!(kept(live.offer(&det(
+            "b",
+            Level::Critical,
+            "2026-03-01T10:02:00Z",
+            3,
+            "x"
+        ))));
+        assert!(!kept(live.offer(&det(
+            "a",
+            Level::High,
+            "2026-03-02T10:00:00Z",
+            4,
+            "x"
+        ))));
+        assert!(kept(live.offer(&det(
+            "a",
+            Level::High,
+            "2026-04-10T10:00:00Z",
+            5,
+            "x"
+        ))));
+        let mut other = det("a", Level::High, "2026-04-10T10:00:00Z", 6, "x");
+        other.host = Some("MAIL02.clinic.example".into());
+        assert!(kept(live.offer(&other)));
     }
 
     /// A flood bigger than the window: the alert keeps its key, its start and its full count.
