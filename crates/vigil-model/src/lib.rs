@@ -8,6 +8,7 @@ pub mod advisory;
 pub mod checkpoint;
 pub mod event;
 pub mod finding;
+pub mod health;
 pub mod package;
 pub mod purl;
 pub mod severity;
@@ -20,6 +21,7 @@ pub use advisory::{
 pub use checkpoint::{Checkpoint, FileIdentity, Position};
 pub use event::{Detection, Event, FieldValue, LogSource, RawRecord, RecordRef, SourceRef};
 pub use finding::{Asset, Finding};
+pub use health::{HealthSnapshot, Liveness, SourceSnapshot};
 pub use package::{Ecosystem, Package, PackageLocation};
 pub use severity::{Level, Severity};
 

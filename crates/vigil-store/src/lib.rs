@@ -9,6 +9,7 @@
 pub mod alerts;
 pub mod checkpoints;
 pub mod error;
+pub mod health;
 pub mod investigation;
 pub mod matching;
 pub mod paths;
@@ -24,6 +25,7 @@ pub use alerts::{
 };
 pub use checkpoints::{CheckpointStore, IngestCommit, IngestCommitted};
 pub use error::StoreError;
+pub use health::HealthStore;
 pub use investigation::{ActionStatus, IncidentRow, NewAction, RemedialAction, StoredDetection};
 pub use paths::default_db_path;
 pub use snapshots::{
