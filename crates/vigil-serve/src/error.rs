@@ -11,6 +11,9 @@ pub enum ServeError {
     /// A source failed in a way it cannot recover from.
     #[error("source {source_name}: {reason}")]
     Source { source_name: String, reason: String },
+    /// The health endpoint could not be started.
+    #[error("metrics endpoint {addr}: {reason}")]
+    Metrics { addr: String, reason: String },
     /// The store refused a commit: reading stops rather than advance past unstored detections.
     #[error("store: {0}")]
     Store(#[from] vigil_store::StoreError),

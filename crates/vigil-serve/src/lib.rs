@@ -9,12 +9,22 @@
 
 mod detect;
 mod error;
+mod health;
+mod http;
+pub mod metrics;
 mod service;
 mod source;
 mod tail;
 
 pub use detect::Detector;
 pub use error::ServeError;
+pub use health::HealthBoard;
+pub use http::{MetricsServer, router};
+
+/// The bounds of the health endpoint.
+pub mod http_limits {
+    pub use crate::http::{CONNECTION_TIMEOUT, HEADER_TIMEOUT, MAX_CONNECTIONS, MAX_REQUEST_HEAD};
+}
 pub use service::{CommitStats, Service, ServiceOptions};
 pub use source::{ChannelSource, Source, SourceBatch};
 pub use tail::{TailSource, split_glob};
