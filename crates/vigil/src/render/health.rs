@@ -53,24 +53,28 @@ pub fn service_lines(h: &HealthSnapshot, now: Timestamp) -> Vec<String> {
         "ERRORS"
     ));
     for s in &h.sources {
-        out.push(format!(
-            "{:<24} {:<7} {:>5} {:>9} {:>6} {:<19}  {:<19}  {:>7} {:>6}  {}",
-            clip(&s.name, 24),
-            clip(&s.kind, 7),
-            s.files,
-            s.events,
-            s.events_per_min,
-            when(s.last_event),
-            when(s.last_arrival),
-            s.lag_seconds.map_or("-".to_string(), |l| human_age(
-                jiff::SignedDuration::from_secs(l)
-            )),
-            s.errors,
-            s.last_error
-                .as_deref()
-                .map(|e| clip(e, 80))
-                .unwrap_or_default()
-        ));
+        out.push(
+            format!(
+                "{:<24} {:<7} {:>5} {:>9} {:>6} {:<19}  {:<19}  {:>7} {:>6}  {}",
+                clip(&s.name, 24),
+                clip(&s.kind, 7),
+                s.files,
+                s.events,
+                s.events_per_min,
+                when(s.last_event),
+                when(s.last_arrival),
+                s.lag_seconds.map_or("-".to_string(), |l| human_age(
+                    jiff::SignedDuration::from_secs(l)
+                )),
+                s.errors,
+                s.last_error
+                    .as_deref()
+                    .map(|e| clip(e, 80))
+                    .unwrap_or_default()
+            )
+            .trim_end()
+            .to_string(),
+        );
     }
     if h.heartbeat_errors > 0 {
         out.push(format!(
@@ -93,13 +97,20 @@ mod tests {
             started_at: t0,
             updated_at: t0,
             heartbeat_secs: 5,
-            sources: vec![SourceSnapshot {
-                name: "mail\u{1b}[31m".into(),
-                kind: "file".into(),
-                last_error: Some("mail.log: permission denied\nsecond line".into()),
-                errors: 1,
-                ..SourceSnapshot::default()
-            }],
+            sources: vec![
+                SourceSnapshot {
+                    name: "mail\u{1b}[31m".into(),
+                    kind: "file".into(),
+                    last_error: Some("mail.log: permission denied\nsecond line".into()),
+                    errors: 1,
+                    ..SourceSnapshot::default()
+                },
+                SourceSnapshot {
+                    name: "owa".into(),
+                    kind: "file".into(),
+                    ..SourceSnapshot::default()
+                },
+            ],
             ..HealthSnapshot::default()
         };
         let running = service_lines(&h, t0 + jiff::SignedDuration::from_secs(4));
@@ -112,6 +123,7 @@ mod tests {
         );
         // Control characters from the store never reach the terminal.
         assert!(down.iter().all(|l| !l.chars().any(|c| c.is_control())));
+        assert!(down.iter().all(|l| l.trim_end() == l), "{down:?}");
         assert!(
             down[2].contains("permission denied second line"),
             "{down:?}"
