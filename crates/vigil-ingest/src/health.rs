@@ -13,6 +13,9 @@ pub struct SourceHealth {
     pub events: u64,
     /// Events passed on in the last minute.
     pub events_per_min: u64,
+    /// Bytes of text logs read since the tailer started (decompressed for `.gz`; EVTX files,
+    /// re-read by record, are not counted).
+    pub bytes_read: u64,
     /// Bytes of the watched files not read yet (text files; known at the end of the last poll).
     pub bytes_behind: u64,
     /// Read errors and unparsable records.

@@ -57,6 +57,8 @@ pub struct SourceSnapshot {
     pub events: u64,
     /// Events in the last minute (sliding).
     pub events_per_min: u64,
+    /// Bytes of text logs read since the service started (decompressed for `.gz`; not EVTX).
+    pub bytes_read: u64,
     /// Bytes of the followed files not read yet.
     pub bytes_behind: u64,
     /// How far behind its events the source was when they arrived: arrival minus event time of

@@ -133,6 +133,7 @@ impl HealthTracker {
             s.events_per_min = rate.add(tick, std::mem::take(round));
             if let Some(h) = source.health() {
                 s.files = h.files as u64;
+                s.bytes_read = h.bytes_read;
                 s.bytes_behind = h.bytes_behind;
                 s.errors = h.errors;
                 s.last_error.clone_from(&h.last_error);

@@ -91,6 +91,12 @@ const SOURCE_METRICS: &[(&str, &str, &str, SourceValue)] = &[
         |s| s.lag_seconds.map(|v| v as f64),
     ),
     (
+        "vigil_source_bytes_read_total",
+        "counter",
+        "Bytes of text logs read (decompressed for gzip; EVTX not counted).",
+        |s| Some(s.bytes_read as f64),
+    ),
+    (
         "vigil_source_lag_bytes",
         "gauge",
         "Bytes of the followed files not read yet.",

@@ -265,6 +265,9 @@ fn is_name(s: &str, colon: bool) -> bool {
         && s.chars().all(ok)
 }
 
+/// One sample of an exposition: metric name, labels, value.
+type Sample = (String, Vec<(String, String)>, f64);
+
 /// Label pairs from `body` (just after `{`): the labels and what follows the closing `}`.
 fn parse_labels<'a>(body: &'a str, at: &str) -> (Vec<(String, String)>, &'a str) {
     let mut labels = Vec::new();
@@ -306,7 +309,7 @@ fn parse_labels<'a>(body: &'a str, at: &str) -> (Vec<(String, String)>, &'a str)
 /// Checks one exposition against the text format (0.0.4): HELP and TYPE before a family's
 /// samples, names and labels well formed, label values quoted with only `\\`, `\"`, `\n`
 /// escapes, values numbers, counters named `_total`. Returns the samples.
-fn parse_exposition(text: &str) -> Vec<(String, Vec<(String, String)>, f64)> {
+fn parse_exposition(text: &str) -> Vec<Sample> {
     assert!(
         text.ends_with('\n'),
         "the last line must end with a line feed"
@@ -355,11 +358,7 @@ fn parse_exposition(text: &str) -> Vec<(String, Vec<(String, String)>, f64)> {
 }
 
 /// The value of `name` for the source labelled `source`.
-fn source_value(
-    samples: &[(String, Vec<(String, String)>, f64)],
-    name: &str,
-    source: &str,
-) -> Option<f64> {
+fn source_value(samples: &[Sample], name: &str, source: &str) -> Option<f64> {
     samples
         .iter()
         .find(|(n, l, _)| n == name && l.iter().any(|(k, v)| k == "source" && v == source))

@@ -56,7 +56,7 @@ fn clip(s: &str) -> &str {
 struct SourceRow {
     name: String,
     kind: String,
-    nums: [i64; 9],
+    nums: [i64; 10],
     times: [Option<i64>; 2],
     lag: Option<i64>,
     last_error: Option<String>,
@@ -76,10 +76,11 @@ fn source_row(row: &Row<'_>) -> rusqlite::Result<SourceRow> {
             row.get(8)?,
             row.get(9)?,
             row.get(10)?,
+            row.get(11)?,
         ],
-        times: [row.get(11)?, row.get(12)?],
-        lag: row.get(13)?,
-        last_error: row.get(14)?,
+        times: [row.get(12)?, row.get(13)?],
+        lag: row.get(14)?,
+        last_error: row.get(15)?,
     })
 }
 
@@ -96,6 +97,7 @@ impl SourceRow {
             truncations,
             late_events,
             _position,
+            bytes_read,
         ] = self.nums;
         Ok(SourceSnapshot {
             last_event: opt_instant(WHAT, &self.name, self.times[0])?,
@@ -105,6 +107,7 @@ impl SourceRow {
             files: count(files),
             events: count(events),
             events_per_min: count(events_per_min),
+            bytes_read: count(bytes_read),
             bytes_behind: count(bytes_behind),
             lag_seconds: self.lag,
             errors: count(errors),
@@ -150,8 +153,9 @@ impl HealthStore for SqliteStore {
                 .prepare_cached(
                     "INSERT OR REPLACE INTO serve_source_health (name, position, kind, files,
                          last_event, last_arrival, events, events_per_min, bytes_behind,
-                         lag_seconds, errors, last_error, rotations, truncations, late_events)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                         lag_seconds, errors, last_error, rotations, truncations, late_events,
+                         bytes_read)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
                 )
                 .context("preparing the source health write")?;
             for (i, s) in h.sources.iter().take(MAX_SOURCES).enumerate() {
@@ -171,6 +175,7 @@ impl HealthStore for SqliteStore {
                     int(s.rotations),
                     int(s.truncations),
                     int(s.late_events),
+                    int(s.bytes_read),
                 ])
                 .context("writing a source's health")?;
             }
@@ -226,8 +231,8 @@ impl HealthStore for SqliteStore {
             .conn
             .prepare_cached(
                 "SELECT name, kind, files, events, events_per_min, bytes_behind, errors, rotations,
-                        truncations, late_events, position, last_event, last_arrival, lag_seconds,
-                        last_error
+                        truncations, late_events, position, bytes_read, last_event, last_arrival,
+                        lag_seconds, last_error
                  FROM serve_source_health ORDER BY position, name",
             )
             .context("preparing the source health look-up")?;
@@ -277,6 +282,7 @@ mod tests {
                     name: (*n).to_string(),
                     kind: "file".into(),
                     events: 7,
+                    bytes_read: 700,
                     last_event: Some(t),
                     lag_seconds: Some(-2),
                     last_error: Some("é".repeat(MAX_TEXT)),

@@ -367,6 +367,7 @@ CREATE TABLE serve_source_health (
     last_arrival   INTEGER,
     events         INTEGER NOT NULL DEFAULT 0,
     events_per_min INTEGER NOT NULL DEFAULT 0,
+    bytes_read     INTEGER NOT NULL DEFAULT 0,
     bytes_behind   INTEGER NOT NULL DEFAULT 0,
     lag_seconds    INTEGER,
     errors         INTEGER NOT NULL DEFAULT 0,
