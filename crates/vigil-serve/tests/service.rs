@@ -248,3 +248,57 @@ fn health_follows_sources_and_is_written_as_heartbeat() {
     assert_eq!(beat.liveness(jiff::Timestamp::now()), Liveness::Stopped);
     drop(tx);
 }
+
+/// A store that takes detections but refuses heartbeats (a full disk for the health table, say).
+struct NoHeartbeat(SqliteStore);
+
+impl CheckpointStore for NoHeartbeat {
+    fn checkpoints(&self, watch: Option<&str>) -> Result<Vec<Checkpoint>, vigil_store::StoreError> {
+        self.0.checkpoints(watch)
+    }
+    fn commit_ingest(
+        &mut self,
+        commit: &vigil_store::IngestCommit<'_>,
+    ) -> Result<vigil_store::IngestCommitted, vigil_store::StoreError> {
+        self.0.commit_ingest(commit)
+    }
+    fn ingest_state(&self, name: &str) -> Result<Option<String>, vigil_store::StoreError> {
+        self.0.ingest_state(name)
+    }
+}
+
+impl vigil_store::HealthStore for NoHeartbeat {
+    fn save_heartbeat(
+        &mut self,
+        _: &vigil_model::HealthSnapshot,
+    ) -> Result<(), vigil_store::StoreError> {
+        Err(vigil_store::StoreError::InvalidValue {
+            what: "heartbeat".into(),
+            reason: "refused by the test".into(),
+        })
+    }
+    fn heartbeat(&self) -> Result<Option<vigil_model::HealthSnapshot>, vigil_store::StoreError> {
+        Ok(None)
+    }
+}
+
+/// A heartbeat the store refuses is counted, and detection goes on.
+#[test]
+fn a_refused_heartbeat_is_counted_and_detection_goes_on() {
+    let (tx, rx) = mpsc::channel();
+    let sources: Vec<Box<dyn Source>> = vec![Box::new(ChannelSource::new("auth", rx))];
+    let mut svc = Service::new(
+        NoHeartbeat(SqliteStore::open_in_memory().unwrap()),
+        detector(),
+        sources,
+        ServiceOptions::default(),
+    )
+    .unwrap();
+    tx.send(batch(1..=3)).unwrap();
+    let stop = AtomicBool::new(true);
+    svc.run(&stop, || {}).unwrap();
+    assert_eq!(svc.stats().detections_new, 1);
+    // The first heartbeat and the last one.
+    assert_eq!(svc.health().snapshot().heartbeat_errors, 2);
+    drop(tx);
+}
