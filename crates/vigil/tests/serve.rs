@@ -117,6 +117,14 @@ fn start_ready(dir: &Path) -> (std::process::Child, String) {
     (child, line)
 }
 
+/// Sends SIGTERM to `child` and waits for it: its exit code.
+fn terminate(child: &mut std::process::Child) -> Option<i32> {
+    let pid = child.id().to_string();
+    let sent = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert!(sent.success());
+    child.wait().unwrap().code()
+}
+
 /// Detections stored for the test rule, as (line) numbers, waiting until `want` are there.
 fn stored_lines(db: &Path, want: usize) -> Vec<u64> {
     use vigil_store::Store;
@@ -173,11 +181,7 @@ fn live_detection_survives_sigkill_and_stops_on_sigterm() {
     append(&log, &failures(8, 10));
     assert_eq!(stored_lines(&db, 10), (1..=10).collect::<Vec<u64>>());
 
-    let pid = child.id().to_string();
-    let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-    assert!(killed.success());
-    let status = child.wait().unwrap();
-    assert_eq!(status.code(), Some(0), "{status:?}");
+    assert_eq!(terminate(&mut child), Some(0));
     // Nothing was stored twice.
     assert_eq!(stored_lines(&db, 10).len(), 10);
 }
@@ -215,9 +219,7 @@ fn a_watched_glob_follows_rotation_and_new_files() {
     std::fs::rename(&log, logs.join("mail.log.1")).unwrap();
     append(&log, &failures(3, 5));
     let got = stored_lines(&db, 5);
-    let pid = child.id().to_string();
-    Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-    assert_eq!(child.wait().unwrap().code(), Some(0));
+    assert_eq!(terminate(&mut child), Some(0));
     assert_eq!(
         got,
         vec![1, 1, 2, 2, 3],
@@ -448,15 +450,7 @@ fn health_is_served_and_status_tells_when_nobody_watches() {
     assert_eq!(doc["service"]["status"], "running");
     assert_eq!(doc["service"]["health"]["sources"][0]["events"], 5);
 
-    let pid = child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
-    assert_eq!(child.wait().unwrap().code(), Some(0));
+    assert_eq!(terminate(&mut child), Some(0));
     let (code, out) = status(d, false);
     assert_eq!(code, Some(3), "{out}");
     assert!(

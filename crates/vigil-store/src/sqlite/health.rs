@@ -2,6 +2,7 @@
 //! transaction, so `vigil status` never reads sources of one heartbeat with the service of another.
 
 use super::SqliteStore;
+use super::snapshot::{instant, micros};
 use crate::error::{Context, StoreError};
 use crate::health::HealthStore;
 use jiff::Timestamp;
@@ -22,18 +23,6 @@ fn int(v: u64) -> i64 {
 /// A negative count can only come from outside vigil; it reads as 0.
 fn count(v: i64) -> u64 {
     u64::try_from(v).unwrap_or(0)
-}
-
-fn micros(t: Timestamp) -> i64 {
-    t.as_microsecond()
-}
-
-fn instant(what: &'static str, id: &str, v: i64) -> Result<Timestamp, StoreError> {
-    Timestamp::from_microsecond(v).map_err(|e| StoreError::Corrupt {
-        what,
-        id: id.to_string(),
-        reason: format!("time {v}: {e}"),
-    })
 }
 
 fn opt_instant(
