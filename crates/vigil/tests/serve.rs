@@ -394,8 +394,20 @@ fn health_is_served_and_status_tells_when_nobody_watches() {
         .rsplit_once("metrics=")
         .map(|(_, a)| a.to_string())
         .unwrap();
+    // Scrapers that connect and never send a request hold the endpoint's connections; detection,
+    // on its own thread, goes on regardless.
+    let idle: Vec<std::net::TcpStream> = (0..24)
+        .map(|_| std::net::TcpStream::connect(&addr).unwrap())
+        .collect();
+    let appended = std::time::Instant::now();
     append(&log, &failures(0, 5));
     assert_eq!(stored_lines(&d.join("vigil.db"), 5).len(), 5);
+    assert!(
+        appended.elapsed() < std::time::Duration::from_secs(3),
+        "detection waited {:?}",
+        appended.elapsed()
+    );
+    drop(idle);
 
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     let samples = loop {
