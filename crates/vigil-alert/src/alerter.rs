@@ -227,6 +227,17 @@ impl<S: AlertStore> Alerter<S> {
     /// Raises an alert: opens it and sends it on every channel, or, when an alert of the same dedup key
     /// is live, updates it — and sends it again only if its severity rose.
     pub fn raise(&mut self, alert: &NewAlert) -> Result<RaiseOutcome, AlertError> {
+        self.raise_with_news(alert, |_, _| None)
+    }
+
+    /// Raises an alert like [`Alerter::raise`]; when it updates a live alert, `news` is shown the alert
+    /// as it stood before and after, and what it returns is sent as a [`NoticeKind::Progress`] notice
+    /// (to an acknowledged alert too: a person on an incident must hear that the attacker is back).
+    pub fn raise_with_news(
+        &mut self,
+        alert: &NewAlert,
+        news: impl FnOnce(&Alert, &Alert) -> Option<String>,
+    ) -> Result<RaiseOutcome, AlertError> {
         let now = self.clock.now();
         let raised = self
             .store
@@ -236,9 +247,14 @@ impl<S: AlertStore> Alerter<S> {
             Raised::Updated {
                 alert,
                 severity_raised,
+                previous,
             } => {
-                let notify = severity_raised && alert.state == AlertState::Open;
-                (alert, notify.then_some(NoticeKind::SeverityRaised))
+                let kind = match news(&previous, &alert) {
+                    Some(text) => Some(NoticeKind::Progress(text)),
+                    None => (severity_raised && alert.state == AlertState::Open)
+                        .then_some(NoticeKind::SeverityRaised),
+                };
+                (alert, kind)
             }
         };
         let opened = kind == Some(NoticeKind::New);

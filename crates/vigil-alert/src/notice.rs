@@ -13,6 +13,9 @@ pub enum NoticeKind {
     SeverityRaised,
     /// Nobody acknowledged it in time: escalation `level` (1, 2, …), to `contact` if the chain names one.
     Escalated { level: u32, contact: Option<String> },
+    /// What the alert is about moved on in a way a person must hear of even after acknowledging it
+    /// (a new wave of an incident): the text says what (raw, escaped by each channel).
+    Progress(String),
 }
 
 /// An alert to send, at one step.
@@ -40,6 +43,7 @@ impl Notice<'_> {
             NoticeKind::New => "new",
             NoticeKind::SeverityRaised => "severity_raised",
             NoticeKind::Escalated { .. } => "escalated",
+            NoticeKind::Progress(_) => "progress",
         }
     }
 
@@ -64,6 +68,7 @@ impl Notice<'_> {
         match &self.kind {
             NoticeKind::New => what,
             NoticeKind::SeverityRaised => format!("Severity raised: {what}"),
+            NoticeKind::Progress(news) => format!("{news}: {what}"),
             NoticeKind::Escalated { level, contact } => format!(
                 "Unacknowledged for {} (escalation {level}{}): {what}",
                 human(self.waiting()),

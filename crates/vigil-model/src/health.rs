@@ -31,8 +31,10 @@ pub struct HealthSnapshot {
     pub detections_stored: u64,
     /// Detections the store already held (records read again after a restart).
     pub detections_known: u64,
-    /// Alerts raised since the start.
+    /// Alerts raised since the start (one per incident; updates and escalations not counted).
     pub alerts_raised: u64,
+    /// Alert notices (first sends, news, escalations) that no channel delivered.
+    pub alerts_undelivered: u64,
     /// Events that arrived after their correlation windows had closed (not correlated).
     pub late_events: u64,
     /// Failed heartbeat writes since the start.

@@ -27,8 +27,12 @@ impl Detector {
         &self.engine
     }
 
-    /// Evaluates one event; the detections to report (rules and correlations) are appended to `out`.
+    /// Evaluates one event; the detections to report (rules and correlations) are appended to `out`,
+    /// each with the identifying fields of the event (address, account, mailbox…) as context, as
+    /// `vigil audit` attaches them: incidents are linked by those, and a live service will not read
+    /// the record again. A correlation gets the context of the event that made it fire.
     pub fn feed(&mut self, ev: &Event, out: &mut Vec<Detection>) {
+        let before = out.len();
         self.scratch.clear();
         self.engine.all_matches(ev, &mut self.scratch);
         self.correlator.feed(ev, &self.scratch, out);
@@ -38,6 +42,9 @@ impl Detector {
                 .drain(..)
                 .filter(|d| engine.is_reported(&d.rule_id)),
         );
+        for d in out.iter_mut().skip(before) {
+            vigil_investigate::context::attach(d, ev);
+        }
     }
 
     /// Events whose correlation windows had already passed when they arrived.

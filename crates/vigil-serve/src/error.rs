@@ -14,6 +14,10 @@ pub enum ServeError {
     /// The health endpoint could not be started.
     #[error("metrics endpoint {addr}: {reason}")]
     Metrics { addr: String, reason: String },
+    /// Alerts could not be raised or escalated (their store failed; a channel failing is not this:
+    /// it is recorded and retried on escalation).
+    #[error("alerting: {0}")]
+    Alert(String),
     /// The store refused a commit: reading stops rather than advance past unstored detections.
     #[error("store: {0}")]
     Store(#[from] vigil_store::StoreError),

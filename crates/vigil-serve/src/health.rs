@@ -27,7 +27,8 @@ struct Shared {
 }
 
 impl HealthBoard {
-    /// A copy of the latest snapshot, with the alerts raised so far.
+    /// A copy of the latest snapshot, with the alerts counted through [`Self::count_alerts`]
+    /// added to those the loop raised.
     pub fn snapshot(&self) -> HealthSnapshot {
         let mut s = self
             .shared
@@ -35,11 +36,11 @@ impl HealthBoard {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone();
-        s.alerts_raised = self.shared.alerts.load(Ordering::Relaxed);
+        s.alerts_raised += self.shared.alerts.load(Ordering::Relaxed);
         s
     }
 
-    /// Counts `n` alerts raised (called by whatever raises them).
+    /// Counts `n` alerts raised outside the loop's own alerting.
     pub fn count_alerts(&self, n: u64) {
         self.shared.alerts.fetch_add(n, Ordering::Relaxed);
     }
@@ -148,6 +149,8 @@ impl HealthTracker {
         h.detections_stored = totals.detections_stored;
         h.detections_known = totals.detections_known;
         h.late_events = totals.late_events;
+        h.alerts_raised = totals.alerts_raised;
+        h.alerts_undelivered = totals.alerts_undelivered;
         self.board.publish(h);
     }
 
@@ -174,4 +177,6 @@ pub(crate) struct RoundTotals {
     pub detections_stored: u64,
     pub detections_known: u64,
     pub late_events: u64,
+    pub alerts_raised: u64,
+    pub alerts_undelivered: u64,
 }

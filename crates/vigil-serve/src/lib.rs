@@ -7,24 +7,28 @@
 //! tests) a channel. The runtime only polls sources, evaluates and commits; it prints nothing
 //! (logging goes through `tracing`) and parses no arguments.
 
+mod alerting;
 mod detect;
 mod error;
 mod health;
 mod http;
+mod incidents;
 pub mod metrics;
 mod service;
 mod source;
 mod tail;
 
+pub use alerting::{AlertStats, AlertTiming, LiveAlerting, Notifier};
 pub use detect::Detector;
 pub use error::ServeError;
 pub use health::HealthBoard;
 pub use http::{MetricsServer, router};
+pub use incidents::{LiveIncidents, LiveOptions, Offered, incident_alert, wave_news};
+pub use service::{CommitStats, Service, ServiceOptions};
+pub use source::{ChannelSource, Source, SourceBatch};
+pub use tail::{TailSource, split_glob};
 
 /// The bounds of the health endpoint.
 pub mod http_limits {
     pub use crate::http::{CONNECTION_TIMEOUT, HEADER_TIMEOUT, MAX_CONNECTIONS, MAX_REQUEST_HEAD};
 }
-pub use service::{CommitStats, Service, ServiceOptions};
-pub use source::{ChannelSource, Source, SourceBatch};
-pub use tail::{TailSource, split_glob};

@@ -137,7 +137,7 @@ const SOURCE_METRICS: &[(&str, &str, &str, SourceValue)] = &[
 /// The snapshot as an exposition.
 pub fn render(h: &HealthSnapshot) -> String {
     let mut out = String::new();
-    let service: [(&str, &str, &str, Option<f64>); 9] = [
+    let service: [(&str, &str, &str, Option<f64>); 10] = [
         (
             "vigil_serve_start_time_seconds",
             "gauge",
@@ -179,6 +179,12 @@ pub fn render(h: &HealthSnapshot) -> String {
             "counter",
             "Alerts raised since the service started.",
             Some(h.alerts_raised as f64),
+        ),
+        (
+            "vigil_serve_alert_notices_undelivered_total",
+            "counter",
+            "Alert notices (first sends, news, escalations) that no channel delivered.",
+            Some(h.alerts_undelivered as f64),
         ),
         (
             "vigil_serve_late_events_total",

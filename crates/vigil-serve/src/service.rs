@@ -1,6 +1,7 @@
 //! The service loop: poll every source, evaluate what arrived, commit detections and checkpoints
 //! together, sleep until the next poll, stop when asked.
 
+use crate::alerting::LiveAlerting;
 use crate::detect::Detector;
 use crate::error::ServeError;
 use crate::health::{HealthBoard, HealthTracker, RoundTotals};
@@ -46,6 +47,7 @@ pub struct Service<S: CheckpointStore> {
     opts: ServiceOptions,
     stats: CommitStats,
     health: HealthTracker,
+    alerting: Option<LiveAlerting>,
 }
 
 impl<S: CheckpointStore + HealthStore> Service<S> {
@@ -70,7 +72,18 @@ impl<S: CheckpointStore + HealthStore> Service<S> {
             sources,
             opts,
             stats: CommitStats::default(),
+            alerting: None,
         })
+    }
+
+    /// Raises alerts from what is stored: incidents grouped as detections arrive, one alert each.
+    pub fn with_alerting(mut self, alerting: LiveAlerting) -> Service<S> {
+        self.alerting = Some(alerting);
+        self
+    }
+
+    pub fn alerting(&self) -> Option<&LiveAlerting> {
+        self.alerting.as_ref()
     }
 
     pub fn stats(&self) -> CommitStats {
@@ -126,12 +139,21 @@ impl<S: CheckpointStore + HealthStore> Service<S> {
                     "new detections stored"
                 );
             }
+            // Only once stored: an alert must never cite a detection a crash could lose.
+            if let Some(a) = &mut self.alerting {
+                a.offer(&found);
+            }
+        }
+        if let Some(a) = &mut self.alerting {
+            a.step()?;
         }
         let totals = RoundTotals {
             events: self.stats.events,
             detections_stored: self.stats.detections_new,
             detections_known: self.stats.detections_known,
             late_events: self.detector.late_events(),
+            alerts_raised: self.alerting.as_ref().map_or(0, |a| a.stats().opened),
+            alerts_undelivered: self.alerting.as_ref().map_or(0, |a| a.stats().undelivered),
         };
         self.health.round_done(&self.sources, totals);
         Ok(())

@@ -265,6 +265,14 @@ impl CheckpointStore for NoHeartbeat {
     fn ingest_state(&self, name: &str) -> Result<Option<String>, vigil_store::StoreError> {
         self.0.ingest_state(name)
     }
+    fn recent_detections(
+        &self,
+        reach: jiff::SignedDuration,
+        not_after: jiff::Timestamp,
+        limit: usize,
+    ) -> Result<Vec<vigil_model::Detection>, vigil_store::StoreError> {
+        self.0.recent_detections(reach, not_after, limit)
+    }
 }
 
 impl vigil_store::HealthStore for NoHeartbeat {

@@ -268,7 +268,13 @@ pub enum Raised {
     /// A new alert was opened.
     Opened(Alert),
     /// A live alert of the same key was updated; `severity_raised` when the new severity is higher.
-    Updated { alert: Alert, severity_raised: bool },
+    /// `previous` is the alert as it stood before, so the caller can tell what is news (a new wave
+    /// of an incident) from a mere refresh.
+    Updated {
+        alert: Alert,
+        severity_raised: bool,
+        previous: Box<Alert>,
+    },
 }
 
 impl Raised {

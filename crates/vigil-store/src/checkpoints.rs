@@ -44,4 +44,15 @@ pub trait CheckpointStore {
 
     /// A piece of named state stored by [`CheckpointStore::commit_ingest`].
     fn ingest_state(&self, name: &str) -> Result<Option<String>, StoreError>;
+
+    /// The stored detections (not dismissed) no more than `reach` older than the newest one (ignoring
+    /// any dated after `not_after`, which a hostile log may forge), at most the `limit` latest, in
+    /// time order: what a restarted service groups into incidents again. Measured from the newest
+    /// detection, not from the clock, so that logs replayed from the past are regrouped alike.
+    fn recent_detections(
+        &self,
+        reach: jiff::SignedDuration,
+        not_after: jiff::Timestamp,
+        limit: usize,
+    ) -> Result<Vec<Detection>, StoreError>;
 }

@@ -55,11 +55,17 @@ fn one_alert_per_incident_later_raises_update_it() {
     let Raised::Updated {
         alert,
         severity_raised,
+        previous,
     } = second
     else {
         panic!("{second:?}")
     };
     assert_eq!(alert.id, a.id);
+    assert_eq!(
+        previous.updates, 0,
+        "the alert as it stood before the update"
+    );
+    assert_eq!(previous.evidence, a.evidence);
     assert!(!severity_raised);
     assert_eq!(alert.updates, 1);
     assert_eq!(alert.evidence, later.evidence);

@@ -108,3 +108,46 @@ fn a_failed_commit_stores_nothing() {
     assert!(store.detections().unwrap().is_empty());
     assert!(store.checkpoints(None).unwrap().is_empty());
 }
+
+/// What a restarted service regroups: detections within the reach of the newest one (not of the
+/// clock, so replayed old logs work alike), ignoring forged future ones, the latest `limit`, in time
+/// order, dismissed ones left out.
+#[test]
+fn recent_detections_are_measured_from_the_newest_one() {
+    use jiff::{SignedDuration, Timestamp};
+    let mut store = SqliteStore::open_in_memory().unwrap();
+    let at = |s: &str| -> Timestamp { s.parse().unwrap() };
+    let dated = |line: u64, t: &str| {
+        let mut d = detection(line);
+        d.timestamp = Some(at(t));
+        d
+    };
+    let all = vec![
+        dated(1, "2021-06-01T00:00:00Z"),
+        dated(2, "2021-08-12T10:00:00Z"),
+        dated(3, "2021-08-12T09:00:00Z"),
+        dated(4, "2021-08-13T00:00:00Z"),
+        dated(5, "2099-01-01T00:00:00Z"),
+    ];
+    store
+        .commit_ingest(&IngestCommit {
+            detections: &all,
+            ..IngestCommit::default()
+        })
+        .unwrap();
+    store
+        .dismiss_detection(&all[3].rule_id, &all[3].sources[0], Some("planned export"))
+        .unwrap();
+    let lines = |v: Vec<Detection>| -> Vec<String> {
+        v.iter().map(|d| d.sources[0].record.to_string()).collect()
+    };
+    let now = at("2026-12-04T00:00:00Z");
+    let got = store
+        .recent_detections(SignedDuration::from_hours(30 * 24), now, 100)
+        .unwrap();
+    assert_eq!(lines(got), ["line 3", "line 2"]);
+    let got = store
+        .recent_detections(SignedDuration::from_hours(30 * 24), now, 1)
+        .unwrap();
+    assert_eq!(lines(got), ["line 2"]);
+}

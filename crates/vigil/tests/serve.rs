@@ -379,10 +379,15 @@ fn health_is_served_and_status_tells_when_nobody_watches() {
     let label = "mail \"mx1\"\\log";
     let log = d.join("mail.log");
     std::fs::write(&log, "").unwrap();
+    // A webhook nobody listens on: the incident's alert is raised but reaches no channel.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
     std::fs::write(
         d.join("vigil.toml"),
         format!(
-            "[[watch]]\npath = {:?}\nformat = \"syslog\"\nsource = {label:?}\n\n[serve]\nrules = [{:?}]\npoll_ms = 20\nmetrics = \"127.0.0.1:0\"\nheartbeat_secs = 1\n",
+            "[[watch]]\npath = {:?}\nformat = \"syslog\"\nsource = {label:?}\n\n[[alert.webhook]]\nurl = \"http://{closed}/hook\"\n\n[serve]\nrules = [{:?}]\npoll_ms = 20\nmetrics = \"127.0.0.1:0\"\nheartbeat_secs = 1\n",
             log.display().to_string(),
             d.join("rule.yml").display().to_string()
         ),
@@ -414,7 +419,12 @@ fn health_is_served_and_status_tells_when_nobody_watches() {
         let (code, text) = http_get(&format!("http://{addr}/metrics"));
         assert_eq!(code, 200);
         let samples = parse_exposition(&text);
-        if source_value(&samples, "vigil_source_events_total", label) == Some(5.0)
+        let undelivered = samples
+            .iter()
+            .find(|(n, _, _)| n == "vigil_serve_alert_notices_undelivered_total")
+            .map(|s| s.2);
+        if (source_value(&samples, "vigil_source_events_total", label) == Some(5.0)
+            && undelivered == Some(1.0))
             || std::time::Instant::now() > deadline
         {
             break samples;
@@ -435,6 +445,13 @@ fn health_is_served_and_status_tells_when_nobody_watches() {
         .find(|(n, _, _)| n == "vigil_serve_detections_stored_total")
         .map(|s| s.2);
     assert_eq!(stored, Some(5.0));
+    // One incident, one alert, and its notice undelivered.
+    let service = |name: &str| samples.iter().find(|(n, _, _)| n == name).map(|s| s.2);
+    assert_eq!(service("vigil_serve_alerts_raised_total"), Some(1.0));
+    assert_eq!(
+        service("vigil_serve_alert_notices_undelivered_total"),
+        Some(1.0)
+    );
     assert!(
         samples
             .iter()
@@ -457,6 +474,7 @@ fn health_is_served_and_status_tells_when_nobody_watches() {
     assert_eq!(code, Some(0), "{out}");
     assert!(out.starts_with("SERVICE running"), "{out}");
     assert!(out.contains("mail \"mx1\"\\log"), "{out}");
+    assert!(out.contains("1 alert notices reached no channel"), "{out}");
     let (_, json) = status(d, true);
     let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(doc["service"]["status"], "running");

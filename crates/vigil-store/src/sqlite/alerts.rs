@@ -287,6 +287,7 @@ fn raise(
             Raised::Updated {
                 alert: stored,
                 severity_raised,
+                previous: Box::new(existing),
             }
         }
     };

@@ -7,7 +7,7 @@ use crate::checkpoints::{CheckpointStore, IngestCommit, IngestCommitted};
 use crate::error::{Context, StoreError};
 use jiff::Timestamp;
 use rusqlite::{OptionalExtension, Row, TransactionBehavior, params};
-use vigil_model::{Checkpoint, FileIdentity, Position};
+use vigil_model::{Checkpoint, Detection, FileIdentity, Position};
 
 /// Longest watch name, key, path, fingerprint or state name accepted.
 const MAX_TEXT: usize = 4096;
@@ -221,5 +221,38 @@ impl CheckpointStore for SqliteStore {
             .query_row([name], |row| row.get(0))
             .optional()
             .context("reading ingest state")
+    }
+
+    fn recent_detections(
+        &self,
+        reach: jiff::SignedDuration,
+        not_after: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<Detection>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let reach = i64::try_from(reach.as_micros()).unwrap_or(i64::MAX);
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT rule_id, json FROM (
+                     SELECT rule_id, json, timestamp, pk FROM detections
+                     WHERE dismissed IS NULL AND timestamp <= ?1 AND timestamp >= (
+                         SELECT MAX(timestamp) FROM detections
+                         WHERE dismissed IS NULL AND timestamp <= ?1) - ?3
+                     ORDER BY timestamp DESC, pk DESC LIMIT ?2)
+                 ORDER BY timestamp, pk",
+            )
+            .context("preparing the recent detection query")?;
+        let rows = stmt
+            .query_map(params![not_after.as_microsecond(), limit, reach], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            })
+            .context("reading recent detections")?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (rule, json) = row.context("reading a detection")?;
+            out.push(super::investigation::decode("detection", &rule, &json)?);
+        }
+        Ok(out)
     }
 }

@@ -117,8 +117,8 @@ impl HealthStore for SqliteStore {
         tx.execute(
             "INSERT OR REPLACE INTO serve_heartbeat (id, started_at, updated_at, last_poll,
                  stopped_at, heartbeat_secs, pid, events, detections_stored, detections_known,
-                 alerts_raised, late_events, heartbeat_errors)
-             VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                 alerts_raised, late_events, heartbeat_errors, alerts_undelivered)
+             VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
             params![
                 micros(h.started_at),
                 micros(h.updated_at),
@@ -132,6 +132,7 @@ impl HealthStore for SqliteStore {
                 int(h.alerts_raised),
                 int(h.late_events),
                 int(h.heartbeat_errors),
+                int(h.alerts_undelivered),
             ],
         )
         .context("writing the service heartbeat")?;
@@ -179,12 +180,12 @@ impl HealthStore for SqliteStore {
             .query_row(
                 "SELECT started_at, updated_at, last_poll, stopped_at, heartbeat_secs, pid, events,
                         detections_stored, detections_known, alerts_raised, late_events,
-                        heartbeat_errors
+                        heartbeat_errors, alerts_undelivered
                  FROM serve_heartbeat WHERE id = 1",
                 [],
                 |r| {
                     let times: [Option<i64>; 2] = [r.get(2)?, r.get(3)?];
-                    let nums: [i64; 10] = [
+                    let nums: [i64; 11] = [
                         r.get(0)?,
                         r.get(1)?,
                         r.get(4)?,
@@ -195,6 +196,7 @@ impl HealthStore for SqliteStore {
                         r.get(9)?,
                         r.get(10)?,
                         r.get(11)?,
+                        r.get(12)?,
                     ];
                     Ok((times, nums))
                 },
@@ -215,6 +217,7 @@ impl HealthStore for SqliteStore {
             alerts_raised,
             late_events,
             heartbeat_errors,
+            alerts_undelivered,
         ] = nums;
         let mut stmt = self
             .conn
@@ -243,6 +246,7 @@ impl HealthStore for SqliteStore {
             detections_stored: count(detections_stored),
             detections_known: count(detections_known),
             alerts_raised: count(alerts_raised),
+            alerts_undelivered: count(alerts_undelivered),
             late_events: count(late_events),
             heartbeat_errors: count(heartbeat_errors),
             sources,
@@ -265,6 +269,7 @@ mod tests {
             events: 7,
             detections_stored: 3,
             alerts_raised: 1,
+            alerts_undelivered: 2,
             sources: sources
                 .iter()
                 .map(|n| SourceSnapshot {

@@ -353,6 +353,7 @@ CREATE TABLE serve_heartbeat (
     detections_stored INTEGER NOT NULL DEFAULT 0,
     detections_known  INTEGER NOT NULL DEFAULT 0,
     alerts_raised     INTEGER NOT NULL DEFAULT 0,
+    alerts_undelivered INTEGER NOT NULL DEFAULT 0,
     late_events       INTEGER NOT NULL DEFAULT 0,
     heartbeat_errors  INTEGER NOT NULL DEFAULT 0
 );

@@ -9,7 +9,10 @@ use crate::cmd::rules;
 use anyhow::{Context as _, Result, bail};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
-use vigil_serve::{Detector, Service, ServiceOptions, Source};
+use vigil_serve::{
+    AlertTiming, Detector, LiveAlerting, LiveIncidents, LiveOptions, Service, ServiceOptions,
+    Source,
+};
 
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {}
@@ -41,7 +44,9 @@ pub fn run(ctx: &Context, _args: ServeArgs) -> Result<Outcome> {
         poll: std::time::Duration::from_millis(config.serve.poll_ms),
         heartbeat: std::time::Duration::from_secs(config.serve.heartbeat_secs),
     };
-    let mut service = Service::new(store, Detector::new(loaded.engine), sources, opts)?;
+    let alerting = live_alerting(ctx)?;
+    let mut service =
+        Service::new(store, Detector::new(loaded.engine), sources, opts)?.with_alerting(alerting);
     // Bound before the readiness line, so a busy port stops the service instead of a service
     // running without its health; stopped when dropped, after the loop.
     let metrics = match config.serve.metrics_addr().map_err(anyhow::Error::msg)? {
@@ -67,6 +72,41 @@ pub fn run(ctx: &Context, _args: ServeArgs) -> Result<Outcome> {
         println!("READY=1 watches={watches} rules={rules} metrics={metrics_at}");
     })?;
     Ok(Outcome::Success)
+}
+
+/// Incidents and the alerts they raise, through the configured channels; primed with what the store
+/// holds of the recent past, so a restart neither forgets an open incident nor raises it twice.
+fn live_alerting(ctx: &Context) -> Result<LiveAlerting> {
+    use vigil_store::CheckpointStore;
+    let config = &ctx.config;
+    if config.alert.has_no_channel() {
+        tracing::warn!(
+            "no alert channel is configured ([[alert.webhook]], [[alert.email]] or \
+             [[alert.syslog]]): alerts are stored (`vigil alerts list`) but nobody is told"
+        );
+    }
+    let alerter = vigil_alert::Alerter::new(
+        &config.alert,
+        &config.escalation,
+        ctx.open_store()?,
+        Arc::new(vigil_alert::SystemClock),
+    )
+    .context("cannot set up alerting")?;
+    let options = LiveOptions::default();
+    let not_after = jiff::Timestamp::now()
+        .checked_add(jiff::SignedDuration::from_hours(24))
+        .unwrap_or(jiff::Timestamp::MAX);
+    let stored = ctx
+        .open_store()?
+        .recent_detections(options.reach(), not_after, options.max_detections)
+        .context("cannot read the recent detections")?;
+    let mut live = LiveAlerting::new(
+        LiveIncidents::new(options),
+        Box::new(alerter),
+        AlertTiming::default(),
+    );
+    live.prime(&stored)?;
+    Ok(live)
 }
 
 /// The readers of the configured watches, each resumed from its stored checkpoints.

@@ -76,6 +76,12 @@ pub fn service_lines(h: &HealthSnapshot, now: Timestamp) -> Vec<String> {
             .to_string(),
         );
     }
+    if h.alerts_undelivered > 0 {
+        out.push(format!(
+            "({} alert notices reached no channel: see `vigil alerts list`)",
+            h.alerts_undelivered
+        ));
+    }
     if h.heartbeat_errors > 0 {
         out.push(format!(
             "({} heartbeats could not be written to the store)",

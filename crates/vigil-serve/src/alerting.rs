@@ -1,0 +1,206 @@
+//! From stored detections to alerts a person must acknowledge: detections are grouped into incidents
+//! as they arrive ([`LiveIncidents`]), each incident raises one alert (updated as it grows, re-sent
+//! on a new wave), and unacknowledged alerts are escalated on a timer. Sending, deduplication and
+//! escalation are `vigil-alert`'s; this module decides when to call it.
+
+use crate::error::ServeError;
+use crate::incidents::{LiveIncidents, Offered, wave_news};
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
+use vigil_alert::{AlertStore, Alerter, RaiseOutcome};
+use vigil_investigate::incident::DetectionKey;
+use vigil_model::Detection;
+use vigil_store::NewAlert;
+
+/// What the service needs of an alerter, so the runtime does not carry its store type.
+pub trait Notifier {
+    /// Raises (or updates) an alert; `news` tells what in an update is worth a notice.
+    fn raise(
+        &mut self,
+        alert: &NewAlert,
+        news: fn(&vigil_store::Alert, &vigil_store::Alert) -> Option<String>,
+    ) -> Result<RaiseOutcome, ServeError>;
+    /// Whether any alert, live or resolved, was ever raised under `dedup_key`.
+    fn known(&self, dedup_key: &str) -> Result<bool, ServeError>;
+    /// Escalates what is due; returns how many escalations were sent.
+    fn tick(&mut self) -> Result<usize, ServeError>;
+}
+
+fn alert_error(e: vigil_alert::AlertError) -> ServeError {
+    ServeError::Alert(e.to_string())
+}
+
+impl<S: AlertStore> Notifier for Alerter<S> {
+    fn raise(
+        &mut self,
+        alert: &NewAlert,
+        news: fn(&vigil_store::Alert, &vigil_store::Alert) -> Option<String>,
+    ) -> Result<RaiseOutcome, ServeError> {
+        self.raise_with_news(alert, news).map_err(alert_error)
+    }
+
+    fn known(&self, dedup_key: &str) -> Result<bool, ServeError> {
+        Ok(!self.store().alerts_with_key(dedup_key, 1)?.is_empty())
+    }
+
+    fn tick(&mut self) -> Result<usize, ServeError> {
+        Alerter::tick(self).map(|e| e.len()).map_err(alert_error)
+    }
+}
+
+/// How often lower-level detections (which only extend incidents) are regrouped, and how often
+/// escalations are checked.
+#[derive(Debug, Clone, Copy)]
+pub struct AlertTiming {
+    pub regroup_weak: Duration,
+    pub tick: Duration,
+}
+
+impl Default for AlertTiming {
+    fn default() -> Self {
+        AlertTiming {
+            regroup_weak: Duration::from_secs(10),
+            tick: Duration::from_secs(1),
+        }
+    }
+}
+
+/// What alerting did since the service started.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AlertStats {
+    pub opened: u64,
+    pub updated: u64,
+    pub notices: u64,
+    /// Notices no channel delivered.
+    pub undelivered: u64,
+    pub escalations: u64,
+}
+
+/// The service's alerting: live incidents and the notifier they raise alerts through.
+pub struct LiveAlerting {
+    incidents: LiveIncidents,
+    notifier: Box<dyn Notifier>,
+    timing: AlertTiming,
+    /// Kept since the last grouping; the incidents holding them are the ones to raise.
+    fresh: HashSet<DetectionKey>,
+    fresh_strong: bool,
+    last_group: Instant,
+    last_tick: Option<Instant>,
+    stats: AlertStats,
+}
+
+impl LiveAlerting {
+    pub fn new(
+        incidents: LiveIncidents,
+        notifier: Box<dyn Notifier>,
+        timing: AlertTiming,
+    ) -> LiveAlerting {
+        LiveAlerting {
+            incidents,
+            notifier,
+            timing,
+            fresh: HashSet::new(),
+            fresh_strong: false,
+            last_group: Instant::now(),
+            last_tick: None,
+            stats: AlertStats::default(),
+        }
+    }
+
+    pub fn stats(&self) -> AlertStats {
+        self.stats
+    }
+
+    /// Detections held for grouping, and those let go because the window was full.
+    pub fn window(&self) -> (usize, u64) {
+        (self.incidents.len(), self.incidents.dropped())
+    }
+
+    /// Takes back the detections stored before a restart. An incident among them that never had an
+    /// alert (the service stopped between storing its detections and raising it) is raised now;
+    /// the others were raised already and are left as they are (a resolved one stays resolved).
+    pub fn prime(&mut self, stored: &[Detection]) -> Result<(), ServeError> {
+        for d in stored {
+            self.incidents.offer(d);
+        }
+        for inc in self.incidents.incidents() {
+            let alert = self.incidents.alert_for(&inc);
+            if !self.notifier.known(&alert.dedup_key)? {
+                tracing::warn!(
+                    incident = %inc.id,
+                    "an incident stored before the restart had no alert; raising it now"
+                );
+                self.raise(&alert)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Takes the detections one commit stored.
+    pub fn offer(&mut self, detections: &[Detection]) {
+        for d in detections {
+            if let Offered::Kept { strong } = self.incidents.offer(d) {
+                self.fresh_strong |= strong;
+                if let Some(k) = DetectionKey::of(d) {
+                    self.fresh.insert(k);
+                }
+            }
+        }
+    }
+
+    /// Raises the alerts of the incidents that grew, and escalates what is due. A strong detection is
+    /// grouped at once (its alert must go out within the poll); lower-level ones, which can only
+    /// extend an incident, every [`AlertTiming::regroup_weak`].
+    pub fn step(&mut self) -> Result<(), ServeError> {
+        let now = Instant::now();
+        let weak_due = !self.fresh.is_empty()
+            && now.duration_since(self.last_group) >= self.timing.regroup_weak;
+        if self.fresh_strong || weak_due {
+            self.group()?;
+            self.last_group = now;
+        }
+        if self
+            .last_tick
+            .is_none_or(|t| now.duration_since(t) >= self.timing.tick)
+        {
+            self.last_tick = Some(now);
+            let n = self.notifier.tick()?;
+            self.stats.escalations += n as u64;
+        }
+        Ok(())
+    }
+
+    fn group(&mut self) -> Result<(), ServeError> {
+        let fresh = std::mem::take(&mut self.fresh);
+        self.fresh_strong = false;
+        for inc in self.incidents.incidents() {
+            let grew = inc
+                .detections
+                .iter()
+                .filter_map(DetectionKey::of)
+                .any(|k| fresh.contains(&k));
+            if grew {
+                let alert = self.incidents.alert_for(&inc);
+                self.raise(&alert)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn raise(&mut self, alert: &NewAlert) -> Result<(), ServeError> {
+        let out = self.notifier.raise(alert, wave_news)?;
+        if out.opened {
+            self.stats.opened += 1;
+            tracing::info!(alert = out.alert.id, title = %out.alert.title, "alert opened");
+        } else {
+            self.stats.updated += 1;
+        }
+        if !out.deliveries.is_empty() {
+            self.stats.notices += 1;
+        }
+        if out.undelivered() {
+            self.stats.undelivered += 1;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,271 @@
+//! `vigil serve` end to end with real receivers: attack lines written into a watched log become one
+//! alert per incident, delivered by webhook (a real HTTP receiver) and by e-mail (a real SMTP server
+//! with STARTTLS), escalated while nobody acknowledges it, and no longer once `vigil alerts ack` is run.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use vigil_testkit::http::HttpReceiver;
+use vigil_testkit::smtp::{SmtpServer, SmtpTls};
+
+/// Failed SMTP logins, at high so that they open an incident on their own.
+const RULE: &str = "title: Test SASL failure
+id: 0f6a4f54-0000-4000-8000-0000000000bb
+status: test
+author: tester
+logsource:
+    product: linux
+    service: postfix
+detection:
+    selection:
+        event_action: sasl_auth_failed
+    condition: selection
+level: high
+";
+
+fn failures(date: &str, from: usize, to: usize, ip: &str) -> String {
+    (from..to)
+        .map(|i| {
+            format!(
+                "{date}T00:{:02}:{:02}.000000+00:00 mx1 postfix/smtpd[3100]: warning: \
+                 unknown[{ip}]: SASL LOGIN authentication failed: UGFzc3dvcmQ6\n",
+                i / 60 % 60,
+                i % 60
+            )
+        })
+        .collect()
+}
+
+fn append(path: &Path, text: &str) {
+    use std::io::Write;
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(path)
+        .unwrap();
+    f.write_all(text.as_bytes()).unwrap();
+}
+
+fn vigil(dir: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_vigil"));
+    c.arg("--db")
+        .arg(dir.join("vigil.db"))
+        .arg("--config")
+        .arg(dir.join("vigil.toml"))
+        .env_remove("VIGIL_CONFIG")
+        .env("NO_COLOR", "1")
+        .env("VIGIL_NO_CACHE", "1")
+        .current_dir(dir);
+    c
+}
+
+fn start(dir: &Path) -> Child {
+    use std::io::BufRead;
+    let mut child = vigil(dir)
+        .arg("serve")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start vigil serve");
+    let out = child.stdout.take().unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(out).read_line(&mut line).unwrap();
+    assert!(line.starts_with("READY=1"), "{line:?}");
+    child
+}
+
+fn stop(mut child: Child) {
+    let pid = child.id().to_string();
+    Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+}
+
+fn alerts(dir: &Path) -> Vec<serde_json::Value> {
+    let out = vigil(dir)
+        .args(["alerts", "list", "--state", "all", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    doc["alerts"].as_array().cloned().unwrap_or_default()
+}
+
+fn events(hook: &HttpReceiver) -> Vec<String> {
+    hook.requests()
+        .iter()
+        .map(|r| {
+            let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+            v["event"].as_str().unwrap_or_default().to_string()
+        })
+        .collect()
+}
+
+fn config(dir: &Path, log: &Path, hook: &HttpReceiver, smtp: &SmtpServer) {
+    let ca = dir.join("ca.pem");
+    std::fs::write(&ca, &smtp.ca_pem).unwrap();
+    std::fs::write(dir.join("rule.yml"), RULE).unwrap();
+    std::fs::write(
+        dir.join("vigil.toml"),
+        format!(
+            r#"[[watch]]
+path = {log:?}
+format = "syslog"
+
+[[alert.webhook]]
+url = {hook:?}
+
+[[alert.email]]
+server = "127.0.0.1"
+port = {port}
+tls = "starttls"
+ca_file = {ca:?}
+from = "vigil <vigil@clinic.example>"
+to = ["it@clinic.example"]
+
+[escalation]
+high = "2s"
+
+[serve]
+rules = [{rule:?}]
+poll_ms = 20
+metrics = "off"
+"#,
+            log = log.display().to_string(),
+            hook = hook.url("/hook"),
+            port = smtp.port(),
+            ca = ca.display().to_string(),
+            rule = dir.join("rule.yml").display().to_string(),
+        ),
+    )
+    .unwrap();
+}
+
+#[test]
+fn an_attack_in_a_watched_log_is_alerted_escalated_and_stops_on_ack() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let log = d.join("mail.log");
+    std::fs::write(&log, "").unwrap();
+    let hook = HttpReceiver::start();
+    let smtp = SmtpServer::start(SmtpTls::Starttls, None);
+    config(d, &log, &hook, &smtp);
+    let child = start(d);
+
+    // Fifty detections of one attack: one alert, on both channels, within a second or two.
+    let written = Instant::now();
+    append(&log, &failures("2021-08-13", 0, 50, "192.0.2.7"));
+    let got = hook.wait_for(1, Duration::from_secs(10));
+    let latency = written.elapsed();
+    assert_eq!(events(&hook)[0], "new", "{:?}", events(&hook));
+    assert!(latency < Duration::from_secs(5), "{latency:?}");
+    let body: serde_json::Value = serde_json::from_slice(&got[0].body).unwrap();
+    assert_eq!(body["alert"]["subject"], "incident", "{body:#}");
+    let mails = smtp.wait_for(1, Duration::from_secs(10));
+    assert!(
+        mails[0].text().contains("Test SASL failure"),
+        "{}",
+        mails[0].text()
+    );
+
+    // Nobody acknowledges: it is escalated (every 2 s here), on every channel.
+    let escalated = vigil_testkit::wait_for(Duration::from_secs(15), || {
+        events(&hook).iter().any(|e| e == "escalated").then_some(())
+    });
+    assert!(escalated.is_some(), "{:?}", events(&hook));
+    let listed = alerts(d);
+    assert_eq!(listed.len(), 1, "one alert per incident: {listed:#?}");
+    let id = listed[0]["id"].as_i64().unwrap();
+    assert!(listed[0]["escalation_level"].as_u64().unwrap() >= 1);
+
+    // Acknowledged: no escalation after that.
+    let ack = vigil(d)
+        .args([
+            "alerts",
+            "ack",
+            &id.to_string(),
+            "--by",
+            "dana",
+            "--note",
+            "isolating mx1",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        ack.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ack.stderr)
+    );
+    let after_ack = events(&hook).len();
+    std::thread::sleep(Duration::from_secs(5));
+    assert_eq!(
+        events(&hook).len(),
+        after_ack,
+        "escalated after ack: {:?}",
+        events(&hook)
+    );
+
+    // More of the same incident updates the alert, silently.
+    append(&log, &failures("2021-08-13", 50, 60, "192.0.2.7"));
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(events(&hook).len(), after_ack);
+    // A new wave of the same attacker, after more than the 30-day gap: news, even though the alert
+    // is acknowledged.
+    append(&log, &failures("2021-09-20", 0, 3, "192.0.2.7"));
+    let wave = vigil_testkit::wait_for(Duration::from_secs(10), || {
+        events(&hook).iter().any(|e| e == "progress").then_some(())
+    });
+    assert!(wave.is_some(), "{:?}", events(&hook));
+    let listed = alerts(d);
+    assert_eq!(listed.len(), 1, "{listed:#?}");
+    assert_eq!(listed[0]["state"], "acknowledged");
+    stop(child);
+}
+
+/// A restart (after SIGKILL) neither raises the same incident again nor forgets it: its later
+/// detections still update the one alert.
+#[test]
+fn a_restart_keeps_one_alert_per_incident() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let log = d.join("mail.log");
+    std::fs::write(&log, "").unwrap();
+    let hook = HttpReceiver::start();
+    let smtp = SmtpServer::start(SmtpTls::Starttls, None);
+    config(d, &log, &hook, &smtp);
+    let mut child = start(d);
+    append(&log, &failures("2021-08-13", 0, 5, "192.0.2.7"));
+    hook.wait_for(1, Duration::from_secs(10));
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    append(&log, &failures("2021-08-13", 5, 10, "192.0.2.7"));
+    let child = start(d);
+    append(&log, &failures("2021-08-13", 10, 12, "192.0.2.7"));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let listed = alerts(d);
+        assert_eq!(listed.len(), 1, "{listed:#?}");
+        let detections = listed[0]["evidence"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["label"] == "detections")
+            .map(|e| e["value"].as_str().unwrap().to_string());
+        if detections.as_deref() == Some("12") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{listed:#?}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!(
+        events(&hook).iter().filter(|e| *e == "new").count(),
+        1,
+        "{:?}",
+        events(&hook)
+    );
+    stop(child);
+}
