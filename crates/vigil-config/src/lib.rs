@@ -8,9 +8,11 @@
 //! `[[wacth]]` must not silently watch nothing.
 
 mod error;
+mod listen;
 mod watch;
 
 pub use error::ConfigError;
+pub use listen::{Listen, MAX_LISTEN_MESSAGE};
 pub use watch::{Serve, Watch};
 
 use serde::Deserialize;
@@ -59,6 +61,9 @@ pub struct Config {
     /// Logs the standing watch follows (`[[watch]]`): files, globs or folders.
     #[serde(default)]
     pub watch: Vec<Watch>,
+    /// Syslog listeners of the standing watch (`[[listen]]`): logs other hosts forward.
+    #[serde(default)]
+    pub listen: Vec<Listen>,
     /// The service itself (`[serve]`): rules, polling, the metrics endpoint.
     #[serde(default)]
     pub serve: Serve,
@@ -249,6 +254,12 @@ impl Config {
             w.check().map_err(|reason| ConfigError::Invalid {
                 path: None,
                 reason: format!("[[watch]] entry {} ({}): {reason}", i + 1, w.path),
+            })?;
+        }
+        for (i, l) in config.listen.iter().enumerate() {
+            l.check().map_err(|reason| ConfigError::Invalid {
+                path: None,
+                reason: format!("[[listen]] entry {} ({}): {reason}", i + 1, l.label()),
             })?;
         }
         config

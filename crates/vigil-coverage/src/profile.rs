@@ -410,6 +410,7 @@ mod tests {
             source: SourceRef {
                 file: "f".into(),
                 record: RecordRef::Line(1),
+                generation: None,
             },
             fields: fields
                 .iter()

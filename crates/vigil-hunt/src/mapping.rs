@@ -185,6 +185,7 @@ mod tests {
             source: vigil_model::SourceRef {
                 file: "t.evtx".into(),
                 record: vigil_model::RecordRef::EvtxRecord(1),
+                generation: None,
             },
             fields: Default::default(),
             raw: None,

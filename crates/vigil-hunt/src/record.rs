@@ -235,6 +235,7 @@ impl Schema {
                     d.sources.push(SourceRef {
                         file: String::new(),
                         record: RecordRef::Line(0),
+                        generation: None,
                     });
                 }
                 let s = d.sources.get_mut(j).ok_or(BadRecord)?;
@@ -285,6 +286,7 @@ impl Default for Decoded {
                 source: SourceRef {
                     file: String::new(),
                     record: RecordRef::Line(0),
+                    generation: None,
                 },
                 fields: BTreeMap::new(),
                 raw: None,
@@ -588,6 +590,7 @@ correlation:
                     source: SourceRef {
                         file: "mail.json".into(),
                         record: RecordRef::Line(i + 1),
+                        generation: None,
                     },
                     fields,
                     raw: Some("the whole line".into()),

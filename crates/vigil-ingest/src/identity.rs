@@ -43,7 +43,8 @@ fn read_lenient(r: &mut dyn Read, out: &mut Vec<u8>) -> io::Result<()> {
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
+/// Lowercase hex of `bytes`.
+pub(crate) fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
     let mut s = String::with_capacity(bytes.len() * 2);
     for b in bytes {

@@ -8,10 +8,15 @@
 //! a tailer from the stored ones after a restart: records after the last commit are read again,
 //! none is lost and none is committed twice.
 //!
+//! [`SyslogListener`] receives logs forwarded over UDP, TCP or TLS; its framing and message
+//! decoding are the pure functions of [`framing`]. Its events carry no checkpoint: what a sender
+//! sent while nothing listened is the sender's to queue.
+//!
 //! Poll-based: the caller calls [`Tailer::poll`] at its interval (e.g. 250 ms) from a thread of
 //! its own; blocking file I/O, no async runtime.
 
 mod error;
+pub mod framing;
 mod health;
 mod identity;
 mod syslog;

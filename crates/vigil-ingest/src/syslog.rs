@@ -15,10 +15,11 @@
 //! Threads with blocking I/O: one for UDP, one accepting TCP, one per TCP connection.
 
 use crate::IngestError;
+use crate::framing::{Frame, decode_message, message_decoder, read_frame};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::{ServerConfig, ServerConnection, StreamOwned};
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufReader, Read};
 use std::net::{IpAddr, SocketAddr, TcpListener, UdpSocket};
 use std::path::Path;
 use std::sync::Arc;
@@ -26,8 +27,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::thread::JoinHandle;
 use std::time::Duration;
-use vigil_logs::stream::{LineDecoder, LinePos};
-use vigil_logs::{Format, ReadOptions};
+use vigil_logs::ReadOptions;
+use vigil_logs::stream::LineDecoder;
 use vigil_model::Event;
 
 /// Limits of a listener (documented defaults).
@@ -43,6 +44,8 @@ pub struct ListenerConfig {
     pub options: ReadOptions,
     /// Serve TCP over TLS with this configuration (see [`tls_config`]).
     pub tls: Option<Arc<ServerConfig>>,
+    /// The host of messages that name none; the sender's address when unset.
+    pub host: Option<String>,
 }
 
 /// A TLS server configuration from a PEM certificate chain and a PEM private key (PKCS#8,
@@ -82,6 +85,7 @@ impl Default for ListenerConfig {
             queue: 10_000,
             options: ReadOptions::default(),
             tls: None,
+            host: None,
         }
     }
 }
@@ -141,6 +145,9 @@ impl SyslogListener {
         let counters = Arc::new(Counters::default());
         let stop = Arc::new(AtomicBool::new(false));
         let config = Arc::new(config);
+        // Message numbers start again with every start and every connection: the start time
+        // (and the connection's number) keeps their records apart.
+        let run = jiff::Timestamp::now().as_microsecond();
         let mut threads = Vec::new();
         let mut udp_addr = None;
         if let Some(addr) = udp {
@@ -149,7 +156,7 @@ impl SyslogListener {
             udp_addr = Some(sock.local_addr()?);
             let (tx, c, s, cfg) = (tx.clone(), counters.clone(), stop.clone(), config.clone());
             threads.push(std::thread::spawn(move || {
-                udp_loop(&sock, &tx, &c, &s, &cfg)
+                udp_loop(&sock, &tx, &c, &s, &cfg, &format!("udp:{run}"))
             }));
         }
         let mut tcp_addr = None;
@@ -159,7 +166,7 @@ impl SyslogListener {
             tcp_addr = Some(listener.local_addr()?);
             let (c, s, cfg) = (counters.clone(), stop.clone(), config.clone());
             threads.push(std::thread::spawn(move || {
-                accept_loop(&listener, &tx, &c, &s, &cfg);
+                accept_loop(&listener, &tx, &c, &s, &cfg, run);
             }));
         }
         Ok(SyslogListener {
@@ -209,26 +216,31 @@ impl Drop for SyslogListener {
 }
 
 fn decoder(name: &str, cfg: &ListenerConfig) -> Option<LineDecoder> {
-    let mut opts = cfg.options.clone();
-    opts.max_line_bytes = cfg.max_message;
-    LineDecoder::new(Format::Syslog, name, Path::new(name), &opts)
+    message_decoder(name, &cfg.options, cfg.max_message)
 }
 
-/// Parses one message; the peer's address stands in for a host the message does not name.
-fn parse(dec: &mut LineDecoder, msg: &[u8], n: u64, peer: IpAddr, c: &Counters) -> Option<Event> {
+/// Parses one message; the configured host, else the peer's address, stands in for a host the
+/// message does not name. Every event of one socket or connection carries its `generation`: the
+/// message numbers start again with each connection and each start of the listener.
+fn parse(
+    dec: &mut LineDecoder,
+    msg: &[u8],
+    n: u64,
+    peer: IpAddr,
+    generation: &str,
+    (c, cfg): (&Counters, &ListenerConfig),
+) -> Option<Event> {
     c.received.fetch_add(1, Ordering::Relaxed);
-    let msg = msg.strip_suffix(b"\n").unwrap_or(msg);
-    let msg = msg.strip_suffix(b"\0").unwrap_or(msg);
-    dec.set_reference_time(jiff::Timestamp::now());
     let before = dec.stats().failed;
-    let ev = dec.decode(msg, LinePos { line: n, offset: 0 });
+    let ev = decode_message(dec, msg, n, jiff::Timestamp::now());
     if dec.stats().failed > before {
         c.unparsed.fetch_add(1, Ordering::Relaxed);
     }
     let mut ev = ev?;
     if ev.host.is_none() {
-        ev.host = Some(peer.to_string());
+        ev.host = Some(cfg.host.clone().unwrap_or_else(|| peer.to_string()));
     }
+    ev.source.generation = Some(generation.to_string());
     Some(ev)
 }
 
@@ -238,6 +250,7 @@ fn udp_loop(
     c: &Counters,
     stop: &AtomicBool,
     cfg: &ListenerConfig,
+    generation: &str,
 ) {
     let Some(mut dec) = decoder("syslog/udp", cfg) else {
         return;
@@ -254,7 +267,7 @@ fn udp_loop(
                 }
                 n += 1;
                 let Some(msg) = buf.get(..len) else { continue };
-                if let Some(ev) = parse(&mut dec, msg, n, peer.ip(), c) {
+                if let Some(ev) = parse(&mut dec, msg, n, peer.ip(), generation, (c, cfg)) {
                     match tx.try_send(ev) {
                         Ok(()) => {}
                         Err(TrySendError::Full(_)) => {
@@ -282,7 +295,9 @@ fn accept_loop(
     c: &Arc<Counters>,
     stop: &AtomicBool,
     cfg: &Arc<ListenerConfig>,
+    run: i64,
 ) {
+    let mut accepted = 0u64;
     while !stop.load(Ordering::Relaxed) {
         match listener.accept() {
             Ok((stream, peer)) => {
@@ -294,14 +309,16 @@ fn accept_loop(
                     continue;
                 }
                 c.connections.fetch_add(1, Ordering::Relaxed);
+                accepted += 1;
+                let generation = format!("tcp:{run}:{accepted}");
                 let (tx, c, cfg) = (tx.clone(), c.clone(), cfg.clone());
                 std::thread::spawn(move || {
                     match &cfg.tls {
-                        None => serve_tcp(stream, peer.ip(), &tx, &c, &cfg),
+                        None => serve_tcp(stream, (peer.ip(), &generation), &tx, &c, &cfg),
                         Some(tls) => match ServerConnection::new(tls.clone()) {
                             Ok(conn) => {
                                 let stream = StreamOwned::new(conn, stream);
-                                serve_tcp(stream, peer.ip(), &tx, &c, &cfg);
+                                serve_tcp(stream, (peer.ip(), &generation), &tx, &c, &cfg);
                             }
                             Err(_) => {
                                 c.errors.fetch_add(1, Ordering::Relaxed);
@@ -324,7 +341,7 @@ fn accept_loop(
 
 fn serve_tcp(
     stream: impl Read,
-    peer: IpAddr,
+    (peer, generation): (IpAddr, &str),
     tx: &SyncSender<Event>,
     c: &Counters,
     cfg: &ListenerConfig,
@@ -342,7 +359,7 @@ fn serve_tcp(
             }
             Ok(Frame::Message(msg)) => {
                 n += 1;
-                if let Some(ev) = parse(&mut dec, &msg, n, peer, c) {
+                if let Some(ev) = parse(&mut dec, &msg, n, peer, generation, (c, cfg)) {
                     // Blocks while the queue is full: back-pressure onto the sender.
                     if tx.send(ev).is_err() {
                         return;
@@ -355,55 +372,4 @@ fn serve_tcp(
             }
         }
     }
-}
-
-enum Frame {
-    Message(Vec<u8>),
-    Oversize,
-    End,
-}
-
-/// One RFC 6587 frame: octet-counted when it starts with a digit, else up to a newline.
-fn read_frame(r: &mut impl BufRead, max: usize) -> io::Result<Frame> {
-    let first = match r.fill_buf()?.first() {
-        None => return Ok(Frame::End),
-        Some(&b) => b,
-    };
-    if first.is_ascii_digit() {
-        let mut len_text = Vec::new();
-        r.take(11).read_until(b' ', &mut len_text)?;
-        let len: usize = std::str::from_utf8(len_text.strip_suffix(b" ").unwrap_or(&[]))
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "bad octet count"))?;
-        if len > max {
-            // Skip it without holding it: the framing stays in step.
-            let skipped = io::copy(&mut r.take(len as u64), &mut io::sink())?;
-            if skipped < len as u64 {
-                return Ok(Frame::End);
-            }
-            return Ok(Frame::Oversize);
-        }
-        let mut msg = vec![0u8; len];
-        r.read_exact(&mut msg)?;
-        return Ok(Frame::Message(msg));
-    }
-    let mut msg = Vec::new();
-    r.take(max as u64 + 1).read_until(b'\n', &mut msg)?;
-    if msg.last() != Some(&b'\n') && msg.len() > max {
-        // Skip to the newline without holding the rest.
-        loop {
-            let buf = r.fill_buf()?;
-            if buf.is_empty() {
-                return Ok(Frame::End);
-            }
-            if let Some(i) = buf.iter().position(|&b| b == b'\n') {
-                r.consume(i + 1);
-                return Ok(Frame::Oversize);
-            }
-            let l = buf.len();
-            r.consume(l);
-        }
-    }
-    Ok(Frame::Message(msg))
 }

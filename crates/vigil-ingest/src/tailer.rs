@@ -14,9 +14,10 @@
 
 use crate::IngestError;
 use crate::health::{Rate, SourceHealth};
-use crate::identity::{DEFAULT_FINGERPRINT_LEN, dev_ino, fingerprint};
+use crate::identity::{DEFAULT_FINGERPRINT_LEN, dev_ino, fingerprint, hex};
 use crate::watch::{Watch, is_gzip};
 use flate2::read::MultiGzDecoder;
+use sha2::{Digest, Sha256};
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
@@ -84,6 +85,9 @@ struct Tracked {
     gz_size: Option<u64>,
     /// Seen in the current listing.
     present: bool,
+    /// The file's generation (see [`Tailer::generation`]) once its first line is complete;
+    /// forgotten when the file is truncated.
+    generation: Option<String>,
 }
 
 impl Tracked {
@@ -107,12 +111,37 @@ impl Tracked {
             decoder: None,
             gz_size: None,
             present: false,
+            generation: None,
         }
     }
 
     fn key(&self) -> String {
         format!("{}:{}", self.identity.device, self.identity.inode)
     }
+}
+
+/// The first `len` bytes of a tracked file (decompressed for gzip), through its open handle when
+/// there is one: a file renamed out of the watch is only reachable that way.
+fn read_head(t: &mut Tracked, len: usize) -> io::Result<Vec<u8>> {
+    let mut head = Vec::with_capacity(len.min(64 * 1024));
+    match t.file.as_mut() {
+        // The reader seeks to its own position before every read, so moving the handle is safe.
+        Some(f) if !t.gzip => {
+            f.seek(SeekFrom::Start(0))?;
+            f.take(len as u64).read_to_end(&mut head)?;
+        }
+        _ if t.gzip => {
+            let dec = MultiGzDecoder::new(File::open(&t.path)?);
+            // A truncated stream still gives its first bytes.
+            let _ = dec.take(len as u64).read_to_end(&mut head);
+        }
+        _ => {
+            File::open(&t.path)?
+                .take(len as u64)
+                .read_to_end(&mut head)?;
+        }
+    }
+    Ok(head)
 }
 
 /// Follows one [`Watch`].
@@ -506,11 +535,43 @@ impl Tailer {
                 if ev.host.is_none() {
                     ev.host = host;
                 }
+                ev.source.generation = self.generation(i);
                 sink(ev, &mut self.health);
                 1
             }
             None => 0,
         }
+    }
+
+    /// The generation of text file `i`: its device and inode, and a hash of its first line (at
+    /// most the fingerprint length). A file rotated in under the same path has another inode; one
+    /// written again after a copy-truncate keeps its inode but starts with another line (a
+    /// program that keeps its file open writes no header after the truncation; its lines carry
+    /// their time). An append-only file never changes its first line, so a record read again
+    /// after a restart gets the same generation.
+    fn generation(&mut self, i: usize) -> Option<String> {
+        let flen = self.config.fingerprint_len;
+        let t = self.files.get_mut(i)?;
+        if t.evtx {
+            return None;
+        }
+        if let Some(g) = &t.generation {
+            return Some(g.clone());
+        }
+        let head = read_head(t, flen).unwrap_or_default();
+        let (first, complete) = match head.iter().position(|&b| b == b'\n') {
+            Some(n) => (head.get(..n).unwrap_or_default(), true),
+            None => (head.as_slice(), head.len() >= flen),
+        };
+        // 64 bits of the hash: generations are told apart within one inode, not across the world.
+        let digest = Sha256::digest(first);
+        let hash = hex(digest.get(..8).unwrap_or_default());
+        let g = format!("{}:{}:{hash}", t.identity.device, t.identity.inode);
+        // A first line still without its newline (passed on after the timeout) may grow.
+        if complete {
+            t.generation = Some(g.clone());
+        }
+        Some(g)
     }
 
     /// Reads whole lines appended to a plain text file, up to the read budget.
@@ -549,6 +610,7 @@ impl Tailer {
             t.skipping = false;
             t.skipped = 0;
             t.partial_seen = None;
+            t.generation = None;
             self.health.truncations += 1;
             self.health.last_error = Some(format!(
                 "{}: truncated (copy-truncate rotation); read again from the start",

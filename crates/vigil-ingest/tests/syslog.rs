@@ -104,23 +104,71 @@ fn tcp_oversize_messages_are_skipped_and_the_stream_continues() {
     assert_eq!(l.stats().oversize, 2);
 }
 
+/// A message naming no host takes the configured host, else the sender's address.
 #[test]
-fn a_message_without_host_takes_the_peer_address() {
-    let l = SyslogListener::start(
-        Some(LOCAL.parse().unwrap()),
-        None,
-        ListenerConfig::default(),
-    )
-    .unwrap();
-    let s = UdpSocket::bind(LOCAL).unwrap();
-    s.send_to(
-        b"<22>1 2026-12-04T10:00:02Z - postfix/smtpd 77 - - connect from unknown[192.0.2.8]",
-        l.udp_addr().unwrap(),
-    )
-    .unwrap();
-    let got = take(&l, 1);
-    assert_eq!(got.len(), 1);
-    assert_eq!(got[0].host.as_deref(), Some("127.0.0.1"));
+fn a_message_without_host_takes_the_configured_host_else_the_peer_address() {
+    for (host, expect) in [(None, "127.0.0.1"), (Some("relay1"), "relay1")] {
+        let cfg = ListenerConfig {
+            host: host.map(str::to_string),
+            ..ListenerConfig::default()
+        };
+        let l = SyslogListener::start(Some(LOCAL.parse().unwrap()), None, cfg).unwrap();
+        let s = UdpSocket::bind(LOCAL).unwrap();
+        s.send_to(
+            b"<22>1 2026-12-04T10:00:02Z - postfix/smtpd 77 - - connect from unknown[192.0.2.8]",
+            l.udp_addr().unwrap(),
+        )
+        .unwrap();
+        let got = take(&l, 1);
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].host.as_deref(), Some(expect));
+    }
+}
+
+/// Message 1 of one TCP connection is not message 1 of the next one, nor of a listener started
+/// again: each names its generation, so that a store keeps both.
+#[test]
+fn each_connection_and_each_start_is_its_own_generation() {
+    let m =
+        "<38>Dec  4 10:00:01 mx1 sshd[1]: Accepted password for bob from 192.0.2.1 port 22 ssh2";
+    let mut seen = Vec::new();
+    for _ in 0..2 {
+        let l = SyslogListener::start(
+            Some(LOCAL.parse().unwrap()),
+            Some(LOCAL.parse().unwrap()),
+            ListenerConfig::default(),
+        )
+        .unwrap();
+        for _ in 0..2 {
+            let mut c = TcpStream::connect(l.tcp_addr().unwrap()).unwrap();
+            writeln!(c, "{m}").unwrap();
+            seen.extend(take(&l, 1));
+        }
+        UdpSocket::bind(LOCAL)
+            .unwrap()
+            .send_to(m.as_bytes(), l.udp_addr().unwrap())
+            .unwrap();
+        seen.extend(take(&l, 1));
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    assert_eq!(seen.len(), 6);
+    let mut keys: Vec<_> = seen
+        .iter()
+        .map(|e| {
+            (
+                e.source.file.clone(),
+                e.source.record,
+                e.source.generation.clone(),
+            )
+        })
+        .collect();
+    assert!(
+        keys.iter()
+            .all(|k| k.1 == vigil_model::RecordRef::Line(1) && k.2.is_some())
+    );
+    keys.sort_by(|a, b| a.2.cmp(&b.2));
+    keys.dedup();
+    assert_eq!(keys.len(), 6, "{keys:?}");
 }
 
 #[test]

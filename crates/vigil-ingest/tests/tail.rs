@@ -297,3 +297,57 @@ fn lines_of_an_unrecognised_format_are_errors_not_silence() {
     let err = t.health().last_error.clone().unwrap_or_default();
     assert!(err.contains("notes.bin"), "{err}");
 }
+
+fn generations(events: &[Event]) -> Vec<String> {
+    events
+        .iter()
+        .map(|e| {
+            e.source
+                .generation
+                .clone()
+                .expect("a followed file's record has a generation")
+        })
+        .collect()
+}
+
+/// Line 1 of a file rotated in under the same path, or written again after a copy-truncate, is
+/// not line 1 of the file before it: the generation tells them apart, and is the same for every
+/// record of one file, before and after a restart.
+#[test]
+fn each_file_generation_is_named_and_stable_across_restarts() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("mail.log");
+    append(&log, &lines(1..3));
+    let mut t = Tailer::new(watch(&log, None), config(), Vec::new());
+    let first = generations(&poll(&mut t));
+    assert_eq!(first.len(), 2);
+    assert_eq!(first[0], first[1]);
+    let stored = t.checkpoints();
+    append(&log, &line(3));
+    let mut t = Tailer::new(watch(&log, None), config(), stored);
+    assert_eq!(generations(&poll(&mut t)), vec![first[0].clone()]);
+
+    // Rotation by rename: a new inode.
+    fs::rename(&log, dir.path().join("mail.log.1")).unwrap();
+    append(&log, &lines(4..7));
+    let renamed = poll_all(&mut t);
+    assert_eq!(pids(&renamed), vec![4, 5, 6]);
+    let second = generations(&renamed);
+    assert_ne!(second[0], first[0]);
+    assert_eq!(second[0], second[1]);
+    assert!(renamed.iter().all(|e| e.source.file.ends_with("mail.log")));
+
+    // Copy-truncate: the same inode, written again from the start (shorter than before: the
+    // truncation is seen by the size).
+    OpenOptions::new()
+        .write(true)
+        .truncate(true)
+        .open(&log)
+        .unwrap();
+    append(&log, &lines(10..12));
+    let again = poll_all(&mut t);
+    assert_eq!(pids(&again), vec![10, 11]);
+    let third = generations(&again);
+    assert_ne!(third[0], second[0]);
+    assert_eq!(third[0], third[1]);
+}

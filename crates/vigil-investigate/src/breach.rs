@@ -100,6 +100,9 @@ pub struct BreachDraft {
     pub last_activity: Timestamp,
     /// First malicious event → awareness, as text.
     pub dwell: Field<String>,
+    /// When vigil first alerted on the breach and when a person acknowledged it, from its alert history.
+    #[serde(default = "alerting_unknown")]
+    pub alerting: Field<String>,
     pub nature: Vec<String>,
     pub data_categories: Field<Vec<String>>,
     pub mailboxes: Vec<MailboxAccess>,
@@ -131,6 +134,49 @@ fn stated(v: &Option<String>, field: &str, prompt: &str) -> Field<String> {
         Some(s) => Field::known(s.to_string(), format!("incident record: {field}")),
         None => Field::to_complete(placeholder_hint(v).unwrap_or(prompt).to_string()),
     }
+}
+
+fn alerting_unknown() -> Field<String> {
+    Field::to_complete(
+        "whether an alert was raised on the breach and when a person acknowledged it (vigil's alert \
+         history, `vigil alerts list`, or the security products' consoles)",
+    )
+}
+
+/// "First alerted at T, 2 h after the first malicious event; acknowledged at T2 (35 min later)", or
+/// "never acknowledged": what regulators ask of detection that was configured but not watched.
+fn alerting(d: &crate::DwellTime) -> Field<String> {
+    if !d.alerts_known {
+        return alerting_unknown();
+    }
+    let basis = "vigil's alert history";
+    let Some(first) = d.first_alert else {
+        return Field::known(
+            "vigil raised no alert on these detections".to_string(),
+            basis,
+        );
+    };
+    let after = d
+        .to_first_alert
+        .map(|x| {
+            format!(
+                ", {} after the first malicious event",
+                format_duration(x.abs())
+            )
+        })
+        .unwrap_or_default();
+    let ack = match d.first_acknowledged {
+        Some(a) => format!(
+            "acknowledged at {} ({} after the alert)",
+            format_ts(a),
+            format_duration(first.duration_until(a).abs())
+        ),
+        None => "never acknowledged".to_string(),
+    };
+    Field::known(
+        format!("first alert raised at {}{after}; {ack}", format_ts(first)),
+        basis,
+    )
 }
 
 /// Builds the draft.
@@ -302,6 +348,7 @@ pub fn draft_breach(input: &BreachInput<'_>) -> BreachDraft {
             Some(d) => Field::known(format_duration(d), "first malicious event → awareness"),
             None => Field::to_complete("the time of awareness, to measure how long the attacker was undetected"),
         },
+        alerting: alerting(input.dwell),
         nature,
         data_categories,
         mailboxes,

@@ -105,6 +105,7 @@ impl BreachDraft {
             "- Undetected for (first malicious event → awareness): {}\n",
             field(&self.dwell, text)
         ));
+        m.push_str(&format!("- Alerted: {}\n", field(&self.alerting, text)));
         for w in &self.waves {
             m.push_str(&format!(
                 "- Wave {}: {} → {}, {} detection(s), highest {}{}\n",

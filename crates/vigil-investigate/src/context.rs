@@ -263,6 +263,7 @@ mod tests {
             source: SourceRef {
                 file: "u_ex210813.log".into(),
                 record: RecordRef::Line(line),
+                generation: None,
             },
             fields: fields
                 .iter()

@@ -31,6 +31,10 @@ pub struct Knowledge {
     pub cve_map: CveMap,
     /// Products the scan found out of vendor support (known to an audit, not kept in the store).
     pub unsupported: Vec<UnsupportedProduct>,
+    /// The alerts raised on the incidents' detections (vigil's own, from the store), with their
+    /// acknowledgements; `None` when no alert history could be consulted, so the investigation says
+    /// "unknown" rather than "never alerted".
+    pub alerts: Option<Vec<crate::AlertRecord>>,
 }
 
 /// Root cause, dwell time and timeline of each incident.
@@ -50,7 +54,7 @@ pub fn investigate(
                     observations: &k.observations,
                     cve_map: &k.cve_map,
                     expected_sources: None,
-                    alerts: None,
+                    alerts: k.alerts.as_deref(),
                     unsupported: &k.unsupported,
                 },
             );
@@ -67,7 +71,7 @@ pub fn investigate(
                     first_malicious: rec.and_then(|r| r.first_malicious_event),
                     aware_at: rec.and_then(|r| r.aware_at),
                     notified_at: rec.and_then(|r| r.notified_at),
-                    alerts: None,
+                    alerts: k.alerts.as_deref(),
                 },
             );
             let timeline = incident_timeline(

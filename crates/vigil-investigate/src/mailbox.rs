@@ -415,6 +415,7 @@ mod tests {
                 .map(|n| SourceRef {
                     file: "mail.log".into(),
                     record: RecordRef::Line(*n),
+                    generation: None,
                 })
                 .collect(),
             matched: matched

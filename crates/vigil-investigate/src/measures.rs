@@ -55,6 +55,9 @@ pub struct DwellTime {
     /// The first detection vigil made in the logs (retrospectively or live).
     pub first_detection: Timestamp,
     pub to_first_detection: SignedDuration,
+    /// Whether an alert history was consulted: without one, "no alert" means "not known".
+    #[serde(default)]
+    pub alerts_known: bool,
     /// The first alert raised at the time; `None` if no alert records were given or none was raised.
     pub first_alert: Option<Timestamp>,
     pub to_first_alert: Option<SignedDuration>,
@@ -97,6 +100,7 @@ pub fn dwell_time(incident: &Incident, input: &DwellInput<'_>) -> DwellTime {
     DwellTime {
         first_malicious,
         basis,
+        alerts_known: input.alerts.is_some(),
         first_detection: incident.first_seen,
         to_first_detection: since(incident.first_seen),
         first_alert,

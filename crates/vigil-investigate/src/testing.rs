@@ -23,6 +23,7 @@ pub fn detection(
         sources: vec![SourceRef {
             file: format!("{rule}.log"),
             record: RecordRef::Line(1),
+            generation: None,
         }],
         matched: matched
             .iter()

@@ -637,6 +637,7 @@ mod tests {
             sources: vec![vigil_model::SourceRef {
                 file: "u_ex210813.log".into(),
                 record: vigil_model::RecordRef::Line(28),
+                generation: None,
             }],
             matched: vec![
                 ("cs-method".into(), "GET".into()),

@@ -85,6 +85,7 @@ fn det(r: &D<'_>, at: Timestamp, line: u64, matched: &[(&str, &str)]) -> Detecti
         sources: vec![SourceRef {
             file: "W3SVC1/u_ex.log".into(),
             record: RecordRef::Line(line),
+            generation: None,
         }],
         matched: matched
             .iter()

@@ -52,6 +52,7 @@ fn det(
         sources: vec![SourceRef {
             file: file.into(),
             record: rec,
+            generation: None,
         }],
         matched: matched
             .iter()

@@ -37,6 +37,7 @@ fn det(
             .map(|n| SourceRef {
                 file: "logs/mail.log".into(),
                 record: RecordRef::Line(*n),
+                generation: None,
             })
             .collect(),
         matched: matched

@@ -149,6 +149,7 @@ impl LineParser for AccessParser {
             source: SourceRef {
                 file: self.file.clone(),
                 record: RecordRef::Line(loc.line),
+                generation: None,
             },
             fields,
             raw: Some(RawRecord::new(line)),

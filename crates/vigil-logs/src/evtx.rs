@@ -320,6 +320,7 @@ fn to_event<J: Json>(
         source: SourceRef {
             file: file.to_string(),
             record: RecordRef::EvtxRecord(flat.record_id.unwrap_or(record_id)),
+            generation: None,
         },
         fields: flat.fields,
         raw: None,

@@ -135,6 +135,7 @@ impl CsvParser {
             source: SourceRef {
                 file: self.file.clone(),
                 record: RecordRef::Line(loc.line),
+                generation: None,
             },
             fields,
             raw: Some(raw.into()),

@@ -71,6 +71,7 @@ impl ObjectParser for JsonlParser {
             source: SourceRef {
                 file: self.file.clone(),
                 record: RecordRef::Line(loc.line),
+                generation: None,
             },
             fields,
             raw: None,

@@ -141,6 +141,7 @@ impl LineParser for W3cParser {
             source: SourceRef {
                 file: self.file.clone(),
                 record: RecordRef::Line(loc.line),
+                generation: None,
             },
             fields,
             raw: Some(RawRecord::new(line)),

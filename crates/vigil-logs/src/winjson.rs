@@ -73,6 +73,7 @@ impl ObjectParser for WinJsonParser {
             source: SourceRef {
                 file: self.file.clone(),
                 record: RecordRef::Line(loc.line),
+                generation: None,
             },
             fields: flat.fields,
             raw: None,

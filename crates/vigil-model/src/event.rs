@@ -53,6 +53,12 @@ impl fmt::Display for RecordRef {
 pub struct SourceRef {
     pub file: String,
     pub record: RecordRef,
+    /// Which generation of the file the record was read from, when its path is reused while it is
+    /// followed (rotation by rename, copy-truncate): line 1 of today's `mail.log` is not line 1 of
+    /// yesterday's. Set by the live tailer; `None` for files read whole, where the path and record
+    /// identify the record. Not shown to users: reports cite `file` and `record`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generation: Option<String>,
 }
 
 /// A field value. Logs are mostly strings; EVTX and JSON also carry numbers, booleans, nulls and lists.

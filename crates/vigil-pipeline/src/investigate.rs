@@ -80,6 +80,7 @@ pub fn knowledge(store: &dyn Store, cve_map: CveMap) -> Result<Knowledge, Pipeli
         kev,
         cve_map,
         unsupported: Vec::new(),
+        alerts: None,
     })
 }
 

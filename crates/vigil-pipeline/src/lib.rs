@@ -9,6 +9,7 @@
 //! - [`audit`]: input sorting and the whole chain on one server (import → inventory → hunt → scan →
 //!   triage → investigation).
 
+pub mod alert_history;
 pub mod audit;
 pub mod error;
 pub mod investigate;

@@ -117,6 +117,7 @@ mod tests {
             sources: vec![SourceRef {
                 file: file.into(),
                 record: rec,
+                generation: None,
             }],
             matched: vec![],
         }

@@ -179,6 +179,7 @@ pub fn document(d: &BreachDraft, footer: &str) -> Document {
         plain("First malicious activity", format_ts(d.first_malicious)),
         plain("Last recorded activity", format_ts(d.last_activity)),
         row("Undetected for", &d.dwell, s),
+        row("Alerted", &d.alerting, s),
     ]));
     sections.push(Section {
         id: "nature".into(),
@@ -344,6 +345,7 @@ pub fn count_missing(d: &BreachDraft) -> usize {
         + m(&d.reported_by)
         + m(&d.notification_deadline)
         + m(&d.dwell)
+        + m(&d.alerting)
         + m(&d.data_categories)
         + m(&d.data_subjects)
         + m(&d.records)
@@ -382,6 +384,7 @@ mod tests {
             sources: vec![SourceRef {
                 file: "logs/mail.log".into(),
                 record: RecordRef::Line(1200),
+                generation: None,
             }],
             matched: vec![],
         };

@@ -19,6 +19,7 @@ fn hostile_detection(n: u64) -> Detection {
         sources: vec![SourceRef {
             file: "logs/\u{1b}[2Jmail.log".into(),
             record: RecordRef::Line(n),
+            generation: None,
         }],
         matched: vec![("user".into(), "=HYPERLINK(\"http://x\")\u{1b}[31m".into())],
     }

@@ -3,7 +3,7 @@
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
     /// Nothing to watch: a service that watches nothing must not look like one that found nothing.
-    #[error("nothing to watch: the configuration has no [[watch]] entry")]
+    #[error("nothing to watch: the configuration has no [[watch]] nor [[listen]] entry")]
     NothingWatched,
     /// No rule could be used, so no event could be assessed.
     #[error("no usable detection rule was loaded; nothing would be assessed")]

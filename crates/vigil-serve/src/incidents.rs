@@ -53,10 +53,24 @@ pub struct LiveIncidents {
     newest: Option<Timestamp>,
     /// Detections let go because the window was full.
     dropped: u64,
-    /// Which alert key each incident's strong detections were raised under: an incident whose id
-    /// moves (a precursor placed before its start) keeps its alert.
+    /// Which alert key each incident's detections were raised under: an incident whose id moves (a
+    /// precursor placed before its start, or its start let go from a full window) keeps its alert.
     alert_of: HashMap<DetectionKey, String>,
+    /// What each alert's incident held of detections that have left the window: its start and
+    /// its count must not shrink because the window is bounded.
+    gone: HashMap<String, Gone>,
 }
+
+/// Detections of one alert's incident no longer in the window.
+#[derive(Debug, Clone)]
+struct Gone {
+    count: u64,
+    first_seen: Timestamp,
+    first_record: Option<String>,
+}
+
+/// Alerts whose departed detections are remembered at most.
+const MAX_GONE: usize = 10_000;
 
 /// What [`LiveIncidents::offer`] did with a detection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,6 +91,7 @@ impl LiveIncidents {
             newest: None,
             dropped: 0,
             alert_of: HashMap::new(),
+            gone: HashMap::new(),
         }
     }
 
@@ -133,12 +148,44 @@ impl LiveIncidents {
             if let Some((_, d)) = self.window.pop_first() {
                 if let Some(k) = DetectionKey::of(&d) {
                     self.keys.remove(&k);
-                    self.alert_of.remove(&k);
+                    if let Some(alert) = self.alert_of.remove(&k) {
+                        self.remember_gone(alert, &d, at);
+                    }
                 }
                 if full && !stale {
                     self.dropped += 1;
                 }
             }
+        }
+    }
+
+    fn remember_gone(&mut self, alert: String, d: &Detection, at: Timestamp) {
+        if !self.gone.contains_key(&alert) && self.gone.len() >= MAX_GONE {
+            // Forgetting the oldest alert's departed detections understates its count and start;
+            // the window already said when it was full.
+            let oldest = self
+                .gone
+                .iter()
+                .min_by_key(|(_, g)| g.first_seen)
+                .map(|(k, _)| k.clone());
+            if let Some(k) = oldest {
+                self.gone.remove(&k);
+            }
+        }
+        let record = d
+            .sources
+            .first()
+            .map(|s| format!("{} {}", s.file, s.record));
+        let at = d.first_seen.map_or(at, |f| f.min(at));
+        let g = self.gone.entry(alert).or_insert(Gone {
+            count: 0,
+            first_seen: at,
+            first_record: record.clone(),
+        });
+        g.count += 1;
+        if at < g.first_seen {
+            g.first_seen = at;
+            g.first_record = record;
         }
     }
 
@@ -158,13 +205,31 @@ impl LiveIncidents {
             .find_map(|k| self.alert_of.get(&k).cloned());
         let dedup_key = remembered.unwrap_or_else(|| vigil_store::incident_alert_key(&inc.id));
         for d in &inc.detections {
-            if d.level >= self.opts.group.min_level
-                && let Some(k) = DetectionKey::of(d)
-            {
+            if let Some(k) = DetectionKey::of(d) {
                 self.alert_of.insert(k, dedup_key.clone());
             }
         }
-        incident_alert(inc, dedup_key)
+        let mut alert = incident_alert(inc, dedup_key);
+        if let Some(g) = self.gone.get(&alert.dedup_key) {
+            for e in &mut alert.evidence {
+                match e.label.as_str() {
+                    "detections" => {
+                        let total = inc.detections.len() as u64 + g.count;
+                        e.value = format!("{total} ({} left the live window)", g.count);
+                    }
+                    "first seen" if g.first_seen < inc.first_seen => {
+                        e.value = g.first_seen.to_string();
+                    }
+                    "first record" if g.first_seen < inc.first_seen => {
+                        if let Some(r) = &g.first_record {
+                            e.value.clone_from(r);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        alert
     }
 }
 
@@ -278,6 +343,7 @@ mod tests {
             sources: vec![SourceRef {
                 file: "mail.log".into(),
                 record: RecordRef::Line(record),
+                generation: None,
             }],
             matched: vec![("IpAddress".into(), ip.into())],
         }
@@ -357,6 +423,36 @@ mod tests {
         info.level = Level::High;
         info.timestamp = None;
         assert_eq!(live.offer(&info), Offered::Ignored);
+    }
+
+    /// A flood bigger than the window: the alert keeps its key, its start and its full count.
+    #[test]
+    fn an_incident_larger_than_the_window_keeps_its_start_and_count() {
+        let mut live = LiveIncidents::new(LiveOptions {
+            max_detections: 10,
+            ..LiveOptions::default()
+        });
+        let mut first_key = None;
+        for i in 0..50u64 {
+            let at = format!("2026-03-01T10:{:02}:{:02}Z", i / 60, i % 60);
+            live.offer(&det("x", Level::High, &at, i + 1, "198.51.100.1"));
+            let incs = live.incidents();
+            assert_eq!(incs.len(), 1);
+            let a = live.alert_for(&incs[0]);
+            assert_eq!(first_key.get_or_insert(a.dedup_key.clone()), &a.dedup_key);
+        }
+        let a = live.alert_for(&live.incidents()[0]);
+        let ev = |l: &str| {
+            a.evidence
+                .iter()
+                .find(|e| e.label == l)
+                .unwrap()
+                .value
+                .clone()
+        };
+        assert_eq!(ev("detections"), "50 (40 left the live window)");
+        assert_eq!(ev("first seen"), "2026-03-01T10:00:00Z");
+        assert_eq!(ev("first record"), "mail.log line 1");
     }
 
     #[test]

@@ -56,6 +56,7 @@ fn failed(line: u64, secs: i64) -> Event {
         source: SourceRef {
             file: "/var/log/auth.log".into(),
             record: RecordRef::Line(line),
+            generation: None,
         },
         fields,
         raw: None,

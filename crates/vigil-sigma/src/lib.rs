@@ -28,7 +28,7 @@
 //!     timestamp: None,
 //!     host: None,
 //!     logsource: LogSource::new(Some("windows"), Some("process_creation"), None),
-//!     source: SourceRef { file: "x.evtx".into(), record: RecordRef::EvtxRecord(1) },
+//!     source: SourceRef { file: "x.evtx".into(), record: RecordRef::EvtxRecord(1), generation: None },
 //!     fields: Default::default(),
 //!     raw: None,
 //! };

@@ -11,6 +11,7 @@ fn event(category: &str) -> Event {
         source: SourceRef {
             file: "s.evtx".into(),
             record: RecordRef::EvtxRecord(1),
+            generation: None,
         },
         fields: Default::default(),
         raw: None,

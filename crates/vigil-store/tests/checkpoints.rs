@@ -32,6 +32,7 @@ fn detection(line: u64) -> Detection {
         sources: vec![SourceRef {
             file: "/var/log/mail.log".into(),
             record: RecordRef::Line(line),
+            generation: None,
         }],
         matched: Vec::new(),
     }

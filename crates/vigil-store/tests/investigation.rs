@@ -17,9 +17,54 @@ fn det(rule: &str, line: u64, at: &str) -> Detection {
         sources: vec![SourceRef {
             file: "logs/u_ex210813.log".into(),
             record: RecordRef::Line(line),
+            generation: None,
         }],
         matched: vec![("cs-uri-query".into(), "/autodiscover".into())],
     }
+}
+
+/// Line 1 of a followed file's new generation (rotated in under the same path, or written again
+/// after a copy-truncate) is another record than line 1 of the file before it; the same record
+/// of the same generation is still kept once, and dismissed by its own source.
+#[test]
+fn the_file_generation_is_part_of_a_detections_identity() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = SqliteStore::open(&dir.path().join("v.db")).unwrap();
+    let of = |generation: Option<&str>| {
+        let mut d = det("a", 1, "2021-08-13T03:02:14Z");
+        d.sources[0].generation = generation.map(str::to_string);
+        d
+    };
+    let (old, new) = (of(Some("2049:12:aa")), of(Some("2049:13:bb")));
+    assert_eq!(
+        store.save_detections(&[old.clone(), new.clone()]).unwrap(),
+        2
+    );
+    assert_eq!(
+        store.save_detections(std::slice::from_ref(&new)).unwrap(),
+        0
+    );
+    // A file read whole (hunt, audit) is keyed as before generations existed.
+    assert_eq!(store.save_detections(&[of(None)]).unwrap(), 1);
+    assert_eq!(store.save_detections(&[of(None)]).unwrap(), 0);
+    assert!(
+        store
+            .dismiss_detection("a", &new.sources[0], Some("test"))
+            .unwrap()
+    );
+    let all = store.detections().unwrap();
+    assert_eq!(all.len(), 3);
+    let dismissed: Vec<_> = all
+        .iter()
+        .filter(|d| d.dismissed.is_some())
+        .map(|d| d.detection.sources[0].generation.clone())
+        .collect();
+    assert_eq!(dismissed, vec![Some("2049:13:bb".to_string())]);
+    // Reports show the real path.
+    assert!(
+        all.iter()
+            .all(|d| d.detection.sources[0].file == "logs/u_ex210813.log")
+    );
 }
 
 #[test]

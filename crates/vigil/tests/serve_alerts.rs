@@ -223,6 +223,28 @@ fn an_attack_in_a_watched_log_is_alerted_escalated_and_stops_on_ack() {
     assert_eq!(listed.len(), 1, "{listed:#?}");
     assert_eq!(listed[0]["state"], "acknowledged");
     stop(child);
+
+    // The breach notice cites the alert history: raised at T, acknowledged at T2 (not "unknown").
+    let incident = listed[0]["reference"].as_str().unwrap();
+    let out = vigil(d)
+        .args(["report", "breach", incident])
+        .output()
+        .unwrap();
+    let md = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let alerted = md
+        .lines()
+        .find(|l| l.starts_with("- Alerted:"))
+        .unwrap_or_else(|| panic!("{md}"));
+    assert!(
+        alerted.contains("first alert raised at") && alerted.contains("acknowledged at"),
+        "{alerted}"
+    );
+    assert!(!alerted.contains("never"), "{alerted}");
 }
 
 /// A restart (after SIGKILL) neither raises the same incident again nor forgets it: its later

@@ -501,6 +501,7 @@ impl LineParser for SyslogParser {
             source: SourceRef {
                 file: self.file.clone(),
                 record: RecordRef::Line(loc.line),
+                generation: None,
             },
             fields,
             raw: Some(RawRecord::new(line)),

@@ -22,6 +22,7 @@ pub fn event(ls: (&str, &str, &str), fields: &[(&str, FieldValue)]) -> Event {
         source: SourceRef {
             file: "test.log".into(),
             record: RecordRef::Line(1),
+            generation: None,
         },
         fields: fields
             .iter()

@@ -60,6 +60,19 @@ fn check_text(what: &str, s: &str) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// The `record` column of a detection's key: the record reference as JSON (`{"line":12}`), followed
+/// by the file generation for records of followed logs (`{"line":12} 2049:1312:9f86d081884c7d65`).
+/// The generation keeps line 1 of a file rotated in under the same path (or written again after a
+/// copy-truncate) apart from line 1 of the file before it; files read whole have none, so the keys
+/// of `vigil hunt` and `vigil audit` detections are those stored before generations existed.
+fn record_key(rule_id: &str, source: &SourceRef) -> Result<String, StoreError> {
+    let record = encode("detection", rule_id, &source.record)?;
+    Ok(match &source.generation {
+        Some(g) => format!("{record} {g}"),
+        None => record,
+    })
+}
+
 /// Stores detections not yet known (by rule and first record); returns how many were new.
 pub(crate) fn save_detections(
     conn: &mut Connection,
@@ -93,7 +106,7 @@ pub(super) fn insert_detections(
             let Some(src) = d.sources.first() else {
                 continue;
             };
-            let record = encode("detection", &d.rule_id, &src.record)?;
+            let record = record_key(&d.rule_id, src)?;
             let json = encode("detection", &d.rule_id, d)?;
             new += ins
                 .execute(params![
@@ -122,7 +135,7 @@ pub(crate) fn dismiss_detection(
     if let Some(r) = reason {
         check_text("dismissal reason", r)?;
     }
-    let record = encode("detection", rule_id, &source.record)?;
+    let record = record_key(rule_id, source)?;
     let n = conn
         .execute(
             "UPDATE detections SET dismissed = ?4 WHERE rule_id = ?1 AND file = ?2 AND record = ?3",

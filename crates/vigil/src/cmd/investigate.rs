@@ -56,7 +56,13 @@ pub fn run(ctx: &Context, args: InvestigateArgs) -> Result<Outcome> {
     if let Some(a) = &args.asset {
         grouping.incidents.retain(|i| i.is_on(a));
     }
-    let k = inv::knowledge(&store, cve_map)?;
+    let mut k = inv::knowledge(&store, cve_map)?;
+    // The store `vigil serve` raises alerts in: its history says when each incident was first
+    // alerted and whether anyone acknowledged it.
+    k.alerts = Some(vigil_pipeline::alert_history::alert_records(
+        &store,
+        &grouping.incidents,
+    )?);
     let cases = investigate(&grouping, &k, record.as_ref());
     inv::save_cases(&mut store, &cases)?;
     if args.json {

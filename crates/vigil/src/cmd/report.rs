@@ -161,7 +161,11 @@ fn breach(ctx: &Context, args: BreachArgs) -> Result<Outcome> {
     let cve_map = vigil_pipeline::rules::load_cve_map();
     let grouping = inv::group(&dets, &dismissed, args.gap, args.min_level, &cve_map);
     let record = args.record.as_deref().map(inv::read_record).transpose()?;
-    let k = inv::knowledge(&store, cve_map)?;
+    let mut k = inv::knowledge(&store, cve_map)?;
+    k.alerts = Some(vigil_pipeline::alert_history::alert_records(
+        &store,
+        &grouping.incidents,
+    )?);
     let cases = vigil_investigate::investigate(&grouping, &k, record.as_ref());
     let Some(case) = cases
         .iter()

@@ -21,10 +21,10 @@ pub fn run(ctx: &Context, _args: ServeArgs) -> Result<Outcome> {
     let config = &ctx.config;
     // Checked before anything is opened: a service that watches nothing must not look like one
     // that found nothing.
-    if config.watch.is_empty() {
+    if config.watch.is_empty() && config.listen.is_empty() {
         bail!(
             "nothing to watch: the configuration has no [[watch]] entry (add one naming a log \
-             file, glob or folder; see docs/serve.md)"
+             file, glob or folder, or a [[listen]] syslog listener; see docs/serve.md)"
         );
     }
     let rule_args = RuleArgs {
@@ -39,7 +39,7 @@ pub fn run(ctx: &Context, _args: ServeArgs) -> Result<Outcome> {
         tracing::warn!("rule not used: {e}");
     }
     let store = ctx.open_store()?;
-    let sources = watch_sources(&config.watch, &store)?;
+    let sources = sources(config, &store)?;
     let opts = ServiceOptions {
         poll: std::time::Duration::from_millis(config.serve.poll_ms),
         heartbeat: std::time::Duration::from_secs(config.serve.heartbeat_secs),
@@ -109,14 +109,18 @@ fn live_alerting(ctx: &Context) -> Result<LiveAlerting> {
     Ok(live)
 }
 
-/// The readers of the configured watches, each resumed from its stored checkpoints.
-fn watch_sources(
-    watches: &[vigil_config::Watch],
+/// The readers of the configured watches, each resumed from its stored checkpoints, and the
+/// syslog listeners (bound here: an address in use stops the start).
+fn sources(
+    config: &vigil_config::Config,
     store: &vigil_store::SqliteStore,
 ) -> Result<Vec<Box<dyn Source>>> {
     use vigil_store::CheckpointStore;
     let mut out: Vec<Box<dyn Source>> = Vec::new();
-    for w in watches {
+    for l in &config.listen {
+        out.push(Box::new(listen_source(l)?));
+    }
+    for w in &config.watch {
         let (path, pattern) = vigil_serve::split_glob(&w.path);
         let mut watch = vigil_ingest::Watch::new(w.label(), path);
         watch.pattern = pattern;
@@ -137,4 +141,33 @@ fn watch_sources(
         )));
     }
     Ok(out)
+}
+
+/// One `[[listen]]` entry as a running listener; its values were checked when the configuration
+/// was read, its certificate and key are read here.
+fn listen_source(l: &vigil_config::Listen) -> Result<vigil_serve::ListenSource> {
+    let label = l.label();
+    let bad = |e: String| anyhow::anyhow!("[[listen]] {label}: {e}");
+    let mut cfg = vigil_ingest::ListenerConfig {
+        host: l.host.clone(),
+        ..Default::default()
+    };
+    if let Some(n) = l.max_message {
+        cfg.max_message = n;
+    }
+    if let Some(tz) = &l.tz {
+        cfg.options.syslog_time_zone =
+            vigil_logs::parse_time_zone(tz).map_err(|e| bad(format!("time zone {tz:?}: {e}")))?;
+    }
+    if let (Some(cert), Some(key)) = (&l.tls_cert, &l.tls_key) {
+        cfg.tls = Some(vigil_ingest::tls_config(cert, key).map_err(|e| bad(e.to_string()))?);
+    }
+    let source = vigil_serve::ListenSource::start(
+        label.clone(),
+        l.udp_addr().map_err(bad)?,
+        l.tcp_addr().map_err(bad)?,
+        cfg,
+    )?;
+    tracing::info!(source = %label, udp = ?source.udp_addr(), tcp = ?source.tcp_addr(), "listening");
+    Ok(source)
 }
