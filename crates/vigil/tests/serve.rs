@@ -532,7 +532,7 @@ fn health_is_served_and_status_tells_when_nobody_watches() {
         ),
     )
     .unwrap();
-    let (mut child, ready) = start_ready(d);
+    let (child, ready) = start_ready(d);
     let addr = ready
         .trim()
         .rsplit_once("metrics=")
