@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Knowledge-base benchmarks: importing the shared advisory sets with `vigil db import`, and 10,000
-# package look-ups with range evaluation against the same data (crates/vigil-scan/examples/lookup_bench.rs).
+# package look-ups with range evaluation against the same data (crates/vigil-pipeline/examples/lookup_bench.rs).
 # Needs the shared data sets: VIGIL_SHARED_DATA (default ../shared/data beside the repository).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,7 +9,7 @@ if [ ! -d "$DATA/pypa-advisory-database" ]; then
   echo "shared data not found at $DATA (set VIGIL_SHARED_DATA): nothing measured"
   exit 0
 fi
-cargo build --release -q -p vigil -p vigil-scan --example lookup_bench
+cargo build --release -q -p vigil -p vigil-pipeline --example lookup_bench
 SETS=("$DATA/pypa-advisory-database" "$DATA/rustsec-advisory-db/main" "$DATA/golang-vulndb" "$DATA/almalinux-osv" "$DATA/ghsa-subset")
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT

@@ -9,9 +9,13 @@ pub mod checkpoint;
 pub mod event;
 pub mod finding;
 pub mod health;
+pub mod index;
+pub mod matching;
 pub mod package;
 pub mod purl;
 pub mod severity;
+pub mod snapshots;
+pub mod sources;
 pub mod text;
 
 pub use advisory::{
@@ -22,6 +26,7 @@ pub use checkpoint::{Checkpoint, FileIdentity, Position};
 pub use event::{Detection, Event, FieldValue, LogSource, RawRecord, RecordRef, SourceRef};
 pub use finding::{Asset, Finding};
 pub use health::{HealthSnapshot, Liveness, SourceSnapshot};
+pub use index::{AssetIndex, KnowledgeIndex, LookupError};
 pub use package::{Ecosystem, Package, PackageLocation};
 pub use severity::{Level, Severity};
 

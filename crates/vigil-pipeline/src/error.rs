@@ -27,6 +27,9 @@ pub enum PipelineError {
     Input(String),
     #[error(transparent)]
     Store(#[from] vigil_store::StoreError),
+    /// A read of knowledge or assets through the back-end-neutral traits.
+    #[error(transparent)]
+    Lookup(#[from] vigil_model::LookupError),
     /// A store write with what was being stored.
     #[error("{what}: {error}")]
     Storing {

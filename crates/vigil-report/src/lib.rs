@@ -1,4 +1,4 @@
-//! Renderers for scan results: SARIF for code-scanning dashboards, CycloneDX VEX for supply-chain
+//! Renderers for scan results: a terminal table, SARIF for code-scanning dashboards, CycloneDX VEX for supply-chain
 //! tooling, Markdown for people, and vigil's own versioned JSON for scripts.
 //!
 //! Every renderer is a pure function over a [`ScanResult`]: the same input gives byte-identical
@@ -9,6 +9,12 @@
 //! All text that comes from advisories, inventories or configuration (summaries, package names,
 //! ignore reasons) is treated as hostile: JSON outputs rely on JSON escaping, and the Markdown
 //! renderer escapes every cell so that a summary cannot break a table or inject HTML.
+//!
+//! A finished scan goes to a [`ScanSink`] ([`ScanWriter`] in a [`ScanFormat`]: the terminal table of
+//! `scan_table`, or the renderers above).
+//!
+//! An audit's report folder (Markdown, HTML, timeline, SARIF, breach notices) goes file by file to a
+//! [`ReportSink`] (module `audit_folder`).
 //!
 //! Hunt results are rendered as they are found: [`TableSink`], [`CsvSink`], [`JsonlSink`] and
 //! [`JsonSink`] implement `vigil_hunt::DetectionSink` (modules `hunt_*`), and every one of them ends
@@ -75,6 +81,7 @@
 //! probability in `[0, 1]`. `cves` is derived from `advisories` and `aliases`. Non-finite numbers
 //! are written as `null`.
 
+pub mod audit_folder;
 pub mod breach_html;
 pub mod coverage_html;
 pub mod html;
@@ -85,12 +92,16 @@ pub mod hunt_table;
 pub mod json;
 pub mod markdown;
 pub mod sarif;
+pub mod scan_sink;
+pub mod scan_table;
 pub mod vex;
 
+pub use audit_folder::{AuditReportError, AuditView, ReportSink};
 pub use hunt_csv::CsvSink;
 pub use hunt_json::JsonSink;
 pub use hunt_jsonl::JsonlSink;
 pub use hunt_table::TableSink;
+pub use scan_sink::{ScanFormat, ScanSink, ScanWriter};
 
 mod fingerprint;
 mod hunt_fields;

@@ -4,8 +4,8 @@
 use crate::error::ScanError;
 use jiff::civil::Date;
 use std::collections::HashMap;
+use vigil_model::KnowledgeIndex;
 use vigil_model::{Advisory, Severity};
-use vigil_store::Store;
 
 /// A severity with the CVSS score and vector it came from, when it came from one.
 #[derive(Debug, Clone, PartialEq)]
@@ -68,7 +68,7 @@ pub struct ExploitCache {
 impl ExploitCache {
     pub fn lookup<'a>(
         &mut self,
-        store: &dyn Store,
+        store: &dyn KnowledgeIndex,
         cves: impl IntoIterator<Item = &'a str>,
     ) -> Result<Exploitation, ScanError> {
         let mut out = Exploitation::default();

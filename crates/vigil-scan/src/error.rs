@@ -1,11 +1,11 @@
-//! Errors of a scan: the store failing, or a policy or ignore file that cannot be used.
+//! Errors of a scan: a knowledge or asset look-up failing, or a policy or ignore file that cannot be used.
 
 use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ScanError {
     #[error(transparent)]
-    Store(#[from] vigil_store::StoreError),
+    Store(#[from] vigil_model::LookupError),
     /// The ignore file cannot be read or parsed, or an entry lacks what it needs.
     #[error("ignore file {path}: {reason}")]
     IgnoreFile { path: PathBuf, reason: String },

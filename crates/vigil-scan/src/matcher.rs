@@ -21,9 +21,9 @@ use jiff::tz::TimeZone;
 use std::cmp::Ordering;
 use std::collections::{BTreeSet, HashMap};
 use std::rc::Rc;
+use vigil_model::KnowledgeIndex;
+use vigil_model::matching::{AffectedKey, Lookup};
 use vigil_model::{Advisory, Affected, Ecosystem, Finding, Package, RangeEvent, RangeKind};
-use vigil_store::Store;
-use vigil_store::matching::{AffectedKey, Lookup};
 use vigil_versions::{Scheme, VersionError, affects, compare, scheme_for};
 
 /// What matching produced so far.
@@ -36,7 +36,7 @@ pub struct MatchOutput {
 /// Matches packages against a store, caching advisory look-ups per (ecosystem, name) and KEV/EPSS per CVE
 /// for the length of one scan.
 pub struct Matcher<'s> {
-    store: &'s dyn Store,
+    store: &'s dyn KnowledgeIndex,
     advisories: HashMap<(String, String), Rc<[Advisory]>>,
     pub(crate) exploits: ExploitCache,
 }
@@ -48,7 +48,7 @@ struct Hit<'a> {
 }
 
 impl<'s> Matcher<'s> {
-    pub fn new(store: &'s dyn Store) -> Self {
+    pub fn new(store: &'s dyn KnowledgeIndex) -> Self {
         Matcher {
             store,
             advisories: HashMap::new(),
@@ -56,7 +56,7 @@ impl<'s> Matcher<'s> {
         }
     }
 
-    pub(crate) fn store(&self) -> &'s dyn Store {
+    pub(crate) fn store(&self) -> &'s dyn KnowledgeIndex {
         self.store
     }
 

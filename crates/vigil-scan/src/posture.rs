@@ -22,7 +22,8 @@ use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use vigil_model::Asset;
-use vigil_store::{Store, StoredFinding};
+use vigil_model::AssetIndex;
+use vigil_model::snapshots::StoredFinding;
 
 fn day_of(t: Timestamp) -> Date {
     t.to_zoned(TimeZone::UTC).date()
@@ -53,7 +54,7 @@ pub struct AssetPosture {
 }
 
 /// Every stored asset, the most overdue first (then by overdue count, open count, name).
-pub fn status(store: &dyn Store, today: Date) -> Result<Vec<AssetPosture>, ScanError> {
+pub fn status(store: &dyn AssetIndex, today: Date) -> Result<Vec<AssetPosture>, ScanError> {
     let mut out = Vec::new();
     for record in store.assets()? {
         let name = &record.asset.name;
@@ -131,7 +132,7 @@ pub struct PatchingReport {
 
 /// The patching report of one asset (`None` if the store does not know it) or of every asset.
 pub fn patching(
-    store: &dyn Store,
+    store: &dyn AssetIndex,
     asset: Option<&str>,
     today: Date,
 ) -> Result<Vec<PatchingReport>, ScanError> {

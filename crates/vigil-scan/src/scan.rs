@@ -11,8 +11,9 @@ use crate::report::{ReportFinding, ScanReport};
 use jiff::civil::Date;
 use jiff::{SignedDuration, Timestamp};
 use std::collections::BTreeSet;
+use vigil_model::KnowledgeIndex;
+use vigil_model::sources::SourceState;
 use vigil_model::{Asset, Package};
-use vigil_store::{SourceState, Store};
 
 /// What to scan.
 #[derive(Debug, Clone)]
@@ -34,7 +35,7 @@ pub struct ScanInput {
 
 /// Runs the scan.
 pub fn scan(
-    store: &dyn Store,
+    store: &dyn KnowledgeIndex,
     input: &ScanInput,
     policy: &Policy,
     ignores: &IgnoreFile,
@@ -130,7 +131,7 @@ pub fn scan(
 /// Notes about the knowledge itself: an empty store, sources that failed or are older than `max_age`,
 /// missing KEV data, and ecosystems of the scanned packages for which the store holds no advisories.
 pub fn knowledge_notes(
-    store: &dyn Store,
+    store: &dyn KnowledgeIndex,
     packages: &[Package],
     now: Timestamp,
     max_age: SignedDuration,

@@ -12,7 +12,8 @@ use vigil_serve::{
     ChannelSource, Detector, ServeError, Service, ServiceOptions, Source, SourceBatch,
 };
 use vigil_sigma::{Engine, Mappings, parse_rules_str};
-use vigil_store::{CheckpointStore, SqliteStore, Store};
+use vigil_store::prelude::*;
+use vigil_store::{CheckpointStore, SqliteStore};
 
 const RULES: &str = "title: Failed login
 id: failed

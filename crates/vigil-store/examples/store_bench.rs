@@ -9,7 +9,8 @@ use vigil_model::{
     Advisory, Affected, AffectedPackage, Ecosystem, EpssScore, Range, RangeEvent, RangeKind,
     Reference, SeverityScore,
 };
-use vigil_store::{SourceUpdate, SqliteStore, Store};
+use vigil_store::prelude::*;
+use vigil_store::{SourceUpdate, SqliteStore};
 
 /// A small deterministic generator (xorshift64*), so runs are comparable.
 struct Rng(u64);

@@ -102,6 +102,9 @@ pub enum StoreError {
     /// The signed link was already used once.
     #[error("this link for alert {id} was already used")]
     AlertTokenUsed { id: i64 },
+    /// A read through the back-end-neutral traits failed; the back end's error, as it was.
+    #[error(transparent)]
+    Lookup(#[from] vigil_model::LookupError),
     /// Any other SQLite error, with the operation that hit it.
     #[error("database error while {context}: {source}")]
     Sqlite {
@@ -118,6 +121,16 @@ impl StoreError {
         StoreError::Aborted {
             key: String::new(),
             reason: reason.to_string(),
+        }
+    }
+}
+
+impl From<StoreError> for vigil_model::LookupError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            // Already a look-up error: unwrapped rather than boxed twice.
+            StoreError::Lookup(inner) => inner,
+            other => vigil_model::LookupError::new(other),
         }
     }
 }

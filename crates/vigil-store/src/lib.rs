@@ -2,8 +2,10 @@
 //! of its sources, and the scan snapshots of assets with the findings tracked across them; persisted so
 //! that scans work offline and every import or snapshot is all-or-nothing.
 //!
-//! [`Store`] is the interface the rest of vigil uses; it takes and gives plain `vigil-model` values so that
-//! a PostgreSQL back end can implement it later. [`SqliteStore`] is the embedded default: one SQLite file,
+//! [`Store`] is the interface the rest of vigil uses, made of narrow traits ([`KnowledgeStore`],
+//! [`AssetStore`], [`CaseStore`] over the model's read traits [`KnowledgeIndex`] and [`AssetIndex`];
+//! alerts and checkpoints beside them); they take and give plain `vigil-model` values so that a
+//! PostgreSQL back end can implement them later. [`SqliteStore`] is the embedded default: one SQLite file,
 //! WAL mode, foreign keys on, a busy timeout, and a versioned schema brought forward on open.
 
 pub mod alerts;
@@ -11,9 +13,7 @@ pub mod checkpoints;
 pub mod error;
 pub mod health;
 pub mod investigation;
-pub mod matching;
 pub mod paths;
-pub mod snapshots;
 pub mod sqlite;
 pub mod store;
 pub mod types;
@@ -28,12 +28,25 @@ pub use error::StoreError;
 pub use health::HealthStore;
 pub use investigation::{ActionStatus, IncidentRow, NewAction, RemedialAction, StoredDetection};
 pub use paths::default_db_path;
+// The plain values and read traits a back end shares live in the model; re-exported here so that
+// users of the store find them where they always were.
 pub use snapshots::{
     AssetRecord, SavedSnapshot, Snapshot, SnapshotRecord, StoredFinding, finding_key,
 };
 pub use sqlite::SqliteStore;
-pub use store::{ImportSink, Producer, Store};
+pub use store::{AssetStore, CaseStore, ImportSink, KnowledgeStore, Producer, Store};
 pub use types::{
     ImportSummary, ProductMatch, SourceCounts, SourceHeader, SourceState, SourceStatus,
     SourceUpdate, StoreStats,
 };
+pub use vigil_model::index::{AssetIndex, KnowledgeIndex, LookupError};
+pub use vigil_model::{matching, snapshots};
+
+/// Every store trait, for `use vigil_store::prelude::*;`: a method of a narrow trait can only be
+/// called where that trait is in scope.
+pub mod prelude {
+    pub use crate::{
+        AlertStore, AssetIndex, AssetStore, CaseStore, CheckpointStore, KnowledgeIndex,
+        KnowledgeStore, Store,
+    };
+}

@@ -1,13 +1,16 @@
 //! The storage interface every back end implements: plain model values in and out, nothing of SQLite.
+//! The read side of knowledge and assets is `vigil-model`'s [`KnowledgeIndex`] and [`AssetIndex`] (a
+//! scan needs only those); the writes and the cases are the narrow traits here, and [`Store`] is all
+//! of them together.
 
 use crate::error::StoreError;
 use crate::investigation::{IncidentRow, NewAction, RemedialAction, StoredDetection};
-use crate::snapshots::{AssetRecord, SavedSnapshot, Snapshot, SnapshotRecord, StoredFinding};
-use crate::types::{
-    ImportSummary, ProductMatch, SourceHeader, SourceStatus, SourceUpdate, StoreStats,
-};
+use crate::snapshots::{SavedSnapshot, Snapshot};
+use crate::types::{ImportSummary, SourceHeader, SourceUpdate};
 use jiff::Timestamp;
-use vigil_model::{Advisory, Detection, Ecosystem, EpssScore, KevEntry, MicrosoftFix, SourceRef};
+use vigil_model::{
+    Advisory, AssetIndex, Detection, EpssScore, KevEntry, KnowledgeIndex, MicrosoftFix, SourceRef,
+};
 
 /// Where an import's producer puts records. Every record goes into the one transaction of the import; the
 /// records are only borrowed, so a reader can stream a large file (an OSV `all.zip`, the EPSS CSV) without
@@ -29,9 +32,9 @@ pub trait ImportSink {
 /// rolls the whole import back.
 pub type Producer<'a> = dyn FnMut(&mut dyn ImportSink) -> Result<(), StoreError> + 'a;
 
-/// vigil's store. Every import is one transaction: after an error or a crash part-way, the previous data is
-/// untouched. Reads never see a half-done import.
-pub trait Store {
+/// Writes to the vulnerability knowledge; reads are [`KnowledgeIndex`]. Every import is one transaction:
+/// after an error or a crash part-way, the previous data is untouched. Reads never see a half-done import.
+pub trait KnowledgeStore: KnowledgeIndex {
     /// Imports what `producer` hands over as one transaction for source `header.key`. On success the source
     /// is recorded as updated now; on any error the import is rolled back, the failure is recorded against
     /// the source (its previous data stays), and the error is returned.
@@ -41,7 +44,7 @@ pub trait Store {
         producer: &mut Producer<'_>,
     ) -> Result<ImportSummary, StoreError>;
 
-    /// Imports an update held in memory; see [`Store::import_with`].
+    /// Imports an update held in memory; see [`KnowledgeStore::import_with`].
     fn import(&mut self, update: SourceUpdate) -> Result<ImportSummary, StoreError> {
         let header = update.header();
         let mut producer = |sink: &mut dyn ImportSink| {
@@ -71,72 +74,19 @@ pub trait Store {
     /// Records that `key` was checked and is unchanged since its last successful import (the server
     /// answered 304, or sent identical content): its data is current as of now, so its age restarts.
     fn record_unchanged(&mut self, key: &str, origin: &str) -> Result<(), StoreError>;
+}
 
-    /// Every source the store has heard of, by key, with its age as of now.
-    fn sources(&self) -> Result<Vec<SourceStatus>, StoreError>;
-
-    fn source(&self, key: &str) -> Result<Option<SourceStatus>, StoreError>;
-
-    /// The advisories (not withdrawn) that name the package `name` of `ecosystem`, by id. The name is
-    /// normalised for the ecosystem (PEP 503 for PyPI); a distro release also sees the advisories filed for
-    /// the distro without a release (see [`crate::matching`]). Each advisory's `affected` list holds only
-    /// the entries of this package (a distro advisory may list dozens of others); use [`Store::advisory`]
-    /// for the whole record.
-    fn advisories_for(
-        &self,
-        ecosystem: &Ecosystem,
-        name: &str,
-    ) -> Result<Vec<Advisory>, StoreError>;
-
-    /// One advisory by id, withdrawn or not.
-    fn advisory(&self, id: &str) -> Result<Option<Advisory>, StoreError>;
-
-    /// The other names of an advisory: its own aliases and the ids of advisories that give it as an alias.
-    fn aliases(&self, id: &str) -> Result<Vec<String>, StoreError>;
-
-    /// The advisories known by `alias` (as id or alias), withdrawn ones included: every record about
-    /// `CVE-2021-44228`, say.
-    fn advisories_for_alias(&self, alias: &str) -> Result<Vec<Advisory>, StoreError>;
-
-    fn kev(&self, cve: &str) -> Result<Option<KevEntry>, StoreError>;
-
-    fn epss(&self, cve: &str) -> Result<Option<EpssScore>, StoreError>;
-
-    fn microsoft_fixes_for_cve(&self, cve: &str) -> Result<Vec<MicrosoftFix>, StoreError>;
-
-    /// Fixes shipped by a KB article (with or without the `KB` prefix).
-    fn microsoft_fixes_for_kb(&self, kb: &str) -> Result<Vec<MicrosoftFix>, StoreError>;
-
-    fn microsoft_fixes_for_product(
-        &self,
-        product: &str,
-        how: ProductMatch,
-    ) -> Result<Vec<MicrosoftFix>, StoreError>;
-
-    /// Totals per kind, per source and per ecosystem, for `vigil db status`.
-    fn stats(&self) -> Result<StoreStats, StoreError>;
-
+/// Writes of assets and their scans; reads are [`AssetIndex`].
+pub trait AssetStore: AssetIndex {
     /// Stores a scan of an asset as one transaction: the asset (its tags replaced by the snapshot's), the
     /// snapshot and its packages; findings still present get `last_seen` (their `first_seen` stays), new
     /// ones are opened, and open findings of the asset absent from the snapshot are resolved at its time.
     /// A snapshot older than the asset's latest stored one is refused.
     fn save_snapshot(&mut self, snapshot: &Snapshot) -> Result<SavedSnapshot, StoreError>;
+}
 
-    fn asset(&self, name: &str) -> Result<Option<AssetRecord>, StoreError>;
-
-    /// Every asset, by name.
-    fn assets(&self) -> Result<Vec<AssetRecord>, StoreError>;
-
-    /// The snapshots of an asset, oldest first.
-    fn snapshots(&self, asset: &str) -> Result<Vec<SnapshotRecord>, StoreError>;
-
-    /// The findings of an asset, open ones only or with the resolved ones, by first seen.
-    fn findings(
-        &self,
-        asset: &str,
-        include_resolved: bool,
-    ) -> Result<Vec<StoredFinding>, StoreError>;
-
+/// Detections with their triage, the incidents grouped from them and the remedial actions they led to.
+pub trait CaseStore {
     /// Stores detections (one transaction), each identified by its rule and first record: a detection
     /// already stored is left as it is (its triage included). Returns how many were new.
     fn save_detections(&mut self, detections: &[Detection]) -> Result<usize, StoreError>;
@@ -177,6 +127,14 @@ pub trait Store {
     /// Remedial actions, open ones first by due date; done ones too when asked.
     fn actions(&self, include_done: bool) -> Result<Vec<RemedialAction>, StoreError>;
 }
+
+/// The whole store, for the commands that use every part of it: knowledge, assets, and cases. Any
+/// back end that implements the narrow traits is one; code that needs less takes the narrow trait
+/// (a scan takes only a [`KnowledgeIndex`]). Alerts and ingest checkpoints have their own traits
+/// ([`AlertStore`](crate::AlertStore), [`CheckpointStore`](crate::CheckpointStore)).
+pub trait Store: KnowledgeStore + AssetStore + CaseStore {}
+
+impl<T: KnowledgeStore + AssetStore + CaseStore + ?Sized> Store for T {}
 
 /// A CVE id in the form it is stored under: trimmed, upper case.
 pub(crate) fn canonical_cve(cve: &str) -> String {

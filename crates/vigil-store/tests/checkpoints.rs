@@ -1,7 +1,8 @@
 //! Checkpoints of live reading, committed with their detections in one transaction.
 
 use vigil_model::{Checkpoint, Detection, FileIdentity, Level, Position, RecordRef, SourceRef};
-use vigil_store::{CheckpointStore, IngestCommit, SqliteStore, Store, StoreError};
+use vigil_store::prelude::*;
+use vigil_store::{IngestCommit, SqliteStore, StoreError};
 
 fn checkpoint(key: &str, offset: u64) -> Checkpoint {
     Checkpoint {

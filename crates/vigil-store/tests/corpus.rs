@@ -5,7 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 use vigil_model::{Advisory, KevEntry};
-use vigil_store::{SourceUpdate, SqliteStore, Store};
+use vigil_store::prelude::*;
+use vigil_store::{SourceUpdate, SqliteStore};
 
 fn shared() -> Option<PathBuf> {
     match std::env::var_os("VIGIL_SHARED_DATA") {

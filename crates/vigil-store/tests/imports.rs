@@ -5,9 +5,8 @@ mod common;
 use common::*;
 use jiff::SignedDuration;
 use vigil_model::Ecosystem;
-use vigil_store::{
-    ImportSink, SourceHeader, SourceState, SourceUpdate, SqliteStore, Store, StoreError,
-};
+use vigil_store::prelude::*;
+use vigil_store::{ImportSink, SourceHeader, SourceState, SourceUpdate, SqliteStore, StoreError};
 
 fn pypi() -> Ecosystem {
     Ecosystem::new("PyPI")

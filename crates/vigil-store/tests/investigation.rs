@@ -3,7 +3,8 @@
 use jiff::Timestamp;
 use jiff::civil::date;
 use vigil_model::{Detection, Level, RecordRef, SourceRef};
-use vigil_store::{ActionStatus, IncidentRow, NewAction, SqliteStore, Store};
+use vigil_store::prelude::*;
+use vigil_store::{ActionStatus, IncidentRow, NewAction, SqliteStore};
 
 fn det(rule: &str, line: u64, at: &str) -> Detection {
     Detection {

@@ -4,7 +4,8 @@ mod common;
 
 use common::*;
 use vigil_model::Ecosystem;
-use vigil_store::{ProductMatch, SourceUpdate, SqliteStore, Store, StoreError};
+use vigil_store::prelude::*;
+use vigil_store::{ProductMatch, SourceUpdate, SqliteStore, StoreError};
 
 fn eco(s: &str) -> Ecosystem {
     Ecosystem::new(s)

@@ -5,8 +5,9 @@ mod common;
 use common::*;
 use rusqlite::Connection;
 use vigil_model::Ecosystem;
+use vigil_store::prelude::*;
 use vigil_store::sqlite::migrations::{APPLICATION_ID, MIGRATIONS, latest_version};
-use vigil_store::{SourceUpdate, SqliteStore, Store, StoreError};
+use vigil_store::{SourceUpdate, SqliteStore, StoreError};
 
 #[test]
 fn fresh_database_gets_the_whole_schema_in_wal_mode() {

@@ -3,7 +3,8 @@
 
 use std::path::Path;
 use vigil_model::{Advisory, Ecosystem};
-use vigil_store::{SourceUpdate, SqliteStore, Store};
+use vigil_store::prelude::*;
+use vigil_store::{SourceUpdate, SqliteStore};
 
 /// Reads an OSV file into the model (OSV has no `source`; the reader sets it).
 fn load(file: &str) -> Advisory {

@@ -3,7 +3,8 @@
 use jiff::Timestamp;
 use jiff::civil::date;
 use vigil_model::{Asset, Ecosystem, Finding, Package, PackageLocation, Severity};
-use vigil_store::{Snapshot, SqliteStore, Store, StoreError, finding_key};
+use vigil_store::prelude::*;
+use vigil_store::{Snapshot, SqliteStore, StoreError, finding_key};
 
 fn pkg(name: &str, version: &str) -> Package {
     Package {

@@ -203,6 +203,15 @@ impl ReportDir {
     }
 }
 
+/// The audit's report renderer writes through this: each file goes into the staging folder.
+impl vigil_report::ReportSink for ReportDir {
+    fn file(&mut self, name: &str, body: &[u8]) -> std::io::Result<()> {
+        // The message already names the file and the reason; kept whole, shown once.
+        self.put(name, body)
+            .map_err(|e| std::io::Error::other(format!("{e:#}")))
+    }
+}
+
 impl Drop for ReportDir {
     /// An unfinished report leaves nothing behind.
     fn drop(&mut self) {

@@ -145,7 +145,7 @@ fn stored<T: Ord>(
     want: usize,
     view: impl Fn(&vigil_store::StoredDetection) -> Option<T>,
 ) -> Vec<T> {
-    use vigil_store::Store;
+    use vigil_store::CaseStore;
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     loop {
         let store = vigil_store::SqliteStore::open(db).unwrap();

@@ -3,11 +3,19 @@
 //! inputs that could not be assessed. Data from MSRC's 2021-Jul CVRF and the PyPA/GitHub
 //! advisories of the named packages.
 
+//!
+//! Also a scan as `vigil-scan` reports it ([`scan_report`]), for the renderers that take one.
+
 #![allow(dead_code)]
 
+use jiff::Timestamp;
 use jiff::civil::date;
+use std::collections::BTreeMap;
 use vigil_model::{Asset, Ecosystem, Finding, Package, PackageLocation, Severity};
 use vigil_report::{NotAssessed, ScanResult};
+use vigil_scan::{
+    IgnoreState, NotAssessedKind, Policy, ReportFinding, ScanReport, Summary, Window,
+};
 
 pub const HOSTILE_SUMMARY: &str = concat!(
     "CRLF injection | in `putrequest`\n| x | y |\r\n",
@@ -208,5 +216,77 @@ pub fn fixture() -> Fixture {
                 reason: "host did not answer the Windows inventory query (WinRM timeout)".into(),
             },
         ],
+    }
+}
+
+/// A finding of a PyPI package on `web1`, critical-looking, with `summary` as given.
+pub fn scan_finding(id: &str, severity: Severity, summary: &str) -> Finding {
+    Finding {
+        asset: "web1".into(),
+        package: Package {
+            ecosystem: Ecosystem::new("PyPI"),
+            name: "example".into(),
+            version: "1.0".into(),
+            purl: None,
+            source_name: None,
+            location: PackageLocation {
+                file: "requirements.txt".into(),
+                line: Some(3),
+            },
+        },
+        advisories: vec![id.into()],
+        aliases: vec!["CVE-2024-0001".into()],
+        summary: Some(summary.into()),
+        severity,
+        cvss_score: Some(9.8),
+        cvss_vector: None,
+        known_exploited: true,
+        kev_due: None,
+        epss: Some(0.5),
+        fixed_versions: vec!["2.0".into()],
+        kb: None,
+        fix_released: Some(date(2024, 1, 1)),
+        due: Some(date(2024, 1, 15)),
+    }
+}
+
+/// A scan of `web1` with one note not assessed (an unknown ecosystem).
+pub fn scan_report(findings: Vec<ReportFinding>, packages: usize) -> ScanReport {
+    ScanReport {
+        generated_at: Timestamp::UNIX_EPOCH,
+        today: date(2024, 2, 1),
+        asset: Asset {
+            name: "web1".into(),
+            tags: vec!["dmz".into()],
+        },
+        inputs: vec!["requirements.txt".into()],
+        policy: Policy::default(),
+        summary: Summary {
+            packages,
+            findings: findings.len(),
+            open: findings.iter().filter(|f| f.is_open()).count(),
+            ignored: 0,
+            expired_ignores: 0,
+            overdue: 1,
+            by_severity: BTreeMap::new(),
+            not_assessed: 1,
+        },
+        findings,
+        not_assessed: vec![vigil_scan::NotAssessed::new(
+            NotAssessedKind::UnknownEcosystem,
+            "Cargo.lock",
+            "no advisories for crates.io",
+        )],
+    }
+}
+
+/// A finding as reported, 17 days overdue, with its ignore state.
+pub fn reported(f: Finding, ignore: Option<IgnoreState>) -> ReportFinding {
+    ReportFinding {
+        finding: f,
+        window: Window::Critical,
+        days_overdue: Some(17),
+        overdue: true,
+        ignore,
     }
 }

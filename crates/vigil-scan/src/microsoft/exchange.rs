@@ -26,8 +26,8 @@ use crate::notes::{NotAssessed, NotAssessedKind, package_label};
 use jiff::civil::Date;
 use std::collections::{BTreeMap, BTreeSet};
 use vigil_knowledge::exchange::{BuildNumber, ExchangeBuild, ExchangeTable};
+use vigil_model::sources::ProductMatch;
 use vigil_model::{MicrosoftFix, Package};
-use vigil_store::ProductMatch;
 
 /// The Security Update Guide's name of a product and CU: `Exchange Server 2019` + `CU8` →
 /// `Microsoft Exchange Server 2019 Cumulative Update 8`; `RTM` → `Microsoft Exchange Server 2019`.

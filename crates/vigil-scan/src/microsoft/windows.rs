@@ -13,8 +13,8 @@ use crate::matcher::{MatchOutput, Matcher};
 use crate::notes::{NotAssessed, NotAssessedKind, package_label};
 use std::collections::{BTreeMap, BTreeSet};
 use vigil_knowledge::exchange::BuildNumber;
+use vigil_model::sources::ProductMatch;
 use vigil_model::{MicrosoftFix, Package};
-use vigil_store::ProductMatch;
 
 /// The update guide's product name for an OS caption: `Microsoft Windows Server 2019 Standard` →
 /// `Windows Server 2019`. `None` for captions it cannot map (client editions are named by version and

@@ -14,13 +14,16 @@ mod snapshot;
 use crate::error::{Context, StoreError};
 use crate::investigation::{IncidentRow, NewAction, RemedialAction, StoredDetection};
 use crate::snapshots::{AssetRecord, SavedSnapshot, Snapshot, SnapshotRecord, StoredFinding};
-use crate::store::{Producer, Store};
+use crate::store::{AssetStore, CaseStore, KnowledgeStore, Producer};
 use crate::types::{ImportSummary, ProductMatch, SourceHeader, SourceStatus, StoreStats};
 use jiff::Timestamp;
 use rusqlite::{Connection, OpenFlags};
 use std::path::Path;
 use std::time::Duration;
-use vigil_model::{Advisory, Detection, Ecosystem, EpssScore, KevEntry, MicrosoftFix, SourceRef};
+use vigil_model::{
+    Advisory, AssetIndex, Detection, Ecosystem, EpssScore, KevEntry, KnowledgeIndex, LookupError,
+    MicrosoftFix, SourceRef,
+};
 
 /// How long a writer waits for another process's write lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -121,7 +124,7 @@ impl SqliteStore {
     }
 }
 
-impl Store for SqliteStore {
+impl KnowledgeStore for SqliteStore {
     fn import_with(
         &mut self,
         header: &SourceHeader,
@@ -154,12 +157,14 @@ impl Store for SqliteStore {
     fn record_unchanged(&mut self, key: &str, origin: &str) -> Result<(), StoreError> {
         import::record_unchanged(&mut self.conn, key, origin, Timestamp::now())
     }
+}
 
-    fn sources(&self) -> Result<Vec<SourceStatus>, StoreError> {
-        query::sources(&self.conn, None, Timestamp::now())
+impl KnowledgeIndex for SqliteStore {
+    fn sources(&self) -> Result<Vec<SourceStatus>, LookupError> {
+        Ok(query::sources(&self.conn, None, Timestamp::now())?)
     }
 
-    fn source(&self, key: &str) -> Result<Option<SourceStatus>, StoreError> {
+    fn source(&self, key: &str) -> Result<Option<SourceStatus>, LookupError> {
         Ok(query::sources(&self.conn, Some(key), Timestamp::now())?
             .into_iter()
             .next())
@@ -169,77 +174,85 @@ impl Store for SqliteStore {
         &self,
         ecosystem: &Ecosystem,
         name: &str,
-    ) -> Result<Vec<Advisory>, StoreError> {
-        query::advisories_for(&self.conn, ecosystem, name)
+    ) -> Result<Vec<Advisory>, LookupError> {
+        Ok(query::advisories_for(&self.conn, ecosystem, name)?)
     }
 
-    fn advisory(&self, id: &str) -> Result<Option<Advisory>, StoreError> {
-        query::advisory(&self.conn, id)
+    fn advisory(&self, id: &str) -> Result<Option<Advisory>, LookupError> {
+        Ok(query::advisory(&self.conn, id)?)
     }
 
-    fn aliases(&self, id: &str) -> Result<Vec<String>, StoreError> {
-        query::aliases(&self.conn, id)
+    fn aliases(&self, id: &str) -> Result<Vec<String>, LookupError> {
+        Ok(query::aliases(&self.conn, id)?)
     }
 
-    fn advisories_for_alias(&self, alias: &str) -> Result<Vec<Advisory>, StoreError> {
-        query::advisories_for_alias(&self.conn, alias)
+    fn advisories_for_alias(&self, alias: &str) -> Result<Vec<Advisory>, LookupError> {
+        Ok(query::advisories_for_alias(&self.conn, alias)?)
     }
 
-    fn kev(&self, cve: &str) -> Result<Option<KevEntry>, StoreError> {
-        query::kev(&self.conn, cve)
+    fn kev(&self, cve: &str) -> Result<Option<KevEntry>, LookupError> {
+        Ok(query::kev(&self.conn, cve)?)
     }
 
-    fn epss(&self, cve: &str) -> Result<Option<EpssScore>, StoreError> {
-        query::epss(&self.conn, cve)
+    fn epss(&self, cve: &str) -> Result<Option<EpssScore>, LookupError> {
+        Ok(query::epss(&self.conn, cve)?)
     }
 
-    fn microsoft_fixes_for_cve(&self, cve: &str) -> Result<Vec<MicrosoftFix>, StoreError> {
-        query::microsoft_fixes_for_cve(&self.conn, cve)
+    fn microsoft_fixes_for_cve(&self, cve: &str) -> Result<Vec<MicrosoftFix>, LookupError> {
+        Ok(query::microsoft_fixes_for_cve(&self.conn, cve)?)
     }
 
-    fn microsoft_fixes_for_kb(&self, kb: &str) -> Result<Vec<MicrosoftFix>, StoreError> {
-        query::microsoft_fixes_for_kb(&self.conn, kb)
+    fn microsoft_fixes_for_kb(&self, kb: &str) -> Result<Vec<MicrosoftFix>, LookupError> {
+        Ok(query::microsoft_fixes_for_kb(&self.conn, kb)?)
     }
 
     fn microsoft_fixes_for_product(
         &self,
         product: &str,
         how: ProductMatch,
-    ) -> Result<Vec<MicrosoftFix>, StoreError> {
-        query::microsoft_fixes_for_product(&self.conn, product, how)
+    ) -> Result<Vec<MicrosoftFix>, LookupError> {
+        Ok(query::microsoft_fixes_for_product(
+            &self.conn, product, how,
+        )?)
     }
 
-    fn stats(&self) -> Result<StoreStats, StoreError> {
-        query::stats(&self.conn)
+    fn stats(&self) -> Result<StoreStats, LookupError> {
+        Ok(query::stats(&self.conn)?)
     }
+}
 
+impl AssetStore for SqliteStore {
     fn save_snapshot(&mut self, snapshot: &Snapshot) -> Result<SavedSnapshot, StoreError> {
         snapshot::save(&mut self.conn, snapshot)
     }
+}
 
-    fn asset(&self, name: &str) -> Result<Option<AssetRecord>, StoreError> {
+impl AssetIndex for SqliteStore {
+    fn asset(&self, name: &str) -> Result<Option<AssetRecord>, LookupError> {
         if !snapshot::has_asset(&self.conn, name)? {
             return Ok(None);
         }
         Ok(snapshot::assets(&self.conn, Some(name))?.into_iter().next())
     }
 
-    fn assets(&self) -> Result<Vec<AssetRecord>, StoreError> {
-        snapshot::assets(&self.conn, None)
+    fn assets(&self) -> Result<Vec<AssetRecord>, LookupError> {
+        Ok(snapshot::assets(&self.conn, None)?)
     }
 
-    fn snapshots(&self, asset: &str) -> Result<Vec<SnapshotRecord>, StoreError> {
-        snapshot::snapshots(&self.conn, asset)
+    fn snapshots(&self, asset: &str) -> Result<Vec<SnapshotRecord>, LookupError> {
+        Ok(snapshot::snapshots(&self.conn, asset)?)
     }
 
     fn findings(
         &self,
         asset: &str,
         include_resolved: bool,
-    ) -> Result<Vec<StoredFinding>, StoreError> {
-        snapshot::findings(&self.conn, asset, include_resolved)
+    ) -> Result<Vec<StoredFinding>, LookupError> {
+        Ok(snapshot::findings(&self.conn, asset, include_resolved)?)
     }
+}
 
+impl CaseStore for SqliteStore {
     fn save_detections(&mut self, detections: &[Detection]) -> Result<usize, StoreError> {
         investigation::save_detections(&mut self.conn, detections, Timestamp::now())
     }

@@ -195,7 +195,7 @@ pub fn run(ctx: &Context, args: AuditArgs) -> Result<Outcome> {
             }
         }
     }
-    let view = crate::render::audit_report::AuditView {
+    let view = vigil_report::AuditView {
         asset: &result.asset,
         today: result.today,
         generated_at: result.generated_at,
@@ -206,7 +206,9 @@ pub fn run(ctx: &Context, args: AuditArgs) -> Result<Outcome> {
         drafts: &result.drafts,
         record: result.record.as_ref(),
     };
-    let written = crate::render::audit_report::write(&view, &args.out, args.force)?;
+    let mut dir = crate::outdir::ReportDir::create(&args.out, args.force)?;
+    vigil_report::audit_folder::write(&view, &mut dir)?;
+    let written = dir.commit()?;
 
     // Exit 0 only when everything given was read and assessed.
     let scan = &result.scan;

@@ -10,7 +10,8 @@ use jiff::Timestamp;
 use std::time::Duration;
 use tracing::{info, warn};
 use vigil_knowledge::{Batch, Limits, SourceKind};
-use vigil_store::{SourceState, SourceUpdate, SqliteStore, Store, StoreStats};
+use vigil_store::prelude::*;
+use vigil_store::{SourceState, SourceUpdate, SqliteStore, StoreStats};
 
 pub fn run(ctx: &Context, cmd: DbCommand) -> Result<Outcome> {
     match cmd {

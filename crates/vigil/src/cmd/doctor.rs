@@ -4,7 +4,6 @@
 
 use crate::Outcome;
 use crate::cli::RuleArgs;
-use crate::cmd::rules;
 use anyhow::{Context as _, Result};
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
@@ -96,7 +95,7 @@ impl Assessed {
 
 /// Loads the rules and assesses the asset.
 pub fn assess(args: &AssetArgs) -> Result<Assessed> {
-    let loaded = rules::load(&args.rules)?;
+    let loaded = vigil_pipeline::rules::load(&args.rules.to_source())?;
     let opts = CheckOptions {
         min_retention_days: args.min_retention_days,
         max_silence_hours: args.max_silence_hours,

@@ -5,7 +5,6 @@
 use crate::Outcome;
 use crate::cli::RuleArgs;
 use crate::cmd::Context;
-use crate::cmd::rules;
 use anyhow::{Context as _, Result};
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -164,7 +163,7 @@ fn parse_offset(s: &str) -> Option<i32> {
 
 /// Rules in use, and how many could not be.
 struct Rules {
-    loaded: Option<rules::LoadedRules>,
+    loaded: Option<vigil_pipeline::rules::LoadedRules>,
     /// `--rules` paths that do not exist.
     missing: Vec<PathBuf>,
 }
@@ -191,7 +190,7 @@ fn load_rules(args: &RuleArgs) -> Result<Rules> {
         ..args.clone()
     };
     Ok(Rules {
-        loaded: Some(rules::load(&args)?),
+        loaded: Some(vigil_pipeline::rules::load(&args.to_source())?),
         missing,
     })
 }

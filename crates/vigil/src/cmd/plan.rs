@@ -8,7 +8,8 @@ use clap::Subcommand;
 use jiff::Timestamp;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
-use vigil_store::{NewAction, Store};
+use vigil_store::NewAction;
+use vigil_store::prelude::*;
 
 #[derive(Debug, Subcommand)]
 pub enum PlanCommand {

@@ -1,4 +1,4 @@
-//! `vigil rules list | check | test`, and the rule loading every detecting command shares.
+//! `vigil rules list | check | test`; the rules are loaded by `vigil_pipeline::rules`.
 
 use crate::Outcome;
 use crate::cli::RuleArgs;
@@ -43,15 +43,8 @@ pub fn run(ctx: &Context, cmd: RulesCommand) -> Result<Outcome> {
     }
 }
 
-pub use vigil_pipeline::rules::LoadedRules;
-
-/// Loads the rules the arguments name.
-pub fn load(args: &RuleArgs) -> Result<LoadedRules> {
-    Ok(vigil_pipeline::rules::load(&args.to_source())?)
-}
-
 fn list(_ctx: &Context, args: &RuleArgs, json: bool) -> Result<Outcome> {
-    let loaded = load(args)?;
+    let loaded = vigil_pipeline::rules::load(&args.to_source())?;
     for r in &loaded.set.rules {
         let m = &r.meta;
         let ls = &m.logsource;
@@ -90,7 +83,7 @@ fn list(_ctx: &Context, args: &RuleArgs, json: bool) -> Result<Outcome> {
 }
 
 fn check(_ctx: &Context, args: &RuleArgs) -> Result<Outcome> {
-    let loaded = load(args)?;
+    let loaded = vigil_pipeline::rules::load(&args.to_source())?;
     for e in &loaded.errors {
         crate::out!("{e}")?;
     }

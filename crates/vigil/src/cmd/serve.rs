@@ -5,7 +5,6 @@
 use super::Context;
 use crate::Outcome;
 use crate::cli::RuleArgs;
-use crate::cmd::rules;
 use anyhow::{Context as _, Result, bail};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -34,7 +33,7 @@ pub fn run(ctx: &Context, _args: ServeArgs) -> Result<Outcome> {
         no_cache: false,
         cache_dir: None,
     };
-    let loaded = rules::load(&rule_args)?;
+    let loaded = vigil_pipeline::rules::load(&rule_args.to_source())?;
     for e in &loaded.errors {
         tracing::warn!("rule not used: {e}");
     }

@@ -30,7 +30,7 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<Outcome> {
         .unwrap_or_else(|| Timestamp::now().to_zoned(TimeZone::UTC).date());
     let assets = vigil_scan::posture::status(&store, today)?;
     let overdue_actions: Vec<vigil_store::RemedialAction> =
-        vigil_store::Store::actions(&store, false)?
+        vigil_store::CaseStore::actions(&store, false)?
             .into_iter()
             .filter(|a| a.days_overdue(today).is_some_and(|d| d > 0))
             .collect();

@@ -1,7 +1,7 @@
 //! Terminal text shared by several commands: clipped cells, remedial-action lines and investigated
-//! cases; and the audit's report folder (`audit_report`).
+//! cases; the service section of `vigil status` (`health`). (The audit's report folder is
+//! `vigil_report::audit_folder`.)
 
-pub mod audit_report;
 pub mod health;
 
 use jiff::civil::Date;

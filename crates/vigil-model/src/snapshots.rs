@@ -7,9 +7,9 @@
 //! version is not part of the key, so a package upgraded to a version that is still affected keeps its
 //! finding and its first-seen date.
 
+use crate::{Asset, Finding, Package};
 use jiff::Timestamp;
 use jiff::civil::Date;
-use vigil_model::{Asset, Finding, Package};
 
 /// One scan of one asset, to be stored.
 #[derive(Debug, Clone, PartialEq)]
@@ -103,7 +103,7 @@ fn cve_order(cve: &str) -> (u32, u64, &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use vigil_model::{Ecosystem, PackageLocation, Severity};
+    use crate::{Ecosystem, PackageLocation, Severity};
 
     #[test]
     fn keys_prefer_kb_then_lowest_cve() {

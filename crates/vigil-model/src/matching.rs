@@ -7,7 +7,7 @@
 //! inventory finds on a host (`/etc/os-release` says `22.04`, `3.18`) meet the ones advisories use
 //! (`22.04:LTS`, `v3.18`).
 
-use vigil_model::Ecosystem;
+use crate::Ecosystem;
 
 /// OSV ecosystems whose suffix after the colon names a release of an operating system distribution.
 const DISTROS: &[&str] = &[

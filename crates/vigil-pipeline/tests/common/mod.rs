@@ -5,7 +5,8 @@ use jiff::{SignedDuration, Timestamp};
 use std::path::{Path, PathBuf};
 use vigil_model::{Asset, Ecosystem, Package, PackageLocation};
 use vigil_scan::ScanInput;
-use vigil_store::{SourceUpdate, SqliteStore, Store};
+use vigil_store::prelude::*;
+use vigil_store::{SourceUpdate, SqliteStore};
 
 pub fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")

@@ -1,21 +1,49 @@
-//! The report directory of `vigil audit`: Markdown and HTML reports, the timeline as CSV and JSON lines,
-//! SARIF findings, and a breach-notification draft per incident.
+//! The report folder of an audit: Markdown and HTML reports, the timeline as CSV and JSON lines,
+//! SARIF findings, and a breach-notification draft per incident. The files go to a [`ReportSink`]
+//! (as hunt detections go to a `DetectionSink`): the caller decides where they land — the CLI
+//! writes them into a folder it owns and moves it into place only when every file is written.
 
-use anyhow::Result;
+use crate::html::{
+    Block, Cell, Column, Document, Fact, Item, Marker, Point, Section, Table, Timeline, Tone,
+};
 use jiff::Timestamp;
 use jiff::civil::Date;
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::io;
 use vigil_investigate::Case;
 use vigil_investigate::time::{format_duration, format_ts};
 use vigil_investigate::timeline::{EntrySource, TimelineEntry, to_csv, to_jsonl};
 use vigil_investigate::{BreachDraft, IncidentRecord};
 use vigil_model::{Asset, Detection, Finding};
-use vigil_report::html::{
-    Block, Cell, Column, Document, Fact, Item, Marker, Point, Section, Table, Timeline, Tone,
-};
 use vigil_scan::ScanReport;
 
+/// Where the files of a report folder go.
+pub trait ReportSink {
+    /// One file of the report; `name` is a plain file name (no folder) chosen by vigil.
+    fn file(&mut self, name: &str, body: &[u8]) -> io::Result<()>;
+}
+
+impl<S: ReportSink + ?Sized> ReportSink for &mut S {
+    fn file(&mut self, name: &str, body: &[u8]) -> io::Result<()> {
+        (**self).file(name, body)
+    }
+}
+
+/// Why a report folder could not be produced.
+#[derive(Debug, thiserror::Error)]
+pub enum AuditReportError {
+    /// The sink could not take a file (its error names the file).
+    #[error(transparent)]
+    Write(#[from] io::Error),
+    /// The timeline could not be encoded as JSON lines.
+    #[error(transparent)]
+    Timeline(#[from] vigil_investigate::InvestigateError),
+    /// The SARIF findings could not be encoded.
+    #[error(transparent)]
+    Encode(#[from] serde_json::Error),
+}
+
+/// Everything an audit's report folder shows.
 pub struct AuditView<'a> {
     pub asset: &'a Asset,
     pub today: Date,
@@ -44,12 +72,11 @@ fn fix_name(f: &Finding) -> String {
         .unwrap_or_default()
 }
 
-/// Writes every file into a report folder vigil owns (see [`crate::outdir`]); returns their paths.
-pub fn write(v: &AuditView, out: &Path, force: bool) -> Result<Vec<PathBuf>> {
-    let mut dir = crate::outdir::ReportDir::create(out, force)?;
-    let mut put = |name: &str, body: &str| dir.put(name, body.as_bytes());
+/// Renders every file of the report folder into `sink`, in a fixed order.
+pub fn write(v: &AuditView, sink: &mut dyn ReportSink) -> Result<(), AuditReportError> {
+    let mut put = |name: &str, body: &str| sink.file(name, body.as_bytes());
     put("report.md", &markdown(v))?;
-    put("report.html", &vigil_report::html::render(&html(v)))?;
+    put("report.html", &crate::html::render(&html(v)))?;
     let mut timeline: Vec<TimelineEntry> =
         v.cases.iter().flat_map(|c| c.timeline.clone()).collect();
     timeline.sort_by(|a, b| {
@@ -62,7 +89,7 @@ pub fn write(v: &AuditView, out: &Path, force: bool) -> Result<Vec<PathBuf>> {
     put("timeline.jsonl", &to_jsonl(&timeline)?)?;
     put(
         "findings.sarif",
-        &crate::cmd::scan::render(v.scan, crate::cmd::scan::ScanFormat::Sarif)?,
+        &crate::scan_sink::render(v.scan, crate::ScanFormat::Sarif)?,
     )?;
     for (i, (d, c)) in v.drafts.iter().zip(v.cases.iter()).enumerate() {
         let stem = if i == 0 {
@@ -73,10 +100,10 @@ pub fn write(v: &AuditView, out: &Path, force: bool) -> Result<Vec<PathBuf>> {
         put(&format!("{stem}.md"), &d.to_markdown())?;
         put(
             &format!("{stem}.html"),
-            &vigil_report::breach_html::render_breach(d, &footer(v)),
+            &crate::breach_html::render_breach(d, &footer(v)),
         )?;
     }
-    dir.commit()
+    Ok(())
 }
 
 /// Whether a finding's fix existed on the audit date: an update released later is not a finding of it.
@@ -199,10 +226,7 @@ fn markdown(v: &AuditView) -> String {
         );
     }
     let _ = writeln!(m, "\n## Scan\n");
-    m.push_str(
-        &crate::cmd::scan::render(v.scan, crate::cmd::scan::ScanFormat::Markdown)
-            .unwrap_or_default(),
-    );
+    m.push_str(&crate::scan_sink::render(v.scan, crate::ScanFormat::Markdown).unwrap_or_default());
     m
 }
 
@@ -215,7 +239,7 @@ fn link_items(c: &Case) -> Vec<Item> {
     c.root_cause
         .links()
         .into_iter()
-        .map(vigil_report::breach_html::link_item)
+        .map(crate::breach_html::link_item)
         .collect()
 }
 
@@ -598,7 +622,7 @@ fn detections_table(v: &AuditView) -> Table {
                 vec![
                     Cell::toned(
                         d.level.as_str(),
-                        vigil_report::html::Tone::of_level(d.level),
+                        crate::html::Tone::of_level(d.level),
                         (d.level as u8).to_string(),
                     ),
                     Cell::new(d.rule_title.clone()),

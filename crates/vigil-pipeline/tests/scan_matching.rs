@@ -9,7 +9,8 @@ use vigil_model::{
 };
 use vigil_scan::matcher::{MatchOutput, Matcher};
 use vigil_scan::{IgnoreFile, NotAssessedKind, Policy, scan};
-use vigil_store::{SourceUpdate, SqliteStore, Store};
+use vigil_store::prelude::*;
+use vigil_store::{SourceUpdate, SqliteStore};
 
 fn matched(store: &SqliteStore, packages: &[vigil_model::Package]) -> MatchOutput {
     let mut m = Matcher::new(store);

@@ -2,14 +2,15 @@
 //! store, then answer 10,000 (ecosystem, name, version) questions — look up the package's advisories and
 //! evaluate every affected range against the version, as a scan does.
 //!
-//! `cargo run --release -p vigil-scan --example lookup_bench -- DIR...` (OSV directories, RustSec
+//! `cargo run --release -p vigil-pipeline --example lookup_bench -- DIR...` (OSV directories, RustSec
 //! checkouts, …). bench/knowledge.sh runs it on ../shared/data.
 
 use std::path::PathBuf;
 use std::time::Instant;
 use vigil_knowledge::{Limits, load_path};
 use vigil_model::RangeEvent;
-use vigil_store::{SourceUpdate, SqliteStore, Store};
+use vigil_store::prelude::*;
+use vigil_store::{SourceUpdate, SqliteStore};
 
 fn main() {
     let dirs: Vec<PathBuf> = std::env::args().skip(1).map(PathBuf::from).collect();
