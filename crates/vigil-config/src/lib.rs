@@ -67,6 +67,29 @@ pub struct Config {
     /// The service itself (`[serve]`): rules, polling, the metrics endpoint.
     #[serde(default)]
     pub serve: Serve,
+    /// The service's self-tests (`[selftest]`): how often a canary proves each watched log is read,
+    /// matched and alerted on.
+    #[serde(default)]
+    pub selftest: SelfTest,
+}
+
+/// `[selftest]`: canaries written to the watched syslog files.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SelfTest {
+    /// Time between self-tests (`"7d"` by default; `"off"`: only when `vigil selftest` runs one).
+    pub every: vigil_alert::config::Resend,
+    /// How long a canary may take to come back before the self-test has failed.
+    pub timeout: vigil_alert::Interval,
+}
+
+impl Default for SelfTest {
+    fn default() -> Self {
+        SelfTest {
+            every: vigil_alert::config::Resend(Some(vigil_alert::Interval::secs(7 * 86_400))),
+            timeout: vigil_alert::Interval::secs(60),
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]

@@ -22,6 +22,9 @@ pub struct RuleSource {
     pub no_cache: bool,
     /// Directory of the cache [default: $XDG_CACHE_HOME/vigil, else ~/.cache/vigil].
     pub cache_dir: Option<PathBuf>,
+    /// Rules given as text, as (origin, YAML), loaded whatever the paths: the service's own
+    /// self-test canary rule, which must be there even when a site brings its own rules.
+    pub extra: Vec<(String, String)>,
 }
 
 /// The bundled rule folders: `VIGIL_RULES`, then `share/vigil/rules` beside the installed binary, then
@@ -110,6 +113,13 @@ pub fn load(src: &RuleSource) -> Result<LoadedRules, PipelineError> {
         }
         None => vigil_sigma::load_rules(&paths, &LoadOptions::default()),
     };
+    for (origin, text) in &src.extra {
+        let (extra, extra_errors) = vigil_sigma::parse_rules_str(text, origin);
+        set.rules.extend(extra.rules);
+        set.correlations.extend(extra.correlations);
+        set.filters.extend(extra.filters);
+        errors.extend(extra_errors);
+    }
     let allowed = (!src.statuses.is_empty()).then_some(src.statuses.as_slice());
     vigil_hunt::filter_status(&mut set, allowed);
     vigil_hunt::mapping::normalise_logsources(&mut set);

@@ -5,6 +5,7 @@
 
 use crate::error::ServeError;
 use crate::incidents::{LiveIncidents, Offered, wave_news};
+use crate::selftest::{self, SelfTestEvent, SelfTests};
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 use vigil_alert::{AlertStore, Alerter, RaiseOutcome};
@@ -24,6 +25,8 @@ pub trait Notifier {
     fn known(&self, dedup_key: &str) -> Result<bool, ServeError>;
     /// Escalates what is due; returns how many escalations were sent.
     fn tick(&mut self) -> Result<usize, ServeError>;
+    /// Acknowledges and resolves an alert in one step (a self-test that passed).
+    fn close(&mut self, id: i64, by: &str, note: &str) -> Result<(), ServeError>;
 }
 
 fn alert_error(e: vigil_alert::AlertError) -> ServeError {
@@ -46,6 +49,15 @@ impl<S: AlertStore> Notifier for Alerter<S> {
     fn tick(&mut self) -> Result<usize, ServeError> {
         Alerter::tick(self).map(|e| e.len()).map_err(alert_error)
     }
+
+    fn close(&mut self, id: i64, by: &str, note: &str) -> Result<(), ServeError> {
+        self.resolve(id, by, Some(note)).map_err(alert_error)?;
+        Ok(())
+    }
+}
+
+fn no_news(_: &vigil_store::Alert, _: &vigil_store::Alert) -> Option<String> {
+    None
 }
 
 /// How often lower-level detections (which only extend incidents) are regrouped, and how often
@@ -87,6 +99,9 @@ pub struct LiveAlerting {
     last_group: Instant,
     last_tick: Option<Instant>,
     stats: AlertStats,
+    selftests: Option<SelfTests>,
+    /// Canaries that came back while no self-test schedule runs (`vigil selftest` wrote them).
+    orphan_canaries: Vec<(String, String)>,
 }
 
 impl LiveAlerting {
@@ -104,7 +119,15 @@ impl LiveAlerting {
             last_group: Instant::now(),
             last_tick: None,
             stats: AlertStats::default(),
+            selftests: None,
+            orphan_canaries: Vec::new(),
         }
+    }
+
+    /// Self-tests: canaries recognised among the detections, written on schedule, raised and closed.
+    pub fn with_selftests(mut self, selftests: SelfTests) -> LiveAlerting {
+        self.selftests = Some(selftests);
+        self
     }
 
     pub fn stats(&self) -> AlertStats {
@@ -138,7 +161,17 @@ impl LiveAlerting {
 
     /// Takes the detections one commit stored.
     pub fn offer(&mut self, detections: &[Detection]) {
+        let now = jiff::Timestamp::now();
         for d in detections {
+            if d.rule_id == crate::selftest::CANARY_RULE_ID {
+                // A canary proves the path works; it is never part of an incident.
+                if let Some(st) = &mut self.selftests {
+                    st.observe(d, now);
+                } else if let Some((nonce, watch)) = crate::selftest::canary_of(d) {
+                    self.orphan_canaries.push((nonce, watch));
+                }
+                continue;
+            }
             if let Offered::Kept { strong } = self.incidents.offer(d) {
                 self.fresh_strong |= strong;
                 if let Some(k) = DetectionKey::of(d) {
@@ -166,6 +199,83 @@ impl LiveAlerting {
             self.last_tick = Some(now);
             let n = self.notifier.tick()?;
             self.stats.escalations += n as u64;
+        }
+        self.selftest_step()
+    }
+
+    /// Raises what the self-tests found: a canary back is an alert sent on every channel and closed
+    /// when each took it; a canary lost, or a channel that did not take it, is an alert that stays.
+    fn selftest_step(&mut self) -> Result<(), ServeError> {
+        let now = jiff::Timestamp::now();
+        let mut events: Vec<SelfTestEvent> = self
+            .orphan_canaries
+            .drain(..)
+            .map(|(nonce, watch)| SelfTestEvent::Returned {
+                nonce,
+                watch,
+                latency: None,
+            })
+            .collect();
+        if let Some(st) = &mut self.selftests {
+            events.extend(st.step(now));
+        }
+        let timeout = self
+            .selftests
+            .as_ref()
+            .map_or(jiff::SignedDuration::from_secs(60), SelfTests::timeout);
+        for ev in events {
+            match ev {
+                SelfTestEvent::Returned {
+                    nonce,
+                    watch,
+                    latency,
+                } => {
+                    let out = self
+                        .notifier
+                        .raise(&selftest::returned_alert(&nonce, &watch, latency), no_news)?;
+                    // Per channel and recipient: a retry that got through is a delivery.
+                    let mut failed: Vec<&str> = out
+                        .deliveries
+                        .iter()
+                        .filter(|d| {
+                            !out.deliveries.iter().any(|o| {
+                                o.channel == d.channel
+                                    && o.recipient == d.recipient
+                                    && o.outcome == vigil_store::DeliveryOutcome::Delivered
+                            })
+                        })
+                        .map(|d| d.channel.as_str())
+                        .collect();
+                    failed.dedup();
+                    if out.deliveries.is_empty() || !failed.is_empty() {
+                        let why = if out.deliveries.is_empty() {
+                            "no channel is configured to send it".to_string()
+                        } else {
+                            format!("not delivered on {}", failed.join(", "))
+                        };
+                        tracing::error!(watch = %watch, "self-test: the canary's alert was {why}");
+                        self.notifier.raise(
+                            &selftest::channel_failed_alert(&nonce, &watch, &why),
+                            no_news,
+                        )?;
+                    } else {
+                        let note = format!(
+                            "self-test passed: read and matched{}, delivered on {} channel(s)",
+                            latency
+                                .map(|l| format!(" {} ms after it was written", l.as_millis()))
+                                .unwrap_or_default(),
+                            out.deliveries.len()
+                        );
+                        self.notifier.close(out.alert.id, "vigil selftest", &note)?;
+                        tracing::info!(watch = %watch, "{note}");
+                    }
+                }
+                SelfTestEvent::Lost { nonce, watch } => {
+                    tracing::error!(watch = %watch, nonce = %nonce, "self-test failed: the canary did not come back");
+                    self.notifier
+                        .raise(&selftest::lost_alert(&nonce, &watch, timeout), no_news)?;
+                }
+            }
         }
         Ok(())
     }

@@ -15,6 +15,7 @@ mod http;
 mod incidents;
 mod listen;
 pub mod metrics;
+pub mod selftest;
 mod service;
 mod source;
 mod tail;

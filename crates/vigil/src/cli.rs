@@ -107,8 +107,12 @@ vigil hunt Security.evtx --rules my-rules/ --since 2021-08-01 --until 2021-09-01
     /// Alerts that demand acknowledgement: list, show, acknowledge (stops escalation), resolve
     #[command(subcommand)]
     Alerts(crate::cmd::alerts::AlertsCommand),
-    /// The standing watch: follow the configured logs, detect live, store what is found (foreground)
+    /// The standing watch: follow the configured logs, detect live, raise alerts (foreground)
     Serve(crate::cmd::serve::ServeArgs),
+    /// Prove that detection works: write a canary to each watched syslog file and wait for the
+    /// running service to read, match, alert and deliver it
+    #[command(long_about = crate::cmd::selftest::LONG_ABOUT)]
+    Selftest(crate::cmd::selftest::SelftestArgs),
     /// Print a shell completion script (e.g. `vigil completions bash > /etc/bash_completion.d/vigil`)
     Completions {
         /// The shell to generate completions for
@@ -189,6 +193,7 @@ impl RuleArgs {
             statuses: self.rule_status.clone(),
             no_cache: self.no_cache,
             cache_dir: self.cache_dir.clone(),
+            extra: Vec::new(),
         }
     }
 }

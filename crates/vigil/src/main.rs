@@ -59,6 +59,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Plan(plan) => cmd::plan::run(&ctx, plan),
         Command::Alerts(alerts) => cmd::alerts::run(&ctx, alerts),
         Command::Serve(args) => cmd::serve::run(&ctx, args),
+        Command::Selftest(args) => cmd::selftest::run(&ctx, args),
         Command::Completions { shell } => {
             use clap::CommandFactory;
             let mut command = Cli::command();

@@ -291,3 +291,103 @@ fn a_restart_keeps_one_alert_per_incident() {
     );
     stop(child);
 }
+
+fn selftest(dir: &Path) -> std::process::Output {
+    vigil(dir)
+        .args(["selftest", "--timeout", "20"])
+        .output()
+        .unwrap()
+}
+
+/// `vigil selftest` proves the path end to end: the canary is read, matched, alerted on both
+/// channels and closed; with the webhook failing, the self-test fails and the failure reaches the
+/// channel that works.
+#[test]
+fn a_selftest_passes_end_to_end_and_fails_when_a_channel_is_down() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let log = d.join("mail.log");
+    std::fs::write(&log, failures("2021-08-13", 0, 1, "192.0.2.7")).unwrap();
+    let hook = HttpReceiver::start();
+    let smtp = SmtpServer::start(SmtpTls::Starttls, None);
+    config(d, &log, &hook, &smtp);
+    let child = start(d);
+    hook.wait_for(1, Duration::from_secs(10)); // the incident of the one failure line
+    let before = hook.requests().len();
+
+    let out = selftest(d);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.starts_with("PASS  "), "{text}");
+    assert!(text.contains("delivered on 2 channel(s)"), "{text}");
+    let canary = &hook.requests()[before..];
+    assert_eq!(canary.len(), 1, "one notice for the canary");
+    let body: serde_json::Value = serde_json::from_slice(&canary[0].body).unwrap();
+    assert_eq!(body["alert"]["subject"], "self_test", "{body:#}");
+    // The canary never became part of an incident: still one incident alert.
+    let incidents: Vec<_> = alerts(d)
+        .into_iter()
+        .filter(|a| a["subject"] == "incident")
+        .collect();
+    assert_eq!(incidents.len(), 1);
+    assert_eq!(
+        incidents[0]["evidence"][3]["value"], "1",
+        "{:#?}",
+        incidents[0]
+    );
+
+    // The webhook answers 500 from now on: the self-test fails, and says so by e-mail.
+    hook.respond_with(&[500; 20]);
+    let mails = smtp.mails().len();
+    let out = selftest(d);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.starts_with("FAIL  ") && text.contains("not delivered on webhook-1"),
+        "{text}"
+    );
+    let got = smtp.wait_for(mails + 2, Duration::from_secs(15));
+    assert!(
+        got.iter()
+            .any(|m| m.text().contains("not delivered on webhook-1")),
+        "{:?}",
+        got.iter().map(|m| m.header("Subject")).collect::<Vec<_>>()
+    );
+    stop(child);
+}
+
+/// The service's own schedule: a canary every second here, each closed after delivery.
+#[test]
+fn the_service_runs_self_tests_on_its_schedule() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let log = d.join("mail.log");
+    std::fs::write(&log, "").unwrap();
+    let hook = HttpReceiver::start();
+    let smtp = SmtpServer::start(SmtpTls::Starttls, None);
+    config(d, &log, &hook, &smtp);
+    append(
+        &d.join("vigil.toml"),
+        "\n[selftest]\nevery = \"1s\"\ntimeout = \"10s\"\n",
+    );
+    let child = start(d);
+    let passed = vigil_testkit::wait_for(Duration::from_secs(15), || {
+        let closed = alerts(d)
+            .into_iter()
+            .filter(|a| a["subject"] == "self_test" && a["state"] == "resolved")
+            .count();
+        (closed >= 2).then_some(closed)
+    });
+    assert!(passed.is_some(), "{:#?}", alerts(d));
+    let lines = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        lines.lines().all(|l| l.contains("vigil-selftest[")),
+        "{lines}"
+    );
+    stop(child);
+}

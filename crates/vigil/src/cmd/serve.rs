@@ -33,7 +33,13 @@ pub fn run(ctx: &Context, _args: ServeArgs) -> Result<Outcome> {
         no_cache: false,
         cache_dir: None,
     };
-    let loaded = vigil_pipeline::rules::load(&rule_args.to_source())?;
+    let mut rule_source = rule_args.to_source();
+    // The canary rule is always loaded: self-tests must work with a site's own rules too.
+    rule_source.extra.push((
+        "vigil self-test canary (built in)".into(),
+        vigil_serve::selftest::CANARY_RULE.into(),
+    ));
+    let loaded = vigil_pipeline::rules::load(&rule_source)?;
     for e in &loaded.errors {
         tracing::warn!("rule not used: {e}");
     }
@@ -105,7 +111,41 @@ fn live_alerting(ctx: &Context) -> Result<LiveAlerting> {
         AlertTiming::default(),
     );
     live.prime(&stored)?;
-    Ok(live)
+    let targets = canary_targets(&config.watch);
+    if targets.len() < config.watch.len() + config.listen.len() {
+        tracing::warn!(
+            "{} of {} sources cannot be self-tested by a canary line (only watched syslog files \
+             can); see docs/serve.md",
+            config.watch.len() + config.listen.len() - targets.len(),
+            config.watch.len() + config.listen.len()
+        );
+    }
+    let selftests = vigil_serve::selftest::SelfTests::new(
+        vigil_serve::selftest::SelfTestOptions {
+            every: config.selftest.every.0.map(|i| i.0),
+            timeout: config.selftest.timeout.0,
+            targets,
+        },
+        jiff::Timestamp::now(),
+    );
+    Ok(live.with_selftests(selftests))
+}
+
+/// The watched logs a canary line can be appended to (see `vigil_serve::selftest::canary_target`).
+pub(crate) fn canary_targets(
+    watches: &[vigil_config::Watch],
+) -> Vec<vigil_serve::selftest::CanaryTarget> {
+    watches
+        .iter()
+        .filter_map(|w| {
+            vigil_serve::selftest::canary_target(
+                w.label(),
+                &w.path,
+                w.format.as_deref(),
+                w.host.as_deref(),
+            )
+        })
+        .collect()
 }
 
 /// The readers of the configured watches, each resumed from its stored checkpoints, and the

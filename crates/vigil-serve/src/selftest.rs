@@ -1,0 +1,430 @@
+//! Self-tests: detection that proves it works. A canary — a harmless, clearly marked syslog line —
+//! is appended to a watched log (by the service on its schedule, or by `vigil selftest`), and must
+//! come back through the same path real events take: read by the tailer, matched by the canary rule
+//! in the same engine, raised as an alert and delivered on every channel. A canary that comes back
+//! is recorded as a self-test alert, acknowledged and resolved by the service with each step's
+//! latency; one that does not come back within the timeout is an alert that escalates like any other.
+
+use jiff::{SignedDuration, Timestamp};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use vigil_model::{Detection, Level};
+use vigil_store::{AlertSubject, Evidence, NewAlert};
+
+/// The canary rule's id (a fixed UUID: alerts and history refer to it).
+pub const CANARY_RULE_ID: &str = "5e1f7e57-0000-4c0a-9a2b-76696769c1a7";
+
+/// The program name canary lines carry.
+pub const CANARY_PROGRAM: &str = "vigil-selftest";
+
+/// The marker that opens a canary line's message.
+pub const CANARY_MARK: &str = "VIGIL-SELFTEST";
+
+/// The canary rule: loaded with every rule set of the service, whatever `[serve] rules` says.
+pub const CANARY_RULE: &str = "title: vigil self-test canary
+id: 5e1f7e57-0000-4c0a-9a2b-76696769c1a7
+status: stable
+description: A canary line written by vigil's self-test to prove a watched log is read, matched and
+    alerted on. Harmless by construction; it never joins an incident.
+author: vigil
+logsource:
+    product: linux
+detection:
+    selection:
+        program: vigil-selftest
+        message|startswith: 'VIGIL-SELFTEST canary='
+    condition: selection
+level: informational
+tags:
+    - vigil.selftest
+";
+
+/// The canary line for `watch`: RFC 3339 time, the host, the program, the marker, a nonce.
+pub fn canary_line(nonce: &str, watch: &str, host: &str, at: Timestamp) -> String {
+    let clean = |s: &str| -> String {
+        s.chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || "._-/:".contains(c) {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .take(200)
+            .collect()
+    };
+    format!(
+        "{} {} {CANARY_PROGRAM}[{}]: {CANARY_MARK} canary={} watch={}\n",
+        at.strftime("%Y-%m-%dT%H:%M:%S%.6f+00:00"),
+        clean(host),
+        std::process::id(),
+        clean(nonce),
+        clean(watch),
+    )
+}
+
+/// A fresh nonce: the time and a counter, unique within a service and readable in alerts.
+pub fn nonce(at: Timestamp, n: u64) -> String {
+    format!("{}-{n}", at.strftime("%Y%m%dT%H%M%SZ"))
+}
+
+/// The (nonce, watch) a canary detection carries.
+pub fn canary_of(d: &Detection) -> Option<(String, String)> {
+    if d.rule_id != CANARY_RULE_ID {
+        return None;
+    }
+    let message = d
+        .matched
+        .iter()
+        .find(|(k, v)| k.ends_with("message") && v.starts_with(CANARY_MARK))
+        .map(|(_, v)| v.as_str())?;
+    let value = |key: &str| -> Option<String> {
+        message
+            .split_whitespace()
+            .find_map(|w| w.strip_prefix(key))
+            .map(str::to_string)
+    };
+    Some((value("canary=")?, value("watch=").unwrap_or_default()))
+}
+
+/// Appends a canary line to `path` (a watched text log).
+pub fn inject(path: &Path, line: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut f = std::fs::OpenOptions::new().append(true).open(path)?;
+    f.write_all(line.as_bytes())
+}
+
+/// A watched log a canary can be appended to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CanaryTarget {
+    /// The watch's name.
+    pub watch: String,
+    pub path: PathBuf,
+    pub host: String,
+}
+
+/// A watched log a canary line can be appended to: a single syslog file (so named in the watch, or
+/// recognised from its first bytes). IIS, Exchange and EVTX logs belong to the programs that write
+/// them and are not written to.
+pub fn canary_target(
+    watch: &str,
+    path: &str,
+    format: Option<&str>,
+    host: Option<&str>,
+) -> Option<CanaryTarget> {
+    let (path, pattern) = crate::split_glob(path);
+    if pattern.is_some() || !path.is_file() {
+        return None;
+    }
+    let syslog = match format {
+        Some(f) => f == "syslog",
+        None => {
+            use std::io::Read;
+            let mut head = vec![0u8; 4096];
+            let n = std::fs::File::open(&path)
+                .and_then(|mut f| f.read(&mut head))
+                .unwrap_or(0);
+            head.truncate(n);
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            n > 0
+                && vigil_logs::sniff::sniff(name, &head)
+                    .is_ok_and(|f| f == vigil_logs::Format::Syslog)
+        }
+    };
+    let host = host.map(str::to_string).unwrap_or_else(|| {
+        hostname::get()
+            .ok()
+            .and_then(|h| h.into_string().ok())
+            .unwrap_or_else(|| "localhost".into())
+    });
+    syslog.then(|| CanaryTarget {
+        watch: watch.to_string(),
+        path,
+        host,
+    })
+}
+
+/// How the service self-tests.
+#[derive(Debug, Clone)]
+pub struct SelfTestOptions {
+    /// Time between scheduled self-tests (`None`: only when `vigil selftest` asks).
+    pub every: Option<SignedDuration>,
+    /// How long a canary may take to come back before the self-test has failed.
+    pub timeout: SignedDuration,
+    pub targets: Vec<CanaryTarget>,
+}
+
+/// A canary on its way.
+#[derive(Debug, Clone)]
+struct Pending {
+    watch: String,
+    sent: Timestamp,
+}
+
+/// The self-tests of a running service.
+#[derive(Debug)]
+pub struct SelfTests {
+    opts: SelfTestOptions,
+    pending: HashMap<String, Pending>,
+    /// Canaries that came back, waiting to be raised: (nonce, watch, detected at).
+    returned: Vec<(String, String, Timestamp)>,
+    next_run: Option<Timestamp>,
+    counter: u64,
+}
+
+/// What to do after a step of the self-tests.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SelfTestEvent {
+    /// A canary came back: raise it as a self-test alert, then close it if every channel took it.
+    Returned {
+        nonce: String,
+        watch: String,
+        /// From the canary's write to its detection (`None` when written by someone else).
+        latency: Option<SignedDuration>,
+    },
+    /// A canary did not come back in time.
+    Lost { nonce: String, watch: String },
+}
+
+impl SelfTests {
+    pub fn new(opts: SelfTestOptions, now: Timestamp) -> SelfTests {
+        let next_run = opts.every.and_then(|e| now.checked_add(e).ok());
+        SelfTests {
+            opts,
+            pending: HashMap::new(),
+            returned: Vec::new(),
+            next_run,
+            counter: 0,
+        }
+    }
+
+    pub fn timeout(&self) -> SignedDuration {
+        self.opts.timeout
+    }
+
+    /// Takes a stored detection; true when it was a canary (which never joins an incident).
+    pub fn observe(&mut self, d: &Detection, now: Timestamp) -> bool {
+        let Some((nonce, watch)) = canary_of(d) else {
+            return d.rule_id == CANARY_RULE_ID;
+        };
+        self.returned.push((nonce, watch, now));
+        true
+    }
+
+    /// Writes a canary to every target now; failures to write are lost canaries at once.
+    pub fn run_now(&mut self, now: Timestamp) -> Vec<SelfTestEvent> {
+        let mut out = Vec::new();
+        for t in self.opts.targets.clone() {
+            self.counter += 1;
+            let n = nonce(now, self.counter);
+            let line = canary_line(&n, &t.watch, &t.host, now);
+            match inject(&t.path, &line) {
+                Ok(()) => {
+                    tracing::info!(watch = %t.watch, nonce = %n, "self-test canary written");
+                    self.pending.insert(
+                        n,
+                        Pending {
+                            watch: t.watch.clone(),
+                            sent: now,
+                        },
+                    );
+                }
+                Err(e) => {
+                    tracing::error!(watch = %t.watch, "cannot write the self-test canary to {}: {e}", t.path.display());
+                    out.push(SelfTestEvent::Lost {
+                        nonce: n,
+                        watch: t.watch.clone(),
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    /// Runs what is due at `now`: canaries that came back, canaries overdue, the scheduled run.
+    pub fn step(&mut self, now: Timestamp) -> Vec<SelfTestEvent> {
+        let mut out = Vec::new();
+        for (nonce, watch, at) in std::mem::take(&mut self.returned) {
+            let latency = self
+                .pending
+                .remove(&nonce)
+                .map(|p| p.sent.duration_until(at));
+            out.push(SelfTestEvent::Returned {
+                nonce,
+                watch,
+                latency,
+            });
+        }
+        let timeout = self.opts.timeout;
+        let lost: Vec<String> = self
+            .pending
+            .iter()
+            .filter(|(_, p)| p.sent.duration_until(now) > timeout)
+            .map(|(n, _)| n.clone())
+            .collect();
+        for n in lost {
+            if let Some(p) = self.pending.remove(&n) {
+                out.push(SelfTestEvent::Lost {
+                    nonce: n,
+                    watch: p.watch,
+                });
+            }
+        }
+        if self.next_run.is_some_and(|t| now >= t) {
+            self.next_run = self.opts.every.and_then(|e| now.checked_add(e).ok());
+            out.extend(self.run_now(now));
+        }
+        out
+    }
+}
+
+/// The dedup key of a canary's alert.
+pub fn returned_key(nonce: &str) -> String {
+    format!("selftest:{nonce}")
+}
+
+/// The dedup key of the alert that a watch's self-test failed: one live alert per watch.
+pub fn failed_key(watch: &str) -> String {
+    format!("selftest-failed:{watch}")
+}
+
+/// The alert recording a canary that came back.
+pub fn returned_alert(nonce: &str, watch: &str, latency: Option<SignedDuration>) -> NewAlert {
+    let mut evidence = vec![
+        Evidence::new("canary", nonce),
+        Evidence::new("watch", watch),
+        Evidence::new("read and matched", "yes"),
+    ];
+    if let Some(l) = latency {
+        evidence.push(Evidence::new(
+            "write → detection",
+            format!("{} ms", l.as_millis()),
+        ));
+    }
+    NewAlert {
+        dedup_key: returned_key(nonce),
+        subject: AlertSubject::SelfTest,
+        reference: watch.to_string(),
+        severity: Level::Informational,
+        title: format!("Self-test of {watch}: canary read, matched and alerted"),
+        asset: None,
+        evidence,
+    }
+}
+
+/// The alert that a canary came back but a channel did not take its alert: high, so it escalates
+/// (on the channels that work).
+pub fn channel_failed_alert(nonce: &str, watch: &str, why: &str) -> NewAlert {
+    NewAlert {
+        dedup_key: format!("selftest-channel:{watch}"),
+        subject: AlertSubject::SelfTest,
+        reference: watch.to_string(),
+        severity: Level::High,
+        title: format!("Self-test of {watch}: the canary was detected but its alert was {why}"),
+        asset: None,
+        evidence: vec![
+            Evidence::new("canary", nonce),
+            Evidence::new("watch", watch),
+            Evidence::new("read and matched", "yes"),
+            Evidence::new("delivery", why),
+        ],
+    }
+}
+
+/// The alert that a watch's self-test failed: high, so it escalates.
+pub fn lost_alert(nonce: &str, watch: &str, timeout: SignedDuration) -> NewAlert {
+    NewAlert {
+        dedup_key: failed_key(watch),
+        subject: AlertSubject::SelfTest,
+        reference: watch.to_string(),
+        severity: Level::High,
+        title: format!(
+            "Self-test of {watch} failed: the canary did not come back within {} s; detection of this log may not work",
+            timeout.as_secs()
+        ),
+        asset: None,
+        evidence: vec![
+            Evidence::new("canary", nonce),
+            Evidence::new("watch", watch),
+            Evidence::new(
+                "what to check",
+                "is the log still written where the watch points, is the service reading it (vigil status), do the rules load",
+            ),
+        ],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn canary_detection(line: &str) -> Detection {
+        let message = line.split_once(": ").unwrap().1.trim_end().to_string();
+        Detection {
+            rule_id: CANARY_RULE_ID.into(),
+            rule_title: "vigil self-test canary".into(),
+            level: Level::Informational,
+            tags: Vec::new(),
+            timestamp: None,
+            first_seen: None,
+            host: None,
+            sources: Vec::new(),
+            matched: vec![("message".into(), message)],
+        }
+    }
+
+    #[test]
+    fn a_canary_line_carries_its_nonce_and_watch_back() {
+        let at: Timestamp = "2026-12-04T10:00:00Z".parse().unwrap();
+        let line = canary_line("n-1", "mail log", "mx1\x1b[31m", at);
+        assert!(line.starts_with("2026-12-04T10:00:00.000000+00:00 mx1__31m vigil-selftest["));
+        assert!(
+            line.ends_with("VIGIL-SELFTEST canary=n-1 watch=mail_log\n"),
+            "{line}"
+        );
+        let d = canary_detection(&line);
+        assert_eq!(canary_of(&d), Some(("n-1".into(), "mail_log".into())));
+    }
+
+    #[test]
+    fn a_canary_comes_back_or_is_lost_after_the_timeout() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("mail.log");
+        std::fs::write(&log, "").unwrap();
+        let t0: Timestamp = "2026-12-04T10:00:00Z".parse().unwrap();
+        let mut st = SelfTests::new(
+            SelfTestOptions {
+                every: Some(SignedDuration::from_hours(1)),
+                timeout: SignedDuration::from_secs(60),
+                targets: vec![CanaryTarget {
+                    watch: "mail".into(),
+                    path: log.clone(),
+                    host: "mx1".into(),
+                }],
+            },
+            t0,
+        );
+        assert!(st.step(t0).is_empty(), "nothing due yet");
+        let t1 = t0 + SignedDuration::from_hours(1);
+        assert!(st.step(t1).is_empty());
+        let written = std::fs::read_to_string(&log).unwrap();
+        assert_eq!(written.lines().count(), 1);
+        let d = canary_detection(&written);
+        assert!(st.observe(&d, t1 + SignedDuration::from_secs(2)));
+        let ev = st.step(t1 + SignedDuration::from_secs(3));
+        assert!(matches!(
+            &ev[..],
+            [SelfTestEvent::Returned { watch, latency: Some(l), .. }]
+                if watch == "mail" && l.as_secs() == 2
+        ));
+        // The next run's canary never comes back.
+        let t2 = t1 + SignedDuration::from_hours(1);
+        assert!(st.step(t2).is_empty());
+        let ev = st.step(t2 + SignedDuration::from_secs(61));
+        assert!(matches!(&ev[..], [SelfTestEvent::Lost { watch, .. }] if watch == "mail"));
+        // A log that cannot be written to fails at once.
+        std::fs::remove_file(&log).unwrap();
+        let ev = st.run_now(t2);
+        assert!(matches!(&ev[..], [SelfTestEvent::Lost { .. }]));
+    }
+}
