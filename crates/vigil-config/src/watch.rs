@@ -64,9 +64,16 @@ pub struct Serve {
     pub rules: Vec<PathBuf>,
     /// How often watched files are checked for new content, in milliseconds.
     pub poll_ms: u64,
-    /// Where `/metrics` (Prometheus text format) is served; `"off"` serves nothing. Loopback by
-    /// default: health data names the watched files.
+    /// Where `/metrics` (Prometheus text format) and `/health` (JSON) are served; `"off"` serves
+    /// nothing. Loopback by default: health data names the watched files and the endpoint has no
+    /// authentication, so another address is refused unless `metrics_remote` says so.
     pub metrics: String,
+    /// Allows a `metrics` address that is not loopback (e.g. `0.0.0.0:9464` for a scraper on
+    /// another host, behind a firewall).
+    pub metrics_remote: bool,
+    /// How often the service writes its heartbeat to the store, in seconds; `vigil status` counts
+    /// the service as down after three missed heartbeats.
+    pub heartbeat_secs: u64,
 }
 
 impl Default for Serve {
@@ -75,6 +82,8 @@ impl Default for Serve {
             rules: Vec::new(),
             poll_ms: 250,
             metrics: "127.0.0.1:9464".into(),
+            metrics_remote: false,
+            heartbeat_secs: 5,
         }
     }
 }
@@ -84,7 +93,22 @@ impl Serve {
         if !(10..=60_000).contains(&self.poll_ms) {
             return Err(format!("poll_ms = {}: must be 10 to 60000", self.poll_ms));
         }
-        self.metrics_addr()?;
+        if !(1..=300).contains(&self.heartbeat_secs) {
+            return Err(format!(
+                "heartbeat_secs = {}: must be 1 to 300",
+                self.heartbeat_secs
+            ));
+        }
+        if let Some(addr) = self.metrics_addr()?
+            && !addr.ip().is_loopback()
+            && !self.metrics_remote
+        {
+            return Err(format!(
+                "metrics = {:?}: not a loopback address; the endpoint has no authentication and \
+                 names the watched files, so set metrics_remote = true to serve it beyond this host",
+                self.metrics
+            ));
+        }
         Ok(())
     }
 
@@ -145,6 +169,15 @@ mod tests {
             ("[[watch]]\npth = \"/x\"\n", "pth"),
             ("[serve]\npoll_ms = 0\n", "poll_ms"),
             ("[serve]\nmetrics = \"localhost\"\n", "metrics"),
+            (
+                "[serve]\nmetrics = \"0.0.0.0:9464\"\n",
+                "metrics_remote = true",
+            ),
+            (
+                "[serve]\nmetrics = \"[::]:9464\"\n",
+                "not a loopback address",
+            ),
+            ("[serve]\nheartbeat_secs = 0\n", "heartbeat_secs"),
         ] {
             let err = Config::parse(text).unwrap_err().to_string();
             assert!(err.contains(expect), "{text:?}: {err}");
@@ -156,6 +189,10 @@ mod tests {
                 .metrics_addr(),
             Ok(None)
         );
+        let remote =
+            Config::parse("[serve]\nmetrics = \"0.0.0.0:9464\"\nmetrics_remote = true\n").unwrap();
+        assert!(remote.serve.metrics_addr().unwrap().is_some());
+        assert!(Config::parse("[serve]\nmetrics = \"[::1]:9464\"\n").is_ok());
     }
 
     #[test]

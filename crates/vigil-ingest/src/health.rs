@@ -13,6 +13,9 @@ pub struct SourceHealth {
     pub events: u64,
     /// Events passed on in the last minute.
     pub events_per_min: u64,
+    /// Bytes of text logs read since the tailer started (decompressed for `.gz`; EVTX files,
+    /// re-read by record, are not counted).
+    pub bytes_read: u64,
     /// Bytes of the watched files not read yet (text files; known at the end of the last poll).
     pub bytes_behind: u64,
     /// Read errors and unparsable records.
@@ -27,18 +30,26 @@ pub struct SourceHealth {
     pub files: usize,
 }
 
-/// Events per poll over the last minute, bounded in length.
+/// Events over the last minute, in one-second buckets so the window stays short whatever the
+/// poll interval (a fast poll must not push the minute's oldest polls out of a bounded window).
 #[derive(Debug, Default)]
-pub(crate) struct Rate {
+pub struct Rate {
     window: VecDeque<(Instant, u64)>,
 }
 
 impl Rate {
     const SPAN: Duration = Duration::from_secs(60);
+    const BUCKET: Duration = Duration::from_secs(1);
     const MAX_ENTRIES: usize = 4096;
 
-    pub(crate) fn add(&mut self, now: Instant, n: u64) -> u64 {
-        self.window.push_back((now, n));
+    /// Records `n` events at `now`; returns the events of the last minute.
+    pub fn add(&mut self, now: Instant, n: u64) -> u64 {
+        match self.window.back_mut() {
+            Some((start, count)) if now.saturating_duration_since(*start) < Self::BUCKET => {
+                *count = count.saturating_add(n);
+            }
+            _ => self.window.push_back((now, n)),
+        }
         while self.window.len() > Self::MAX_ENTRIES {
             self.window.pop_front();
         }
@@ -50,5 +61,25 @@ impl Rate {
             }
         }
         self.window.iter().map(|&(_, n)| n).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A minute of polls every 10 ms is counted whole, and what is older than a minute drops out.
+    #[test]
+    fn rate_counts_a_minute_of_fast_polls() {
+        let t0 = Instant::now();
+        let mut rate = Rate::default();
+        let mut last = 0;
+        for i in 0..6000u64 {
+            last = rate.add(t0 + Duration::from_millis(i * 10), 1);
+        }
+        assert_eq!(last, 6000);
+        let later = rate.add(t0 + Duration::from_secs(90), 0);
+        assert!((2900..=3100).contains(&later), "{later}");
+        assert_eq!(rate.add(t0 + Duration::from_secs(200), 0), 0);
     }
 }

@@ -24,7 +24,7 @@ mod tailer;
 mod watch;
 
 pub use error::IngestError;
-pub use health::SourceHealth;
+pub use health::{Rate, SourceHealth};
 pub use identity::{DEFAULT_FINGERPRINT_LEN, fingerprint};
 pub use syslog::{ListenerConfig, ListenerStats, SyslogListener, tls_config};
 pub use tailer::{PollResult, Tailer, TailerConfig};

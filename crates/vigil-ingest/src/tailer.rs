@@ -649,6 +649,7 @@ impl Tailer {
                 result.more = true;
             }
         }
+        self.health.bytes_read += chunk.len() as u64;
         let Some(t) = self.files.get_mut(i) else {
             return;
         };
@@ -822,6 +823,7 @@ impl Tailer {
                 path.display()
             ));
         }
+        self.health.bytes_read += offset.saturating_sub(skip);
         if let Some(t) = self.files.get_mut(i) {
             t.offset = offset.max(skip);
             t.line = line_no;

@@ -97,6 +97,7 @@ fn appends_are_read_once_and_partial_lines_held() {
     std::thread::sleep(Duration::from_millis(80));
     assert_eq!(pids(&poll(&mut t)), vec![5]);
     assert_eq!(t.health().events, 5);
+    assert_eq!(t.health().bytes_read, fs::metadata(&log).unwrap().len());
 }
 
 #[test]

@@ -8,6 +8,7 @@ pub mod advisory;
 pub mod checkpoint;
 pub mod event;
 pub mod finding;
+pub mod health;
 pub mod index;
 pub mod matching;
 pub mod package;
@@ -24,6 +25,7 @@ pub use advisory::{
 pub use checkpoint::{Checkpoint, FileIdentity, Position};
 pub use event::{Detection, Event, FieldValue, LogSource, RawRecord, RecordRef, SourceRef};
 pub use finding::{Asset, Finding};
+pub use health::{HealthSnapshot, Liveness, SourceSnapshot};
 pub use index::{AssetIndex, KnowledgeIndex, LookupError};
 pub use package::{Ecosystem, Package, PackageLocation};
 pub use severity::{Level, Severity};

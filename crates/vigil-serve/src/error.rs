@@ -11,6 +11,9 @@ pub enum ServeError {
     /// A source failed in a way it cannot recover from.
     #[error("source {source_name}: {reason}")]
     Source { source_name: String, reason: String },
+    /// The health endpoint could not be started.
+    #[error("metrics endpoint {addr}: {reason}")]
+    Metrics { addr: String, reason: String },
     /// Alerts could not be raised or escalated (their store failed; a channel failing is not this:
     /// it is recorded and retried on escalation).
     #[error("alerting: {0}")]

@@ -10,8 +10,11 @@
 mod alerting;
 mod detect;
 mod error;
+mod health;
+mod http;
 mod incidents;
 mod listen;
+pub mod metrics;
 pub mod selftest;
 mod service;
 mod source;
@@ -20,8 +23,15 @@ mod tail;
 pub use alerting::{AlertStats, AlertTiming, LiveAlerting, Notifier};
 pub use detect::Detector;
 pub use error::ServeError;
+pub use health::HealthBoard;
+pub use http::{MetricsServer, router};
 pub use incidents::{LiveIncidents, LiveOptions, Offered, incident_alert, wave_news};
 pub use listen::ListenSource;
 pub use service::{CommitStats, Service, ServiceOptions};
 pub use source::{ChannelSource, Source, SourceBatch};
 pub use tail::{TailSource, split_glob};
+
+/// The bounds of the health endpoint.
+pub mod http_limits {
+    pub use crate::http::{CONNECTION_TIMEOUT, HEADER_TIMEOUT, MAX_CONNECTIONS, MAX_REQUEST_HEAD};
+}

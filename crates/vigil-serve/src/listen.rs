@@ -9,12 +9,12 @@
 use crate::error::ServeError;
 use crate::source::{ChannelSource, Source, SourceBatch};
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{SyncSender, sync_channel};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
-use vigil_ingest::{ListenerConfig, ListenerStats, SyslogListener};
+use vigil_ingest::{ListenerConfig, ListenerStats, SourceHealth, SyslogListener};
 
 /// Events handed over in one batch at most.
 const MAX_BATCH: usize = 1000;
@@ -36,6 +36,10 @@ pub struct ListenSource {
     pump: Option<JoinHandle<()>>,
     udp: Option<SocketAddr>,
     tcp: Option<SocketAddr>,
+    /// The listener's counters as the pump last saw them (the listener itself lives on the pump).
+    stats: Arc<Mutex<ListenerStats>>,
+    /// Its losses as health: every message lost or refused is an error of this source.
+    health: SourceHealth,
 }
 
 impl std::fmt::Debug for ListenSource {
@@ -74,11 +78,12 @@ impl ListenSource {
         let (udp, tcp) = (listener.udp_addr(), listener.tcp_addr());
         let (tx, rx) = sync_channel(QUEUED_BATCHES);
         let stop = Arc::new(AtomicBool::new(false));
+        let stats = Arc::new(Mutex::new(ListenerStats::default()));
         let pump = {
-            let (stop, label) = (Arc::clone(&stop), name.clone());
+            let (stop, label, shared) = (Arc::clone(&stop), name.clone(), Arc::clone(&stats));
             std::thread::Builder::new()
                 .name("syslog-pump".into())
-                .spawn(move || pump(&listener, &tx, &stop, &label))
+                .spawn(move || pump(&listener, &tx, &stop, &label, &shared))
                 .map_err(|e| failed(format!("cannot start its thread: {e}")))?
         };
         Ok(ListenSource {
@@ -87,6 +92,8 @@ impl ListenSource {
             pump: Some(pump),
             udp,
             tcp,
+            stats,
+            health: SourceHealth::default(),
         })
     }
 
@@ -107,10 +114,30 @@ impl Source for ListenSource {
     }
 
     fn poll(&mut self) -> Result<SourceBatch, ServeError> {
-        match self.channel.as_mut() {
+        let batch = match self.channel.as_mut() {
             Some(c) => c.poll(),
             None => Ok(SourceBatch::default()),
+        };
+        let now = *self.stats.lock().unwrap_or_else(PoisonError::into_inner);
+        let lost: Vec<String> = losses(&now)
+            .iter()
+            .filter(|(_, n)| *n > 0)
+            .map(|(what, n)| format!("{n} {what}"))
+            .collect();
+        let errors = losses(&now).iter().map(|(_, n)| n).sum();
+        if errors > self.health.errors {
+            self.health.last_error = Some(format!("since the start: {}", lost.join(", ")));
         }
+        self.health.errors = errors;
+        batch
+    }
+
+    fn kind(&self) -> &str {
+        "syslog"
+    }
+
+    fn health(&self) -> Option<&SourceHealth> {
+        Some(&self.health)
     }
 }
 
@@ -126,7 +153,13 @@ impl Drop for ListenSource {
 }
 
 /// Moves events from the listener to the runtime until stopped or the runtime has gone.
-fn pump(listener: &SyslogListener, tx: &SyncSender<SourceBatch>, stop: &AtomicBool, name: &str) {
+fn pump(
+    listener: &SyslogListener,
+    tx: &SyncSender<SourceBatch>,
+    stop: &AtomicBool,
+    name: &str,
+    shared: &Mutex<ListenerStats>,
+) {
     let mut reported = ListenerStats::default();
     let mut last_report = Instant::now();
     while !stop.load(Ordering::SeqCst) {
@@ -140,6 +173,7 @@ fn pump(listener: &SyslogListener, tx: &SyncSender<SourceBatch>, stop: &AtomicBo
                 }
             }
         }
+        *shared.lock().unwrap_or_else(PoisonError::into_inner) = listener.stats();
         if last_report.elapsed() >= REPORT_EVERY {
             report_losses(name, &listener.stats(), &mut reported);
             last_report = Instant::now();
@@ -160,33 +194,21 @@ fn pump(listener: &SyslogListener, tx: &SyncSender<SourceBatch>, stop: &AtomicBo
 
 /// Warns about messages lost since the last report: never a quiet log taken for a clean one.
 fn report_losses(name: &str, now: &ListenerStats, before: &mut ListenerStats) {
-    let lost = [
-        (
-            "messages dropped (queue full)",
-            now.dropped_full,
-            before.dropped_full,
-        ),
-        (
-            "messages above the size limit",
-            now.oversize,
-            before.oversize,
-        ),
-        (
-            "messages not readable as syslog",
-            now.unparsed,
-            before.unparsed,
-        ),
-        (
-            "connections refused (too many)",
-            now.connections_refused,
-            before.connections_refused,
-        ),
-        ("receive errors", now.errors, before.errors),
-    ];
-    for (what, n, was) in lost {
+    for ((what, n), (_, was)) in losses(now).into_iter().zip(losses(before)) {
         if n > was {
             tracing::warn!(source = name, "{} {what}", n - was);
         }
     }
     *before = *now;
+}
+
+/// What the listener lost or refused, by kind.
+fn losses(s: &ListenerStats) -> [(&'static str, u64); 5] {
+    [
+        ("messages dropped (queue full)", s.dropped_full),
+        ("messages above the size limit", s.oversize),
+        ("messages not readable as syslog", s.unparsed),
+        ("connections refused (too many)", s.connections_refused),
+        ("receive errors", s.errors),
+    ]
 }

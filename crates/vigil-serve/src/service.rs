@@ -4,23 +4,27 @@
 use crate::alerting::LiveAlerting;
 use crate::detect::Detector;
 use crate::error::ServeError;
+use crate::health::{HealthBoard, HealthTracker, RoundTotals};
 use crate::source::Source;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use vigil_model::Detection;
-use vigil_store::{CheckpointStore, IngestCommit};
+use vigil_store::{CheckpointStore, HealthStore, IngestCommit};
 
 /// How the loop runs.
 #[derive(Debug, Clone)]
 pub struct ServiceOptions {
     /// Time between polls of the sources.
     pub poll: Duration,
+    /// Time between heartbeats written to the store (whole seconds, at least one).
+    pub heartbeat: Duration,
 }
 
 impl Default for ServiceOptions {
     fn default() -> Self {
         ServiceOptions {
             poll: Duration::from_millis(250),
+            heartbeat: Duration::from_secs(5),
         }
     }
 }
@@ -42,10 +46,11 @@ pub struct Service<S: CheckpointStore> {
     sources: Vec<Box<dyn Source>>,
     opts: ServiceOptions,
     stats: CommitStats,
+    health: HealthTracker,
     alerting: Option<LiveAlerting>,
 }
 
-impl<S: CheckpointStore> Service<S> {
+impl<S: CheckpointStore + HealthStore> Service<S> {
     /// A service over `sources`; refused when there is nothing to watch or no rule to apply.
     pub fn new(
         store: S,
@@ -59,7 +64,9 @@ impl<S: CheckpointStore> Service<S> {
         if detector.engine().rule_count() == 0 {
             return Err(ServeError::NoRules);
         }
+        let health = HealthTracker::new(&sources, opts.heartbeat.as_secs().max(1));
         Ok(Service {
+            health,
             store,
             detector,
             sources,
@@ -92,20 +99,29 @@ impl<S: CheckpointStore> Service<S> {
         &self.store
     }
 
+    /// The live health, shared with the metrics endpoint and with whoever raises alerts
+    /// ([`HealthBoard::count_alerts`]).
+    pub fn health(&self) -> &HealthBoard {
+        self.health.board()
+    }
+
     /// One round: every source polled once, what arrived evaluated and committed. A source's
     /// detections and checkpoints go into one transaction; when the store refuses it, the error
     /// stops the service before any later checkpoint could skip past those detections.
     pub fn poll_once(&mut self) -> Result<(), ServeError> {
         let mut found: Vec<Detection> = Vec::new();
-        for source in &mut self.sources {
+        for (index, source) in self.sources.iter_mut().enumerate() {
             let batch = source.poll()?;
             if batch.events.is_empty() && batch.checkpoints.is_empty() {
                 continue;
             }
             found.clear();
+            let late_before = self.detector.late_events();
             for ev in &batch.events {
                 self.detector.feed(ev, &mut found);
             }
+            let late = self.detector.late_events().saturating_sub(late_before);
+            self.health.arrived(index, &batch.events, late);
             let done = self.store.commit_ingest(&IngestCommit {
                 detections: &found,
                 checkpoints: &batch.checkpoints,
@@ -131,18 +147,44 @@ impl<S: CheckpointStore> Service<S> {
         if let Some(a) = &mut self.alerting {
             a.step()?;
         }
+        let totals = RoundTotals {
+            events: self.stats.events,
+            detections_stored: self.stats.detections_new,
+            detections_known: self.stats.detections_known,
+            late_events: self.detector.late_events(),
+            alerts_raised: self.alerting.as_ref().map_or(0, |a| a.stats().opened),
+            alerts_undelivered: self.alerting.as_ref().map_or(0, |a| a.stats().undelivered),
+        };
+        self.health.round_done(&self.sources, totals);
         Ok(())
+    }
+
+    /// Writes the current health to the store. A failed write is counted and warned about but
+    /// does not stop detection: `vigil status` will see the heartbeat go stale and say so.
+    fn beat(&mut self, snapshot: &vigil_model::HealthSnapshot) {
+        if let Err(e) = self.store.save_heartbeat(snapshot) {
+            tracing::warn!("heartbeat not written: {e}");
+            self.health.heartbeat_failed();
+        }
     }
 
     /// Polls until `stop` is set, then commits what was read and returns. `ready` is called once,
     /// after the first round has run: every source is open and has been read once.
     pub fn run(&mut self, stop: &AtomicBool, ready: impl FnOnce()) -> Result<(), ServeError> {
         self.poll_once()?;
+        self.beat(&self.health().snapshot());
+        let mut last_beat = Instant::now();
         ready();
         while !stop.load(Ordering::SeqCst) {
             sleep_unless(stop, self.opts.poll);
             self.poll_once()?;
+            if last_beat.elapsed() >= self.opts.heartbeat {
+                self.beat(&self.health().snapshot());
+                last_beat = Instant::now();
+            }
         }
+        let last = self.health.stopped();
+        self.beat(&last);
         tracing::info!(
             events = self.stats.events,
             detections = self.stats.detections_new,

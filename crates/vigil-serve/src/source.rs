@@ -6,6 +6,7 @@
 
 use crate::error::ServeError;
 use std::sync::mpsc::{Receiver, TryRecvError};
+use vigil_ingest::SourceHealth;
 use vigil_model::{Checkpoint, Event};
 
 /// Events read since the last poll and where the reader stands after them.
@@ -25,6 +26,16 @@ pub trait Source {
     /// What arrived since the last call; an empty batch when nothing did. An error stops the
     /// service: a reader that can no longer read must not be mistaken for a quiet log.
     fn poll(&mut self) -> Result<SourceBatch, ServeError>;
+
+    /// What reads it, for health (`file`, `syslog`, `channel`).
+    fn kind(&self) -> &str {
+        "other"
+    }
+
+    /// The reader's own health (files followed, bytes behind, errors), where it keeps one.
+    fn health(&self) -> Option<&SourceHealth> {
+        None
+    }
 }
 
 /// A source fed through a channel, by a reader on a thread of its own (a listener) or by a test.
@@ -50,6 +61,10 @@ impl ChannelSource {
 impl Source for ChannelSource {
     fn name(&self) -> &str {
         &self.name
+    }
+
+    fn kind(&self) -> &str {
+        "channel"
     }
 
     fn poll(&mut self) -> Result<SourceBatch, ServeError> {

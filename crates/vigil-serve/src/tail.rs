@@ -21,15 +21,19 @@ impl TailSource {
             name,
         }
     }
-
-    pub fn health(&self) -> &vigil_ingest::SourceHealth {
-        self.tailer.health()
-    }
 }
 
 impl Source for TailSource {
     fn name(&self) -> &str {
         &self.name
+    }
+
+    fn kind(&self) -> &str {
+        "file"
+    }
+
+    fn health(&self) -> Option<&vigil_ingest::SourceHealth> {
+        Some(self.tailer.health())
     }
 
     fn poll(&mut self) -> Result<SourceBatch, ServeError> {

@@ -55,3 +55,31 @@ fn an_address_in_use_is_named() {
         "{msg}"
     );
 }
+
+/// What the listener loses shows in the source's health as errors, with what was lost.
+#[test]
+fn losses_show_in_health() {
+    let any = "127.0.0.1:0".parse().ok();
+    let config = ListenerConfig {
+        max_message: 200,
+        ..ListenerConfig::default()
+    };
+    let mut s = ListenSource::start("relay", any, None, config).unwrap();
+    assert_eq!(s.kind(), "syslog");
+    let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let big = format!("<38>Dec  4 10:00:00 mx1 sshd[1]: {}", "x".repeat(400));
+    udp.send_to(big.as_bytes(), s.udp_addr().unwrap()).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while s.health().is_none_or(|h| h.errors == 0) && Instant::now() < deadline {
+        s.poll().unwrap();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let h = s.health().unwrap();
+    assert_eq!(h.errors, 1);
+    assert!(
+        h.last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("1 messages above the size limit")),
+        "{h:?}"
+    );
+}

@@ -196,3 +196,119 @@ fn a_source_that_is_gone_stops_the_service() {
     let err = svc.poll_once().unwrap_err().to_string();
     assert!(err.contains("auth") && err.contains("gone"), "{err}");
 }
+
+/// The health snapshot counts what each source delivered, when, how late for correlation, and
+/// what was stored; `run` writes it to the store as a heartbeat and marks the clean stop.
+#[test]
+fn health_follows_sources_and_is_written_as_heartbeat() {
+    use vigil_model::Liveness;
+    use vigil_store::HealthStore;
+    let (tx, rx) = mpsc::channel();
+    let mut svc = service(SqliteStore::open_in_memory().unwrap(), rx);
+    let board = svc.health().clone();
+    let before = board.snapshot();
+    assert_eq!(before.sources.len(), 1);
+    assert_eq!(
+        (
+            before.sources[0].name.as_str(),
+            before.sources[0].kind.as_str()
+        ),
+        ("auth", "channel")
+    );
+    assert_eq!(before.last_poll, None);
+
+    tx.send(batch(1..=3)).unwrap();
+    svc.poll_once().unwrap();
+    // Far behind the correlation window of the first three: late, not correlated.
+    tx.send(SourceBatch {
+        events: vec![failed(4, 5 * 3600), failed(5, 5)],
+        checkpoints: vec![checkpoint(5)],
+    })
+    .unwrap();
+    svc.poll_once().unwrap();
+    board.count_alerts(2);
+    let h = board.snapshot();
+    let s = &h.sources[0];
+    assert_eq!((h.events, s.events, s.events_per_min), (5, 5, 5));
+    assert_eq!(h.detections_stored, 1);
+    assert_eq!(h.alerts_raised, 2);
+    assert_eq!((h.late_events, s.late_events), (1, 1));
+    assert_eq!(
+        s.last_event,
+        Some(jiff::Timestamp::from_second(1_700_000_000 + 5 * 3600).unwrap())
+    );
+    assert!(s.last_arrival.is_some() && h.last_poll.is_some());
+    assert!(s.lag_seconds.is_some_and(|l| l > 0), "{s:?}");
+
+    // `run`: a heartbeat after the first round, and a last one saying it stopped.
+    let stop = AtomicBool::new(true);
+    svc.run(&stop, || {}).unwrap();
+    let beat = svc.store().heartbeat().unwrap().unwrap();
+    assert_eq!(beat.sources[0].events, 5);
+    assert_eq!(beat.alerts_raised, 2);
+    assert!(beat.stopped_at.is_some());
+    assert_eq!(beat.liveness(jiff::Timestamp::now()), Liveness::Stopped);
+    drop(tx);
+}
+
+/// A store that takes detections but refuses heartbeats (a full disk for the health table, say).
+struct NoHeartbeat(SqliteStore);
+
+impl CheckpointStore for NoHeartbeat {
+    fn checkpoints(&self, watch: Option<&str>) -> Result<Vec<Checkpoint>, vigil_store::StoreError> {
+        self.0.checkpoints(watch)
+    }
+    fn commit_ingest(
+        &mut self,
+        commit: &vigil_store::IngestCommit<'_>,
+    ) -> Result<vigil_store::IngestCommitted, vigil_store::StoreError> {
+        self.0.commit_ingest(commit)
+    }
+    fn ingest_state(&self, name: &str) -> Result<Option<String>, vigil_store::StoreError> {
+        self.0.ingest_state(name)
+    }
+    fn recent_detections(
+        &self,
+        reach: jiff::SignedDuration,
+        not_after: jiff::Timestamp,
+        limit: usize,
+    ) -> Result<Vec<vigil_model::Detection>, vigil_store::StoreError> {
+        self.0.recent_detections(reach, not_after, limit)
+    }
+}
+
+impl vigil_store::HealthStore for NoHeartbeat {
+    fn save_heartbeat(
+        &mut self,
+        _: &vigil_model::HealthSnapshot,
+    ) -> Result<(), vigil_store::StoreError> {
+        Err(vigil_store::StoreError::InvalidValue {
+            what: "heartbeat".into(),
+            reason: "refused by the test".into(),
+        })
+    }
+    fn heartbeat(&self) -> Result<Option<vigil_model::HealthSnapshot>, vigil_store::StoreError> {
+        Ok(None)
+    }
+}
+
+/// A heartbeat the store refuses is counted, and detection goes on.
+#[test]
+fn a_refused_heartbeat_is_counted_and_detection_goes_on() {
+    let (tx, rx) = mpsc::channel();
+    let sources: Vec<Box<dyn Source>> = vec![Box::new(ChannelSource::new("auth", rx))];
+    let mut svc = Service::new(
+        NoHeartbeat(SqliteStore::open_in_memory().unwrap()),
+        detector(),
+        sources,
+        ServiceOptions::default(),
+    )
+    .unwrap();
+    tx.send(batch(1..=3)).unwrap();
+    let stop = AtomicBool::new(true);
+    svc.run(&stop, || {}).unwrap();
+    assert_eq!(svc.stats().detections_new, 1);
+    // The first heartbeat and the last one.
+    assert_eq!(svc.health().snapshot().heartbeat_errors, 2);
+    drop(tx);
+}

@@ -11,6 +11,7 @@
 pub mod alerts;
 pub mod checkpoints;
 pub mod error;
+pub mod health;
 pub mod investigation;
 pub mod paths;
 pub mod sqlite;
@@ -24,6 +25,7 @@ pub use alerts::{
 };
 pub use checkpoints::{CheckpointStore, IngestCommit, IngestCommitted};
 pub use error::StoreError;
+pub use health::HealthStore;
 pub use investigation::{ActionStatus, IncidentRow, NewAction, RemedialAction, StoredDetection};
 pub use paths::default_db_path;
 // The plain values and read traits a back end shares live in the model; re-exported here so that

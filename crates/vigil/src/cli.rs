@@ -85,7 +85,7 @@ vigil hunt Security.evtx --rules my-rules/ --since 2021-08-01 --until 2021-09-01
     /// Find the known vulnerabilities of what runs on an asset, with patch deadlines
     #[command(long_about = crate::cmd::scan::LONG_ABOUT)]
     Scan(crate::cmd::scan::ScanArgs),
-    /// Every asset's patch posture at a glance, the most overdue first
+    /// Whether `vigil serve` is watching (exit 3 when it is down) and every asset's patch posture, the most overdue first
     Status(crate::cmd::status::StatusArgs),
     /// Reports over stored scan snapshots
     #[command(subcommand)]

@@ -337,6 +337,48 @@ CREATE TABLE ingest_state (
 ) WITHOUT ROWID;
 "#;
 
+/// Step 8: the heartbeat of `vigil serve`, one service row and one row per watched source,
+/// replaced together every few seconds (see [`crate::health`]).
+const SERVE_HEALTH: &str = r#"
+CREATE TABLE serve_heartbeat (
+    id                INTEGER PRIMARY KEY CHECK (id = 1),
+    -- Instants as microseconds since the Unix epoch (UTC).
+    started_at        INTEGER NOT NULL,
+    updated_at        INTEGER NOT NULL,
+    last_poll         INTEGER,
+    stopped_at        INTEGER,
+    heartbeat_secs    INTEGER NOT NULL,
+    pid               INTEGER NOT NULL,
+    events            INTEGER NOT NULL DEFAULT 0,
+    detections_stored INTEGER NOT NULL DEFAULT 0,
+    detections_known  INTEGER NOT NULL DEFAULT 0,
+    alerts_raised     INTEGER NOT NULL DEFAULT 0,
+    alerts_undelivered INTEGER NOT NULL DEFAULT 0,
+    late_events       INTEGER NOT NULL DEFAULT 0,
+    heartbeat_errors  INTEGER NOT NULL DEFAULT 0
+);
+
+CREATE TABLE serve_source_health (
+    name           TEXT PRIMARY KEY NOT NULL,
+    -- Order of the sources in the configuration.
+    position       INTEGER NOT NULL,
+    kind           TEXT NOT NULL,
+    files          INTEGER NOT NULL DEFAULT 0,
+    last_event     INTEGER,
+    last_arrival   INTEGER,
+    events         INTEGER NOT NULL DEFAULT 0,
+    events_per_min INTEGER NOT NULL DEFAULT 0,
+    bytes_read     INTEGER NOT NULL DEFAULT 0,
+    bytes_behind   INTEGER NOT NULL DEFAULT 0,
+    lag_seconds    INTEGER,
+    errors         INTEGER NOT NULL DEFAULT 0,
+    last_error     TEXT,
+    rotations      INTEGER NOT NULL DEFAULT 0,
+    truncations    INTEGER NOT NULL DEFAULT 0,
+    late_events    INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+"#;
+
 pub const MIGRATIONS: &[&str] = &[
     V1_KNOWLEDGE,
     V2_SNAPSHOTS,
@@ -345,6 +387,7 @@ pub const MIGRATIONS: &[&str] = &[
     V5_SNAPSHOT_FINDINGS,
     ALERTS,
     INGEST_CHECKPOINTS,
+    SERVE_HEALTH,
 ];
 
 /// The schema version this binary writes.

@@ -3,6 +3,7 @@
 
 mod alerts;
 mod checkpoints;
+mod health;
 mod import;
 mod investigation;
 pub mod migrations;

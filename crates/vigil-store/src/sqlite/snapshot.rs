@@ -14,11 +14,11 @@ use vigil_model::{Asset, Finding};
 /// Longest asset name accepted.
 const MAX_NAME: usize = 256;
 
-fn micros(t: Timestamp) -> i64 {
+pub(super) fn micros(t: Timestamp) -> i64 {
     t.as_microsecond()
 }
 
-fn instant(what: &'static str, id: &str, us: i64) -> Result<Timestamp, StoreError> {
+pub(super) fn instant(what: &'static str, id: &str, us: i64) -> Result<Timestamp, StoreError> {
     Timestamp::from_microsecond(us).map_err(|e| StoreError::Corrupt {
         what,
         id: id.to_string(),

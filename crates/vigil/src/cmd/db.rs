@@ -4,6 +4,7 @@ use crate::Outcome;
 use crate::cli::{DbCommand, SourceName};
 use crate::cmd::Context;
 use crate::fetch::{Fetched, Fetcher, Validators};
+use crate::render::human_age;
 use anyhow::{Context as _, Result, bail};
 use jiff::Timestamp;
 use std::time::Duration;
@@ -455,16 +456,6 @@ fn counts_json(stats: &StoreStats) -> serde_json::Value {
         "microsoft": stats.microsoft,
         "by_ecosystem": stats.by_ecosystem.iter().map(|(e, n)| serde_json::json!({"ecosystem": e, "advisories": n})).collect::<Vec<_>>(),
     })
-}
-
-fn human_age(d: jiff::SignedDuration) -> String {
-    let secs = d.as_secs().max(0);
-    match secs {
-        s if s < 120 => format!("{s}s"),
-        s if s < 7200 => format!("{}m", s / 60),
-        s if s < 172_800 => format!("{}h", s / 3600),
-        s => format!("{}d", s / 86_400),
-    }
 }
 
 #[cfg(test)]

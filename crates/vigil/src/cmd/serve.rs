@@ -47,10 +47,23 @@ pub fn run(ctx: &Context, _args: ServeArgs) -> Result<Outcome> {
     let sources = sources(config, &store)?;
     let opts = ServiceOptions {
         poll: std::time::Duration::from_millis(config.serve.poll_ms),
+        heartbeat: std::time::Duration::from_secs(config.serve.heartbeat_secs),
     };
     let alerting = live_alerting(ctx)?;
     let mut service =
         Service::new(store, Detector::new(loaded.engine), sources, opts)?.with_alerting(alerting);
+    // Bound before the readiness line, so a busy port stops the service instead of a service
+    // running without its health; stopped when dropped, after the loop.
+    let metrics = match config.serve.metrics_addr().map_err(anyhow::Error::msg)? {
+        Some(addr) => Some(vigil_serve::MetricsServer::start(
+            addr,
+            service.health().clone(),
+        )?),
+        None => None,
+    };
+    let metrics_at = metrics
+        .as_ref()
+        .map_or("off".to_string(), |m| m.local_addr().to_string());
 
     let stop = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
@@ -61,7 +74,7 @@ pub fn run(ctx: &Context, _args: ServeArgs) -> Result<Outcome> {
     let rules = service.rule_count();
     service.run(&stop, || {
         // The one line a Type=notify-style wrapper waits for; everything else goes to stderr.
-        println!("READY=1 watches={watches} rules={rules}");
+        println!("READY=1 watches={watches} rules={rules} metrics={metrics_at}");
     })?;
     Ok(Outcome::Success)
 }

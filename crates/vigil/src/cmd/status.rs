@@ -1,4 +1,8 @@
-//! `vigil status`: every asset's patch posture, the most overdue first.
+//! `vigil status`: whether `vigil serve` is watching (from its heartbeat in the store) and every
+//! asset's patch posture, the most overdue first.
+//!
+//! Exit 3 when a service has run on this store and nobody is watching now (its heartbeat is stale,
+//! or it stopped): that is not an all-clear. A store no service has used shows posture only.
 
 use crate::Outcome;
 use crate::cmd::Context;
@@ -7,6 +11,7 @@ use clap::Args;
 use jiff::Timestamp;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
+use vigil_model::Liveness;
 
 #[derive(Debug, Args)]
 pub struct StatusArgs {
@@ -29,15 +34,37 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<Outcome> {
             .into_iter()
             .filter(|a| a.days_overdue(today).is_some_and(|d| d > 0))
             .collect();
+    let now = Timestamp::now();
+    let service = vigil_store::HealthStore::heartbeat(&store)?;
+    let liveness = service.as_ref().map(|h| h.liveness(now));
+    let outcome = match liveness {
+        None | Some(Liveness::Running) => Outcome::Success,
+        Some(Liveness::Stale | Liveness::Stopped) => Outcome::Partial,
+    };
     if args.json {
+        let service = service.as_ref().map(|h| {
+            serde_json::json!({
+                "status": liveness,
+                "heartbeat_age_seconds": h.age(now).as_secs(),
+                "stale_after_seconds": h.stale_after().as_secs(),
+                "health": h,
+            })
+        });
         let doc = serde_json::json!({
             "schema": "vigil.status/1",
             "today": today.to_string(),
+            "service": service,
             "assets": assets,
             "overdue_actions": overdue_actions,
         });
         crate::out!("{}", serde_json::to_string_pretty(&doc)?)?;
-        return Ok(Outcome::Success);
+        return Ok(outcome);
+    }
+    if let Some(h) = &service {
+        for line in crate::render::health::service_lines(h, now) {
+            crate::out!("{line}")?;
+        }
+        crate::out!()?;
     }
     if !overdue_actions.is_empty() {
         crate::out!("OVERDUE REMEDIAL ACTIONS ({})", overdue_actions.len())?;
@@ -48,7 +75,7 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<Outcome> {
     }
     if assets.is_empty() {
         crate::out!("No assets yet: run `vigil scan … --asset NAME` to record one.")?;
-        return Ok(Outcome::Success);
+        return Ok(outcome);
     }
     crate::out!(
         "{:<24} {:>5} {:>8} {:>13}  {:<20} WORST",
@@ -76,5 +103,5 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<Outcome> {
         )?;
     }
     crate::out!("(deadlines as of {today})")?;
-    Ok(Outcome::Success)
+    Ok(outcome)
 }

@@ -1,9 +1,23 @@
 //! Terminal text shared by several commands: clipped cells, remedial-action lines and investigated
-//! cases. (The audit's report folder is `vigil_report::audit_folder`.)
+//! cases; the service section of `vigil status` (`health`). (The audit's report folder is
+//! `vigil_report::audit_folder`.)
+
+pub mod health;
 
 use jiff::civil::Date;
 use vigil_investigate::Case;
 use vigil_store::RemedialAction;
+
+/// An age in its largest sensible unit: `45s`, `12m`, `30h`, `3d`.
+pub fn human_age(d: jiff::SignedDuration) -> String {
+    let secs = d.as_secs().max(0);
+    match secs {
+        s if s < 120 => format!("{s}s"),
+        s if s < 7200 => format!("{}m", s / 60),
+        s if s < 172_800 => format!("{}h", s / 3600),
+        s => format!("{}d", s / 86_400),
+    }
+}
 
 /// Text cut to `max` characters (control characters shown as spaces), marking the cut.
 pub fn clip(s: &str, max: usize) -> String {
