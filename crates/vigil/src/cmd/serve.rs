@@ -175,7 +175,12 @@ fn sources(
             .with_context(|| format!("cannot read the checkpoints of {}", w.label()))?;
         out.push(Box::new(vigil_serve::TailSource::new(
             watch,
-            vigil_ingest::TailerConfig::default(),
+            // 4 MiB a file per round (the service drains without sleeping while data keeps
+            // coming): a round's events are held in memory until they are committed.
+            vigil_ingest::TailerConfig {
+                read_budget: 4 << 20,
+                ..vigil_ingest::TailerConfig::default()
+            },
             resume,
         )));
     }
