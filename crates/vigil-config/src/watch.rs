@@ -28,6 +28,10 @@ pub struct Watch {
     /// A label for the source in alerts and health (`mail`, `owa`); the path when unset.
     #[serde(default)]
     pub source: Option<String>,
+    /// How long this log may go without a new event before a silence alert (`[serve]
+    /// silent_after` when unset; `"off"` never).
+    #[serde(default)]
+    pub silent_after: Option<vigil_alert::config::Resend>,
 }
 
 impl Watch {
@@ -74,6 +78,9 @@ pub struct Serve {
     /// How often the service writes its heartbeat to the store, in seconds; `vigil status` counts
     /// the service as down after three missed heartbeats.
     pub heartbeat_secs: u64,
+    /// How long a watched source may go without a new event before a silence alert (`"24h"`;
+    /// `"off"` never). A log that stops arriving is how detection goes blind unnoticed.
+    pub silent_after: vigil_alert::config::Resend,
 }
 
 impl Default for Serve {
@@ -84,6 +91,7 @@ impl Default for Serve {
             metrics: "127.0.0.1:9464".into(),
             metrics_remote: false,
             heartbeat_secs: 5,
+            silent_after: vigil_alert::config::Resend(Some(vigil_alert::Interval::secs(86_400))),
         }
     }
 }

@@ -6,6 +6,7 @@
 use crate::error::ServeError;
 use crate::incidents::{LiveIncidents, Offered, wave_news};
 use crate::selftest::{self, SelfTestEvent, SelfTests};
+use crate::silence::{SilenceEvent, SilenceWatch};
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 use vigil_alert::{AlertStore, Alerter, RaiseOutcome};
@@ -27,6 +28,8 @@ pub trait Notifier {
     fn tick(&mut self) -> Result<usize, ServeError>;
     /// Acknowledges and resolves an alert in one step (a self-test that passed).
     fn close(&mut self, id: i64, by: &str, note: &str) -> Result<(), ServeError>;
+    /// Closes the live alert of `dedup_key`, if there is one (a source that came back).
+    fn close_key(&mut self, dedup_key: &str, by: &str, note: &str) -> Result<bool, ServeError>;
 }
 
 fn alert_error(e: vigil_alert::AlertError) -> ServeError {
@@ -53,6 +56,22 @@ impl<S: AlertStore> Notifier for Alerter<S> {
     fn close(&mut self, id: i64, by: &str, note: &str) -> Result<(), ServeError> {
         self.resolve(id, by, Some(note)).map_err(alert_error)?;
         Ok(())
+    }
+
+    fn close_key(&mut self, dedup_key: &str, by: &str, note: &str) -> Result<bool, ServeError> {
+        // The live alert of a key is the newest one raised under it; older ones are resolved.
+        let all = self.store().alerts_with_key(dedup_key, 10_000)?;
+        match all
+            .into_iter()
+            .rev()
+            .find(|a| a.state != vigil_store::AlertState::Resolved)
+        {
+            Some(a) => {
+                self.resolve(a.id, by, Some(note)).map_err(alert_error)?;
+                Ok(true)
+            }
+            None => Ok(false),
+        }
     }
 }
 
@@ -105,6 +124,8 @@ pub struct LiveAlerting {
     selftests: Option<SelfTests>,
     /// Canaries that came back while no self-test schedule runs (`vigil selftest` wrote them).
     orphan_canaries: Vec<(String, String)>,
+    silence: Option<SilenceWatch>,
+    last_silence_check: Option<Instant>,
 }
 
 impl LiveAlerting {
@@ -125,7 +146,52 @@ impl LiveAlerting {
             stats: AlertStats::default(),
             selftests: None,
             orphan_canaries: Vec::new(),
+            silence: None,
+            last_silence_check: None,
         }
+    }
+
+    /// Silence alerts for sources that stop bringing events.
+    pub fn with_silence(mut self, silence: SilenceWatch) -> LiveAlerting {
+        self.silence = Some(silence);
+        self
+    }
+
+    /// Raises an alert for each source gone silent and resolves it when its events come back;
+    /// checked at most once a second.
+    pub fn check_sources(&mut self, snap: &vigil_model::HealthSnapshot) -> Result<(), ServeError> {
+        let now = Instant::now();
+        if self
+            .last_silence_check
+            .is_some_and(|t| now.duration_since(t) < Duration::from_secs(1))
+        {
+            return Ok(());
+        }
+        self.last_silence_check = Some(now);
+        let Some(watch) = &mut self.silence else {
+            return Ok(());
+        };
+        for ev in watch.check(snap, jiff::Timestamp::now()) {
+            match ev {
+                SilenceEvent::Silent {
+                    source,
+                    last,
+                    limit,
+                } => {
+                    tracing::error!(source = %source, "log source silent for longer than its limit");
+                    self.raise(&crate::silence::silent_alert(&source, last, limit))?;
+                }
+                SilenceEvent::Back { source, at } => {
+                    tracing::info!(source = %source, "log source brings events again");
+                    self.notifier.close_key(
+                        &crate::silence::silent_key(&source),
+                        "vigil serve",
+                        &format!("events again since {at}"),
+                    )?;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Self-tests: canaries recognised among the detections, written on schedule, raised and closed.

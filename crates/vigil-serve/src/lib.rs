@@ -17,6 +17,7 @@ mod listen;
 pub mod metrics;
 pub mod selftest;
 mod service;
+pub mod silence;
 mod source;
 mod tail;
 

@@ -159,6 +159,9 @@ impl<S: CheckpointStore + HealthStore> Service<S> {
             alerts_undelivered: self.alerting.as_ref().map_or(0, |a| a.stats().undelivered),
         };
         self.health.round_done(&self.sources, totals);
+        if let Some(a) = &mut self.alerting {
+            a.check_sources(&self.health.board().snapshot())?;
+        }
         Ok(())
     }
 

@@ -391,3 +391,47 @@ fn the_service_runs_self_tests_on_its_schedule() {
     );
     stop(child);
 }
+
+/// A watched log that stops bringing events raises a silence alert, and the service resolves it
+/// when events come back.
+#[test]
+fn a_silent_source_is_alerted_and_resolved_when_it_speaks_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let log = d.join("mail.log");
+    std::fs::write(&log, "").unwrap();
+    let hook = HttpReceiver::start();
+    let smtp = SmtpServer::start(SmtpTls::Starttls, None);
+    config(d, &log, &hook, &smtp);
+    let cfg = std::fs::read_to_string(d.join("vigil.toml")).unwrap();
+    std::fs::write(
+        d.join("vigil.toml"),
+        cfg.replace("[serve]\n", "[serve]\nsilent_after = \"2s\"\n"),
+    )
+    .unwrap();
+    let child = start(d);
+    let silent = vigil_testkit::wait_for(Duration::from_secs(15), || {
+        alerts(d)
+            .into_iter()
+            .find(|a| a["subject"] == "source_health" && a["state"] == "open")
+    });
+    let silent = silent.unwrap_or_else(|| panic!("{:#?}", alerts(d)));
+    assert!(
+        silent["title"]
+            .as_str()
+            .unwrap()
+            .contains("no event since the service started"),
+        "{silent:#}"
+    );
+    hook.wait_for(1, Duration::from_secs(10));
+    assert_eq!(events(&hook)[0], "new");
+
+    append(&log, &failures("2021-08-13", 0, 1, "192.0.2.7"));
+    let resolved = vigil_testkit::wait_for(Duration::from_secs(15), || {
+        alerts(d).into_iter().find(|a| {
+            a["subject"] == "source_health" && a["state"] == "resolved" && a["id"] == silent["id"]
+        })
+    });
+    assert!(resolved.is_some(), "{:#?}", alerts(d));
+    stop(child);
+}

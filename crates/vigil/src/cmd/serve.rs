@@ -128,7 +128,17 @@ fn live_alerting(ctx: &Context) -> Result<LiveAlerting> {
         },
         jiff::Timestamp::now(),
     );
-    Ok(live.with_selftests(selftests))
+    let limits = config
+        .watch
+        .iter()
+        .filter_map(|w| {
+            w.silent_after
+                .map(|r| (w.label().to_string(), r.0.map(|i| i.0)))
+        })
+        .collect();
+    let silence =
+        vigil_serve::silence::SilenceWatch::new(config.serve.silent_after.0.map(|i| i.0), limits);
+    Ok(live.with_selftests(selftests).with_silence(silence))
 }
 
 /// The watched logs a canary line can be appended to (see `vigil_serve::selftest::canary_target`).
