@@ -389,6 +389,18 @@ fn the_service_runs_self_tests_on_its_schedule() {
         lines.lines().all(|l| l.contains("vigil-selftest[")),
         "{lines}"
     );
+    // `vigil status` says when each watch was last proven to work.
+    let out = vigil(d).arg("status").output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("self-test"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        line.contains("last passed") && line.contains("ago"),
+        "{line}"
+    );
+    assert!(!line.contains("FAILING"), "{line}");
     stop(child);
 }
 

@@ -41,7 +41,18 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<Outcome> {
         None | Some(Liveness::Running) => Outcome::Success,
         Some(Liveness::Stale | Liveness::Stopped) => Outcome::Partial,
     };
+    let selftests = last_selftests(&store)?;
     if args.json {
+        let selftests: Vec<serde_json::Value> = selftests
+            .iter()
+            .map(|(watch, passed, failed)| {
+                serde_json::json!({
+                    "watch": watch,
+                    "last_passed": passed.as_ref().map(|a| a.created_at),
+                    "failing": failed.as_ref().map(|a| a.title.clone()),
+                })
+            })
+            .collect();
         let service = service.as_ref().map(|h| {
             serde_json::json!({
                 "status": liveness,
@@ -54,6 +65,7 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<Outcome> {
             "schema": "vigil.status/1",
             "today": today.to_string(),
             "service": service,
+            "selftests": selftests,
             "assets": assets,
             "overdue_actions": overdue_actions,
         });
@@ -63,6 +75,19 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<Outcome> {
     if let Some(h) = &service {
         for line in crate::render::health::service_lines(h, now) {
             crate::out!("{line}")?;
+        }
+        for (watch, passed, failed) in &selftests {
+            let last = passed.as_ref().map_or("never".to_string(), |a| {
+                crate::render::human_age(a.created_at.duration_until(now)) + " ago"
+            });
+            let failing = failed
+                .as_ref()
+                .map(|a| format!("; FAILING: {}", crate::term::text(&a.title)))
+                .unwrap_or_default();
+            crate::out!(
+                "  self-test {}: last passed {last}{failing}",
+                crate::term::text(watch)
+            )?;
         }
         crate::out!()?;
     }
@@ -104,4 +129,37 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<Outcome> {
     }
     crate::out!("(deadlines as of {today})")?;
     Ok(outcome)
+}
+
+/// Per watch: the last self-test that passed, and the live failure alert if one is open.
+type SelfTestState = (
+    String,
+    Option<vigil_store::Alert>,
+    Option<vigil_store::Alert>,
+);
+
+/// The self-test record of each watch, from the alerts the service raised for its canaries.
+fn last_selftests(store: &vigil_store::SqliteStore) -> Result<Vec<SelfTestState>> {
+    use vigil_store::{AlertState, AlertStore, AlertSubject};
+    let mut by_watch: std::collections::BTreeMap<
+        String,
+        (Option<vigil_store::Alert>, Option<vigil_store::Alert>),
+    > = std::collections::BTreeMap::new();
+    // Newest first: the first passed and the first open failure of each watch are the ones shown.
+    for a in store.alerts(None, 10_000)? {
+        if a.subject != AlertSubject::SelfTest {
+            continue;
+        }
+        let e = by_watch.entry(a.reference.clone()).or_default();
+        let passed = a.dedup_key.starts_with("selftest:") && a.state == AlertState::Resolved;
+        if passed && e.0.is_none() {
+            e.0 = Some(a);
+        } else if !a.dedup_key.starts_with("selftest:")
+            && a.state != AlertState::Resolved
+            && e.1.is_none()
+        {
+            e.1 = Some(a);
+        }
+    }
+    Ok(by_watch.into_iter().map(|(w, (p, f))| (w, p, f)).collect())
 }
