@@ -80,6 +80,15 @@ pub struct Knowledge {
     pub timeout_secs: u64,
 }
 
+impl Knowledge {
+    /// `max_age_hours` as a duration (saturating: a huge value means "never stale").
+    pub fn max_age(&self) -> jiff::SignedDuration {
+        jiff::SignedDuration::from_hours(
+            i64::try_from(self.max_age_hours).unwrap_or(i64::MAX / 7200),
+        )
+    }
+}
+
 impl Default for Knowledge {
     fn default() -> Self {
         Knowledge {
