@@ -9,10 +9,12 @@
 
 mod error;
 mod listen;
+mod schedule;
 mod watch;
 
 pub use error::ConfigError;
 pub use listen::{Listen, MAX_LISTEN_MESSAGE};
+pub use schedule::{InventorySource, Schedule};
 pub use watch::{Serve, Watch};
 
 use serde::Deserialize;
@@ -67,6 +69,12 @@ pub struct Config {
     /// The service itself (`[serve]`): rules, polling, the metrics endpoint.
     #[serde(default)]
     pub serve: Serve,
+    /// What the standing watch re-scans (`[[inventory]]`): inventory files, folders, root filesystems.
+    #[serde(default)]
+    pub inventory: Vec<InventorySource>,
+    /// When the standing watch scans, re-evaluates deadlines, updates knowledge and sends the digest.
+    #[serde(default)]
+    pub schedule: Schedule,
 }
 
 #[derive(Debug, Deserialize)]
@@ -269,6 +277,12 @@ impl Config {
             l.check().map_err(|reason| ConfigError::Invalid {
                 path: None,
                 reason: format!("[[listen]] entry {} ({}): {reason}", i + 1, l.label()),
+            })?;
+        }
+        for (i, s) in config.inventory.iter().enumerate() {
+            s.check().map_err(|reason| ConfigError::Invalid {
+                path: None,
+                reason: format!("[[inventory]] entry {} ({}): {reason}", i + 1, s.label()),
             })?;
         }
         config
