@@ -1,7 +1,6 @@
 //! `scan_asset`: the inventory read, matched and stored as a snapshot, as `vigil scan` and the
 //! service's scheduled scans run it.
 
-#[allow(dead_code)]
 mod common;
 
 use common::*;
