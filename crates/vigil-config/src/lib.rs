@@ -43,7 +43,7 @@ pub const DEFAULT_OSV_ECOSYSTEMS: &[&str] = &[
     "Rocky Linux",
 ];
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     #[serde(default)]
@@ -77,7 +77,7 @@ pub struct Config {
     pub schedule: Schedule,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Knowledge {
     /// Knowledge older than this is stale: `db status` warns and scans say so.
@@ -107,7 +107,7 @@ impl Default for Knowledge {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Sources {
     #[serde(default)]
@@ -145,7 +145,7 @@ fn epss_default() -> UrlSource {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OsvSource {
     #[serde(default = "yes")]
@@ -168,7 +168,7 @@ impl Default for OsvSource {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UrlSource {
     #[serde(default = "yes")]
@@ -183,7 +183,7 @@ impl UrlSource {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MsrcSource {
     #[serde(default = "yes")]

@@ -27,7 +27,7 @@ pub use error::ServeError;
 pub use findings::{digest_finding, finding_alert, finding_level, finding_news};
 pub use incidents::{LiveIncidents, LiveOptions, Offered, incident_alert, wave_news};
 pub use listen::ListenSource;
-pub use schedule::{ScheduleOptions, ScheduleStats, Scheduler, next_daily};
+pub use schedule::{KnowledgeUpdate, ScheduleOptions, ScheduleStats, Scheduler, next_daily};
 pub use service::{CommitStats, Service, ServiceOptions};
 pub use source::{ChannelSource, Source, SourceBatch};
 pub use tail::{TailSource, split_glob};

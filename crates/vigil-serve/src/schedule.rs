@@ -1,5 +1,6 @@
-//! The scheduler of the standing watch: re-scans every `[[inventory]]` source, re-evaluates open
-//! findings against their deadlines and sends the daily digest, on its own thread with its own store
+//! The scheduler of the standing watch: updates the knowledge (through a [`KnowledgeUpdate`] the
+//! caller provides: fetching is the binary's), re-scans every `[[inventory]]` source, re-evaluates
+//! open findings against their deadlines and sends the daily digest, on its own thread with its own store
 //! connection and alerter, so that a slow scan never delays detection.
 //!
 //! Time comes from a [`Clock`]: tests move a [`vigil_alert::ManualClock`] past a deadline or past the
@@ -30,11 +31,17 @@ const KEY_HISTORY: usize = 64;
 /// How often the thread looks at the clock.
 const TICK: Duration = Duration::from_secs(1);
 
+/// The knowledge update job: fetches and imports every configured source (what `vigil db update`
+/// does) and returns how many sources failed, or why nothing could be updated.
+pub type KnowledgeUpdate = Box<dyn FnMut() -> Result<usize, String> + Send>;
+
 /// When the jobs run and what they work on.
 #[derive(Debug, Clone)]
 pub struct ScheduleOptions {
     /// Interval between scans of every inventory source; `None`: never.
     pub scan: Option<SignedDuration>,
+    /// Interval between knowledge updates; `None`: never (or no [`KnowledgeUpdate`] given).
+    pub db_update: Option<SignedDuration>,
     /// Interval between re-evaluations of every open finding's deadline; `None`: never.
     pub deadlines: Option<SignedDuration>,
     /// Local time of the daily digest; `None`: no digest.
@@ -53,6 +60,7 @@ impl ScheduleOptions {
     pub fn from_config(config: &Config) -> ScheduleOptions {
         ScheduleOptions {
             scan: config.schedule.scan.map(|i| i.0),
+            db_update: config.schedule.db_update.map(|i| i.0),
             deadlines: config.schedule.deadlines.map(|i| i.0),
             digest: config.schedule.digest,
             tz: TimeZone::system(),
@@ -67,6 +75,7 @@ impl ScheduleOptions {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ScheduleStats {
     pub scans: u64,
+    pub db_updates: u64,
     pub failed_jobs: u64,
     /// Finding alerts opened, and notices of existing ones (overdue, newly in KEV).
     pub findings_opened: u64,
@@ -78,6 +87,7 @@ pub struct ScheduleStats {
 #[derive(Debug, Clone, Copy)]
 struct Next {
     scan: Option<Timestamp>,
+    db_update: Option<Timestamp>,
     deadlines: Option<Timestamp>,
     digest: Option<Timestamp>,
 }
@@ -88,6 +98,7 @@ pub struct Scheduler<S: KnowledgeStore + AssetStore + AlertStore> {
     clock: Arc<dyn Clock>,
     opts: ScheduleOptions,
     ignores: IgnoreFile,
+    update: Option<KnowledgeUpdate>,
     next: Next,
     /// Why an asset's (or an inventory source's) picture is incomplete, from its last scan.
     incomplete: BTreeMap<String, Vec<String>>,
@@ -105,6 +116,7 @@ impl<S: KnowledgeStore + AssetStore + AlertStore> Scheduler<S> {
                 .scan
                 .filter(|_| !opts.inventory.is_empty())
                 .map(|_| now),
+            db_update: None,
             deadlines: opts.deadlines.map(|d| after(now, d)),
             digest: opts.digest.map(|t| next_daily(now, t, &opts.tz)),
         };
@@ -113,10 +125,19 @@ impl<S: KnowledgeStore + AssetStore + AlertStore> Scheduler<S> {
             clock,
             opts,
             ignores: IgnoreFile::default(),
+            update: None,
             next,
             incomplete: BTreeMap::new(),
             stats: ScheduleStats::default(),
         }
+    }
+
+    /// Updates the knowledge with `update` every `db_update` interval, the first time at once; a
+    /// scan of every inventory follows each update, so a CVE newly in KEV reaches its alert.
+    pub fn with_knowledge_update(mut self, update: KnowledgeUpdate) -> Self {
+        self.next.db_update = self.opts.db_update.map(|_| self.clock.now());
+        self.update = Some(update);
+        self
     }
 
     pub fn stats(&self) -> ScheduleStats {
@@ -130,6 +151,16 @@ impl<S: KnowledgeStore + AssetStore + AlertStore> Scheduler<S> {
     /// Runs every job whose time has come. Errors are the jobs' own: logged, alerted, not returned.
     pub fn run_due(&mut self) {
         let now = self.clock.now();
+        if let (Some(at), Some(every)) = (self.next.db_update, self.opts.db_update)
+            && at <= now
+        {
+            self.next.db_update = Some(after(now, every));
+            let result = self.update_knowledge(now);
+            self.job_done("db-update", "knowledge update", result);
+            if self.next.scan.is_some() {
+                self.next.scan = Some(now);
+            }
+        }
         if let (Some(at), Some(every)) = (self.next.scan, self.opts.scan)
             && at <= now
         {
@@ -168,6 +199,43 @@ impl<S: KnowledgeStore + AssetStore + AlertStore> Scheduler<S> {
                     crate::service::sleep_unless(&stop, TICK);
                 }
             })
+    }
+
+    /// Runs the update, then warns about every source whose last success is older than
+    /// `max_age` (or that never succeeded): its knowledge is stale, and scans say so.
+    fn update_knowledge(&mut self, now: Timestamp) -> Result<(), String> {
+        let Some(update) = self.update.as_mut() else {
+            return Ok(());
+        };
+        let failed = update()?;
+        self.stats.db_updates += 1;
+        let sources = self.alerter.store().sources().map_err(|e| e.to_string())?;
+        let mut stale = Vec::new();
+        for s in &sources {
+            let old = s
+                .last_success_at
+                .is_none_or(|t| now.duration_since(t) > self.opts.max_age);
+            if old && s.last_error.is_some() {
+                stale.push(format!(
+                    "{} has failed since {} ({})",
+                    s.key,
+                    s.last_success_at
+                        .map_or_else(|| "it was added".to_string(), |t| t.to_string()),
+                    s.last_error.as_deref().unwrap_or_default()
+                ));
+            }
+        }
+        if !stale.is_empty() {
+            stale.truncate(vigil_alert::digest::MAX_FINDINGS_PER_ASSET);
+            return Err(format!(
+                "knowledge older than [knowledge] max_age_hours: {}",
+                stale.join("; ")
+            ));
+        }
+        if failed > 0 {
+            tracing::warn!("{failed} knowledge source(s) failed; their previous data is kept");
+        }
+        Ok(())
     }
 
     fn scan_all(&mut self, now: Timestamp) {

@@ -116,6 +116,7 @@ fn scheduled_scans_raise_finding_alerts_once_then_overdue_notices_and_a_digest()
     .unwrap();
     let opts = ScheduleOptions {
         scan: Some(SignedDuration::from_hours(6)),
+        db_update: None,
         deadlines: Some(SignedDuration::from_hours(24)),
         digest: Some(Time::constant(8, 0, 0, 0)),
         tz: TimeZone::UTC,
@@ -226,6 +227,7 @@ fn a_missing_inventory_path_is_a_failed_job_not_a_silent_one() {
     .unwrap();
     let opts = ScheduleOptions {
         scan: Some(SignedDuration::from_hours(6)),
+        db_update: None,
         deadlines: None,
         digest: None,
         tz: TimeZone::UTC,
@@ -247,4 +249,65 @@ fn a_missing_inventory_path_is_a_failed_job_not_a_silent_one() {
     sched.run_due();
     exactly(&hook, 1);
     assert_eq!(sched.stats().failed_jobs, 2);
+}
+
+#[test]
+fn a_knowledge_update_runs_first_and_a_source_failing_too_long_is_alerted() {
+    use vigil_store::prelude::*;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("vigil.db");
+    drop(store_with_knowledge(&db));
+    let inbox = dir.path().join("inventory");
+    std::fs::create_dir(&inbox).unwrap();
+    std::fs::copy(
+        repo().join("examples/exchange-2021/inventory/MAIL01.json"),
+        inbox.join("MAIL01.json"),
+    )
+    .unwrap();
+    let hook = HttpReceiver::start();
+    let smtp = SmtpServer::start(SmtpTls::None, None);
+    let clock = Arc::new(ManualClock::new("2021-05-12T01:00:00Z".parse().unwrap()));
+    let alerter = Alerter::new(
+        &channels(&hook, &smtp),
+        &no_escalation(),
+        SqliteStore::open(&db).unwrap(),
+        clock.clone(),
+    )
+    .unwrap();
+    let opts = ScheduleOptions {
+        scan: Some(SignedDuration::from_hours(6)),
+        db_update: Some(SignedDuration::from_hours(6)),
+        deadlines: None,
+        digest: None,
+        tz: TimeZone::UTC,
+        inventory: vec![InventorySource {
+            path: Some(inbox),
+            root: None,
+            asset: None,
+            tags: Vec::new(),
+        }],
+        policy: vigil_scan::Policy::default(),
+        max_age: SignedDuration::from_hours(24 * 365 * 100),
+    };
+    // The update of a KEV source that has never succeeded: the fetch fails, as offline.
+    let update_db = db.clone();
+    let update = Box::new(move || {
+        let mut store = SqliteStore::open(&update_db).map_err(|e| e.to_string())?;
+        store
+            .record_failure("kev", "https://kev.invalid/feed.json", "HTTP 503")
+            .map_err(|e| e.to_string())?;
+        Ok(1)
+    });
+    let mut sched = Scheduler::new(alerter, clock.clone(), opts).with_knowledge_update(update);
+    sched.run_due();
+    // The stale source first, then the findings of the scan that follows the update.
+    let got = exactly(&hook, 4);
+    let health = got[0].body_text();
+    assert!(
+        health.contains("knowledge update failed")
+            && health.contains("kev has failed since it was added (HTTP 503)"),
+        "{health}"
+    );
+    assert_eq!(sched.stats().db_updates, 1);
+    assert_eq!(sched.stats().findings_opened, 3);
 }
