@@ -132,10 +132,13 @@ impl<S: KnowledgeStore + AssetStore + AlertStore> Scheduler<S> {
         }
     }
 
-    /// Updates the knowledge with `update` every `db_update` interval, the first time at once; a
-    /// scan of every inventory follows each update, so a CVE newly in KEV reaches its alert.
+    /// Updates the knowledge with `update` every `db_update` interval, the first time one interval
+    /// after the start (a restart must not download everything again; a new installation runs
+    /// `vigil db update` first). A scan of every inventory follows each update, so a CVE newly in
+    /// KEV reaches its finding's alert.
     pub fn with_knowledge_update(mut self, update: KnowledgeUpdate) -> Self {
-        self.next.db_update = self.opts.db_update.map(|_| self.clock.now());
+        let now = self.clock.now();
+        self.next.db_update = self.opts.db_update.map(|d| after(now, d));
         self.update = Some(update);
         self
     }

@@ -252,7 +252,7 @@ fn a_missing_inventory_path_is_a_failed_job_not_a_silent_one() {
 }
 
 #[test]
-fn a_knowledge_update_runs_first_and_a_source_failing_too_long_is_alerted() {
+fn a_knowledge_update_is_followed_by_a_scan_and_a_source_failing_too_long_is_alerted() {
     use vigil_store::prelude::*;
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("vigil.db");
@@ -300,14 +300,24 @@ fn a_knowledge_update_runs_first_and_a_source_failing_too_long_is_alerted() {
     });
     let mut sched = Scheduler::new(alerter, clock.clone(), opts).with_knowledge_update(update);
     sched.run_due();
-    // The stale source first, then the findings of the scan that follows the update.
+    exactly(&hook, 3);
+    assert_eq!(
+        sched.stats().db_updates,
+        0,
+        "the first update comes one interval after start"
+    );
+    // The update finds a source failing for longer than max_age: said once, as source health;
+    // the scan that follows finds nothing new.
+    clock.advance(SignedDuration::from_hours(6));
+    sched.run_due();
     let got = exactly(&hook, 4);
-    let health = got[0].body_text();
+    let health = got[3].body_text();
     assert!(
         health.contains("knowledge update failed")
             && health.contains("kev has failed since it was added (HTTP 503)"),
         "{health}"
     );
     assert_eq!(sched.stats().db_updates, 1);
+    assert_eq!(sched.stats().scans, 2);
     assert_eq!(sched.stats().findings_opened, 3);
 }
