@@ -137,28 +137,38 @@ fn collect(req: &ScanRequest<'_>) -> Result<(Inventory, Vec<String>, bool), Pipe
             "nothing to scan: give files or directories, --root DIR or --host".into(),
         ));
     }
-    let (mut inv, _) = vigil_inventory::collect_inputs(&req.targets, &req.excludes);
-    let mut inputs: Vec<String> = req
-        .targets
-        .iter()
-        .map(|t| t.display().to_string())
-        .collect();
-    for root in &req.roots {
-        inputs.push(format!("root:{}", root.display()));
-        inv.merge(vigil_inventory::scan_root(root));
-    }
-    if req.host {
-        inputs.push("host".to_string());
-        inv.merge(vigil_inventory::scan_host());
-    }
-    inv.normalise();
+    let (inv, inputs, _) = read_inventory(&req.targets, &req.excludes, &req.roots, req.host);
     // After the roots and the host: a root without a package database is as incomplete as an
     // unreadable file.
     let failed = inv.incomplete();
     Ok((inv, inputs, failed))
 }
 
-fn host_updates(inv: &Inventory) -> Option<HostUpdates> {
+/// The inventory of files and folders (`excludes` left out of folder walks), root filesystems and
+/// the host, normalised; the inputs as a snapshot names them; whether a file or folder could not be
+/// read.
+pub(crate) fn read_inventory(
+    targets: &[PathBuf],
+    excludes: &[String],
+    roots: &[PathBuf],
+    host: bool,
+) -> (Inventory, Vec<String>, bool) {
+    let (mut inv, unreadable) = vigil_inventory::collect_inputs(targets, excludes);
+    let mut inputs: Vec<String> = targets.iter().map(|t| t.display().to_string()).collect();
+    for root in roots {
+        inputs.push(format!("root:{}", root.display()));
+        inv.merge(vigil_inventory::scan_root(root));
+    }
+    if host {
+        inputs.push("host".to_string());
+        inv.merge(vigil_inventory::scan_host());
+    }
+    inv.normalise();
+    (inv, inputs, unreadable)
+}
+
+/// The installed Windows updates an inventory evidences.
+pub(crate) fn host_updates(inv: &Inventory) -> Option<HostUpdates> {
     let w = inv.windows.as_ref()?;
     Some(HostUpdates {
         os_caption: w.os_caption.clone(),

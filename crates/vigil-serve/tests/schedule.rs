@@ -79,6 +79,40 @@ fn no_escalation() -> EscalationConfig {
     }
 }
 
+fn alerter(
+    db: &Path,
+    hook: &HttpReceiver,
+    smtp: &SmtpServer,
+    clock: &Arc<ManualClock>,
+) -> Alerter<SqliteStore> {
+    Alerter::new(
+        &channels(hook, smtp),
+        &no_escalation(),
+        SqliteStore::open(db).unwrap(),
+        clock.clone(),
+    )
+    .unwrap()
+}
+
+/// Every job every 6 hours (deadlines daily), one inventory source, knowledge never stale.
+fn options(path: PathBuf, asset: Option<&str>) -> ScheduleOptions {
+    ScheduleOptions {
+        scan: Some(SignedDuration::from_hours(6)),
+        db_update: Some(SignedDuration::from_hours(6)),
+        deadlines: Some(SignedDuration::from_hours(24)),
+        digest: Some(Time::constant(8, 0, 0, 0)),
+        tz: TimeZone::UTC,
+        inventory: vec![InventorySource {
+            path: Some(path),
+            root: None,
+            asset: asset.map(str::to_string),
+            tags: Vec::new(),
+        }],
+        policy: vigil_scan::Policy::default(),
+        max_age: SignedDuration::from_hours(24 * 365 * 100),
+    }
+}
+
 fn texts(requests: &[Request]) -> Vec<String> {
     requests.iter().map(Request::body_text).collect()
 }
@@ -107,28 +141,8 @@ fn scheduled_scans_raise_finding_alerts_once_then_overdue_notices_and_a_digest()
     // 12 May 2021: the March and April Exchange updates are overdue, May's (due 25 May) is not.
     let t0: Timestamp = "2021-05-12T01:00:00Z".parse().unwrap();
     let clock = Arc::new(ManualClock::new(t0));
-    let alerter = Alerter::new(
-        &channels(&hook, &smtp),
-        &no_escalation(),
-        SqliteStore::open(&db).unwrap(),
-        clock.clone(),
-    )
-    .unwrap();
-    let opts = ScheduleOptions {
-        scan: Some(SignedDuration::from_hours(6)),
-        db_update: None,
-        deadlines: Some(SignedDuration::from_hours(24)),
-        digest: Some(Time::constant(8, 0, 0, 0)),
-        tz: TimeZone::UTC,
-        inventory: vec![InventorySource {
-            path: Some(inbox.clone()),
-            root: None,
-            asset: None,
-            tags: Vec::new(),
-        }],
-        policy: vigil_scan::Policy::default(),
-        max_age: SignedDuration::from_hours(24 * 365 * 100),
-    };
+    let alerter = alerter(&db, &hook, &smtp, &clock);
+    let opts = options(inbox.clone(), None);
     let mut sched = Scheduler::new(alerter, clock.clone(), opts);
 
     // The drop folder is empty: nothing was assessed, and that is said, not taken for an all-clear.
@@ -218,28 +232,10 @@ fn a_missing_inventory_path_is_a_failed_job_not_a_silent_one() {
     let hook = HttpReceiver::start();
     let smtp = SmtpServer::start(SmtpTls::None, None);
     let clock = Arc::new(ManualClock::new("2021-05-12T01:00:00Z".parse().unwrap()));
-    let alerter = Alerter::new(
-        &channels(&hook, &smtp),
-        &no_escalation(),
-        SqliteStore::open(&db).unwrap(),
-        clock.clone(),
-    )
-    .unwrap();
-    let opts = ScheduleOptions {
-        scan: Some(SignedDuration::from_hours(6)),
-        db_update: None,
-        deadlines: None,
-        digest: None,
-        tz: TimeZone::UTC,
-        inventory: vec![InventorySource {
-            path: Some(dir.path().join("absent")),
-            root: None,
-            asset: Some("web1".into()),
-            tags: Vec::new(),
-        }],
-        policy: vigil_scan::Policy::default(),
-        max_age: SignedDuration::from_hours(24),
-    };
+    let alerter = alerter(&db, &hook, &smtp, &clock);
+    let mut opts = options(dir.path().join("absent"), Some("web1"));
+    (opts.deadlines, opts.digest) = (None, None);
+    opts.max_age = SignedDuration::from_hours(24);
     let mut sched = Scheduler::new(alerter, clock.clone(), opts);
     sched.run_due();
     let got = exactly(&hook, 1);
@@ -267,28 +263,9 @@ fn a_knowledge_update_is_followed_by_a_scan_and_a_source_failing_too_long_is_ale
     let hook = HttpReceiver::start();
     let smtp = SmtpServer::start(SmtpTls::None, None);
     let clock = Arc::new(ManualClock::new("2021-05-12T01:00:00Z".parse().unwrap()));
-    let alerter = Alerter::new(
-        &channels(&hook, &smtp),
-        &no_escalation(),
-        SqliteStore::open(&db).unwrap(),
-        clock.clone(),
-    )
-    .unwrap();
-    let opts = ScheduleOptions {
-        scan: Some(SignedDuration::from_hours(6)),
-        db_update: Some(SignedDuration::from_hours(6)),
-        deadlines: None,
-        digest: None,
-        tz: TimeZone::UTC,
-        inventory: vec![InventorySource {
-            path: Some(inbox),
-            root: None,
-            asset: None,
-            tags: Vec::new(),
-        }],
-        policy: vigil_scan::Policy::default(),
-        max_age: SignedDuration::from_hours(24 * 365 * 100),
-    };
+    let alerter = alerter(&db, &hook, &smtp, &clock);
+    let mut opts = options(inbox, None);
+    (opts.deadlines, opts.digest) = (None, None);
     // The update of a KEV source that has never succeeded: the fetch fails, as offline.
     let update_db = db.clone();
     let update = Box::new(move || {
