@@ -9,10 +9,12 @@
 
 mod error;
 mod listen;
+mod schedule;
 mod watch;
 
 pub use error::ConfigError;
 pub use listen::{Listen, MAX_LISTEN_MESSAGE};
+pub use schedule::{InventorySource, Schedule};
 pub use watch::{Serve, Watch};
 
 use serde::Deserialize;
@@ -41,7 +43,7 @@ pub const DEFAULT_OSV_ECOSYSTEMS: &[&str] = &[
     "Rocky Linux",
 ];
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     #[serde(default)]
@@ -67,6 +69,12 @@ pub struct Config {
     /// The service itself (`[serve]`): rules, polling, the metrics endpoint.
     #[serde(default)]
     pub serve: Serve,
+    /// What the standing watch re-scans (`[[inventory]]`): inventory files, folders, root filesystems.
+    #[serde(default)]
+    pub inventory: Vec<InventorySource>,
+    /// When the standing watch scans, re-evaluates deadlines, updates knowledge and sends the digest.
+    #[serde(default)]
+    pub schedule: Schedule,
     /// The service's self-tests (`[selftest]`): how often a canary proves each watched log is read,
     /// matched and alerted on.
     #[serde(default)]
@@ -92,7 +100,7 @@ impl Default for SelfTest {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Knowledge {
     /// Knowledge older than this is stale: `db status` warns and scans say so.
@@ -101,6 +109,15 @@ pub struct Knowledge {
     pub max_download_mb: u64,
     /// Whole-request time limit for one download.
     pub timeout_secs: u64,
+}
+
+impl Knowledge {
+    /// `max_age_hours` as a duration (saturating: a huge value means "never stale").
+    pub fn max_age(&self) -> jiff::SignedDuration {
+        jiff::SignedDuration::from_hours(
+            i64::try_from(self.max_age_hours).unwrap_or(i64::MAX / 7200),
+        )
+    }
 }
 
 impl Default for Knowledge {
@@ -113,7 +130,7 @@ impl Default for Knowledge {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Sources {
     #[serde(default)]
@@ -151,7 +168,7 @@ fn epss_default() -> UrlSource {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OsvSource {
     #[serde(default = "yes")]
@@ -174,7 +191,7 @@ impl Default for OsvSource {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UrlSource {
     #[serde(default = "yes")]
@@ -189,7 +206,7 @@ impl UrlSource {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MsrcSource {
     #[serde(default = "yes")]
@@ -283,6 +300,12 @@ impl Config {
             l.check().map_err(|reason| ConfigError::Invalid {
                 path: None,
                 reason: format!("[[listen]] entry {} ({}): {reason}", i + 1, l.label()),
+            })?;
+        }
+        for (i, s) in config.inventory.iter().enumerate() {
+            s.check().map_err(|reason| ConfigError::Invalid {
+                path: None,
+                reason: format!("[[inventory]] entry {} ({}): {reason}", i + 1, s.label()),
             })?;
         }
         config

@@ -235,18 +235,9 @@ pub fn audit(
     partial |= failed;
 
     // Inventory.
-    let (mut invent, failed) = vigil_inventory::collect_inputs(&sorted.inventory, &[]);
+    let (mut invent, mut inputs, failed) =
+        crate::scan::read_inventory(&sorted.inventory, &[], &sorted.roots, false);
     partial |= failed;
-    let mut inputs: Vec<String> = sorted
-        .inventory
-        .iter()
-        .map(|t| t.display().to_string())
-        .collect();
-    for r in &sorted.roots {
-        inputs.push(format!("root:{}", r.display()));
-        invent.merge(vigil_inventory::scan_root(r));
-    }
-    invent.normalise();
 
     // Hunt (before naming the asset: the logs may be what names it).
     let mut detections = Vec::new();
@@ -357,15 +348,7 @@ pub fn audit(
         asset: asset.clone(),
         inputs: inputs.clone(),
         packages: invent.packages.clone(),
-        host: invent.windows.as_ref().map(|w| vigil_scan::HostUpdates {
-            os_caption: w.os_caption.clone(),
-            os_build: w.os_build.clone(),
-            installed: w
-                .hotfixes
-                .iter()
-                .map(|h| (h.id.clone(), h.installed_on))
-                .collect(),
-        }),
+        host: crate::scan::host_updates(&invent),
         notes: invent
             .not_assessed
             .iter()

@@ -6,6 +6,7 @@
 //!   the rule → CVE table);
 //! - [`triage`]: dismissals (`RULE@FILE:RECORD`) from the command line and from the incident record;
 //! - [`investigate`]: the knowledge an investigation works from, grouping options, stored cases;
+//! - [`scan`]: one asset's inventory → findings → stored snapshot, for `vigil scan` and scheduled scans;
 //! - [`audit`]: input sorting and the whole chain on one server (import → inventory → hunt → scan →
 //!   triage → investigation).
 
@@ -14,6 +15,7 @@ pub mod audit;
 pub mod error;
 pub mod investigate;
 pub mod rules;
+pub mod scan;
 pub mod triage;
 
 pub use error::PipelineError;

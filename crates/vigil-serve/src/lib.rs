@@ -6,15 +6,20 @@
 //! Where events come from is a [`Source`]: a tailer of watched files, a syslog listener, or (in
 //! tests) a channel. The runtime only polls sources, evaluates and commits; it prints nothing
 //! (logging goes through `tracing`) and parses no arguments.
+//!
+//! Beside it, the [`Scheduler`] re-scans inventories, re-evaluates patch deadlines and sends the
+//! daily digest on a thread of its own.
 
 mod alerting;
 mod detect;
 mod error;
+mod findings;
 mod health;
 mod http;
 mod incidents;
 mod listen;
 pub mod metrics;
+mod schedule;
 pub mod selftest;
 mod service;
 pub mod silence;
@@ -24,10 +29,12 @@ mod tail;
 pub use alerting::{AlertStats, AlertTiming, LiveAlerting, Notifier};
 pub use detect::Detector;
 pub use error::ServeError;
+pub use findings::{digest_finding, finding_alert, finding_level, finding_news};
 pub use health::HealthBoard;
 pub use http::{MetricsServer, router};
 pub use incidents::{LiveIncidents, LiveOptions, Offered, incident_alert, wave_news};
 pub use listen::ListenSource;
+pub use schedule::{KnowledgeUpdate, ScheduleOptions, ScheduleStats, Scheduler, next_daily};
 pub use service::{CommitStats, Service, ServiceOptions};
 pub use source::{ChannelSource, Source, SourceBatch};
 pub use tail::{TailSource, split_glob};

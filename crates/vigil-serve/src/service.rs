@@ -209,7 +209,7 @@ impl<S: CheckpointStore + HealthStore> Service<S> {
 
 /// Sleeps for `d`, waking early when `stop` is set, so a SIGTERM is honoured within a few
 /// milliseconds whatever the poll interval.
-fn sleep_unless(stop: &AtomicBool, d: Duration) {
+pub(crate) fn sleep_unless(stop: &AtomicBool, d: Duration) {
     let step = Duration::from_millis(10);
     let mut left = d;
     while !left.is_zero() && !stop.load(Ordering::SeqCst) {

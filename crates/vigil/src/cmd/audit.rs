@@ -6,9 +6,9 @@ use crate::cli::RuleArgs;
 use crate::cmd::Context;
 use anyhow::{Result, bail};
 use clap::Args;
+use jiff::Timestamp;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
-use jiff::{SignedDuration, Timestamp};
 use std::path::PathBuf;
 use vigil_investigate::Case;
 use vigil_model::{Detection, Level};
@@ -146,9 +146,7 @@ pub fn run(ctx: &Context, args: AuditArgs) -> Result<Outcome> {
         tz: args.tz.clone(),
         rules: args.rules.to_source(),
         policy: ctx.config.policy.clone(),
-        max_age: SignedDuration::from_hours(
-            i64::try_from(ctx.config.knowledge.max_age_hours).unwrap_or(i64::MAX / 7200),
-        ),
+        max_age: ctx.config.knowledge.max_age(),
     };
     let sorted = vigil_pipeline::audit::sort_inputs(&req)?;
     crate::note!("inputs     inventory: {}", show(&sorted.inventory));

@@ -30,6 +30,26 @@ struct Job {
 }
 
 fn update(ctx: &Context, only: &[SourceName], force: bool) -> Result<Outcome> {
+    let failed = update_sources(ctx, only, force, &mut |key, line| {
+        crate::out!("{key:<24} {line}")?;
+        Ok(())
+    })?;
+    if failed > 0 {
+        warn!("{failed} source(s) failed; their previous data is kept and marked stale");
+        return Ok(Outcome::Partial);
+    }
+    Ok(Outcome::Success)
+}
+
+/// Fetches and imports every wanted source, telling `report` each source's result line; returns
+/// how many sources failed (their failure is recorded in the store). `vigil db update` prints the
+/// lines; the service's scheduled update logs them.
+pub fn update_sources(
+    ctx: &Context,
+    only: &[SourceName],
+    force: bool,
+    report: &mut dyn FnMut(&str, &str) -> Result<()>,
+) -> Result<usize> {
     let cfg = &ctx.config;
     let wanted = |s: SourceName| only.is_empty() || only.contains(&s);
     let fetcher = Fetcher::new(
@@ -108,19 +128,15 @@ fn update(ctx: &Context, only: &[SourceName], force: bool) -> Result<Outcome> {
     let limits = Limits::default();
     for job in &jobs {
         match update_one(&fetcher, &mut store, job, force, &limits) {
-            Ok(line) => crate::out!("{:<24} {line}", job.key)?,
+            Ok(line) => report(&job.key, &line)?,
             Err(e) => {
                 report_failure(&mut store, &job.key, &job.url, &e)?;
-                crate::out!("{:<24} FAILED: {e:#}", job.key)?;
+                report(&job.key, &format!("FAILED: {e:#}"))?;
                 failed += 1;
             }
         }
     }
-    if failed > 0 {
-        warn!("{failed} source(s) failed; their previous data is kept and marked stale");
-        return Ok(Outcome::Partial);
-    }
-    Ok(Outcome::Success)
+    Ok(failed)
 }
 
 fn report_failure(store: &mut SqliteStore, key: &str, url: &str, e: &anyhow::Error) -> Result<()> {

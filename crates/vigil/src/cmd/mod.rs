@@ -12,6 +12,7 @@ pub mod plan;
 pub mod report;
 pub mod rules;
 pub mod scan;
+pub mod schedule;
 pub mod selftest;
 pub mod serve;
 pub mod status;

@@ -2,19 +2,16 @@
 
 use crate::Outcome;
 use crate::cmd::Context;
-use anyhow::{Result, bail};
+use anyhow::Result;
 use clap::{Args, ValueEnum};
+use jiff::Timestamp;
 use jiff::civil::Date;
-use jiff::tz::TimeZone;
-use jiff::{SignedDuration, Timestamp};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-use vigil_inventory::Inventory;
-use vigil_model::{Asset, Severity};
+use vigil_model::Severity;
+use vigil_pipeline::scan::{ScanOutcome, ScanRequest, scan_asset};
 use vigil_report::{ScanSink, ScanWriter};
-use vigil_scan::{HostUpdates, IgnoreFile, NotAssessed, NotAssessedKind, ScanInput, ScanReport};
-use vigil_store::Snapshot;
-use vigil_store::prelude::*;
+use vigil_scan::IgnoreFile;
 
 pub const LONG_ABOUT: &str = "Find the known vulnerabilities of what runs on an asset, with patch deadlines.\n\n\
 TARGETs are files (lockfiles, SBOMs, package databases, a Windows/Exchange inventory from \
@@ -101,95 +98,7 @@ impl FailOn {
     }
 }
 
-/// Inventory of every target, and whether some target could not be read at all.
-fn collect(args: &ScanArgs) -> Result<(Inventory, Vec<String>, bool)> {
-    if args.targets.is_empty() && args.root.is_empty() && !args.host {
-        bail!("nothing to scan: give files or directories, --root DIR or --host");
-    }
-    let (mut inv, _) = vigil_inventory::collect_inputs(&args.targets, &args.excludes);
-    let mut inputs: Vec<String> = args
-        .targets
-        .iter()
-        .map(|t| t.display().to_string())
-        .collect();
-    for root in &args.root {
-        inputs.push(format!("root:{}", root.display()));
-        inv.merge(vigil_inventory::scan_root(root));
-    }
-    if args.host {
-        inputs.push("host".to_string());
-        inv.merge(vigil_inventory::scan_host());
-    }
-    inv.normalise();
-    // After the roots and the host: a root without a package database is as incomplete as an
-    // unreadable file.
-    let failed = inv.incomplete();
-    Ok((inv, inputs, failed))
-}
-
-fn host_updates(inv: &Inventory) -> Option<HostUpdates> {
-    let w = inv.windows.as_ref()?;
-    Some(HostUpdates {
-        os_caption: w.os_caption.clone(),
-        os_build: w.os_build.clone(),
-        installed: w
-            .hotfixes
-            .iter()
-            .map(|h| (h.id.clone(), h.installed_on))
-            .collect(),
-    })
-}
-
-fn default_asset(args: &ScanArgs, inv: &Inventory) -> String {
-    if let Some(a) = args
-        .asset
-        .as_deref()
-        .map(str::trim)
-        .filter(|a| !a.is_empty())
-    {
-        return a.to_string();
-    }
-    if let Some(n) = inv.windows.as_ref().and_then(|w| w.computer_name.clone()) {
-        return n;
-    }
-    if args.host
-        && let Ok(h) = std::fs::read_to_string("/etc/hostname")
-        && !h.trim().is_empty()
-    {
-        return h.trim().to_string();
-    }
-    let first = args.targets.first().or(args.root.first());
-    first
-        .and_then(|p| std::fs::canonicalize(p).ok().or(Some(p.clone())))
-        .and_then(|p| {
-            let p = if p.is_file() {
-                p.parent().map(Path::to_path_buf).unwrap_or(p)
-            } else {
-                p
-            };
-            p.file_name().map(|n| n.to_string_lossy().into_owned())
-        })
-        .unwrap_or_else(|| "local".to_string())
-}
-
 pub fn run(ctx: &Context, args: ScanArgs) -> Result<Outcome> {
-    let (inv, inputs, failed) = collect(&args)?;
-    let now = Timestamp::now();
-    let today = args
-        .today
-        .unwrap_or_else(|| now.to_zoned(TimeZone::UTC).date());
-    let mut store = ctx.open_store()?;
-    let name = default_asset(&args, &inv);
-    let tags = if args.tags.is_empty() {
-        store
-            .asset(&name)?
-            .map(|a| a.asset.tags)
-            .unwrap_or_default()
-    } else {
-        args.tags.clone()
-    };
-    let asset = Asset { name, tags };
-
     let ignores = match &args.ignore_file {
         Some(p) => IgnoreFile::load(p)?,
         None => {
@@ -201,79 +110,45 @@ pub fn run(ctx: &Context, args: ScanArgs) -> Result<Outcome> {
             }
         }
     };
-    let max_age = SignedDuration::from_hours(
-        i64::try_from(ctx.config.knowledge.max_age_hours).unwrap_or(i64::MAX / 7200),
-    );
-    let input = ScanInput {
-        asset: asset.clone(),
-        inputs: inputs.clone(),
-        packages: inv.packages.clone(),
-        host: host_updates(&inv),
-        notes: inv
-            .not_assessed
-            .iter()
-            .map(|n| NotAssessed::new(NotAssessedKind::Input, &n.location, &n.reason))
-            .collect(),
-        today,
-        max_age,
-        now,
+    let req = ScanRequest {
+        targets: args.targets,
+        excludes: args.excludes,
+        roots: args.root,
+        host: args.host,
+        asset: args.asset,
+        tags: args.tags,
+        today: args.today,
+        now: Timestamp::now(),
+        max_age: ctx.config.knowledge.max_age(),
+        policy: &ctx.config.policy,
+        ignores: &ignores,
+        store: !args.no_store,
     };
-    let report = vigil_scan::scan(&store, &input, &ctx.config.policy, &ignores)?;
+    let mut store = ctx.open_store()?;
+    let done = scan_asset(&mut store, &req)?;
 
-    // The report is printed before anything is stored: a failure to store must not hide it.
-    ScanWriter::new(std::io::stdout().lock(), report_format(args.format)).scan(&report)?;
-
-    let mut stored = true;
-    if !args.no_store {
-        // The snapshot is dated when the inventory was collected, else on --today, else now.
-        let taken_at = inv
-            .windows
-            .as_ref()
-            .and_then(|w| w.collected_at)
-            .or_else(|| {
-                args.today
-                    .and_then(|d| d.to_zoned(TimeZone::UTC).ok())
-                    .map(|z| z.timestamp())
-            })
-            .unwrap_or(now);
-        let snapshot = Snapshot {
-            asset: asset.clone(),
-            taken_at,
-            inputs,
-            packages: inv.packages.clone(),
-            findings: report.findings.iter().map(|f| f.finding.clone()).collect(),
-            last_update: input
-                .host
-                .as_ref()
-                .and_then(|h| h.last_installed().map(|(_, d)| d)),
-        };
-        match store.save_snapshot(&snapshot) {
-            Ok(saved) => tracing::info!(
-                new = saved.new,
-                still_open = saved.still_open,
-                resolved = saved.resolved,
-                "snapshot stored"
-            ),
-            Err(e) => {
-                stored = false;
-                crate::note!(
-                    "warning: the scan was not stored: {}",
-                    crate::term::text(&e.to_string())
-                );
-            }
-        }
+    // The report is printed before a failure to store is told: that failure must not hide it.
+    ScanWriter::new(std::io::stdout().lock(), report_format(args.format)).scan(&done.report)?;
+    match &done.stored {
+        Some(Ok(saved)) => tracing::info!(
+            new = saved.new,
+            still_open = saved.still_open,
+            resolved = saved.resolved,
+            "snapshot stored"
+        ),
+        Some(Err(e)) => crate::note!(
+            "warning: the scan was not stored: {}",
+            crate::term::text(&e.to_string())
+        ),
+        None => {}
     }
 
-    let outcome = outcome(
-        &report,
-        failed || !stored,
-        args.fail_on.map(FailOn::severity),
-    );
-    if outcome == Outcome::Partial && !report.not_assessed.is_empty() {
+    let outcome = outcome(&done, args.fail_on.map(FailOn::severity));
+    if outcome == Outcome::Partial && !done.report.not_assessed.is_empty() {
         crate::note!(
             "vigil: the assessment is incomplete: {} item(s) not assessed (listed under NOT ASSESSED); \
              the absence of a finding there is not an all-clear",
-            report.not_assessed.len()
+            done.report.not_assessed.len()
         );
     }
     Ok(outcome)
@@ -281,10 +156,10 @@ pub fn run(ctx: &Context, args: ScanArgs) -> Result<Outcome> {
 
 /// The exit status of a scan: the gate when a finding trips it, else partial when anything was not
 /// read, not assessed or not stored, else success. Exit 0 means every input was read and assessed.
-fn outcome(report: &ScanReport, failed: bool, gate: Option<Severity>) -> Outcome {
-    if gate.is_some_and(|g| report.trips(g)) {
+fn outcome(done: &ScanOutcome, gate: Option<Severity>) -> Outcome {
+    if gate.is_some_and(|g| done.report.trips(g)) {
         Outcome::GateTripped
-    } else if failed || !report.not_assessed.is_empty() {
+    } else if done.partial() {
         Outcome::Partial
     } else {
         Outcome::Success

@@ -70,12 +70,18 @@ pub fn run(ctx: &Context, _args: ServeArgs) -> Result<Outcome> {
         signal_hook::flag::register(signal, Arc::clone(&stop))
             .context("cannot install the signal handler")?;
     }
+    let schedule = super::schedule::spawn(ctx, &stop)?;
     let watches = config.watch.len();
     let rules = service.rule_count();
     service.run(&stop, || {
         // The one line a Type=notify-style wrapper waits for; everything else goes to stderr.
         println!("READY=1 watches={watches} rules={rules} metrics={metrics_at}");
     })?;
+    if let Some(s) = schedule
+        && s.join().is_err()
+    {
+        tracing::error!("the scheduler thread stopped abnormally");
+    }
     Ok(Outcome::Success)
 }
 

@@ -1,0 +1,300 @@
+//! The scheduler against real components: a SQLite store holding the bundled Exchange 2021 knowledge
+//! (imported as `vigil db import` does), a drop folder the PowerShell collector writes inventory files
+//! to, a webhook receiver and an SMTP server. Time is a manual clock.
+
+use jiff::civil::Time;
+use jiff::tz::TimeZone;
+use jiff::{SignedDuration, Timestamp};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+use vigil_alert::config::{EmailConfig, Interval, Preset, Resend, TlsMode, WebhookConfig};
+use vigil_alert::{AlertConfig, Alerter, EscalationConfig, ManualClock};
+use vigil_config::InventorySource;
+use vigil_model::Level;
+use vigil_serve::{ScheduleOptions, Scheduler};
+use vigil_store::SqliteStore;
+use vigil_testkit::http::{HttpReceiver, Request};
+use vigil_testkit::smtp::{SmtpServer, SmtpTls};
+
+const WAIT: Duration = Duration::from_secs(10);
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn store_with_knowledge(db: &Path) -> SqliteStore {
+    let mut store = SqliteStore::open(db).unwrap();
+    let k = repo().join("examples/exchange-2021/knowledge");
+    let (_, failed) = vigil_pipeline::audit::import_knowledge(
+        &mut store,
+        &[k.join("msrc-cvrf"), k.join("kev")],
+        &mut Vec::new(),
+    );
+    assert!(!failed, "the bundled knowledge imports");
+    store
+}
+
+fn channels(hook: &HttpReceiver, smtp: &SmtpServer) -> AlertConfig {
+    AlertConfig {
+        webhook: vec![WebhookConfig {
+            name: None,
+            url: hook.url("/hook"),
+            secret: None,
+            secret_file: None,
+            preset: Preset::Vigil,
+            timeout: Interval::secs(5),
+            attempts: 1,
+            retry_delay: Interval::secs(1),
+            min_severity: Level::Informational,
+        }],
+        email: vec![EmailConfig {
+            name: None,
+            server: "127.0.0.1".into(),
+            port: Some(smtp.port()),
+            tls: TlsMode::None,
+            user: None,
+            password: None,
+            password_file: None,
+            ca_file: None,
+            from: "vigil <vigil@clinic.example>".into(),
+            to: vec!["it@clinic.example".into()],
+            digest: true,
+            timeout: Interval::secs(5),
+            attempts: 1,
+            retry_delay: Interval::secs(1),
+            min_severity: Level::Critical,
+        }],
+        ..AlertConfig::default()
+    }
+}
+
+/// No escalation: the test counts first notices and the notices of news only.
+fn no_escalation() -> EscalationConfig {
+    EscalationConfig {
+        critical: Resend(None),
+        high: Resend(None),
+        medium: Resend(None),
+        ..EscalationConfig::default()
+    }
+}
+
+fn alerter(
+    db: &Path,
+    hook: &HttpReceiver,
+    smtp: &SmtpServer,
+    clock: &Arc<ManualClock>,
+) -> Alerter<SqliteStore> {
+    Alerter::new(
+        &channels(hook, smtp),
+        &no_escalation(),
+        SqliteStore::open(db).unwrap(),
+        clock.clone(),
+    )
+    .unwrap()
+}
+
+/// Every job every 6 hours (deadlines daily), one inventory source, knowledge never stale.
+fn options(path: PathBuf, asset: Option<&str>) -> ScheduleOptions {
+    ScheduleOptions {
+        scan: Some(SignedDuration::from_hours(6)),
+        db_update: Some(SignedDuration::from_hours(6)),
+        deadlines: Some(SignedDuration::from_hours(24)),
+        digest: Some(Time::constant(8, 0, 0, 0)),
+        tz: TimeZone::UTC,
+        inventory: vec![InventorySource {
+            path: Some(path),
+            root: None,
+            asset: asset.map(str::to_string),
+            tags: Vec::new(),
+        }],
+        policy: vigil_scan::Policy::default(),
+        max_age: SignedDuration::from_hours(24 * 365 * 100),
+    }
+}
+
+fn texts(requests: &[Request]) -> Vec<String> {
+    requests.iter().map(Request::body_text).collect()
+}
+
+/// Waits until the receiver has `n` requests in all, and checks that no more arrive.
+fn exactly(hook: &HttpReceiver, n: usize) -> Vec<Request> {
+    let got = hook.wait_for(n, WAIT);
+    assert_eq!(got.len(), n, "{:#?}", texts(&got));
+    std::thread::sleep(Duration::from_millis(200));
+    let all = hook.requests();
+    assert_eq!(all.len(), n, "{:#?}", texts(&all));
+    all
+}
+
+#[test]
+fn scheduled_scans_raise_finding_alerts_once_then_overdue_notices_and_a_digest() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("vigil.db");
+    let store = store_with_knowledge(&db);
+    drop(store);
+    let inbox = dir.path().join("inventory");
+    std::fs::create_dir(&inbox).unwrap();
+    let hook = HttpReceiver::start();
+    let smtp = SmtpServer::start(SmtpTls::None, None);
+
+    // 12 May 2021: the March and April Exchange updates are overdue, May's (due 25 May) is not.
+    let t0: Timestamp = "2021-05-12T01:00:00Z".parse().unwrap();
+    let clock = Arc::new(ManualClock::new(t0));
+    let alerter = alerter(&db, &hook, &smtp, &clock);
+    let opts = options(inbox.clone(), None);
+    let mut sched = Scheduler::new(alerter, clock.clone(), opts);
+
+    // The drop folder is empty: nothing was assessed, and that is said, not taken for an all-clear.
+    sched.run_due();
+    let got = exactly(&hook, 1);
+    let body = got[0].body_text();
+    assert!(
+        body.contains("no inventory file in the folder yet") && body.contains("source_health"),
+        "{body}"
+    );
+    assert_eq!(sched.stats().failed_jobs, 1);
+
+    // The collector drops MAIL01's inventory; the next scan raises one alert per missing update.
+    std::fs::copy(
+        repo().join("examples/exchange-2021/inventory/MAIL01.json"),
+        inbox.join("MAIL01.json"),
+    )
+    .unwrap();
+    clock.advance(SignedDuration::from_hours(6));
+    sched.run_due();
+    let got = exactly(&hook, 4);
+    let new: Vec<String> = texts(&got[1..]);
+    for kb in ["KB5000871", "KB5001779", "KB5003435"] {
+        assert_eq!(
+            new.iter().filter(|b| b.contains(kb)).count(),
+            1,
+            "one alert for {kb}: {new:#?}"
+        );
+    }
+    assert!(new.iter().all(|b| b.contains("\"finding\"")), "{new:#?}");
+    let may = new.iter().find(|b| b.contains("KB5003435")).unwrap();
+    assert!(may.contains("patch by 2021-05-25"), "{may}");
+    assert_eq!(sched.stats().findings_opened, 3);
+
+    // The digest went out at 08:00 by e-mail: the asset, its open findings, the overdue ones.
+    clock.advance(SignedDuration::from_hours(1));
+    sched.run_due();
+    // The mailbox also has the critical alerts; the digest is the one mail that says so.
+    let digest = || {
+        smtp.mails()
+            .into_iter()
+            .filter(|m| {
+                m.header("Subject")
+                    .is_some_and(|s| s.contains("Daily digest"))
+            })
+            .collect::<Vec<_>>()
+    };
+    let mails = vigil_testkit::wait_for(WAIT, || Some(digest()).filter(|d| !d.is_empty())).unwrap();
+    assert_eq!(mails.len(), 1);
+    let subject = mails[0].header("Subject").unwrap_or_default();
+    assert!(
+        subject.contains("Daily digest 2021-05-12")
+            && subject.contains("2 overdue, 3 open findings"),
+        "{subject}"
+    );
+    assert!(mails[0].text().contains("MAIL01"));
+    assert_eq!(sched.stats().digests, 1);
+
+    // A second scan finds the same: no alert is sent again.
+    clock.advance(SignedDuration::from_hours(6));
+    sched.run_due();
+    exactly(&hook, 4);
+    assert_eq!(sched.stats().scans, 3);
+
+    // Past 25 May the May update is overdue: its alert is updated with its severity raised and
+    // sent again; the others, overdue from the start, are not.
+    clock.set("2021-05-26T12:00:00Z".parse().unwrap());
+    sched.run_due();
+    let got = exactly(&hook, 5);
+    let overdue = got[4].body_text();
+    assert!(
+        overdue.contains("KB5003435") && overdue.contains("has passed"),
+        "{overdue}"
+    );
+    assert!(
+        overdue.contains("\"critical\""),
+        "raised from high: {overdue}"
+    );
+    assert_eq!(sched.stats().findings_notices, 1);
+}
+
+#[test]
+fn a_missing_inventory_path_is_a_failed_job_not_a_silent_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("vigil.db");
+    drop(store_with_knowledge(&db));
+    let hook = HttpReceiver::start();
+    let smtp = SmtpServer::start(SmtpTls::None, None);
+    let clock = Arc::new(ManualClock::new("2021-05-12T01:00:00Z".parse().unwrap()));
+    let alerter = alerter(&db, &hook, &smtp, &clock);
+    let mut opts = options(dir.path().join("absent"), Some("web1"));
+    (opts.deadlines, opts.digest) = (None, None);
+    opts.max_age = SignedDuration::from_hours(24);
+    let mut sched = Scheduler::new(alerter, clock.clone(), opts);
+    sched.run_due();
+    let got = exactly(&hook, 1);
+    assert!(got[0].body_text().contains("no such file or folder"));
+    // The same failure again updates the alert; it is not sent twice.
+    clock.advance(SignedDuration::from_hours(6));
+    sched.run_due();
+    exactly(&hook, 1);
+    assert_eq!(sched.stats().failed_jobs, 2);
+}
+
+#[test]
+fn a_knowledge_update_is_followed_by_a_scan_and_a_source_failing_too_long_is_alerted() {
+    use vigil_store::prelude::*;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("vigil.db");
+    drop(store_with_knowledge(&db));
+    let inbox = dir.path().join("inventory");
+    std::fs::create_dir(&inbox).unwrap();
+    std::fs::copy(
+        repo().join("examples/exchange-2021/inventory/MAIL01.json"),
+        inbox.join("MAIL01.json"),
+    )
+    .unwrap();
+    let hook = HttpReceiver::start();
+    let smtp = SmtpServer::start(SmtpTls::None, None);
+    let clock = Arc::new(ManualClock::new("2021-05-12T01:00:00Z".parse().unwrap()));
+    let alerter = alerter(&db, &hook, &smtp, &clock);
+    let mut opts = options(inbox, None);
+    (opts.deadlines, opts.digest) = (None, None);
+    // The update of a KEV source that has never succeeded: the fetch fails, as offline.
+    let update_db = db.clone();
+    let update = Box::new(move || {
+        let mut store = SqliteStore::open(&update_db).map_err(|e| e.to_string())?;
+        store
+            .record_failure("kev", "https://kev.invalid/feed.json", "HTTP 503")
+            .map_err(|e| e.to_string())?;
+        Ok(1)
+    });
+    let mut sched = Scheduler::new(alerter, clock.clone(), opts).with_knowledge_update(update);
+    sched.run_due();
+    exactly(&hook, 3);
+    assert_eq!(
+        sched.stats().db_updates,
+        0,
+        "the first update comes one interval after start"
+    );
+    // The update finds a source failing for longer than max_age: said once, as source health;
+    // the scan that follows finds nothing new.
+    clock.advance(SignedDuration::from_hours(6));
+    sched.run_due();
+    let got = exactly(&hook, 4);
+    let health = got[3].body_text();
+    assert!(
+        health.contains("knowledge update failed")
+            && health.contains("kev has failed since it was added (HTTP 503)"),
+        "{health}"
+    );
+    assert_eq!(sched.stats().db_updates, 1);
+    assert_eq!(sched.stats().scans, 2);
+    assert_eq!(sched.stats().findings_opened, 3);
+}
