@@ -29,9 +29,13 @@ use crate::error::RuleError;
 use crate::extensions::{self, ExtFired, ExtInput};
 use crate::mapping::Mappings;
 use crate::rule::{Correlation, CorrelationType, RuleMeta};
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
 use vigil_model::{Detection, Event, Level, SourceRef, Timestamp};
+
+mod snapshot;
+pub use snapshot::{MAX_SNAPSHOT_BYTES, SnapshotError};
 
 /// Most source references a correlation detection cites.
 pub const MAX_SOURCES: usize = 64;
@@ -41,7 +45,7 @@ pub const MAX_GROUP_HITS: usize = 10_000;
 pub const MAX_GROUPS: usize = 1_000_000;
 const SWEEP_EVERY: u64 = 1024;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 enum Ref {
     Rule,
     Corr(usize),
@@ -277,7 +281,7 @@ pub(crate) fn compile_correlations(
     (set, errors)
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct Hit {
     ms: i64,
     seq: u64,
@@ -288,7 +292,7 @@ struct Hit {
     sources: Vec<SourceRef>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 struct Group {
     hits: VecDeque<Hit>,
     newest: i64,
@@ -301,7 +305,7 @@ enum Fields<'a> {
 }
 
 /// Most values read from one list field for an extension (each element counts).
-const MAX_LIST_VALUES: usize = 10_000;
+pub(crate) const MAX_LIST_VALUES: usize = 10_000;
 
 impl Fields<'_> {
     /// Every value of a field: each element of a list, or the one value.
@@ -462,6 +466,16 @@ impl Correlator {
         }
     }
 
+    /// Closes the windows that ended before `now` and forgets idle groups, as a later event would:
+    /// for a live stream whose sources fall quiet (or after a restart), so that a window decided
+    /// when it closes is reported when its time has passed rather than at the next event.
+    pub fn expire(&mut self, now: Timestamp, out: &mut Vec<Detection>) {
+        let set = Arc::clone(&self.set);
+        let now = now.as_millisecond();
+        self.newest = self.newest.max(now);
+        self.sweep(&set, Some(now), out);
+    }
+
     /// Closes every open window (end of input) and reports what they hold.
     pub fn finish(&mut self, out: &mut Vec<Detection>) {
         let set = Arc::clone(&self.set);
@@ -484,13 +498,16 @@ impl Correlator {
             let Some(groups) = self.groups.get_mut(ci) else {
                 continue;
             };
-            let keys: Vec<Vec<String>> = groups
+            let mut keys: Vec<(i64, Vec<String>)> = groups
                 .iter()
                 .filter(|(_, g)| now.is_none_or(|n| g.newest < n.saturating_sub(span)))
-                .map(|(k, _)| k.clone())
+                .map(|(k, g)| (g.hits.front().map_or(i64::MIN, |h| h.ms), k.clone()))
                 .collect();
+            // In the order the windows opened, not the map's (random) order: the same stream gives
+            // the same detections in the same order, restored from a snapshot or not.
+            keys.sort_unstable();
             let mut fired = Vec::new();
-            for k in keys {
+            for (_, k) in keys {
                 if let Some(mut g) = groups.remove(&k)
                     && decided_on_close(c)
                 {

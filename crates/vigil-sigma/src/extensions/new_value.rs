@@ -2,9 +2,10 @@
 
 use super::{ExtFired, ExtInput, NewValueParams, time_text};
 use crate::correlation::MAX_GROUPS;
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 struct Group {
     first_ms: i64,
     newest: i64,
@@ -14,7 +15,7 @@ struct Group {
 }
 
 /// The state of one `vigil_new_value` correlation in one stream.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub(crate) struct NewValueState {
     groups: HashMap<Vec<String>, Group>,
 }
@@ -119,6 +120,23 @@ impl NewValueState {
             chain,
             level: None,
         })
+    }
+
+    /// Checks a restored state against the bounds a live one keeps (see `crate::correlation`'s
+    /// snapshots).
+    pub(crate) fn validate(&self, params: &NewValueParams, arity: usize) -> Result<(), String> {
+        if self.groups.len() > MAX_GROUPS {
+            return Err(format!(
+                "{} groups (at most {MAX_GROUPS})",
+                self.groups.len()
+            ));
+        }
+        for (key, g) in &self.groups {
+            if key.len() != arity || g.values.len() > params.max_values {
+                return Err("a group out of bounds".into());
+            }
+        }
+        Ok(())
     }
 
     /// Forgets groups idle for longer than `span` before `now` (all of their values have expired;
