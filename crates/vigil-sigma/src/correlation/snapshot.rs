@@ -276,7 +276,7 @@ mod tests {
             value: None,
             num: None,
             host: None,
-            sources: Vec::new(),
+            sources: Default::default(),
         }
     }
 

@@ -244,27 +244,34 @@ impl BaselineState {
                 return; // nothing to count (e.g. a message to internal recipients only)
             }
         }
-        if !self.groups.contains_key(key) && self.groups.len() >= MAX_GROUPS {
-            *overflow += 1;
-            return;
-        }
         let span = spec.span_ms.max(1);
         let ms = input.ms;
         let b = ms.div_euclid(span);
-        let g = self.groups.entry(key.to_vec()).or_insert_with(|| Group {
-            hits: VecDeque::new(),
-            counts: HashMap::new(),
-            history: VecDeque::new(),
-            bucket: b,
-            bucket_values: HashSet::new(),
-            bucket_events: 0,
-            bucket_origins: HashSet::new(),
-            bucket_tainted: false,
-            origins: HashMap::new(),
-            suspect: HashSet::new(),
-            newest: ms,
-            episode: None,
-        });
+        // Looked up by the borrowed key: the key is copied only for a new group.
+        if !self.groups.contains_key(key) {
+            if self.groups.len() >= MAX_GROUPS {
+                *overflow += 1;
+                return;
+            }
+            let g = Group {
+                hits: VecDeque::new(),
+                counts: HashMap::new(),
+                history: VecDeque::new(),
+                bucket: b,
+                bucket_values: HashSet::new(),
+                bucket_events: 0,
+                bucket_origins: HashSet::new(),
+                bucket_tainted: false,
+                origins: HashMap::new(),
+                suspect: HashSet::new(),
+                newest: ms,
+                episode: None,
+            };
+            self.groups.insert(key.to_vec(), g);
+        }
+        let Some(g) = self.groups.get_mut(key) else {
+            return;
+        };
         g.newest = g.newest.max(ms);
         roll_bucket(spec, g, b);
         if let Some(done) = end_episode_part(spec, key, g, ms) {

@@ -42,17 +42,22 @@ impl NewValueState {
         if input.values.is_empty() {
             return None;
         }
-        if !self.groups.contains_key(key) && self.groups.len() >= MAX_GROUPS {
-            *overflow += 1;
-            return None;
-        }
         let ms = input.ms;
-        let g = self.groups.entry(key.to_vec()).or_insert_with(|| Group {
-            first_ms: ms,
-            newest: ms,
-            events: 0,
-            values: HashMap::new(),
-        });
+        // Looked up by the borrowed key: the key is copied only for a new group.
+        if !self.groups.contains_key(key) {
+            if self.groups.len() >= MAX_GROUPS {
+                *overflow += 1;
+                return None;
+            }
+            let g = Group {
+                first_ms: ms,
+                newest: ms,
+                events: 0,
+                values: HashMap::new(),
+            };
+            self.groups.insert(key.to_vec(), g);
+        }
+        let g = self.groups.get_mut(key)?;
         g.first_ms = g.first_ms.min(ms);
         g.newest = g.newest.max(ms);
         let learned = ms.saturating_sub(g.first_ms)
