@@ -8,26 +8,7 @@ use sha2::{Digest, Sha256};
 use vigil_model::{Detection, Event, FieldValue, Timestamp};
 use vigil_sigma::{Correlator, Engine, SnapshotError};
 
-const BASE: &str = "title: Failed login
-id: failed
-name: failed_login
-logsource:
-    product: test
-detection:
-    sel:
-        EventID: 4625
-    condition: sel
----
-title: Success
-id: success
-name: successful_login
-logsource:
-    product: test
-detection:
-    sel:
-        EventID: 4624
-    condition: sel
-";
+const BASE: &str = LOGIN_RULES;
 
 /// Every Sigma correlation type, decided on arrival and on close, and one chained.
 const SIGMA: &str = "title: Brute force
