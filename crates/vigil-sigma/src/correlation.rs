@@ -27,11 +27,18 @@ use crate::compiled::CompiledRule;
 use crate::engine::Engine;
 use crate::error::RuleError;
 use crate::extensions::{self, ExtFired, ExtInput};
-use crate::mapping::Mappings;
+use crate::mapping::{FieldMapping, Mappings};
 use crate::rule::{Correlation, CorrelationType, RuleMeta};
+use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
 use vigil_model::{Detection, Event, Level, SourceRef, Timestamp};
+
+mod shared;
+mod snapshot;
+use shared::{Shared, Sources};
+pub use snapshot::{MAX_SNAPSHOT_BYTES, SnapshotError};
 
 /// Most source references a correlation detection cites.
 pub const MAX_SOURCES: usize = 64;
@@ -41,7 +48,7 @@ pub const MAX_GROUP_HITS: usize = 10_000;
 pub const MAX_GROUPS: usize = 1_000_000;
 const SWEEP_EVERY: u64 = 1024;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 enum Ref {
     Rule,
     Corr(usize),
@@ -277,43 +284,47 @@ pub(crate) fn compile_correlations(
     (set, errors)
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct Hit {
     ms: i64,
     seq: u64,
     pos: usize,
     value: Option<String>,
     num: Option<f64>,
-    host: Option<String>,
-    sources: Vec<SourceRef>,
+    host: Option<Arc<str>>,
+    sources: Sources,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 struct Group {
     hits: VecDeque<Hit>,
     newest: i64,
 }
 
-/// Where a hit's field values come from.
+/// Where a hit's field values come from: an event (with the field mapping of its log source,
+/// selected once per event), or the fields a chained detection carries.
 enum Fields<'a> {
-    Event(&'a Event, &'a Mappings),
+    Event(&'a Event, Option<&'a FieldMapping>),
     Map(&'a BTreeMap<String, String>),
 }
 
 /// Most values read from one list field for an extension (each element counts).
-const MAX_LIST_VALUES: usize = 10_000;
+pub(crate) const MAX_LIST_VALUES: usize = 10_000;
 
-impl Fields<'_> {
+impl<'a> Fields<'a> {
+    /// The event fields a Sigma field name stands for, in the mapping's order.
+    fn names(map: Option<&'a FieldMapping>, name: &'a str) -> impl Iterator<Item = &'a str> {
+        let mapped = map.and_then(|m| m.fields.get(name));
+        let own = mapped.is_none().then_some(name);
+        mapped.into_iter().flatten().map(String::as_str).chain(own)
+    }
+
     /// Every value of a field: each element of a list, or the one value.
     fn get_all(&self, name: &str) -> Vec<String> {
         match self {
             Fields::Map(m) => m.get(name).cloned().into_iter().collect(),
-            Fields::Event(ev, maps) => {
-                let names = match maps.select(&ev.logsource).and_then(|i| maps.entries.get(i)) {
-                    Some((_, m)) => m.resolve(name),
-                    None => vec![name],
-                };
-                for n in names {
+            Fields::Event(ev, map) => {
+                for n in Fields::names(*map, name) {
                     match ev.fields.get(n) {
                         Some(vigil_model::FieldValue::List(items)) => {
                             return items
@@ -335,25 +346,21 @@ impl Fields<'_> {
         }
     }
 
-    fn get(&self, name: &str) -> Option<String> {
+    /// A field's value (a list's first element), borrowed where the event holds it as text.
+    fn get_text(&self, name: &str) -> Option<Cow<'a, str>> {
         match self {
-            Fields::Map(m) => m.get(name).cloned(),
-            Fields::Event(ev, maps) => {
-                let names = match maps.select(&ev.logsource).and_then(|i| maps.entries.get(i)) {
-                    Some((_, m)) => m.resolve(name),
-                    None => vec![name],
-                };
-                names.into_iter().find_map(|n| {
-                    ev.fields.get(n).and_then(|v| match v {
-                        vigil_model::FieldValue::List(items) => items
-                            .first()
-                            .and_then(|i| i.as_text())
-                            .map(|t| t.into_owned()),
-                        other => other.as_text().map(|t| t.into_owned()),
-                    })
+            Fields::Map(m) => m.get(name).map(|v| Cow::Borrowed(v.as_str())),
+            Fields::Event(ev, map) => Fields::names(*map, name).find_map(|n| {
+                ev.fields.get(n).and_then(|v| match v {
+                    vigil_model::FieldValue::List(items) => items.first().and_then(|i| i.as_text()),
+                    other => other.as_text(),
                 })
-            }
+            }),
         }
+    }
+
+    fn get(&self, name: &str) -> Option<String> {
+        self.get_text(name).map(Cow::into_owned)
     }
 }
 
@@ -372,14 +379,18 @@ pub struct Correlator {
     late: u64,
     untimed: u64,
     overflow: u64,
+    /// Host and file names shared by the hits (not part of a snapshot: a cache).
+    shared: Shared,
+    /// The group key of the hit being processed, kept between hits for its strings' capacity.
+    key_buf: Vec<String>,
 }
 
 struct Input<'a> {
     ms: i64,
     pos: usize,
     fields: Fields<'a>,
-    host: Option<String>,
-    sources: Vec<SourceRef>,
+    host: Option<Arc<str>>,
+    sources: Sources,
 }
 
 impl Correlator {
@@ -402,6 +413,8 @@ impl Correlator {
             late: 0,
             untimed: 0,
             overflow: 0,
+            shared: Shared::default(),
+            key_buf: Vec::new(),
         }
     }
 
@@ -438,17 +451,23 @@ impl Correlator {
         let ms = ts.as_millisecond();
         let set = Arc::clone(&self.set);
         let maps = Arc::clone(&self.mappings);
+        let map = maps
+            .select(&ev.logsource)
+            .and_then(|i| maps.entries.get(i))
+            .map(|(_, m)| m);
+        let host = ev.host.as_deref().map(|h| self.shared.name(h));
         for d in base_matches {
             let Some(targets) = set.by_rule.get(&d.rule_id) else {
                 continue;
             };
+            let sources = self.shared.sources(&d.sources);
             for &(ci, pos) in targets {
                 let input = Input {
                     ms,
                     pos,
-                    fields: Fields::Event(ev, &maps),
-                    host: ev.host.clone(),
-                    sources: d.sources.clone(),
+                    fields: Fields::Event(ev, map),
+                    host: host.clone(),
+                    sources: sources.clone(),
                 };
                 self.process(&set, ci, input, 0, out);
             }
@@ -460,6 +479,16 @@ impl Correlator {
         if self.feeds.is_multiple_of(SWEEP_EVERY) {
             self.sweep(&set, Some(self.newest), out);
         }
+    }
+
+    /// Closes the windows that ended before `now` and forgets idle groups, as a later event would:
+    /// for a live stream whose sources fall quiet (or after a restart), so that a window decided
+    /// when it closes is reported when its time has passed rather than at the next event.
+    pub fn expire(&mut self, now: Timestamp, out: &mut Vec<Detection>) {
+        let set = Arc::clone(&self.set);
+        let now = now.as_millisecond();
+        self.newest = self.newest.max(now);
+        self.sweep(&set, Some(now), out);
     }
 
     /// Closes every open window (end of input) and reports what they hold.
@@ -484,13 +513,16 @@ impl Correlator {
             let Some(groups) = self.groups.get_mut(ci) else {
                 continue;
             };
-            let keys: Vec<Vec<String>> = groups
+            let mut keys: Vec<(i64, Vec<String>)> = groups
                 .iter()
                 .filter(|(_, g)| now.is_none_or(|n| g.newest < n.saturating_sub(span)))
-                .map(|(k, _)| k.clone())
+                .map(|(k, g)| (g.hits.front().map_or(i64::MIN, |h| h.ms), k.clone()))
                 .collect();
+            // In the order the windows opened, not the map's (random) order: the same stream gives
+            // the same detections in the same order, restored from a snapshot or not.
+            keys.sort_unstable();
             let mut fired = Vec::new();
-            for k in keys {
+            for (_, k) in keys {
                 if let Some(mut g) = groups.remove(&k)
                     && decided_on_close(c)
                 {
@@ -516,16 +548,34 @@ impl Correlator {
             return;
         }
         self.seq += 1;
+        // The group key, written into the strings of the previous hit's key (this runs for every
+        // hit of every correlation: no allocation once they have grown).
+        let mut key = std::mem::take(&mut self.key_buf);
+        let names = c.group_fields.get(input.pos).map_or(&[][..], |v| &v[..]);
+        key.truncate(names.len());
+        key.resize_with(names.len(), String::new);
+        for (slot, f) in key.iter_mut().zip(names) {
+            slot.clear();
+            if let Some(v) = input.fields.get_text(f) {
+                slot.push_str(&v);
+            }
+        }
+        self.process_keyed(set, ci, c, &key, input, depth, out);
+        self.key_buf = key;
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn process_keyed(
+        &mut self,
+        set: &Arc<CorrelationSet>,
+        ci: usize,
+        c: &CompiledCorrelation,
+        key: &[String],
+        input: Input<'_>,
+        depth: usize,
+        out: &mut Vec<Detection>,
+    ) {
         let span = c.def.timespan_secs.saturating_mul(1000);
-        let key: Vec<String> = c
-            .group_fields
-            .get(input.pos)
-            .map(|fs| {
-                fs.iter()
-                    .map(|f| input.fields.get(f).unwrap_or_default())
-                    .collect()
-            })
-            .unwrap_or_default();
         if c.def.kind.is_vigil_extension() {
             let Some(values) = ext_values(c, &input.fields) else {
                 return; // the event lacks one of the combined fields
@@ -540,25 +590,33 @@ impl Correlator {
                     .unwrap_or_default(),
                 event_key: extra.event_key.and_then(|f| input.fields.get(f)),
                 origin: extra.origin.and_then(|f| input.fields.get(f)),
-                host: input.host,
-                sources: input.sources,
+                host: input.host.as_deref().map(str::to_string),
+                sources: input.sources.to_refs(),
             };
             let mut fired = Vec::new();
             if let Some(st) = self.ext.get_mut(ci) {
-                st.feed(&c.def, &key, ext_input, &mut self.overflow, &mut fired);
+                st.feed(&c.def, key, ext_input, &mut self.overflow, &mut fired);
             }
             self.emit_ext(set, ci, fired, depth, out);
             return;
         }
         let (value, num) = if c.def.kind.needs_field() {
-            let mut parts = Vec::new();
-            for f in &c.def.condition.field {
-                match input.fields.get(f) {
-                    Some(v) => parts.push(v),
+            let v = match c.def.condition.field.as_slice() {
+                [one] => match input.fields.get_text(one) {
+                    Some(v) => v.into_owned(),
                     None => return, // the event lacks the aggregated field
+                },
+                several => {
+                    let mut parts = Vec::new();
+                    for f in several {
+                        match input.fields.get_text(f) {
+                            Some(v) => parts.push(v),
+                            None => return,
+                        }
+                    }
+                    parts.join("\u{1f}")
                 }
-            }
-            let v = parts.join("\u{1f}");
+            };
             let n = v.trim().parse::<f64>().ok();
             if matches!(
                 c.def.kind,
@@ -574,14 +632,21 @@ impl Correlator {
         let Some(groups) = self.groups.get_mut(ci) else {
             return;
         };
-        if !groups.contains_key(&key) && groups.len() >= MAX_GROUPS {
-            self.overflow += 1;
-            return;
+        // Looked up by the borrowed key: the key is copied only for a new group.
+        if !groups.contains_key(key) {
+            if groups.len() >= MAX_GROUPS {
+                self.overflow += 1;
+                return;
+            }
+            let g = Group {
+                hits: VecDeque::new(),
+                newest: i64::MIN,
+            };
+            groups.insert(key.to_vec(), g);
         }
-        let g = groups.entry(key.clone()).or_insert_with(|| Group {
-            hits: VecDeque::new(),
-            newest: i64::MIN,
-        });
+        let Some(g) = groups.get_mut(key) else {
+            return;
+        };
         if !g.hits.is_empty() && input.ms < g.newest.saturating_sub(span) {
             self.late += 1;
             return;
@@ -590,7 +655,7 @@ impl Correlator {
         // Windows that end before this event are decided now.
         if decided_on_close(c) {
             let mut closed = Vec::new();
-            close_windows(c, g, input.ms, &key, &mut closed);
+            close_windows(c, g, input.ms, key, &mut closed);
             fired.extend(closed.into_iter().map(|(_, h, m)| (h, m)));
         }
         let hit = Hit {
@@ -624,11 +689,14 @@ impl Correlator {
         {
             fired.push(decided);
         }
+        let chained = set.by_corr.get(ci).is_some_and(|p| !p.is_empty());
         for (hits, metric) in fired {
-            self.emit(set, ci, &key, &hits, metric, out);
-            let ms = hits.iter().map(|h| h.ms).max().unwrap_or(input.ms);
-            let (host, sources) = (common_host(&hits), collect_sources(&hits));
-            self.chain(set, ci, &key, &[], (ms, host, sources), depth, out);
+            self.emit(set, ci, key, &hits, metric, out);
+            if chained {
+                let ms = hits.iter().map(|h| h.ms).max().unwrap_or(input.ms);
+                let (host, sources) = (common_host(&hits), collect_sources(&hits));
+                self.chain(set, ci, key, &[], (ms, host, sources), depth, out);
+            }
         }
     }
 
@@ -657,6 +725,8 @@ impl Correlator {
         for (k, v) in extra {
             fields.insert(k.clone(), v.clone());
         }
+        let host = host.as_deref().map(|h| self.shared.name(h));
+        let sources = self.shared.sources(&sources);
         for &(pi, pos) in parents {
             let input = Input {
                 ms,
@@ -782,25 +852,11 @@ fn format_metric(x: f64) -> String {
 }
 
 fn common_host(hits: &[Hit]) -> Option<String> {
-    let first = hits.first()?.host.clone()?;
-    hits.iter()
-        .all(|h| h.host.as_deref() == Some(first.as_str()))
-        .then_some(first)
+    shared::common_host(hits.iter().map(|h| &h.host))
 }
 
 fn collect_sources(hits: &[Hit]) -> Vec<SourceRef> {
-    let mut out: Vec<SourceRef> = Vec::new();
-    for h in hits {
-        for s in &h.sources {
-            if out.len() >= MAX_SOURCES {
-                return out;
-            }
-            if !out.contains(s) {
-                out.push(s.clone());
-            }
-        }
-    }
-    out
+    shared::collect(hits.iter().map(|h| &h.sources), MAX_SOURCES)
 }
 
 /// Whether the correlation waits for its window to close before deciding.

@@ -58,7 +58,7 @@ mod sigmastr;
 pub use cache::{CacheOptions, CacheReport, load_rules_cached};
 pub use cidr::Cidr;
 pub use condition::CondExpr;
-pub use correlation::{Correlator, MAX_SOURCES};
+pub use correlation::{Correlator, MAX_SNAPSHOT_BYTES, MAX_SOURCES, SnapshotError};
 pub use engine::Engine;
 pub use error::RuleError;
 pub use load::load_rules;

@@ -5,26 +5,7 @@ use common::*;
 use vigil_model::{Detection, Event, FieldValue};
 use vigil_sigma::{Correlator, Engine, Mappings, parse_rules_str};
 
-const BASE: &str = "title: Failed login
-id: failed
-name: failed_login
-logsource:
-    product: test
-detection:
-    sel:
-        EventID: 4625
-    condition: sel
----
-title: Success
-id: success
-name: successful_login
-logsource:
-    product: test
-detection:
-    sel:
-        EventID: 4624
-    condition: sel
-";
+const BASE: &str = LOGIN_RULES;
 
 fn engine(corr: &str) -> Engine {
     engine_with(corr, BASE)

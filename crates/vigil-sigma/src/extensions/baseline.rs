@@ -9,6 +9,7 @@
 use super::{BaselineParams, ExtFired, ExtInput, add_sources, time_text};
 use crate::correlation::{MAX_GROUP_HITS, MAX_GROUPS, MAX_SOURCES};
 use crate::rule::CorrelationCondition;
+use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet, VecDeque};
 use vigil_model::SourceRef;
 
@@ -21,7 +22,7 @@ const SUSPECT_KEEP_FACTOR: i64 = 4;
 /// Most campaign origins listed in a detection.
 const MAX_LISTED_ORIGINS: usize = 10;
 
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 struct Hit {
     ms: i64,
     event_key: Option<String>,
@@ -32,7 +33,7 @@ struct Hit {
 }
 
 /// What an episode has gathered since its last report.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 struct Tally {
     /// Events without a key, and the distinct keys of the others.
     unkeyed: u64,
@@ -100,7 +101,7 @@ impl Tally {
 }
 
 /// Keys and values an episode has reported, so that its parts count disjoint sets.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 struct Seen {
     keys: HashSet<String>,
     values: HashSet<String>,
@@ -121,7 +122,7 @@ impl Seen {
     }
 }
 
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 struct Episode {
     threshold: f64,
     baseline: Option<f64>,
@@ -154,7 +155,7 @@ impl Episode {
     }
 }
 
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 struct Group {
     hits: VecDeque<Hit>,
     /// Value → hits of the window holding it.
@@ -177,7 +178,7 @@ struct Group {
 }
 
 /// The state of one `vigil_baseline` correlation in one stream.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub(crate) struct BaselineState {
     groups: HashMap<Vec<String>, Group>,
     learned_domains: HashSet<String>,
@@ -243,27 +244,34 @@ impl BaselineState {
                 return; // nothing to count (e.g. a message to internal recipients only)
             }
         }
-        if !self.groups.contains_key(key) && self.groups.len() >= MAX_GROUPS {
-            *overflow += 1;
-            return;
-        }
         let span = spec.span_ms.max(1);
         let ms = input.ms;
         let b = ms.div_euclid(span);
-        let g = self.groups.entry(key.to_vec()).or_insert_with(|| Group {
-            hits: VecDeque::new(),
-            counts: HashMap::new(),
-            history: VecDeque::new(),
-            bucket: b,
-            bucket_values: HashSet::new(),
-            bucket_events: 0,
-            bucket_origins: HashSet::new(),
-            bucket_tainted: false,
-            origins: HashMap::new(),
-            suspect: HashSet::new(),
-            newest: ms,
-            episode: None,
-        });
+        // Looked up by the borrowed key: the key is copied only for a new group.
+        if !self.groups.contains_key(key) {
+            if self.groups.len() >= MAX_GROUPS {
+                *overflow += 1;
+                return;
+            }
+            let g = Group {
+                hits: VecDeque::new(),
+                counts: HashMap::new(),
+                history: VecDeque::new(),
+                bucket: b,
+                bucket_values: HashSet::new(),
+                bucket_events: 0,
+                bucket_origins: HashSet::new(),
+                bucket_tainted: false,
+                origins: HashMap::new(),
+                suspect: HashSet::new(),
+                newest: ms,
+                episode: None,
+            };
+            self.groups.insert(key.to_vec(), g);
+        }
+        let Some(g) = self.groups.get_mut(key) else {
+            return;
+        };
         g.newest = g.newest.max(ms);
         roll_bucket(spec, g, b);
         if let Some(done) = end_episode_part(spec, key, g, ms) {
@@ -423,6 +431,49 @@ impl BaselineState {
         g.counts.clear();
         out.push(report(spec, key, &tally, &ep, distinct, metric, 1));
         g.episode = Some(ep);
+    }
+
+    /// Checks a restored state against the bounds a live one keeps (see `crate::correlation`'s
+    /// snapshots).
+    pub(crate) fn validate(&self, params: &BaselineParams, arity: usize) -> Result<(), String> {
+        if self.groups.len() > MAX_GROUPS {
+            return Err(format!(
+                "{} groups (at most {MAX_GROUPS})",
+                self.groups.len()
+            ));
+        }
+        if self.learned_domains.len() > MAX_LEARNED_DOMAINS {
+            return Err("too many learned domains".into());
+        }
+        let cap = params.max_values;
+        let hit_ok = |h: &Hit| {
+            h.values.len() <= crate::correlation::MAX_LIST_VALUES && h.sources.len() <= MAX_SOURCES
+        };
+        for (key, g) in &self.groups {
+            let mut ok = key.len() == arity
+                && g.hits.len() <= MAX_GROUP_HITS
+                && g.hits.iter().all(hit_ok)
+                && g.counts.len() <= cap
+                && g.history.len() <= params.history
+                && g.bucket_values.len() <= cap
+                && [g.bucket_origins.len(), g.origins.len(), g.suspect.len()]
+                    .iter()
+                    .all(|&n| n <= MAX_ORIGINS);
+            if let Some(ep) = &g.episode {
+                let t = &ep.tally;
+                ok &= [t.keys.len(), t.values.len(), t.usual_keys.len()]
+                    .iter()
+                    .chain([ep.seen.keys.len(), ep.seen.values.len()].iter())
+                    .all(|&n| n <= cap)
+                    && t.sources.len() <= MAX_SOURCES
+                    && ep.campaign.len() <= MAX_ORIGINS
+                    && ep.usual.as_ref().is_none_or(|u| u.len() <= MAX_ORIGINS);
+            }
+            if !ok {
+                return Err("a group out of bounds".into());
+            }
+        }
+        Ok(())
     }
 
     /// Closes episode parts that ended before `now` (all when `None`, at the end of the input),

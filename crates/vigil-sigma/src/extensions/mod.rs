@@ -156,7 +156,7 @@ pub(crate) fn add_sources(out: &mut Vec<SourceRef>, more: &[SourceRef]) {
 }
 
 /// The per-stream state of one correlation, for the extension types.
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub(crate) enum State {
     /// A Sigma type: its state lives in the correlator itself.
     Sigma,
@@ -196,6 +196,17 @@ impl State {
                 st.feed(&baseline_spec(def, p), key, input, overflow, out);
             }
             _ => {}
+        }
+    }
+
+    /// Checks a restored state: the variant `def` calls for, within the bounds a live one keeps.
+    pub(crate) fn validate(&self, def: &crate::rule::Correlation) -> Result<(), String> {
+        let arity = def.group_by.len();
+        match (self, &def.extension) {
+            (State::Sigma, None) => Ok(()),
+            (State::NewValue(st), Some(ExtensionParams::NewValue(p))) => st.validate(p, arity),
+            (State::Baseline(st), Some(ExtensionParams::Baseline(p))) => st.validate(p, arity),
+            _ => Err("state of another correlation type".into()),
         }
     }
 

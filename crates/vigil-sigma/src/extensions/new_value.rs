@@ -2,9 +2,10 @@
 
 use super::{ExtFired, ExtInput, NewValueParams, time_text};
 use crate::correlation::MAX_GROUPS;
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 struct Group {
     first_ms: i64,
     newest: i64,
@@ -14,7 +15,7 @@ struct Group {
 }
 
 /// The state of one `vigil_new_value` correlation in one stream.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub(crate) struct NewValueState {
     groups: HashMap<Vec<String>, Group>,
 }
@@ -41,17 +42,22 @@ impl NewValueState {
         if input.values.is_empty() {
             return None;
         }
-        if !self.groups.contains_key(key) && self.groups.len() >= MAX_GROUPS {
-            *overflow += 1;
-            return None;
-        }
         let ms = input.ms;
-        let g = self.groups.entry(key.to_vec()).or_insert_with(|| Group {
-            first_ms: ms,
-            newest: ms,
-            events: 0,
-            values: HashMap::new(),
-        });
+        // Looked up by the borrowed key: the key is copied only for a new group.
+        if !self.groups.contains_key(key) {
+            if self.groups.len() >= MAX_GROUPS {
+                *overflow += 1;
+                return None;
+            }
+            let g = Group {
+                first_ms: ms,
+                newest: ms,
+                events: 0,
+                values: HashMap::new(),
+            };
+            self.groups.insert(key.to_vec(), g);
+        }
+        let g = self.groups.get_mut(key)?;
         g.first_ms = g.first_ms.min(ms);
         g.newest = g.newest.max(ms);
         let learned = ms.saturating_sub(g.first_ms)
@@ -119,6 +125,23 @@ impl NewValueState {
             chain,
             level: None,
         })
+    }
+
+    /// Checks a restored state against the bounds a live one keeps (see `crate::correlation`'s
+    /// snapshots).
+    pub(crate) fn validate(&self, params: &NewValueParams, arity: usize) -> Result<(), String> {
+        if self.groups.len() > MAX_GROUPS {
+            return Err(format!(
+                "{} groups (at most {MAX_GROUPS})",
+                self.groups.len()
+            ));
+        }
+        for (key, g) in &self.groups {
+            if key.len() != arity || g.values.len() > params.max_values {
+                return Err("a group out of bounds".into());
+            }
+        }
+        Ok(())
     }
 
     /// Forgets groups idle for longer than `span` before `now` (all of their values have expired;

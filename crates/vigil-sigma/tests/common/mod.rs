@@ -77,3 +77,25 @@ pub fn engine_with(corr: &str, base: &str) -> Engine {
     assert!(errs.is_empty(), "{errs:?}");
     eng
 }
+
+/// Two base rules for correlation tests: failed (4625) and successful (4624) logins.
+pub const LOGIN_RULES: &str = "title: Failed login
+id: failed
+name: failed_login
+logsource:
+    product: test
+detection:
+    sel:
+        EventID: 4625
+    condition: sel
+---
+title: Success
+id: success
+name: successful_login
+logsource:
+    product: test
+detection:
+    sel:
+        EventID: 4624
+    condition: sel
+";
