@@ -11,6 +11,9 @@ use std::time::{Duration, Instant};
 use vigil_model::Detection;
 use vigil_store::{CheckpointStore, HealthStore, IngestCommit};
 
+/// The name the correlation windows are stored under (`IngestCommit::state`).
+pub const CORRELATION_STATE: &str = "correlation";
+
 /// How the loop runs.
 #[derive(Debug, Clone)]
 pub struct ServiceOptions {
@@ -18,6 +21,8 @@ pub struct ServiceOptions {
     pub poll: Duration,
     /// Time between heartbeats written to the store (whole seconds, at least one).
     pub heartbeat: Duration,
+    /// Time between saves of the correlation windows (with a commit; and always at a clean stop).
+    pub state_every: Duration,
 }
 
 impl Default for ServiceOptions {
@@ -25,6 +30,7 @@ impl Default for ServiceOptions {
         ServiceOptions {
             poll: Duration::from_millis(250),
             heartbeat: Duration::from_secs(5),
+            state_every: Duration::from_secs(30),
         }
     }
 }
@@ -48,6 +54,8 @@ pub struct Service<S: CheckpointStore> {
     stats: CommitStats,
     /// Events the last round of the run loop brought (0: sleep before the next).
     last_round_events: u64,
+    /// When the correlation windows were last saved.
+    last_state_save: Option<Instant>,
     health: HealthTracker,
     alerting: Option<LiveAlerting>,
 }
@@ -75,6 +83,7 @@ impl<S: CheckpointStore + HealthStore> Service<S> {
             opts,
             stats: CommitStats::default(),
             last_round_events: 0,
+            last_state_save: None,
             alerting: None,
         })
     }
@@ -125,12 +134,26 @@ impl<S: CheckpointStore + HealthStore> Service<S> {
             }
             let late = self.detector.late_events().saturating_sub(late_before);
             self.health.arrived(index, &batch.events, late);
+            // The correlation windows move with the checkpoints: saved in the same transaction,
+            // at most every `state_every` (a crash loses at most that much of their contents).
+            let state = state_due(
+                &self.detector,
+                &mut self.last_state_save,
+                self.opts.state_every,
+            );
+            let named: Vec<(&str, Option<&str>)> = state
+                .as_deref()
+                .map(|s| vec![(CORRELATION_STATE, Some(s))])
+                .unwrap_or_default();
             let done = self.store.commit_ingest(&IngestCommit {
                 detections: &found,
                 checkpoints: &batch.checkpoints,
                 forget: &[],
-                state: &[],
+                state: &named,
             })?;
+            if state.is_some() {
+                self.last_state_save = Some(Instant::now());
+            }
             self.stats.events += batch.events.len() as u64;
             self.stats.detections_new += done.detections_new as u64;
             self.stats.detections_known += done.detections_known as u64;
@@ -165,6 +188,21 @@ impl<S: CheckpointStore + HealthStore> Service<S> {
         Ok(())
     }
 
+    /// Saves the correlation windows now (at a clean stop), with no other change.
+    fn save_state(&mut self) {
+        self.last_state_save = None;
+        if let Some(s) = state_due(
+            &self.detector,
+            &mut self.last_state_save,
+            self.opts.state_every,
+        ) && let Err(e) = self.store.commit_ingest(&IngestCommit {
+            state: &[(CORRELATION_STATE, Some(&s))],
+            ..IngestCommit::default()
+        }) {
+            tracing::warn!("correlation windows not saved at stop: {e}");
+        }
+    }
+
     /// Writes the current health to the store. A failed write is counted and warned about but
     /// does not stop detection: `vigil status` will see the heartbeat go stale and say so.
     fn beat(&mut self, snapshot: &vigil_model::HealthSnapshot) {
@@ -196,6 +234,7 @@ impl<S: CheckpointStore + HealthStore> Service<S> {
                 last_beat = Instant::now();
             }
         }
+        self.save_state();
         let last = self.health.stopped();
         self.beat(&last);
         tracing::info!(
@@ -204,6 +243,22 @@ impl<S: CheckpointStore + HealthStore> Service<S> {
             "stopped"
         );
         Ok(())
+    }
+}
+
+/// The correlation state to save with this commit, when it is due (`last` is when it was last
+/// saved or given up on).
+fn state_due(detector: &Detector, last: &mut Option<Instant>, every: Duration) -> Option<String> {
+    if last.is_some_and(|t| t.elapsed() < every) {
+        return None;
+    }
+    match detector.state() {
+        Ok(s) => Some(s),
+        Err(why) => {
+            tracing::warn!("correlation windows not saved: {why}");
+            *last = Some(Instant::now());
+            None
+        }
     }
 }
 

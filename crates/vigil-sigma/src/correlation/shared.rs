@@ -45,6 +45,7 @@ impl Shared {
             out.push(Src {
                 file: self.name(&r.file),
                 record: r.record,
+                generation: r.generation.as_deref().map(|g| self.name(g)),
             });
         }
         out
@@ -56,17 +57,23 @@ impl Shared {
 pub(super) struct Src {
     pub file: Arc<str>,
     pub record: RecordRef,
+    /// The file generation of a live source (a file rotated in under the same name is another).
+    #[serde(default)]
+    pub generation: Option<Arc<str>>,
 }
 
 impl Src {
     fn is(&self, r: &SourceRef) -> bool {
-        self.record == r.record && *self.file == *r.file
+        self.record == r.record
+            && *self.file == *r.file
+            && self.generation.as_deref() == r.generation.as_deref()
     }
 
     fn to_ref(&self) -> SourceRef {
         SourceRef {
             file: self.file.to_string(),
             record: self.record,
+            generation: self.generation.as_deref().map(str::to_string),
         }
     }
 }
@@ -149,6 +156,7 @@ mod tests {
         let r = |n: u64| SourceRef {
             file: "mail.log".into(),
             record: RecordRef::Line(n),
+            generation: (n == 3).then(|| "2049:12:ab".into()),
         };
         let one = s.sources(&[r(1)]);
         let two = s.sources(&[r(2), r(1), r(3)]);

@@ -48,10 +48,21 @@ pub fn run(ctx: &Context, _args: ServeArgs) -> Result<Outcome> {
     let opts = ServiceOptions {
         poll: std::time::Duration::from_millis(config.serve.poll_ms),
         heartbeat: std::time::Duration::from_secs(config.serve.heartbeat_secs),
+        ..ServiceOptions::default()
     };
+    // The correlation windows open when the service last stopped (or last saved them).
+    let saved = {
+        use vigil_store::CheckpointStore;
+        store
+            .ingest_state(vigil_serve::CORRELATION_STATE)
+            .context("cannot read the saved correlation windows")?
+    };
+    let (detector, refused) = Detector::resume(loaded.engine, saved.as_deref());
+    if let Some(why) = refused {
+        tracing::warn!("the saved correlation windows were set aside ({why}); they start empty");
+    }
     let alerting = live_alerting(ctx)?;
-    let mut service =
-        Service::new(store, Detector::new(loaded.engine), sources, opts)?.with_alerting(alerting);
+    let mut service = Service::new(store, detector, sources, opts)?.with_alerting(alerting);
     // Bound before the readiness line, so a busy port stops the service instead of a service
     // running without its health; stopped when dropped, after the loop.
     let metrics = match config.serve.metrics_addr().map_err(anyhow::Error::msg)? {
