@@ -63,9 +63,14 @@ pub fn canary_line(nonce: &str, watch: &str, host: &str, at: Timestamp) -> Strin
     )
 }
 
-/// A fresh nonce: the time and a counter, unique within a service and readable in alerts.
+/// A fresh nonce, readable in alerts: the time, the process and a counter, so that two runs in the
+/// same second (the service and `vigil selftest`, or two `vigil selftest`) never share one.
 pub fn nonce(at: Timestamp, n: u64) -> String {
-    format!("{}-{n}", at.strftime("%Y%m%dT%H%M%SZ"))
+    format!(
+        "{}-{}-{n}",
+        at.strftime("%Y%m%dT%H%M%SZ"),
+        std::process::id()
+    )
 }
 
 /// The (nonce, watch) a canary detection carries.
