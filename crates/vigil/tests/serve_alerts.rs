@@ -2,9 +2,11 @@
 //! alert per incident, delivered by webhook (a real HTTP receiver) and by e-mail (a real SMTP server
 //! with STARTTLS), escalated while nobody acknowledges it, and no longer once `vigil alerts ack` is run.
 
+mod support;
+
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+use support::serve::{append, failures, start, stop, vigil};
 use vigil_testkit::http::HttpReceiver;
 use vigil_testkit::smtp::{SmtpServer, SmtpTls};
 
@@ -22,63 +24,6 @@ detection:
     condition: selection
 level: high
 ";
-
-fn failures(date: &str, from: usize, to: usize, ip: &str) -> String {
-    (from..to)
-        .map(|i| {
-            format!(
-                "{date}T00:{:02}:{:02}.000000+00:00 mx1 postfix/smtpd[3100]: warning: \
-                 unknown[{ip}]: SASL LOGIN authentication failed: UGFzc3dvcmQ6\n",
-                i / 60 % 60,
-                i % 60
-            )
-        })
-        .collect()
-}
-
-fn append(path: &Path, text: &str) {
-    use std::io::Write;
-    let mut f = std::fs::OpenOptions::new()
-        .append(true)
-        .create(true)
-        .open(path)
-        .unwrap();
-    f.write_all(text.as_bytes()).unwrap();
-}
-
-fn vigil(dir: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_vigil"));
-    c.arg("--db")
-        .arg(dir.join("vigil.db"))
-        .arg("--config")
-        .arg(dir.join("vigil.toml"))
-        .env_remove("VIGIL_CONFIG")
-        .env("NO_COLOR", "1")
-        .env("VIGIL_NO_CACHE", "1")
-        .current_dir(dir);
-    c
-}
-
-fn start(dir: &Path) -> Child {
-    use std::io::BufRead;
-    let mut child = vigil(dir)
-        .arg("serve")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start vigil serve");
-    let out = child.stdout.take().unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(out).read_line(&mut line).unwrap();
-    assert!(line.starts_with("READY=1"), "{line:?}");
-    child
-}
-
-fn stop(mut child: Child) {
-    let pid = child.id().to_string();
-    Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-    assert_eq!(child.wait().unwrap().code(), Some(0));
-}
 
 fn alerts(dir: &Path) -> Vec<serde_json::Value> {
     let out = vigil(dir)

@@ -2,9 +2,11 @@
 //! bundled Exchange 2021 inventory, scanned against the example knowledge (`vigil db import`), raises
 //! one alert per missing update on a real webhook receiver; stopping the service stops the jobs.
 
+mod support;
+
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::Duration;
+use support::serve::{start, stop, vigil};
 use vigil_testkit::http::HttpReceiver;
 
 const RULE: &str = "title: Test rule
@@ -19,19 +21,6 @@ detection:
     condition: selection
 level: high
 ";
-
-fn vigil(dir: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_vigil"));
-    c.arg("--db")
-        .arg(dir.join("vigil.db"))
-        .arg("--config")
-        .arg(dir.join("vigil.toml"))
-        .env_remove("VIGIL_CONFIG")
-        .env("NO_COLOR", "1")
-        .env("VIGIL_NO_CACHE", "1")
-        .current_dir(dir);
-    c
-}
 
 #[test]
 fn an_inventory_folder_is_scanned_on_schedule_and_its_findings_alerted_once() {
@@ -75,12 +64,7 @@ fn an_inventory_folder_is_scanned_on_schedule_and_its_findings_alerted_once() {
         String::from_utf8_lossy(&import.stderr)
     );
 
-    let mut child = vigil(d)
-        .arg("serve")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let child = start(d);
     let got = hook.wait_for(3, Duration::from_secs(20));
     std::thread::sleep(Duration::from_millis(300));
     let bodies: Vec<serde_json::Value> = hook
@@ -88,11 +72,7 @@ fn an_inventory_folder_is_scanned_on_schedule_and_its_findings_alerted_once() {
         .iter()
         .map(|r| serde_json::from_slice(&r.body).unwrap())
         .collect();
-    Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert_eq!(child.wait().unwrap().code(), Some(0), "stops on SIGTERM");
+    stop(child);
     assert_eq!(got.len(), 3, "{bodies:#?}");
     assert_eq!(bodies.len(), 3, "one alert per missing update: {bodies:#?}");
     for b in &bodies {

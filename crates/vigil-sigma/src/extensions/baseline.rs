@@ -29,6 +29,7 @@ struct Hit {
     values: Vec<String>,
     origin: Option<String>,
     host: Option<String>,
+    #[serde(with = "super::saved_refs")]
     sources: Vec<SourceRef>,
 }
 
@@ -42,6 +43,7 @@ struct Tally {
     first_ms: Option<i64>,
     last_ms: i64,
     host: Option<Option<String>>,
+    #[serde(with = "super::saved_refs")]
     sources: Vec<SourceRef>,
     /// Events (distinct keys) from the group's usual origins, left out of the counts.
     usual_keys: HashSet<String>,

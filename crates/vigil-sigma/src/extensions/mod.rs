@@ -155,6 +155,39 @@ pub(crate) fn add_sources(out: &mut Vec<SourceRef>, more: &[SourceRef]) {
     }
 }
 
+/// Source references in a saved state, every field written: `SourceRef` leaves out an absent file
+/// generation in JSON, which a format without field names (the snapshot's postcard) cannot read back.
+pub(crate) mod saved_refs {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use vigil_model::{RecordRef, SourceRef};
+
+    #[derive(Serialize, Deserialize)]
+    struct Saved {
+        file: String,
+        record: RecordRef,
+        generation: Option<String>,
+    }
+
+    pub(crate) fn serialize<S: Serializer>(refs: &[SourceRef], s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(refs.iter().map(|r| Saved {
+            file: r.file.clone(),
+            record: r.record,
+            generation: r.generation.clone(),
+        }))
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<SourceRef>, D::Error> {
+        Ok(Vec::<Saved>::deserialize(d)?
+            .into_iter()
+            .map(|s| SourceRef {
+                file: s.file,
+                record: s.record,
+                generation: s.generation,
+            })
+            .collect())
+    }
+}
+
 /// The per-stream state of one correlation, for the extension types.
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub(crate) enum State {
