@@ -28,6 +28,8 @@ use vigil_store::{AlertSubject, AssetStore, Evidence, KnowledgeStore, NewAlert};
 
 /// Alerts under one key looked at to decide whether a person closed a finding's alert.
 const KEY_HISTORY: usize = 64;
+/// Live alerts read per state when looking for findings that are gone.
+const LIVE_ALERTS: usize = 10_000;
 /// How often the thread looks at the clock.
 const TICK: Duration = Duration::from_secs(1);
 
@@ -80,6 +82,8 @@ pub struct ScheduleStats {
     /// Finding alerts opened, and notices of existing ones (overdue, newly in KEV).
     pub findings_opened: u64,
     pub findings_notices: u64,
+    /// Finding alerts resolved because a scan no longer found the finding.
+    pub findings_resolved: u64,
     pub digests: u64,
 }
 
@@ -315,13 +319,49 @@ impl<S: KnowledgeStore + AssetStore + AlertStore> Scheduler<S> {
     }
 
     /// Raises (or updates) the alert of every open finding with a deadline on `asset`. A finding
-    /// whose alert a person resolved after the finding was first seen stays quiet.
+    /// whose alert a person resolved after the finding was first seen stays quiet. The live alert
+    /// of a finding the last scan no longer finds (fixed, or the software removed) is resolved by
+    /// the service, saying so: an alert that escalates over a fixed finding teaches people to
+    /// ignore alerts.
     fn review(&mut self, asset: &str, today: Date) -> Result<(), String> {
         let open = self
             .alerter
             .store()
             .findings(asset, false)
             .map_err(|e| e.to_string())?;
+        let open_keys: std::collections::HashSet<String> = open
+            .iter()
+            .map(|f| vigil_store::finding_alert_key(&f.asset, &f.key))
+            .collect();
+        let mut live = Vec::new();
+        for state in [AlertState::Open, AlertState::Acknowledged] {
+            live.extend(
+                self.alerter
+                    .store()
+                    .alerts(Some(state), LIVE_ALERTS)
+                    .map_err(|e| e.to_string())?,
+            );
+        }
+        for a in live {
+            let fixed = a.subject == AlertSubject::Finding
+                && a.asset.as_deref() == Some(asset)
+                && !open_keys.contains(&a.dedup_key);
+            if fixed {
+                self.alerter
+                    .resolve(
+                        a.id,
+                        "vigil",
+                        Some("the latest scan of the asset no longer finds it (fixed or removed)"),
+                    )
+                    .map_err(|e| e.to_string())?;
+                self.stats.findings_resolved += 1;
+                tracing::info!(
+                    alert = a.id,
+                    asset,
+                    "finding alert resolved: no longer found"
+                );
+            }
+        }
         for f in open {
             let Some(alert) = finding_alert(&f, today) else {
                 continue;

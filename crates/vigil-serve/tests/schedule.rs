@@ -222,6 +222,28 @@ fn scheduled_scans_raise_finding_alerts_once_then_overdue_notices_and_a_digest()
         "raised from high: {overdue}"
     );
     assert_eq!(sched.stats().findings_notices, 1);
+
+    // The May security update is installed (build 15.2.792.15 includes March's and April's): the
+    // next scan no longer finds the three, and their alerts are resolved, escalating no more.
+    let inventory = std::fs::read_to_string(inbox.join("MAIL01.json"))
+        .unwrap()
+        .replace("\"15.2.792.3\"", "\"15.2.792.15\"")
+        .replace("(Build 792.3)", "(Build 792.15)");
+    std::fs::write(inbox.join("MAIL01.json"), inventory).unwrap();
+    clock.advance(SignedDuration::from_hours(6));
+    sched.run_due();
+    assert_eq!(sched.stats().findings_resolved, 3, "{:?}", sched.stats());
+    let live = vigil_store::AlertStore::alerts(
+        sched.alerter().store(),
+        Some(vigil_store::AlertState::Open),
+        100,
+    )
+    .unwrap();
+    assert!(
+        live.iter()
+            .all(|a| a.subject != vigil_store::AlertSubject::Finding),
+        "{live:#?}"
+    );
 }
 
 #[test]
