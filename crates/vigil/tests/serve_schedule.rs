@@ -24,6 +24,16 @@ level: high
 
 #[test]
 fn an_inventory_folder_is_scanned_on_schedule_and_its_findings_alerted_once() {
+    scanned_on_schedule(true);
+}
+
+/// Patch tracking without logs: `[[inventory]]` alone runs the scheduled jobs.
+#[test]
+fn an_inventory_alone_is_a_valid_service() {
+    scanned_on_schedule(false);
+}
+
+fn scanned_on_schedule(with_watch: bool) {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
@@ -40,13 +50,19 @@ fn an_inventory_folder_is_scanned_on_schedule_and_its_findings_alerted_once() {
     std::fs::write(
         d.join("vigil.toml"),
         format!(
-            "[[watch]]\npath = {log:?}\nformat = \"syslog\"\n\n\
-             [[inventory]]\npath = {inbox:?}\n\n\
+            "{watch}[[inventory]]\npath = {inbox:?}\n\n\
              [schedule]\nscan = \"6h\"\ndb_update = \"off\"\ndigest = \"off\"\n\n\
              [knowledge]\nmax_age_hours = 1000000\n\n\
              [[alert.webhook]]\nurl = {hook:?}\n\n\
              [serve]\nrules = [{rule:?}]\npoll_ms = 20\nmetrics = \"off\"\n",
-            log = d.join("mail.log").display().to_string(),
+            watch = if with_watch {
+                format!(
+                    "[[watch]]\npath = {:?}\nformat = \"syslog\"\n\n",
+                    d.join("mail.log").display().to_string()
+                )
+            } else {
+                String::new()
+            },
             inbox = inbox.display().to_string(),
             hook = hook.url("/hook"),
             rule = d.join("rule.yml").display().to_string(),

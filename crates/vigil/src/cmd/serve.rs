@@ -21,9 +21,13 @@ pub fn run(ctx: &Context, _args: ServeArgs) -> Result<Outcome> {
     // Checked before anything is opened: a service that watches nothing must not look like one
     // that found nothing.
     if config.watch.is_empty() && config.listen.is_empty() {
+        if !config.inventory.is_empty() {
+            return inventory_only(ctx);
+        }
         bail!(
             "nothing to watch: the configuration has no [[watch]] entry (add one naming a log \
-             file, glob or folder, or a [[listen]] syslog listener; see docs/serve.md)"
+             file, glob or folder, a [[listen]] syslog listener, or an [[inventory]] to re-scan; \
+             see docs/serve.md)"
         );
     }
     let rule_args = RuleArgs {
@@ -91,6 +95,36 @@ pub fn run(ctx: &Context, _args: ServeArgs) -> Result<Outcome> {
     if let Some(s) = schedule
         && s.join().is_err()
     {
+        tracing::error!("the scheduler thread stopped abnormally");
+    }
+    Ok(Outcome::Success)
+}
+
+/// Patch tracking without logs: only `[[inventory]]`, so only the scheduled jobs run (scans,
+/// finding alerts, escalation of those, the digest). Said at start: no log is watched.
+fn inventory_only(ctx: &Context) -> Result<Outcome> {
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+        signal_hook::flag::register(signal, Arc::clone(&stop))
+            .context("cannot install the signal handler")?;
+    }
+    let Some(schedule) = super::schedule::spawn(ctx, &stop)? else {
+        bail!(
+            "nothing to do: the configuration has [[inventory]] but [schedule] scan, db_update \
+             and digest are all off, and no [[watch]] or [[listen]]"
+        );
+    };
+    tracing::warn!(
+        "no [[watch]] or [[listen]]: no log is watched, only inventories are re-scanned"
+    );
+    println!(
+        "READY=1 watches=0 rules=0 inventories={} metrics=off",
+        ctx.config.inventory.len()
+    );
+    while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    if schedule.join().is_err() {
         tracing::error!("the scheduler thread stopped abnormally");
     }
     Ok(Outcome::Success)
