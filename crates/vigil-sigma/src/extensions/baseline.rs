@@ -484,6 +484,7 @@ impl BaselineState {
         let span = spec.span_ms.max(1);
         let keep = span.saturating_mul(spec.params.history as i64 + 1);
         let mut idle = Vec::new();
+        let start = out.len();
         for (key, g) in self.groups.iter_mut() {
             let t = now.unwrap_or(i64::MAX);
             if let Some(done) = end_episode_part(spec, key, g, t) {
@@ -499,6 +500,11 @@ impl BaselineState {
             if now.is_some_and(|n| g.newest < n.saturating_sub(idle_after)) {
                 idle.push(key.clone());
             }
+        }
+        // Groups are kept in a hash map: closed parts go out in the order they began (then by
+        // group), so the same input always gives the same output.
+        if let Some(closed) = out.get_mut(start..) {
+            closed.sort_by(|a, b| (a.first_ms, &a.key).cmp(&(b.first_ms, &b.key)));
         }
         for k in idle {
             self.groups.remove(&k);
