@@ -99,13 +99,119 @@ pub fn inject(path: &Path, line: &str) -> std::io::Result<()> {
     f.write_all(line.as_bytes())
 }
 
-/// A watched log a canary can be appended to.
+/// How a canary reaches a source: appended to a watched file, or sent to a syslog listener.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CanaryVia {
+    File(PathBuf),
+    Udp(std::net::SocketAddr),
+    Tcp(std::net::SocketAddr),
+}
+
+impl CanaryVia {
+    /// Where, for people: the file, or `udp://127.0.0.1:5514`.
+    pub fn describe(&self) -> String {
+        match self {
+            CanaryVia::File(p) => p.display().to_string(),
+            CanaryVia::Udp(a) => format!("udp://{a}"),
+            CanaryVia::Tcp(a) => format!("tcp://{a}"),
+        }
+    }
+
+    /// Delivers the canary of `nonce` for `watch` as `host`, at `at`: a line in the file's own
+    /// format, or an RFC 5424 message (newline-framed over TCP, RFC 6587).
+    pub fn send(&self, nonce: &str, watch: &str, host: &str, at: Timestamp) -> std::io::Result<()> {
+        let line = canary_line(nonce, watch, host, at);
+        match self {
+            CanaryVia::File(p) => inject(p, &line),
+            CanaryVia::Udp(a) => {
+                let socket = std::net::UdpSocket::bind(local_for(a))?;
+                socket.send_to(canary_5424(&line).as_bytes(), a).map(|_| ())
+            }
+            CanaryVia::Tcp(a) => {
+                use std::io::Write;
+                let mut s =
+                    std::net::TcpStream::connect_timeout(a, std::time::Duration::from_secs(5))?;
+                s.write_all(format!("{}\n", canary_5424(&line)).as_bytes())
+            }
+        }
+    }
+}
+
+/// Any local address of the family of `a`.
+fn local_for(a: &std::net::SocketAddr) -> std::net::SocketAddr {
+    if a.is_ipv4() {
+        std::net::SocketAddr::from(([0, 0, 0, 0], 0))
+    } else {
+        std::net::SocketAddr::from(([0u16; 8], 0))
+    }
+}
+
+/// The RFC 5424 form of a canary line (`<14>1 TIME HOST vigil-selftest PID - - MSG`).
+fn canary_5424(line: &str) -> String {
+    let mut parts = line.trim_end().splitn(4, ' ');
+    let (time, host, _tag, msg) = (
+        parts.next().unwrap_or_default(),
+        parts.next().unwrap_or_default(),
+        parts.next().unwrap_or_default(),
+        parts.next().unwrap_or_default(),
+    );
+    format!(
+        "<14>1 {time} {host} {CANARY_PROGRAM} {} - - {msg}",
+        std::process::id()
+    )
+}
+
+/// A source a canary can be sent through.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CanaryTarget {
-    /// The watch's name.
+    /// The source's name (watch or listener).
     pub watch: String,
-    pub path: PathBuf,
+    pub via: CanaryVia,
     pub host: String,
+}
+
+/// The canary targets of a syslog listener bound to `udp`/`tcp`: sent to the loopback address of
+/// the port when it listens on every address.
+pub fn listener_targets(
+    name: &str,
+    udp: Option<std::net::SocketAddr>,
+    tcp: Option<std::net::SocketAddr>,
+    host: Option<&str>,
+) -> Vec<CanaryTarget> {
+    let reach = |mut a: std::net::SocketAddr| {
+        if a.ip().is_unspecified() {
+            a.set_ip(if a.is_ipv4() {
+                std::net::Ipv4Addr::LOCALHOST.into()
+            } else {
+                std::net::Ipv6Addr::LOCALHOST.into()
+            });
+        }
+        a
+    };
+    let host = host.map_or_else(this_host, str::to_string);
+    let mut out = Vec::new();
+    if let Some(a) = udp {
+        out.push(CanaryTarget {
+            watch: name.to_string(),
+            via: CanaryVia::Udp(reach(a)),
+            host: host.clone(),
+        });
+    }
+    if let Some(a) = tcp {
+        out.push(CanaryTarget {
+            watch: name.to_string(),
+            via: CanaryVia::Tcp(reach(a)),
+            host,
+        });
+    }
+    out
+}
+
+fn this_host() -> String {
+    hostname::get()
+        .ok()
+        .and_then(|h| h.into_string().ok())
+        .unwrap_or_else(|| "localhost".into())
 }
 
 /// A watched log a canary line can be appended to: a single syslog file (so named in the watch, or
@@ -136,15 +242,10 @@ pub fn canary_target(
                     .is_ok_and(|f| f == vigil_logs::Format::Syslog)
         }
     };
-    let host = host.map(str::to_string).unwrap_or_else(|| {
-        hostname::get()
-            .ok()
-            .and_then(|h| h.into_string().ok())
-            .unwrap_or_else(|| "localhost".into())
-    });
+    let host = host.map_or_else(this_host, str::to_string);
     syslog.then(|| CanaryTarget {
         watch: watch.to_string(),
-        path,
+        via: CanaryVia::File(path),
         host,
     })
 }
@@ -222,8 +323,7 @@ impl SelfTests {
         for t in self.opts.targets.clone() {
             self.counter += 1;
             let n = nonce(now, self.counter);
-            let line = canary_line(&n, &t.watch, &t.host, now);
-            match inject(&t.path, &line) {
+            match t.via.send(&n, &t.watch, &t.host, now) {
                 Ok(()) => {
                     tracing::info!(watch = %t.watch, nonce = %n, "self-test canary written");
                     self.pending.insert(
@@ -235,7 +335,7 @@ impl SelfTests {
                     );
                 }
                 Err(e) => {
-                    tracing::error!(watch = %t.watch, "cannot write the self-test canary to {}: {e}", t.path.display());
+                    tracing::error!(watch = %t.watch, "cannot send the self-test canary to {}: {e}", t.via.describe());
                     out.push(SelfTestEvent::Lost {
                         nonce: n,
                         watch: t.watch.clone(),
@@ -403,7 +503,7 @@ mod tests {
                 timeout: SignedDuration::from_secs(60),
                 targets: vec![CanaryTarget {
                     watch: "mail".into(),
-                    path: log.clone(),
+                    via: CanaryVia::File(log.clone()),
                     host: "mx1".into(),
                 }],
             },

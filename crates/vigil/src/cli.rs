@@ -109,8 +109,8 @@ vigil hunt Security.evtx --rules my-rules/ --since 2021-08-01 --until 2021-09-01
     Alerts(crate::cmd::alerts::AlertsCommand),
     /// The standing watch: follow the configured logs, detect live, raise alerts (foreground)
     Serve(crate::cmd::serve::ServeArgs),
-    /// Prove that detection works: write a canary to each watched syslog file and wait for the
-    /// running service to read, match, alert and deliver it
+    /// Prove that detection works: send a canary through each watched syslog file and listener,
+    /// and wait for the running service to read, match, alert and deliver it
     #[command(long_about = crate::cmd::selftest::LONG_ABOUT)]
     Selftest(crate::cmd::selftest::SelftestArgs),
     /// Print a shell completion script (e.g. `vigil completions bash > /etc/bash_completion.d/vigil`)

@@ -1,8 +1,11 @@
 //! `vigil serve` from the command line: what it refuses before it starts, live detection across
 //! restarts, and its health on `/metrics`, `/health` and in `vigil status`.
 
+mod support;
+
 use std::path::Path;
 use std::process::{Command, Output};
+use support::serve::free_port;
 
 fn serve(dir: &Path, config: &str) -> Output {
     let cfg = dir.join("vigil.toml");
@@ -275,24 +278,6 @@ fn a_copy_truncated_file_is_detected_again_from_its_start() {
     assert_eq!(got, vec![1, 1, 2, 2, 3]);
     // Nothing more arrives later, nothing was stored twice.
     assert_eq!(stored_lines(&db, 5).len(), 5);
-}
-
-/// A free loopback port for `proto`, found by binding port 0 and letting it go (a listener's
-/// port 0 cannot be learnt from outside the service).
-fn free_port(tcp: bool) -> u16 {
-    if tcp {
-        std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port()
-    } else {
-        std::net::UdpSocket::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port()
-    }
 }
 
 /// Detections stored for the test rule as (file, host), waiting until `want` are there.

@@ -469,3 +469,39 @@ fn correlation_windows_survive_a_restart() {
         "the window of three did not survive the restart"
     );
 }
+
+/// Forwarded syslog is self-tested too: the canary is sent to the service's own listener, over UDP
+/// and over TCP, and must come back through detection and the channels.
+#[test]
+fn a_selftest_reaches_the_syslog_listeners() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let hook = HttpReceiver::start();
+    let (udp, tcp) = (
+        support::serve::free_port(false),
+        support::serve::free_port(true),
+    );
+    std::fs::write(
+        d.join("vigil.toml"),
+        format!(
+            "[[listen]]\nudp = \"127.0.0.1:{udp}\"\ntcp = \"127.0.0.1:{tcp}\"\nsource = \"forwarded\"\n\n\
+             [[alert.webhook]]\nurl = {:?}\n\n[serve]\nrules = []\npoll_ms = 20\nmetrics = \"off\"\n\n\
+             [selftest]\nevery = \"off\"\n",
+            hook.url("/hook")
+        ),
+    )
+    .unwrap();
+    let child = start(d);
+    let out = selftest(d);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains(&format!("udp://127.0.0.1:{udp}")), "{text}");
+    assert!(text.contains(&format!("tcp://127.0.0.1:{tcp}")), "{text}");
+    assert_eq!(text.matches("PASS").count(), 2, "{text}");
+    stop(child);
+}

@@ -11,12 +11,13 @@ use std::time::{Duration, Instant};
 use vigil_serve::selftest::{self, CanaryTarget};
 use vigil_store::{AlertState, AlertStore};
 
-pub const LONG_ABOUT: &str = "Prove that detection works: write a canary to each watched syslog file and wait \
+pub const LONG_ABOUT: &str = "Prove that detection works: send a canary through each watched syslog file and listener and wait \
 for the running `vigil serve` to read it, match it with its canary rule, raise it as an alert, deliver it on \
 every configured channel and close it.\n\n\
 The canary is one harmless line, `<time> <host> vigil-selftest[<pid>]: VIGIL-SELFTEST canary=<id> \
-watch=<name>`, appended to each `[[watch]]` that is a single syslog file. Logs written by other programs \
-(IIS, Exchange, EVTX) are not written to, and are not self-tested yet. The service also runs these self-tests on its own, every `[selftest] every` (7 days by \
+watch=<name>`, appended to each `[[watch]]` that is a single syslog file and sent (RFC 5424) to each \
+`[[listen]]` port. Logs written by other programs (IIS, Exchange, EVTX) are not written to, and are not \
+self-tested yet. The service also runs these self-tests on its own, every `[selftest] every` (7 days by \
 default), and raises a high alert when a canary does not come back.\n\n\
 Exit status: 0 every canary came back and was delivered; 1 a canary was lost or an alert not delivered \
 (detection of that log is not working); 3 nothing could be tested (no syslog file is watched).\n\n\
@@ -47,11 +48,11 @@ struct Outcome1 {
 
 pub fn run(ctx: &Context, args: SelftestArgs) -> Result<Outcome> {
     let config = &ctx.config;
-    let targets = crate::cmd::serve::canary_targets(&config.watch);
+    let targets = crate::cmd::serve::canary_targets(config);
     if targets.is_empty() {
         bail!(
-            "nothing to self-test: no [[watch]] is a single syslog file this command can write a \
-             canary to ({} watch(es), {} listener(s) configured; see docs/serve.md)",
+            "nothing to self-test: no [[watch]] is a single syslog file and no [[listen]] is \
+             configured ({} watch(es), {} listener(s); see docs/serve.md)",
             config.watch.len(),
             config.listen.len()
         );
@@ -64,11 +65,12 @@ pub fn run(ctx: &Context, args: SelftestArgs) -> Result<Outcome> {
     let mut runs = Vec::new();
     for (i, t) in targets.into_iter().enumerate() {
         let nonce = format!("cli-{}", selftest::nonce(now, i as u64 + 1));
-        let line = selftest::canary_line(&nonce, &t.watch, &t.host, now);
         let started = Instant::now();
-        let result = selftest::inject(&t.path, &line)
+        let result = t
+            .via
+            .send(&nonce, &t.watch, &t.host, now)
             .map(|()| String::new())
-            .map_err(|e| format!("cannot write the canary to {}: {e}", t.path.display()));
+            .map_err(|e| format!("cannot send the canary to {}: {e}", t.via.describe()));
         runs.push((t, nonce, started, result));
     }
     let mut done: Vec<Outcome1> = Vec::new();
@@ -113,7 +115,7 @@ pub fn run(ctx: &Context, args: SelftestArgs) -> Result<Outcome> {
                 "passed": failed == 0,
                 "canaries": done.iter().map(|o| serde_json::json!({
                     "watch": o.target.watch,
-                    "file": o.target.path,
+                    "to": o.target.via.describe(),
                     "canary": o.nonce,
                     "passed": o.result.is_ok(),
                     "detail": match &o.result { Ok(s) | Err(s) => s },
@@ -131,7 +133,7 @@ pub fn run(ctx: &Context, args: SelftestArgs) -> Result<Outcome> {
                 crate::out!(
                     "{mark}  {}  ({}, {:.1} s): {}",
                     crate::term::text(&o.target.watch),
-                    crate::term::text(&o.target.path.display().to_string()),
+                    crate::term::text(&o.target.via.describe()),
                     o.waited.as_secs_f64(),
                     crate::term::text(detail)
                 )?;

@@ -162,13 +162,17 @@ fn live_alerting(ctx: &Context) -> Result<LiveAlerting> {
         AlertTiming::default(),
     );
     live.prime(&stored)?;
-    let targets = canary_targets(&config.watch);
-    if targets.len() < config.watch.len() + config.listen.len() {
+    let targets = canary_targets(config);
+    let files = targets
+        .iter()
+        .filter(|t| matches!(t.via, vigil_serve::selftest::CanaryVia::File(_)))
+        .count();
+    if files < config.watch.len() {
         tracing::warn!(
-            "{} of {} sources cannot be self-tested by a canary line (only watched syslog files \
-             can); see docs/serve.md",
-            config.watch.len() + config.listen.len() - targets.len(),
-            config.watch.len() + config.listen.len()
+            "{} of {} watched logs cannot be self-tested by a canary line (only single syslog \
+             files can); see docs/serve.md",
+            config.watch.len() - files,
+            config.watch.len()
         );
     }
     let selftests = vigil_serve::selftest::SelfTests::new(
@@ -192,11 +196,13 @@ fn live_alerting(ctx: &Context) -> Result<LiveAlerting> {
     Ok(live.with_selftests(selftests).with_silence(silence))
 }
 
-/// The watched logs a canary line can be appended to (see `vigil_serve::selftest::canary_target`).
+/// The sources a canary can be sent through: watched single syslog files (see
+/// `vigil_serve::selftest::canary_target`) and every syslog listener.
 pub(crate) fn canary_targets(
-    watches: &[vigil_config::Watch],
+    config: &vigil_config::Config,
 ) -> Vec<vigil_serve::selftest::CanaryTarget> {
-    watches
+    let mut out: Vec<_> = config
+        .watch
         .iter()
         .filter_map(|w| {
             vigil_serve::selftest::canary_target(
@@ -206,7 +212,16 @@ pub(crate) fn canary_targets(
                 w.host.as_deref(),
             )
         })
-        .collect()
+        .collect();
+    for l in &config.listen {
+        out.extend(vigil_serve::selftest::listener_targets(
+            &l.label(),
+            l.udp_addr().ok().flatten(),
+            l.tcp_addr().ok().flatten(),
+            l.host.as_deref(),
+        ));
+    }
+    out
 }
 
 /// The readers of the configured watches, each resumed from its stored checkpoints, and the

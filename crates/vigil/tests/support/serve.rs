@@ -70,3 +70,18 @@ pub fn failures(date: &str, from: usize, to: usize, ip: &str) -> String {
         })
         .collect()
 }
+
+/// A port free on loopback now (bound, read, released), for a listener the test configures.
+pub fn free_port(tcp: bool) -> u16 {
+    if tcp {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free TCP port")
+            .port()
+    } else {
+        std::net::UdpSocket::bind("127.0.0.1:0")
+            .and_then(|s| s.local_addr())
+            .expect("free UDP port")
+            .port()
+    }
+}
