@@ -592,6 +592,12 @@ fn measures_proposed(input: &BreachInput<'_>, asset: &str) -> Vec<String> {
             out.push(format!("Restore and monitor log collection: {}.", l.claim));
         }
     }
+    for l in &input.root_cause.untested {
+        out.push(format!(
+            "Test detection at regular intervals (`vigil selftest`, `[selftest] every`): {}.",
+            l.claim
+        ));
+    }
     for l in &input.root_cause.unacknowledged {
         if !l.is_unknown() {
             out.push(format!(

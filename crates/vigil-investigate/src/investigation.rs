@@ -35,6 +35,9 @@ pub struct Knowledge {
     /// acknowledgements; `None` when no alert history could be consulted, so the investigation says
     /// "unknown" rather than "never alerted".
     pub alerts: Option<Vec<crate::AlertRecord>>,
+    /// Self-tests that proved detection working (`vigil serve`'s canaries); `None` when no service
+    /// history was consulted.
+    pub selftests: Option<Vec<crate::rootcause::SelfTestRecord>>,
 }
 
 /// Root cause, dwell time and timeline of each incident.
@@ -55,6 +58,7 @@ pub fn investigate(
                     cve_map: &k.cve_map,
                     expected_sources: None,
                     alerts: k.alerts.as_deref(),
+                    selftests: k.selftests.as_deref(),
                     unsupported: &k.unsupported,
                 },
             );

@@ -54,7 +54,9 @@ pub use investigation::{Case, Knowledge, investigate};
 pub use measures::{
     DwellTime, ExposureWindow, PatchLatency, dwell_time, exposure_windows, patch_latency,
 };
-pub use rootcause::{AlertRecord, ExpectedSource, RootCause, RootCauseInput, root_cause};
+pub use rootcause::{
+    AlertRecord, ExpectedSource, RootCause, RootCauseInput, SelfTestRecord, root_cause,
+};
 pub use tactics::{Tactic, detection_tactics, primary_tactic};
 pub use timeline::{
     InventoryObservation, ObservationKind, TimelineEntry, TimelineInput, build_timeline,

@@ -70,6 +70,18 @@ impl AlertRecord {
     }
 }
 
+/// A self-test that proved detection working: its canary went through `source` and every alert
+/// channel at `passed_at`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SelfTestRecord {
+    pub source: String,
+    pub passed_at: Timestamp,
+}
+
+/// Longest time between the last passed self-test and an incident's start for detection to count as
+/// tested "at regular intervals" (the service's default schedule is weekly).
+const SELFTEST_STALE_DAYS: i64 = 30;
+
 /// What the root cause is worked out from. `None` for source health or alerts means "no such records":
 /// the corresponding links are then unknown rather than silently empty.
 #[derive(Debug, Clone, Copy)]
@@ -79,6 +91,8 @@ pub struct RootCauseInput<'a> {
     pub cve_map: &'a CveMap,
     pub expected_sources: Option<&'a [ExpectedSource]>,
     pub alerts: Option<&'a [AlertRecord]>,
+    /// Self-tests of vigil's detection; `None` when no service history was given (no claim is made).
+    pub selftests: Option<&'a [SelfTestRecord]>,
     /// Products the scan found out of vendor support (empty when none or not known).
     pub unsupported: &'a [UnsupportedProduct],
 }
@@ -170,6 +184,9 @@ pub struct RootCause {
     pub other_overdue: Vec<Link>,
     pub silent_sources: Vec<Link>,
     pub unacknowledged: Vec<Link>,
+    /// Detection not proven working by a self-test before the incident (or long before it).
+    #[serde(default)]
+    pub untested: Vec<Link>,
 }
 
 impl RootCause {
@@ -183,6 +200,7 @@ impl RootCause {
         v.extend(self.other_overdue.iter());
         v.extend(self.silent_sources.iter());
         v.extend(self.unacknowledged.iter());
+        v.extend(self.untested.iter());
         v
     }
 
@@ -293,6 +311,7 @@ pub fn root_cause(incident: &Incident, input: &RootCauseInput<'_>) -> RootCause 
     let other_overdue = other_overdue(incident, input, &exploited, reference, &asset_name);
     let silent_sources = silent_sources(incident, input.expected_sources, &asset_name);
     let unacknowledged = unacknowledged(incident, input.alerts);
+    let untested = untested(incident, input.selftests);
 
     RootCause {
         incident_id: incident.id.clone(),
@@ -307,6 +326,56 @@ pub fn root_cause(incident: &Incident, input: &RootCauseInput<'_>) -> RootCause 
         other_overdue,
         silent_sources,
         unacknowledged,
+        untested,
+    }
+}
+
+/// Whether a self-test had proven detection working shortly before the incident began: the
+/// regulator's "test security measures at regular intervals". No claim without self-test records.
+fn untested(incident: &Incident, selftests: Option<&[SelfTestRecord]>) -> Vec<Link> {
+    let Some(tests) = selftests else {
+        return Vec::new();
+    };
+    let start = incident.first_seen;
+    let before = tests
+        .iter()
+        .filter(|t| t.passed_at <= start)
+        .max_by_key(|t| t.passed_at);
+    let evidence = |t: &SelfTestRecord| {
+        vec![Evidence::LogSource {
+            name: format!("self-test of {}", t.source),
+            first_seen: None,
+            last_seen: Some(t.passed_at),
+        }]
+    };
+    match before {
+        None => vec![Link::established(
+            format!(
+                "No self-test had proven vigil's detection working before the incident began ({})",
+                format_ts(start)
+            ),
+            tests
+                .iter()
+                .min_by_key(|t| t.passed_at)
+                .map(evidence)
+                .unwrap_or_default(),
+        )],
+        Some(t) => {
+            let days = days_between(utc_date(t.passed_at), utc_date(start)).unwrap_or(0);
+            if days > SELFTEST_STALE_DAYS {
+                vec![Link::established(
+                    format!(
+                        "Detection was last proven working by a self-test {days} days before the \
+                         incident began ({}, through '{}')",
+                        format_ts(t.passed_at),
+                        t.source
+                    ),
+                    evidence(t),
+                )]
+            } else {
+                Vec::new()
+            }
+        }
     }
 }
 
@@ -879,4 +948,55 @@ fn unacknowledged(incident: &Incident, alerts: Option<&[AlertRecord]>) -> Vec<Li
             )
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::incident::{GroupOptions, group_incidents};
+    use crate::testing::detection;
+    use vigil_model::Level;
+
+    fn incident() -> Incident {
+        let d = detection(
+            "webshell",
+            Level::Critical,
+            &[],
+            Some("MAIL01"),
+            Some("2021-08-13T10:00:00Z"),
+            &[],
+        );
+        group_incidents(&[d], &GroupOptions::default())
+            .incidents
+            .remove(0)
+    }
+
+    fn passed(at: &str) -> SelfTestRecord {
+        SelfTestRecord {
+            source: "mail".into(),
+            passed_at: at.parse().unwrap(),
+        }
+    }
+
+    /// "Configure, monitor and test security measures at regular intervals": a claim only where
+    /// self-test records exist, and only when none was recent before the incident.
+    #[test]
+    fn detection_not_proven_working_before_the_incident_is_a_link() {
+        let inc = incident();
+        assert!(untested(&inc, None).is_empty(), "no records: no claim");
+        let never = untested(&inc, Some(&[]));
+        assert!(
+            never[0].claim.starts_with("No self-test had proven"),
+            "{never:?}"
+        );
+        let after_only = untested(&inc, Some(&[passed("2021-09-01T00:00:00Z")]));
+        assert!(
+            after_only[0].claim.starts_with("No self-test"),
+            "{after_only:?}"
+        );
+        let stale = untested(&inc, Some(&[passed("2021-06-01T00:00:00Z")]));
+        assert!(stale[0].claim.contains("73 days before"), "{stale:?}");
+        let recent = untested(&inc, Some(&[passed("2021-08-10T00:00:00Z")]));
+        assert!(recent.is_empty(), "{recent:?}");
+    }
 }

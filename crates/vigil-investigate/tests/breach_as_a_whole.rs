@@ -269,6 +269,7 @@ fn investigate(ds: &[Detection]) -> (Incident, RootCause) {
             cve_map: &m,
             expected_sources: None,
             alerts: None,
+            selftests: None,
             unsupported: &[],
         },
     );
@@ -510,6 +511,7 @@ fn an_unsupported_cu_is_upgraded_not_patched() {
             cve_map: &m,
             expected_sources: None,
             alerts: None,
+            selftests: None,
             unsupported: &unsupported,
         },
     );

@@ -437,6 +437,7 @@ fn root_cause_names_the_missing_updates() {
         cve_map: &map,
         expected_sources: Some(&[]),
         alerts: Some(&alerts),
+        selftests: None,
         unsupported: &[],
     };
     let rc = root_cause(&inc, &input);
@@ -539,6 +540,7 @@ fn days_overdue_at_the_august_13_exploitation() {
             cve_map: &map,
             expected_sources: None,
             alerts: None,
+            selftests: None,
             unsupported: &[],
         },
     );
@@ -579,6 +581,7 @@ fn unknown_links_when_findings_are_missing() {
             cve_map: &map,
             expected_sources: None,
             alerts: None,
+            selftests: None,
             unsupported: &[],
         },
     );
@@ -614,6 +617,7 @@ fn unknown_links_when_findings_are_missing() {
             cve_map: &map,
             expected_sources: None,
             alerts: None,
+            selftests: None,
             unsupported: &[],
         },
     );
@@ -646,6 +650,7 @@ fn unknown_links_when_findings_are_missing() {
             cve_map: &map,
             expected_sources: None,
             alerts: None,
+            selftests: None,
             unsupported: &[],
         },
     );
@@ -714,6 +719,7 @@ fn silent_sources_are_named() {
             cve_map: &map,
             expected_sources: Some(&sources),
             alerts: None,
+            selftests: None,
             unsupported: &[],
         },
     );
@@ -876,6 +882,7 @@ fn breach_draft_for_the_clinic() {
             cve_map: &map,
             expected_sources: Some(&[]),
             alerts: Some(&alerts),
+            selftests: None,
             unsupported: &[],
         },
     );

@@ -137,6 +137,7 @@ fn input(map: &CveMap) -> RootCauseInput<'_> {
         cve_map: map,
         expected_sources: None,
         alerts: None,
+        selftests: None,
         unsupported: &[],
     }
 }

@@ -5,8 +5,8 @@
 use crate::PipelineError;
 use jiff::Timestamp;
 use vigil_investigate::asset::asset_key;
-use vigil_investigate::{AlertRecord, Incident};
-use vigil_store::{Alert, AlertStore, AlertSubject};
+use vigil_investigate::{AlertRecord, Incident, SelfTestRecord};
+use vigil_store::{Alert, AlertState, AlertStore, AlertSubject};
 
 /// Alerts read at most (the newest): far more than incidents a store holds.
 const MAX_ALERTS: usize = 10_000;
@@ -64,4 +64,20 @@ fn concerns(a: &Alert, inc: &Incident) -> bool {
         .find(|e| e.label == "first seen")
         .and_then(|e| e.value.parse().ok());
     same_asset && first.is_some_and(|t| t >= inc.first_seen && t <= inc.last_seen)
+}
+
+/// The self-tests that passed, from the alerts `vigil serve` closed for its canaries (a canary's
+/// alert is resolved by the service only once every channel took it).
+pub fn selftest_records(store: &dyn AlertStore) -> Result<Vec<SelfTestRecord>, PipelineError> {
+    Ok(store
+        .alerts(Some(AlertState::Resolved), MAX_ALERTS)?
+        .into_iter()
+        .filter(|a| a.subject == AlertSubject::SelfTest && a.dedup_key.starts_with("selftest:"))
+        .filter_map(|a| {
+            Some(SelfTestRecord {
+                source: a.reference,
+                passed_at: a.resolved?.at,
+            })
+        })
+        .collect())
 }

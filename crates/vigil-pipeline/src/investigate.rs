@@ -81,6 +81,7 @@ pub fn knowledge(store: &dyn Store, cve_map: CveMap) -> Result<Knowledge, Pipeli
         cve_map,
         unsupported: Vec::new(),
         alerts: None,
+        selftests: None,
     })
 }
 

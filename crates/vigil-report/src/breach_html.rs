@@ -400,6 +400,7 @@ mod tests {
                 cve_map: &map,
                 expected_sources: None,
                 alerts: None,
+                selftests: None,
                 unsupported: &[],
             },
         );

@@ -190,6 +190,11 @@ fn an_attack_in_a_watched_log_is_alerted_escalated_and_stops_on_ack() {
         "{alerted}"
     );
     assert!(!alerted.contains("never"), "{alerted}");
+    // A service watched, and no self-test had run before the incident: the chain says so.
+    assert!(
+        md.contains("No self-test had proven vigil's detection working"),
+        "{md}"
+    );
 }
 
 /// A restart (after SIGKILL) neither raises the same incident again nor forgets it: its later

@@ -63,6 +63,11 @@ pub fn run(ctx: &Context, args: InvestigateArgs) -> Result<Outcome> {
         &store,
         &grouping.incidents,
     )?);
+    // Self-tests are only claimed about where a service has watched (it leaves a heartbeat).
+    let tests = vigil_pipeline::alert_history::selftest_records(&store)?;
+    if !tests.is_empty() || vigil_store::HealthStore::heartbeat(&store)?.is_some() {
+        k.selftests = Some(tests);
+    }
     let cases = investigate(&grouping, &k, record.as_ref());
     inv::save_cases(&mut store, &cases)?;
     if args.json {

@@ -166,6 +166,11 @@ fn breach(ctx: &Context, args: BreachArgs) -> Result<Outcome> {
         &store,
         &grouping.incidents,
     )?);
+    // Self-tests are only claimed about where a service has watched (it leaves a heartbeat).
+    let tests = vigil_pipeline::alert_history::selftest_records(&store)?;
+    if !tests.is_empty() || vigil_store::HealthStore::heartbeat(&store)?.is_some() {
+        k.selftests = Some(tests);
+    }
     let cases = vigil_investigate::investigate(&grouping, &k, record.as_ref());
     let Some(case) = cases
         .iter()
