@@ -108,6 +108,7 @@ vigil hunt Security.evtx --rules my-rules/ --since 2021-08-01 --until 2021-09-01
     #[command(subcommand)]
     Alerts(crate::cmd::alerts::AlertsCommand),
     /// The standing watch: follow the configured logs, detect live, raise alerts (foreground)
+    #[command(long_about = crate::cmd::serve::LONG_ABOUT)]
     Serve(crate::cmd::serve::ServeArgs),
     /// Prove that detection works: send a canary through each watched syslog file and listener,
     /// and wait for the running service to read, match, alert and deliver it

@@ -13,6 +13,20 @@ use vigil_serve::{
     Source,
 };
 
+pub const LONG_ABOUT: &str = "The standing watch, in the foreground: follow logs, detect with the same rules as \
+`vigil hunt`, group detections into incidents, and raise one alert per incident that is sent again \
+(escalated) until a person runs `vigil alerts ack`.\n\n\
+Everything comes from vigil.toml (--config). A minimal one:\n\n  \
+[[watch]]\n  path = \"/var/log/mail.log\"        # a file, a glob or a folder\n\n  \
+[[alert.webhook]]\n  url = \"http://127.0.0.1:9000/hook\"\n\n\
+More: [[listen]] (syslog over UDP/TCP/TLS), [[alert.email]], [escalation], [[inventory]] and \
+[schedule] (re-scans, finding alerts, knowledge updates, daily digest), [selftest] (canaries), \
+[serve] (rules, poll_ms, metrics, silent_after). docs/serve.md describes every key.\n\n\
+It prints one line on stdout when every source has been read once (READY=1 …), logs to stderr, and \
+stops cleanly on SIGTERM or SIGINT (exit 0). Detections are stored with the position they were read \
+at: a restart after a crash loses and repeats nothing. `vigil status` says whether it is running; \
+`vigil selftest` proves it detects and alerts.";
+
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {}
 
