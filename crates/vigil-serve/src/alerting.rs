@@ -5,7 +5,7 @@
 
 use crate::error::ServeError;
 use crate::incidents::{LiveIncidents, Offered, wave_news};
-use crate::selftest::{self, SelfTestEvent, SelfTests};
+use crate::selftest::{self, SelfTestEvent, SelfTestOptions, SelfTests};
 use crate::silence::{SilenceEvent, SilenceWatch};
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
@@ -121,9 +121,8 @@ pub struct LiveAlerting {
     last_group: Instant,
     last_tick: Option<Instant>,
     stats: AlertStats,
-    selftests: Option<SelfTests>,
-    /// Canaries that came back while no self-test schedule runs (`vigil selftest` wrote them).
-    orphan_canaries: Vec<(String, String)>,
+    /// Always there: canaries written by `vigil selftest` come back even without a schedule.
+    selftests: SelfTests,
     silence: Option<SilenceWatch>,
     last_silence_check: Option<Instant>,
 }
@@ -144,8 +143,7 @@ impl LiveAlerting {
             last_group: Instant::now(),
             last_tick: None,
             stats: AlertStats::default(),
-            selftests: None,
-            orphan_canaries: Vec::new(),
+            selftests: SelfTests::new(SelfTestOptions::default(), jiff::Timestamp::now()),
             silence: None,
             last_silence_check: None,
         }
@@ -159,7 +157,10 @@ impl LiveAlerting {
 
     /// Raises an alert for each source gone silent and resolves it when its events come back;
     /// checked at most once a second.
-    pub fn check_sources(&mut self, snap: &vigil_model::HealthSnapshot) -> Result<(), ServeError> {
+    pub fn check_sources(
+        &mut self,
+        snapshot: impl FnOnce() -> vigil_model::HealthSnapshot,
+    ) -> Result<(), ServeError> {
         let now = Instant::now();
         if self
             .last_silence_check
@@ -171,7 +172,7 @@ impl LiveAlerting {
         let Some(watch) = &mut self.silence else {
             return Ok(());
         };
-        for ev in watch.check(snap, jiff::Timestamp::now()) {
+        for ev in watch.check(&snapshot(), jiff::Timestamp::now()) {
             match ev {
                 SilenceEvent::Silent {
                     source,
@@ -196,7 +197,7 @@ impl LiveAlerting {
 
     /// Self-tests: canaries recognised among the detections, written on schedule, raised and closed.
     pub fn with_selftests(mut self, selftests: SelfTests) -> LiveAlerting {
-        self.selftests = Some(selftests);
+        self.selftests = selftests;
         self
     }
 
@@ -235,11 +236,7 @@ impl LiveAlerting {
         for d in detections {
             if d.rule_id == crate::selftest::CANARY_RULE_ID {
                 // A canary proves the path works; it is never part of an incident.
-                if let Some(st) = &mut self.selftests {
-                    st.observe(d, now);
-                } else if let Some((nonce, watch)) = crate::selftest::canary_of(d) {
-                    self.orphan_canaries.push((nonce, watch));
-                }
+                self.selftests.observe(d, now);
                 continue;
             }
             if let Offered::Kept { news, .. } = self.incidents.offer(d) {
@@ -279,23 +276,8 @@ impl LiveAlerting {
     /// when each took it; a canary lost, or a channel that did not take it, is an alert that stays.
     fn selftest_step(&mut self) -> Result<(), ServeError> {
         let now = jiff::Timestamp::now();
-        let mut events: Vec<SelfTestEvent> = self
-            .orphan_canaries
-            .drain(..)
-            .map(|(nonce, watch)| SelfTestEvent::Returned {
-                nonce,
-                watch,
-                latency: None,
-            })
-            .collect();
-        if let Some(st) = &mut self.selftests {
-            events.extend(st.step(now));
-        }
-        let timeout = self
-            .selftests
-            .as_ref()
-            .map_or(jiff::SignedDuration::from_secs(60), SelfTests::timeout);
-        for ev in events {
+        let timeout = self.selftests.timeout();
+        for ev in self.selftests.step(now) {
             match ev {
                 SelfTestEvent::Returned {
                     nonce,

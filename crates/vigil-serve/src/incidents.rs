@@ -352,9 +352,19 @@ pub fn incident_alert(inc: &Incident, dedup_key: String) -> NewAlert {
         reference: inc.id.clone(),
         severity: inc.highest_level,
         title,
-        asset: inc.asset.clone(),
+        asset: alert_asset(inc.asset.as_deref()),
         evidence,
     }
+}
+
+/// Longest asset name an alert carries (host names come from logs and may be hostile).
+const MAX_ASSET: usize = 255;
+
+/// The asset of an alert: none for a blank host name, cut for an over-long one, so that a hostile
+/// log cannot make the store refuse the alert (which would stop the service).
+fn alert_asset(host: Option<&str>) -> Option<String> {
+    let h = host?.trim();
+    (!h.is_empty()).then(|| h.chars().take(MAX_ASSET).collect())
 }
 
 /// The news in an update of an incident's alert: a new wave, by the count of waves in its evidence.
@@ -480,6 +490,19 @@ mod tests {
         info.level = Level::High;
         info.timestamp = None;
         assert_eq!(live.offer(&info), Offered::Ignored);
+    }
+
+    /// Host names come from logs: a blank or huge one must not make the store refuse the alert.
+    #[test]
+    fn a_hostile_host_name_still_gives_a_storable_alert() {
+        let mut live = LiveIncidents::new(LiveOptions::default());
+        let mut d = det("a", Level::High, "2026-03-01T10:00:00Z", 1, "x");
+        d.host = Some("M".repeat(10_000));
+        live.offer(&d);
+        let a = live.alert_for(&live.incidents()[0]);
+        assert_eq!(a.asset.as_deref().map(str::len), Some(MAX_ASSET));
+        assert!(a.bounded().is_ok());
+        assert_eq!(alert_asset(Some("  ")), None);
     }
 
     /// Only a strong detection that may change what people were told is grouped at once.

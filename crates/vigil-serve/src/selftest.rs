@@ -89,8 +89,28 @@ pub fn canary_of(d: &Detection) -> Option<(String, String)> {
             .find_map(|w| w.strip_prefix(key))
             .map(str::to_string)
     };
-    Some((value("canary=")?, value("watch=").unwrap_or_default()))
+    // Anyone who can write to a watched log can forge a canary line: what it carries becomes alert
+    // keys and titles, so it must look like what vigil writes, or it is not a canary.
+    let nonce = value("canary=").filter(|n| {
+        (1..=MAX_NONCE).contains(&n.len())
+            && n.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "._:-".contains(c))
+    })?;
+    let watch: String = value("watch=")
+        .unwrap_or_default()
+        .chars()
+        .take(MAX_WATCH)
+        .collect();
+    Some((nonce, watch))
 }
+
+/// Longest nonce a canary may carry (vigil's own are about 30 characters).
+const MAX_NONCE: usize = 96;
+/// Longest watch name kept from a canary.
+const MAX_WATCH: usize = 200;
+/// Canaries nobody here sent (`vigil selftest`'s, or forged) taken per step; the rest are dropped
+/// and counted, so a flood of forged canaries cannot flood the alert channels.
+const MAX_UNSOLICITED: usize = 16;
 
 /// Appends a canary line to `path` (a watched text log).
 pub fn inject(path: &Path, line: &str) -> std::io::Result<()> {
@@ -260,6 +280,17 @@ pub struct SelfTestOptions {
     pub targets: Vec<CanaryTarget>,
 }
 
+impl Default for SelfTestOptions {
+    /// No schedule and no target: canaries written by `vigil selftest` are still recognised.
+    fn default() -> Self {
+        SelfTestOptions {
+            every: None,
+            timeout: SignedDuration::from_secs(60),
+            targets: Vec::new(),
+        }
+    }
+}
+
 /// A canary on its way.
 #[derive(Debug, Clone)]
 struct Pending {
@@ -276,6 +307,9 @@ pub struct SelfTests {
     returned: Vec<(String, String, Timestamp)>,
     next_run: Option<Timestamp>,
     counter: u64,
+    /// Canaries nobody here sent, taken since the last step.
+    unsolicited: usize,
+    dropped: u64,
 }
 
 /// What to do after a step of the self-tests.
@@ -301,6 +335,8 @@ impl SelfTests {
             returned: Vec::new(),
             next_run,
             counter: 0,
+            unsolicited: 0,
+            dropped: 0,
         }
     }
 
@@ -308,13 +344,25 @@ impl SelfTests {
         self.opts.timeout
     }
 
-    /// Takes a stored detection; true when it was a canary (which never joins an incident).
-    pub fn observe(&mut self, d: &Detection, now: Timestamp) -> bool {
+    /// Takes a canary detection. One this service sent is always taken; others (`vigil selftest`'s,
+    /// or forged) at most [`MAX_UNSOLICITED`] per step, the rest dropped with a warning.
+    pub fn observe(&mut self, d: &Detection, now: Timestamp) {
         let Some((nonce, watch)) = canary_of(d) else {
-            return d.rule_id == CANARY_RULE_ID;
+            return;
         };
+        if !self.pending.contains_key(&nonce) {
+            if self.unsolicited >= MAX_UNSOLICITED {
+                self.dropped += 1;
+                return;
+            }
+            self.unsolicited += 1;
+        }
         self.returned.push((nonce, watch, now));
-        true
+    }
+
+    /// Canaries dropped since the start because too many nobody here sent came at once.
+    pub fn dropped(&self) -> u64 {
+        self.dropped
     }
 
     /// Writes a canary to every target now; failures to write are lost canaries at once.
@@ -349,6 +397,13 @@ impl SelfTests {
     /// Runs what is due at `now`: canaries that came back, canaries overdue, the scheduled run.
     pub fn step(&mut self, now: Timestamp) -> Vec<SelfTestEvent> {
         let mut out = Vec::new();
+        if self.unsolicited >= MAX_UNSOLICITED && self.dropped > 0 {
+            tracing::warn!(
+                dropped = self.dropped,
+                "more canaries arrived than vigil sent: the extra ones (forged?) were dropped"
+            );
+        }
+        self.unsolicited = 0;
         for (nonce, watch, at) in std::mem::take(&mut self.returned) {
             let latency = self
                 .pending
@@ -491,6 +546,37 @@ mod tests {
         assert_eq!(canary_of(&d), Some(("n-1".into(), "mail_log".into())));
     }
 
+    /// A forged canary line must not become alert keys it cannot be, nor a flood of alerts.
+    #[test]
+    fn forged_canaries_are_refused_or_bounded() {
+        let long = format!("VIGIL-SELFTEST canary={} watch=mail", "a".repeat(5000));
+        let mut d = canary_detection("x: VIGIL-SELFTEST canary=n-1 watch=mail");
+        d.matched = vec![("message".into(), long)];
+        assert_eq!(canary_of(&d), None, "an over-long nonce is not a canary");
+        d.matched = vec![(
+            "message".into(),
+            "VIGIL-SELFTEST canary=a\u{1b}[2J watch=m".into(),
+        )];
+        assert_eq!(canary_of(&d), None, "control characters are not a nonce");
+
+        let t0: Timestamp = "2026-12-04T10:00:00Z".parse().unwrap();
+        let mut st = SelfTests::new(SelfTestOptions::default(), t0);
+        for i in 0..1000 {
+            st.observe(
+                &canary_detection(&format!("x: VIGIL-SELFTEST canary=f-{i} watch=mail")),
+                t0,
+            );
+        }
+        assert_eq!(st.step(t0).len(), MAX_UNSOLICITED);
+        assert_eq!(st.dropped(), 1000 - MAX_UNSOLICITED as u64);
+        // The budget is per step.
+        st.observe(
+            &canary_detection("x: VIGIL-SELFTEST canary=g-1 watch=mail"),
+            t0,
+        );
+        assert_eq!(st.step(t0).len(), 1);
+    }
+
     #[test]
     fn a_canary_comes_back_or_is_lost_after_the_timeout() {
         let dir = tempfile::tempdir().unwrap();
@@ -515,7 +601,7 @@ mod tests {
         let written = std::fs::read_to_string(&log).unwrap();
         assert_eq!(written.lines().count(), 1);
         let d = canary_detection(&written);
-        assert!(st.observe(&d, t1 + SignedDuration::from_secs(2)));
+        st.observe(&d, t1 + SignedDuration::from_secs(2));
         let ev = st.step(t1 + SignedDuration::from_secs(3));
         assert!(matches!(
             &ev[..],

@@ -183,7 +183,9 @@ impl<S: CheckpointStore + HealthStore> Service<S> {
         };
         self.health.round_done(&self.sources, totals);
         if let Some(a) = &mut self.alerting {
-            a.check_sources(&self.health.board().snapshot())?;
+            // The snapshot is only taken when the (once a second) check is due.
+            let board = self.health.board();
+            a.check_sources(|| board.snapshot())?;
         }
         Ok(())
     }
