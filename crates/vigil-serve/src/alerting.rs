@@ -255,8 +255,11 @@ impl LiveAlerting {
     /// every [`AlertTiming::regroup_weak`], so that a flood costs one grouping per interval.
     pub fn step(&mut self) -> Result<(), ServeError> {
         let now = Instant::now();
+        // A flood between two periodic groupings must not grow the set of fresh keys past the
+        // window it refers to: then it is grouped at once.
         let due = !self.fresh.is_empty()
-            && now.duration_since(self.last_group) >= self.timing.regroup_weak;
+            && (now.duration_since(self.last_group) >= self.timing.regroup_weak
+                || self.fresh.len() >= self.incidents.options().max_detections);
         if self.fresh_news || due {
             self.group()?;
             self.last_group = now;
@@ -367,5 +370,84 @@ impl LiveAlerting {
             self.stats.undelivered += 1;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::incidents::LiveOptions;
+    use vigil_model::{Level, RecordRef, SourceRef};
+
+    /// Counts what would be sent; stores nothing.
+    #[derive(Default)]
+    struct Counting {
+        raised: usize,
+    }
+
+    impl Notifier for Counting {
+        fn raise(
+            &mut self,
+            _: &NewAlert,
+            _: fn(&vigil_store::Alert, &vigil_store::Alert) -> Option<String>,
+        ) -> Result<RaiseOutcome, ServeError> {
+            self.raised += 1;
+            Err(ServeError::Alert("not stored in this test".into()))
+        }
+        fn known(&self, _: &str) -> Result<bool, ServeError> {
+            Ok(false)
+        }
+        fn tick(&mut self) -> Result<usize, ServeError> {
+            Ok(0)
+        }
+        fn close(&mut self, _: i64, _: &str, _: &str) -> Result<(), ServeError> {
+            Ok(())
+        }
+        fn close_key(&mut self, _: &str, _: &str, _: &str) -> Result<bool, ServeError> {
+            Ok(false)
+        }
+    }
+
+    fn weak(n: u64) -> Detection {
+        Detection {
+            rule_id: "spray".into(),
+            rule_title: "spray".into(),
+            level: Level::Low,
+            tags: Vec::new(),
+            timestamp: Some("2026-03-01T10:00:00Z".parse().unwrap()),
+            first_seen: None,
+            host: Some("mx1".into()),
+            sources: vec![SourceRef {
+                file: "mail.log".into(),
+                record: RecordRef::Line(n),
+                generation: None,
+            }],
+            matched: Vec::new(),
+        }
+    }
+
+    /// Weak detections wait for the periodic grouping, but a flood of them is grouped as soon as it
+    /// fills the window, so the set of fresh keys never outgrows it.
+    #[test]
+    fn a_flood_of_weak_detections_is_grouped_before_it_outgrows_the_window() {
+        let opts = LiveOptions {
+            max_detections: 50,
+            ..LiveOptions::default()
+        };
+        let timing = AlertTiming {
+            regroup_weak: Duration::from_secs(3600),
+            tick: Duration::from_secs(3600),
+        };
+        let mut live = LiveAlerting::new(
+            LiveIncidents::new(opts),
+            Box::new(Counting::default()),
+            timing,
+        );
+        live.offer(&(1..=10).map(weak).collect::<Vec<_>>());
+        live.step().unwrap();
+        assert_eq!(live.fresh.len(), 10, "waits for the periodic grouping");
+        live.offer(&(11..=60).map(weak).collect::<Vec<_>>());
+        live.step().unwrap();
+        assert!(live.fresh.is_empty(), "grouped at once: {}", live.fresh.len());
     }
 }
