@@ -448,6 +448,10 @@ mod tests {
         assert_eq!(live.fresh.len(), 10, "waits for the periodic grouping");
         live.offer(&(11..=60).map(weak).collect::<Vec<_>>());
         live.step().unwrap();
-        assert!(live.fresh.is_empty(), "grouped at once: {}", live.fresh.len());
+        assert!(
+            live.fresh.is_empty(),
+            "grouped at once: {}",
+            live.fresh.len()
+        );
     }
 }

@@ -5,7 +5,7 @@ mod support;
 
 use std::path::Path;
 use std::process::{Command, Output};
-use support::serve::free_port;
+use support::serve::{SASL_RULE, append, free_port};
 
 fn serve(dir: &Path, config: &str) -> Output {
     let cfg = dir.join("vigil.toml");
@@ -53,42 +53,8 @@ fn a_misspelt_watch_table_is_named() {
     assert!(out.stdout.is_empty());
 }
 
-/// A rule that fires on every failed Postfix SMTP AUTH line.
-const SASL_RULE: &str = "title: Test SASL failure
-id: 0f6a4f54-0000-4000-8000-0000000000aa
-status: test
-author: tester
-logsource:
-    product: linux
-    service: postfix
-detection:
-    selection:
-        event_action: sasl_auth_failed
-    condition: selection
-level: high
-";
-
 fn failures(from: usize, to: usize) -> String {
-    (from..to)
-        .map(|i| {
-            format!(
-                "2021-08-13T00:{:02}:{:02}.000000+00:00 mx1 postfix/smtpd[3100]: warning: \
-                 unknown[192.0.2.7]: SASL LOGIN authentication failed: UGFzc3dvcmQ6\n",
-                i / 60 % 60,
-                i % 60
-            )
-        })
-        .collect()
-}
-
-fn append(path: &Path, text: &str) {
-    use std::io::Write;
-    let mut f = std::fs::OpenOptions::new()
-        .append(true)
-        .create(true)
-        .open(path)
-        .unwrap();
-    f.write_all(text.as_bytes()).unwrap();
+    support::serve::failures("2021-08-13", from, to, "192.0.2.7")
 }
 
 /// Writes the test rule and a `vigil.toml` of `tables` plus a `[serve]` table using the rule with

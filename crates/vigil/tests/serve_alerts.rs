@@ -6,24 +6,9 @@ mod support;
 
 use std::path::Path;
 use std::time::{Duration, Instant};
-use support::serve::{append, failures, start, stop, vigil};
+use support::serve::{SASL_RULE, append, failures, start, stop, vigil};
 use vigil_testkit::http::HttpReceiver;
 use vigil_testkit::smtp::{SmtpServer, SmtpTls};
-
-/// Failed SMTP logins, at high so that they open an incident on their own.
-const RULE: &str = "title: Test SASL failure
-id: 0f6a4f54-0000-4000-8000-0000000000bb
-status: test
-author: tester
-logsource:
-    product: linux
-    service: postfix
-detection:
-    selection:
-        event_action: sasl_auth_failed
-    condition: selection
-level: high
-";
 
 fn alerts(dir: &Path) -> Vec<serde_json::Value> {
     let out = vigil(dir)
@@ -52,7 +37,7 @@ fn events(hook: &HttpReceiver) -> Vec<String> {
 fn config(dir: &Path, log: &Path, hook: &HttpReceiver, smtp: &SmtpServer) {
     let ca = dir.join("ca.pem");
     std::fs::write(&ca, &smtp.ca_pem).unwrap();
-    std::fs::write(dir.join("rule.yml"), RULE).unwrap();
+    std::fs::write(dir.join("rule.yml"), SASL_RULE).unwrap();
     std::fs::write(
         dir.join("vigil.toml"),
         format!(

@@ -4,6 +4,21 @@
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
+/// A rule that fires on every failed Postfix SMTP AUTH line, at high so that each opens an incident.
+pub const SASL_RULE: &str = "title: Test SASL failure
+id: 0f6a4f54-0000-4000-8000-0000000000aa
+status: test
+author: tester
+logsource:
+    product: linux
+    service: postfix
+detection:
+    selection:
+        event_action: sasl_auth_failed
+    condition: selection
+level: high
+";
+
 /// `vigil` with the folder's `vigil.db` and `vigil.toml`, no colour, no rule cache.
 pub fn vigil(dir: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_vigil"));
