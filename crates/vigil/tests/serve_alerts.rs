@@ -495,3 +495,25 @@ fn a_selftest_reaches_the_syslog_listeners() {
     assert_eq!(text.matches("PASS").count(), 2, "{text}");
     stop(child);
 }
+
+/// Nothing to test is not a pass: a configuration whose only watch is an IIS log folder gives
+/// exit 3 and says why.
+#[test]
+fn a_selftest_with_nothing_to_test_exits_3() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::create_dir(d.join("iis")).unwrap();
+    std::fs::write(
+        d.join("vigil.toml"),
+        format!(
+            "[[watch]]\npath = {:?}\n",
+            d.join("iis").display().to_string()
+        ),
+    )
+    .unwrap();
+    let out = vigil(d).arg("selftest").output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(err.contains("nothing to self-test"), "{err}");
+    assert!(out.stdout.is_empty());
+}
