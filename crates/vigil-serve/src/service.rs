@@ -4,7 +4,7 @@
 use crate::alerting::LiveAlerting;
 use crate::detect::Detector;
 use crate::error::ServeError;
-use crate::health::{HealthBoard, HealthTracker, RoundTotals};
+use crate::health::{Arrived, HealthBoard, HealthTracker, RoundTotals};
 use crate::source::Source;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -123,17 +123,20 @@ impl<S: CheckpointStore + HealthStore> Service<S> {
     pub fn poll_once(&mut self) -> Result<(), ServeError> {
         let mut found: Vec<Detection> = Vec::new();
         for (index, source) in self.sources.iter_mut().enumerate() {
-            let batch = source.poll()?;
-            if batch.events.is_empty() && batch.checkpoints.is_empty() {
-                continue;
-            }
             found.clear();
             let late_before = self.detector.late_events();
-            for ev in &batch.events {
-                self.detector.feed(ev, &mut found);
+            // Each event is evaluated as the reader decodes it and dropped at once.
+            let mut arrived = Arrived::default();
+            let detector = &mut self.detector;
+            let checkpoints = source.poll_each(&mut |ev| {
+                arrived.count(&ev);
+                detector.feed(&ev, &mut found);
+            })?;
+            if arrived.events == 0 && checkpoints.is_empty() {
+                continue;
             }
             let late = self.detector.late_events().saturating_sub(late_before);
-            self.health.arrived(index, &batch.events, late);
+            self.health.arrived(index, &arrived, late);
             // The correlation windows move with the checkpoints: saved in the same transaction,
             // at most every `state_every` (a crash loses at most that much of their contents).
             let state = state_due(
@@ -147,14 +150,14 @@ impl<S: CheckpointStore + HealthStore> Service<S> {
                 .unwrap_or_default();
             let done = self.store.commit_ingest(&IngestCommit {
                 detections: &found,
-                checkpoints: &batch.checkpoints,
+                checkpoints: &checkpoints,
                 forget: &[],
                 state: &named,
             })?;
             if state.is_some() {
                 self.last_state_save = Some(Instant::now());
             }
-            self.stats.events += batch.events.len() as u64;
+            self.stats.events += arrived.events;
             self.stats.detections_new += done.detections_new as u64;
             self.stats.detections_known += done.detections_known as u64;
             self.stats.commits += 1;
