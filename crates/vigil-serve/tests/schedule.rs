@@ -102,6 +102,7 @@ fn options(path: PathBuf, asset: Option<&str>) -> ScheduleOptions {
         deadlines: Some(SignedDuration::from_hours(24)),
         digest: Some(Time::constant(8, 0, 0, 0)),
         tz: TimeZone::UTC,
+        ignore_file: None,
         inventory: vec![InventorySource {
             path: Some(path),
             root: None,
@@ -267,6 +268,57 @@ fn a_missing_inventory_path_is_a_failed_job_not_a_silent_one() {
     sched.run_due();
     exactly(&hook, 1);
     assert_eq!(sched.stats().failed_jobs, 2);
+}
+
+#[test]
+fn the_ignore_file_is_applied_and_a_broken_one_is_alerted_without_dropping_its_entries() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("vigil.db");
+    drop(store_with_knowledge(&db));
+    let inbox = dir.path().join("inventory");
+    std::fs::create_dir(&inbox).unwrap();
+    std::fs::copy(
+        repo().join("examples/exchange-2021/inventory/MAIL01.json"),
+        inbox.join("MAIL01.json"),
+    )
+    .unwrap();
+    let ignore = dir.path().join("ignore.toml");
+    std::fs::write(
+        &ignore,
+        "[[ignore]]\nid = \"KB5001779\"\nreason = \"compensating control: OWA not published\"\nexpires = 2099-01-01\n",
+    )
+    .unwrap();
+    let hook = HttpReceiver::start();
+    let smtp = SmtpServer::start(SmtpTls::None, None);
+    let clock = Arc::new(ManualClock::new("2021-05-12T01:00:00Z".parse().unwrap()));
+    let alerter = alerter(&db, &hook, &smtp, &clock);
+    let mut opts = options(inbox, None);
+    (opts.deadlines, opts.digest, opts.db_update) = (None, None, None);
+    opts.ignore_file = Some(ignore.clone());
+    let mut sched = Scheduler::new(alerter, clock.clone(), opts);
+    sched.run_due();
+    let got = texts(&exactly(&hook, 2));
+    assert!(
+        got.iter().all(|b| !b.contains("KB5001779")),
+        "an ignored finding raises no alert: {got:#?}"
+    );
+    // The file is edited into something unreadable: the failure is alerted, the decision it held
+    // still applies (no alert for the ignored update appears), and the other alerts are not re-sent.
+    std::fs::write(&ignore, "[[ignore]]\nid = \"KB5001779\"\n").unwrap();
+    clock.advance(SignedDuration::from_hours(6));
+    sched.run_due();
+    let got = texts(&exactly(&hook, 3));
+    assert!(
+        got[2].contains("ignore file") && got[2].contains("entries read last"),
+        "{:#?}",
+        got[2]
+    );
+    assert!(
+        got.iter()
+            .filter(|b| b.contains("\"subject\":\"finding\""))
+            .all(|b| !b.contains("KB5001779")),
+        "{got:#?}"
+    );
 }
 
 #[test]
