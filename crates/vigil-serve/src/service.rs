@@ -278,3 +278,51 @@ pub(crate) fn sleep_unless(stop: &AtomicBool, d: Duration) {
         left = left.saturating_sub(s);
     }
 }
+
+/// A service with no log to read (`[[inventory]]` alone: the schedule's jobs run on their own
+/// thread). It still publishes and stores its health, so that `/metrics` answers and `vigil status`
+/// can tell a running patch watch from one that has died.
+pub struct IdleService<S: HealthStore> {
+    store: S,
+    health: HealthTracker,
+    heartbeat: Duration,
+}
+
+impl<S: HealthStore> IdleService<S> {
+    pub fn new(store: S, heartbeat: Duration) -> IdleService<S> {
+        IdleService {
+            store,
+            health: HealthTracker::new(&[], heartbeat.as_secs().max(1)),
+            heartbeat,
+        }
+    }
+
+    pub fn health(&self) -> &HealthBoard {
+        self.health.board()
+    }
+
+    /// Beats until `stop` is set, then writes a last snapshot marked as stopped.
+    pub fn run(&mut self, stop: &AtomicBool, ready: impl FnOnce()) {
+        self.health.round_done(&[], RoundTotals::default());
+        self.beat(&self.health().snapshot());
+        ready();
+        let mut last_beat = Instant::now();
+        while !stop.load(Ordering::SeqCst) {
+            sleep_unless(stop, Duration::from_millis(250));
+            self.health.round_done(&[], RoundTotals::default());
+            if last_beat.elapsed() >= self.heartbeat {
+                self.beat(&self.health().snapshot());
+                last_beat = Instant::now();
+            }
+        }
+        let last = self.health.stopped();
+        self.beat(&last);
+    }
+
+    fn beat(&mut self, snapshot: &vigil_model::HealthSnapshot) {
+        if let Err(e) = self.store.save_heartbeat(snapshot) {
+            tracing::warn!("heartbeat not written: {e}");
+            self.health.heartbeat_failed();
+        }
+    }
+}

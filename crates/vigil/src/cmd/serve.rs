@@ -131,13 +131,27 @@ fn inventory_only(ctx: &Context) -> Result<Outcome> {
     tracing::warn!(
         "no [[watch]] or [[listen]]: no log is watched, only inventories are re-scanned"
     );
-    println!(
-        "READY=1 watches=0 rules=0 inventories={} metrics=off",
-        ctx.config.inventory.len()
+    let config = &ctx.config;
+    let mut idle = vigil_serve::IdleService::new(
+        ctx.open_store()?,
+        std::time::Duration::from_secs(config.serve.heartbeat_secs),
     );
-    while !stop.load(std::sync::atomic::Ordering::SeqCst) {
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    let metrics = match config.serve.metrics_addr().map_err(anyhow::Error::msg)? {
+        Some(addr) => Some(vigil_serve::MetricsServer::start(
+            addr,
+            idle.health().clone(),
+        )?),
+        None => None,
+    };
+    let metrics_at = metrics
+        .as_ref()
+        .map_or("off".to_string(), |m| m.local_addr().to_string());
+    idle.run(&stop, || {
+        println!(
+            "READY=1 watches=0 rules=0 inventories={} metrics={metrics_at}",
+            config.inventory.len()
+        );
+    });
     if schedule.join().is_err() {
         tracing::error!("the scheduler thread stopped abnormally");
     }
