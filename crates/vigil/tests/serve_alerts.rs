@@ -517,3 +517,80 @@ fn a_selftest_with_nothing_to_test_exits_3() {
     assert!(err.contains("nothing to self-test"), "{err}");
     assert!(out.stdout.is_empty());
 }
+
+/// A site's rule folder with rule tests: a rule changed so that it no longer fires on its positive
+/// sample is reported by `vigil rules verify` (exit 1) and alerted by `vigil serve` at start (the
+/// service still watches); once the rule is fixed, the next start resolves the alert.
+#[test]
+fn a_rule_that_fails_its_tests_is_alerted_at_start_and_resolved_once_fixed() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let rules = d.join("rules");
+    std::fs::create_dir_all(rules.join("tests")).unwrap();
+    let broken = SASL_RULE.replace("sasl_auth_failed", "sasl_auth_refused");
+    std::fs::write(rules.join("sasl.yml"), &broken).unwrap();
+    std::fs::write(
+        rules.join("tests/sasl.positive.log"),
+        failures("2026-12-01", 0, 2, "192.0.2.7"),
+    )
+    .unwrap();
+    std::fs::write(
+        rules.join("tests/sasl.negative.log"),
+        "2026-12-01T10:00:00+00:00 mx1 postfix/smtpd[1]: connect from unknown[192.0.2.7]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        rules.join("tests/manifest.yml"),
+        "samples:\n- rule: sasl\n  positive: sasl.positive.log\n  negative: sasl.negative.log\n  format: syslog\n  positive_matches: 2\n",
+    )
+    .unwrap();
+    let log = d.join("mail.log");
+    std::fs::write(&log, "").unwrap();
+    let hook = HttpReceiver::start();
+    std::fs::write(
+        d.join("vigil.toml"),
+        format!(
+            "[[watch]]\npath = {log:?}\nformat = \"syslog\"\n\n[[alert.webhook]]\nurl = {hook:?}\n\n\
+             [serve]\nrules = [{rules:?}]\npoll_ms = 20\nmetrics = \"off\"\n\n[selftest]\nevery = \"off\"\n",
+            log = log.display().to_string(),
+            hook = hook.url("/hook"),
+            rules = rules.display().to_string(),
+        ),
+    )
+    .unwrap();
+
+    let verify = vigil(d)
+        .args(["rules", "verify"])
+        .arg(&rules)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&verify.stdout);
+    assert_eq!(verify.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("FAIL sasl: positive sample: 0 detections, expected 2"),
+        "{text}"
+    );
+
+    let child = start(d);
+    let got = hook.wait_for(1, Duration::from_secs(20));
+    stop(child);
+    assert_eq!(got.len(), 1);
+    let body = got[0].body_text();
+    assert!(
+        body.contains("rule tests failed") && body.contains("0 detections, expected 2"),
+        "{body}"
+    );
+
+    std::fs::write(rules.join("sasl.yml"), SASL_RULE).unwrap();
+    let verify = vigil(d)
+        .args(["rules", "verify"])
+        .arg(&rules)
+        .output()
+        .unwrap();
+    assert!(verify.status.success());
+    let child = start(d);
+    stop(child);
+    let all = alerts(d);
+    assert_eq!(all.len(), 1, "{all:#?}");
+    assert_eq!(all[0]["state"], "resolved", "{:#}", all[0]);
+}

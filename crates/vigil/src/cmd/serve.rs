@@ -61,6 +61,7 @@ pub fn run(ctx: &Context, _args: ServeArgs) -> Result<Outcome> {
     for e in &loaded.errors {
         tracing::warn!("rule not used: {e}");
     }
+    rule_tests(ctx)?;
     let store = ctx.open_store()?;
     let sources = sources(config, &store)?;
     let opts = ServiceOptions {
@@ -112,6 +113,89 @@ pub fn run(ctx: &Context, _args: ServeArgs) -> Result<Outcome> {
         tracing::error!("the scheduler thread stopped abnormally");
     }
     Ok(Outcome::Success)
+}
+
+/// The rule tests of the site's own rule folders (`tests/manifest.yml` in a `[serve] rules`
+/// folder), run at every start: a rule that no longer fires on its positive sample, or fires on its
+/// negative one, is an alert (the service still starts: the other rules watch). The alert is
+/// resolved by the next start whose tests pass.
+fn rule_tests(ctx: &Context) -> Result<()> {
+    use vigil_store::{AlertState, AlertStore, AlertSubject, Evidence, NewAlert};
+    let folders: Vec<&std::path::PathBuf> = ctx
+        .config
+        .serve
+        .rules
+        .iter()
+        .filter(|p| p.join("tests/manifest.yml").is_file())
+        .collect();
+    if folders.is_empty() {
+        return Ok(());
+    }
+    let mut alerter = vigil_alert::Alerter::new(
+        &ctx.config.alert,
+        &ctx.config.escalation,
+        ctx.open_store()?,
+        Arc::new(vigil_alert::SystemClock),
+    )
+    .context("cannot set up alerting")?;
+    for dir in folders {
+        let manifest = dir.join("tests/manifest.yml");
+        let dedup_key = format!("rules:tests:{}", dir.display());
+        let failures: Vec<String> = match vigil_hunt::samples::load_manifest(&manifest)
+            .and_then(|m| vigil_hunt::samples::verify(dir, &manifest, &m))
+        {
+            Ok(results) => {
+                tracing::info!(
+                    folder = %dir.display(),
+                    rules = results.len(),
+                    "rule tests run"
+                );
+                results
+                    .iter()
+                    .flat_map(|r| r.failures.iter().map(move |f| format!("{}: {f}", r.rule)))
+                    .collect()
+            }
+            Err(e) => vec![e.to_string()],
+        };
+        if failures.is_empty() {
+            let live = alerter
+                .store()
+                .alerts_with_key(&dedup_key, 16)
+                .ok()
+                .and_then(|h| h.into_iter().rfind(|a| a.state != AlertState::Resolved));
+            if let Some(a) = live {
+                alerter.resolve(a.id, "vigil", Some("the rule tests pass again"))?;
+            }
+            continue;
+        }
+        for f in &failures {
+            tracing::error!(folder = %dir.display(), "rule test failed: {f}");
+        }
+        let mut evidence: Vec<Evidence> = failures
+            .iter()
+            .take(20)
+            .map(|f| Evidence::new("failure", f.as_str()))
+            .collect();
+        if failures.len() > 20 {
+            evidence.push(Evidence::new(
+                "more",
+                format!("{} more", failures.len() - 20),
+            ));
+        }
+        alerter.raise(&NewAlert {
+            dedup_key,
+            subject: AlertSubject::SourceHealth,
+            reference: dir.display().to_string(),
+            severity: vigil_model::Level::High,
+            title: format!(
+                "rule tests failed in {}: detection by these rules cannot be trusted",
+                dir.display()
+            ),
+            asset: None,
+            evidence,
+        })?;
+    }
+    Ok(())
 }
 
 /// Patch tracking without logs: only `[[inventory]]`, so only the scheduled jobs run (scans,
