@@ -234,7 +234,7 @@ impl LiveAlerting {
     pub fn offer(&mut self, detections: &[Detection]) {
         let now = jiff::Timestamp::now();
         for d in detections {
-            if d.rule_id == crate::selftest::CANARY_RULE_ID {
+            if crate::selftest::is_canary_rule(&d.rule_id) {
                 // A canary proves the path works; it is never part of an incident.
                 self.selftests.observe(d, now);
                 continue;
@@ -324,8 +324,24 @@ impl LiveAlerting {
                             out.deliveries.len()
                         );
                         self.notifier.close(out.alert.id, "vigil selftest", &note)?;
+                        // A watch that had failed its self-test works again.
+                        self.notifier.close_key(
+                            &selftest::failed_key(&watch),
+                            "vigil selftest",
+                            "a canary came back: detection of this log works again",
+                        )?;
                         tracing::info!(watch = %watch, "{note}");
                     }
+                }
+                SelfTestEvent::Missed {
+                    watch,
+                    last,
+                    since,
+                    every,
+                } => {
+                    tracing::error!(watch = %watch, "self-test failed: no scheduled canary came");
+                    self.notifier
+                        .raise(&selftest::missed_alert(&watch, last, since, every), no_news)?;
                 }
                 SelfTestEvent::Lost { nonce, watch } => {
                     tracing::error!(watch = %watch, nonce = %nonce, "self-test failed: the canary did not come back");

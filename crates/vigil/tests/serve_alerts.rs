@@ -594,3 +594,96 @@ fn a_rule_that_fails_its_tests_is_alerted_at_start_and_resolved_once_fixed() {
     assert_eq!(all.len(), 1, "{all:#?}");
     assert_eq!(all[0]["state"], "resolved", "{:#}", all[0]);
 }
+
+/// Windows event logs and web server logs are not written by vigil: a task on the server writes
+/// their canaries (an `eventcreate` event read back through an exported log, a request to
+/// `/vigil-selftest` logged by IIS). A watch whose canaries stop coming fails its self-test; one
+/// that comes back is read, matched, alerted and closes the failure.
+#[test]
+fn scheduled_canaries_of_windows_and_web_logs_are_expected_and_credited() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let events = d.join("application.json");
+    std::fs::write(&events, "").unwrap();
+    let iis = d.join("u_ex261204.log");
+    std::fs::write(
+        &iis,
+        "#Software: Microsoft Internet Information Services 10.0\n#Version: 1.0\n#Date: 2026-12-04 00:00:00\n\
+         #Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) cs(Referer) sc-status sc-substatus sc-win32-status time-taken\n",
+    )
+    .unwrap();
+    let hook = HttpReceiver::start();
+    std::fs::write(
+        d.join("vigil.toml"),
+        format!(
+            "[[watch]]\npath = {events:?}\nformat = \"winjson\"\nsource = \"application\"\ncanary_every = \"2s\"\n\n\
+             [[watch]]\npath = {iis:?}\nformat = \"w3c\"\nhost = \"MAIL01\"\nsource = \"owa\"\ncanary_every = \"2s\"\n\n\
+             [[alert.webhook]]\nurl = {hook:?}\n\n\
+             [selftest]\nevery = \"off\"\ntimeout = \"1s\"\n\n\
+             [serve]\npoll_ms = 20\nmetrics = \"off\"\nsilent_after = \"off\"\n",
+            events = events.display().to_string(),
+            iis = iis.display().to_string(),
+            hook = hook.url("/hook"),
+        ),
+    )
+    .unwrap();
+    let child = start(d);
+    let missed = hook.wait_for(2, Duration::from_secs(20));
+    let titles = |reqs: &[vigil_testkit::http::Request]| -> Vec<String> {
+        reqs.iter()
+            .map(|r| {
+                let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+                v["alert"]["title"].as_str().unwrap_or_default().to_string()
+            })
+            .collect()
+    };
+    let t = titles(&missed);
+    for w in ["application", "owa"] {
+        assert!(
+            t.iter()
+                .any(|t| t.starts_with(&format!("Self-test of {w} failed: no scheduled canary"))),
+            "{t:#?}"
+        );
+    }
+    // The server's tasks run: an eventcreate event exported by Get-WinEvent, and a request.
+    append(
+        &events,
+        "{\"Id\":999,\"LogName\":\"Application\",\"ProviderName\":\"vigil-selftest\",\"MachineName\":\"MAIL01\",\
+         \"TimeCreated\":\"2026-12-04T08:00:00Z\",\"RecordId\":42,\
+         \"Message\":\"VIGIL-SELFTEST canary=20261204T0800-app watch=application\",\
+         \"Properties\":[{\"Value\":\"VIGIL-SELFTEST canary=20261204T0800-app watch=application\"}]}\n",
+    );
+    append(
+        &iis,
+        "2026-12-04 08:00:01 192.0.2.10 GET /vigil-selftest canary=20261204T0800-owa&watch=owa 443 - 127.0.0.1 curl/8.0 - 404 0 2 1\n",
+    );
+    let start_wait = Instant::now();
+    let mut back = Vec::new();
+    while start_wait.elapsed() < Duration::from_secs(20) {
+        back = titles(&hook.requests());
+        if ["application", "owa"].iter().all(|w| {
+            back.iter()
+                .any(|t| t == &format!("Self-test of {w}: canary read, matched and alerted"))
+        }) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    stop(child);
+    for w in ["application", "owa"] {
+        assert!(
+            back.iter()
+                .any(|t| t == &format!("Self-test of {w}: canary read, matched and alerted")),
+            "{back:#?}"
+        );
+    }
+    let all = alerts(d);
+    for w in ["application", "owa"] {
+        assert!(
+            all.iter()
+                .any(|a| a["dedup_key"] == format!("selftest-failed:{w}")
+                    && a["state"] == "resolved"),
+            "{all:#?}"
+        );
+    }
+}

@@ -53,10 +53,11 @@ pub fn run(ctx: &Context, _args: ServeArgs) -> Result<Outcome> {
     };
     let mut rule_source = rule_args.to_source();
     // The canary rule is always loaded: self-tests must work with a site's own rules too.
-    rule_source.extra.push((
-        "vigil self-test canary (built in)".into(),
-        vigil_serve::selftest::CANARY_RULE.into(),
-    ));
+    rule_source.extra.extend(
+        vigil_serve::selftest::CANARY_RULES
+            .iter()
+            .map(|(name, yaml)| (name.to_string(), yaml.to_string())),
+    );
     let loaded = vigil_pipeline::rules::load(&rule_source)?;
     for e in &loaded.errors {
         tracing::warn!("rule not used: {e}");
@@ -279,11 +280,18 @@ fn live_alerting(ctx: &Context) -> Result<LiveAlerting> {
         .iter()
         .filter(|t| matches!(t.via, vigil_serve::selftest::CanaryVia::File(_)))
         .count();
-    if files < config.watch.len() {
+    // Watches whose canaries a task on the server writes are tested that way.
+    let scheduled = config
+        .watch
+        .iter()
+        .filter(|w| w.canary_every.is_some_and(|r| r.0.is_some()))
+        .count();
+    let untested = config.watch.len().saturating_sub(files + scheduled);
+    if untested > 0 {
         tracing::warn!(
-            "{} of {} watched logs cannot be self-tested by a canary line (only single syslog \
-             files can); see docs/serve.md",
-            config.watch.len() - files,
+            "{untested} of {} watched logs are not self-tested: vigil appends canary lines only \
+             to single syslog files; give the others `canary_every` and schedule their canary on \
+             the server (see docs/serve.md)",
             config.watch.len()
         );
     }
@@ -292,6 +300,14 @@ fn live_alerting(ctx: &Context) -> Result<LiveAlerting> {
             every: config.selftest.every.0.map(|i| i.0),
             timeout: config.selftest.timeout.0,
             targets,
+            scheduled: config
+                .watch
+                .iter()
+                .filter_map(|w| {
+                    let every = w.canary_every.and_then(|r| r.0)?;
+                    Some((w.label().to_string(), every.0))
+                })
+                .collect(),
         },
         jiff::Timestamp::now(),
     );
