@@ -68,6 +68,10 @@ pub struct Schedule {
     /// Update the knowledge from the configured sources.
     #[serde(deserialize_with = "every")]
     pub db_update: Option<Interval>,
+    /// Check the watched logs for logging gaps that make detections impossible (`vigil doctor`);
+    /// the first check an hour after the start (or one interval, when shorter).
+    #[serde(deserialize_with = "every")]
+    pub doctor: Option<Interval>,
     /// The daily digest e-mail, at this local time (`HH:MM`).
     #[serde(deserialize_with = "daily")]
     pub digest: Option<Time>,
@@ -86,6 +90,7 @@ impl Default for Schedule {
             deadlines: Some(Interval::secs(24 * 3600)),
             db_update: Some(Interval::secs(6 * 3600)),
             digest: Some(Time::constant(8, 0, 0, 0)),
+            doctor: Some(Interval::secs(24 * 3600)),
             time_zone: None,
             ignore_file: None,
         }
@@ -141,6 +146,7 @@ mod tests {
         assert_eq!(c.schedule.deadlines.map(|i| i.0.as_hours()), Some(24));
         assert_eq!(c.schedule.db_update.map(|i| i.0.as_hours()), Some(6));
         assert_eq!(c.schedule.digest, Some(Time::constant(8, 0, 0, 0)));
+        assert_eq!(c.schedule.doctor.map(|i| i.0.as_hours()), Some(24));
         let c = Config::parse(
             "[schedule]\nscan = \"30m\"\ndeadlines = \"1d\"\ndb_update = \"off\"\ndigest = \"07:30\"\n\n\
              [[inventory]]\npath = \"/srv/inventory\"\ntags = [\"internet-facing\"]\n\n\

@@ -12,6 +12,7 @@
 
 mod alerting;
 mod detect;
+pub mod doctor;
 mod error;
 mod findings;
 mod health;
@@ -34,7 +35,7 @@ pub use health::HealthBoard;
 pub use http::{MetricsServer, router};
 pub use incidents::{LiveIncidents, LiveOptions, Offered, incident_alert, wave_news};
 pub use listen::ListenSource;
-pub use schedule::{KnowledgeUpdate, ScheduleOptions, ScheduleStats, Scheduler, next_daily};
+pub use schedule::{Job, KnowledgeUpdate, ScheduleOptions, ScheduleStats, Scheduler, next_daily};
 pub use service::{CORRELATION_STATE, CommitStats, IdleService, Service, ServiceOptions};
 pub use source::{ChannelSource, Source, SourceBatch};
 pub use tail::{TailSource, split_glob};

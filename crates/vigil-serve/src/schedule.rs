@@ -95,6 +95,18 @@ pub struct ScheduleStats {
     pub digests: u64,
 }
 
+/// A job of another module run on the schedule (the logging check): it raises its own alerts
+/// through the scheduler's alerter; an error is a failed job like any other.
+pub type Job<S> = Box<dyn FnMut(&mut Alerter<S>) -> Result<(), String> + Send>;
+
+struct ExtraJob<S: KnowledgeStore + AssetStore + AlertStore> {
+    key: String,
+    what: String,
+    every: SignedDuration,
+    next: Timestamp,
+    run: Job<S>,
+}
+
 /// When each job runs next; `None`: switched off.
 #[derive(Debug, Clone, Copy)]
 struct Next {
@@ -115,6 +127,7 @@ pub struct Scheduler<S: KnowledgeStore + AssetStore + AlertStore> {
     /// Why an asset's (or an inventory source's) picture is incomplete, from its last scan.
     incomplete: BTreeMap<String, Vec<String>>,
     stats: ScheduleStats,
+    jobs: Vec<ExtraJob<S>>,
 }
 
 impl<S: KnowledgeStore + AssetStore + AlertStore> Scheduler<S> {
@@ -141,6 +154,7 @@ impl<S: KnowledgeStore + AssetStore + AlertStore> Scheduler<S> {
             next,
             incomplete: BTreeMap::new(),
             stats: ScheduleStats::default(),
+            jobs: Vec::new(),
         }
     }
 
@@ -157,6 +171,26 @@ impl<S: KnowledgeStore + AssetStore + AlertStore> Scheduler<S> {
 
     pub fn stats(&self) -> ScheduleStats {
         self.stats
+    }
+
+    /// Adds a job run first `first` after now, then every `every`, under `key` (its failure
+    /// alert's key).
+    pub fn with_job(
+        mut self,
+        key: &str,
+        what: &str,
+        (first, every): (SignedDuration, SignedDuration),
+        run: Job<S>,
+    ) -> Self {
+        let next = after(self.clock.now(), first);
+        self.jobs.push(ExtraJob {
+            key: key.to_string(),
+            what: what.to_string(),
+            every,
+            next,
+            run,
+        });
+        self
     }
 
     pub fn alerter(&self) -> &Alerter<S> {
@@ -196,6 +230,13 @@ impl<S: KnowledgeStore + AssetStore + AlertStore> Scheduler<S> {
             let result = self.send_digest(now);
             self.job_done("digest", "daily digest", result);
         }
+        let mut jobs = std::mem::take(&mut self.jobs);
+        for job in jobs.iter_mut().filter(|j| j.next <= now) {
+            job.next = after(now, job.every);
+            let result = (job.run)(&mut self.alerter);
+            self.job_done(&job.key, &job.what, result);
+        }
+        self.jobs = jobs;
         if let Err(e) = self.alerter.tick() {
             tracing::error!("escalation of scheduled alerts failed: {e}");
         }

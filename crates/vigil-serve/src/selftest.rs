@@ -299,7 +299,8 @@ pub fn listener_targets(
     out
 }
 
-fn this_host() -> String {
+/// This machine's host name (`localhost` when it has none).
+pub fn this_host() -> String {
     hostname::get()
         .ok()
         .and_then(|h| h.into_string().ok())

@@ -62,6 +62,8 @@ pub fn run(ctx: &Context, _args: ServeArgs) -> Result<Outcome> {
     for e in &loaded.errors {
         tracing::warn!("rule not used: {e}");
     }
+    // The logging check judges the logs against the rules the service applies.
+    let rule_set = Arc::new(loaded.set.clone());
     rule_tests(ctx)?;
     let store = ctx.open_store()?;
     let sources = sources(config, &store)?;
@@ -101,7 +103,7 @@ pub fn run(ctx: &Context, _args: ServeArgs) -> Result<Outcome> {
         signal_hook::flag::register(signal, Arc::clone(&stop))
             .context("cannot install the signal handler")?;
     }
-    let schedule = super::schedule::spawn(ctx, &stop)?;
+    let schedule = super::schedule::spawn(ctx, &stop, Some(rule_set))?;
     let watches = config.watch.len();
     let rules = service.rule_count();
     service.run(&stop, || {
@@ -207,7 +209,7 @@ fn inventory_only(ctx: &Context) -> Result<Outcome> {
         signal_hook::flag::register(signal, Arc::clone(&stop))
             .context("cannot install the signal handler")?;
     }
-    let Some(schedule) = super::schedule::spawn(ctx, &stop)? else {
+    let Some(schedule) = super::schedule::spawn(ctx, &stop, None)? else {
         bail!(
             "nothing to do: the configuration has [[inventory]] but [schedule] scan, db_update \
              and digest are all off, and no [[watch]] or [[listen]]"
