@@ -158,13 +158,13 @@ mod tests {
         assert_eq!(c.schedule.digest, Some(Time::constant(7, 30, 0, 0)));
         assert_eq!(c.schedule.time_zone, None);
         assert_eq!(c.inventory.len(), 2);
-        let c = Config::parse(
+        let z = Config::parse(
             "[schedule]\ntime_zone = \"Europe/London\"\nignore_file = \"/etc/vigil/ignore.toml\"\n",
         )
         .unwrap();
-        assert_eq!(c.schedule.time_zone.as_deref(), Some("Europe/London"));
+        assert_eq!(z.schedule.time_zone.as_deref(), Some("Europe/London"));
         assert_eq!(
-            c.schedule.ignore_file.as_deref(),
+            z.schedule.ignore_file.as_deref(),
             Some(std::path::Path::new("/etc/vigil/ignore.toml"))
         );
         assert_eq!(c.inventory[0].label(), "/srv/inventory");
