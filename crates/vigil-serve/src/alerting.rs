@@ -195,6 +195,15 @@ impl LiveAlerting {
         Ok(())
     }
 
+    /// Raises source-health alerts found in the events (a cleared log, missing records, clock
+    /// trouble): a repeat of an open one is sent as a notice, since each occurrence is evidence.
+    pub fn raise_health(&mut self, alerts: &[NewAlert]) -> Result<(), ServeError> {
+        for a in alerts {
+            self.notifier.raise(a, again_news)?;
+        }
+        Ok(())
+    }
+
     /// Self-tests: canaries recognised among the detections, written on schedule, raised and closed.
     pub fn with_selftests(mut self, selftests: SelfTests) -> LiveAlerting {
         self.selftests = selftests;
@@ -387,6 +396,13 @@ impl LiveAlerting {
         }
         Ok(())
     }
+}
+
+/// A notice when a health alert's condition is seen again with other evidence (another clearing,
+/// another gap).
+fn again_news(old: &vigil_store::Alert, new: &vigil_store::Alert) -> Option<String> {
+    (old.title != new.title || old.evidence != new.evidence)
+        .then(|| format!("seen again: {}", new.title))
 }
 
 #[cfg(test)]

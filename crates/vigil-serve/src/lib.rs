@@ -26,6 +26,7 @@ mod service;
 pub mod silence;
 mod source;
 mod tail;
+pub mod tamper;
 
 pub use alerting::{AlertStats, AlertTiming, LiveAlerting, Notifier};
 pub use detect::Detector;

@@ -6,6 +6,7 @@ use crate::detect::Detector;
 use crate::error::ServeError;
 use crate::health::{Arrived, HealthBoard, HealthTracker, RoundTotals};
 use crate::source::Source;
+use crate::tamper::{TamperOptions, TamperWatch};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 use vigil_model::Detection;
@@ -58,6 +59,7 @@ pub struct Service<S: CheckpointStore> {
     last_state_save: Option<Instant>,
     health: HealthTracker,
     alerting: Option<LiveAlerting>,
+    tamper: TamperWatch,
 }
 
 impl<S: CheckpointStore + HealthStore> Service<S> {
@@ -85,6 +87,7 @@ impl<S: CheckpointStore + HealthStore> Service<S> {
             last_round_events: 0,
             last_state_save: None,
             alerting: None,
+            tamper: TamperWatch::new(TamperOptions::default()),
         })
     }
 
@@ -128,8 +131,12 @@ impl<S: CheckpointStore + HealthStore> Service<S> {
             // Each event is evaluated as the reader decodes it and dropped at once.
             let mut arrived = Arrived::default();
             let detector = &mut self.detector;
+            let tamper = &mut self.tamper;
+            let name = source.name().to_string();
+            let now = jiff::Timestamp::now();
             let checkpoints = source.poll_each(&mut |ev| {
                 arrived.count(&ev);
+                tamper.observe(&name, &ev, now);
                 detector.feed(&ev, &mut found);
             })?;
             if arrived.events == 0 && checkpoints.is_empty() {
@@ -173,7 +180,12 @@ impl<S: CheckpointStore + HealthStore> Service<S> {
                 a.offer(&found);
             }
         }
+        let signs = self.tamper.take();
+        for s in &signs {
+            tracing::error!(source = %s.reference, "{}", s.title);
+        }
         if let Some(a) = &mut self.alerting {
+            a.raise_health(&signs)?;
             a.step()?;
         }
         let totals = RoundTotals {

@@ -687,3 +687,61 @@ fn scheduled_canaries_of_windows_and_web_logs_are_expected_and_credited() {
         );
     }
 }
+
+/// A Windows event log that was cleared (a real EVTX: System 104 from EVTX-ATTACK-SAMPLES) is a
+/// source-health alert naming the file and the record, beside whatever the rules detect: clearing a
+/// log blinds the rules that would have told.
+#[test]
+fn a_cleared_event_log_is_a_source_health_alert() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let evtx = d.join("evtx");
+    std::fs::create_dir(&evtx).unwrap();
+    let hook = HttpReceiver::start();
+    std::fs::write(
+        d.join("vigil.toml"),
+        format!(
+            "[[watch]]\npath = {evtx:?}\nsource = \"system\"\n\n[[alert.webhook]]\nurl = {hook:?}\n\n\
+             [selftest]\nevery = \"off\"\n\n[serve]\npoll_ms = 20\nmetrics = \"off\"\nsilent_after = \"off\"\n",
+            evtx = evtx.display().to_string(),
+            hook = hook.url("/hook"),
+        ),
+    )
+    .unwrap();
+    let child = start(d);
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../vigil-logs/tests/fixtures/system_104_log_cleared.evtx"),
+        evtx.join("System.evtx"),
+    )
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut bodies = Vec::new();
+    while Instant::now() < deadline {
+        bodies = hook
+            .requests()
+            .iter()
+            .map(|r| r.body_text())
+            .collect::<Vec<_>>();
+        if bodies
+            .iter()
+            .any(|b| b.contains("an event log was cleared"))
+        {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    stop(child);
+    let cleared = bodies
+        .iter()
+        .find(|b| b.contains("an event log was cleared"))
+        .unwrap_or_else(|| panic!("no log-cleared alert: {bodies:#?}"));
+    let v: serde_json::Value = serde_json::from_str(cleared).unwrap();
+    assert_eq!(v["alert"]["subject"], "source_health", "{v:#}");
+    assert_eq!(v["alert"]["severity"], "high", "{v:#}");
+    let evidence = v["alert"]["evidence"].to_string();
+    assert!(
+        evidence.contains("System.evtx") && evidence.contains("System 104"),
+        "{evidence}"
+    );
+}
