@@ -204,6 +204,33 @@ impl LiveAlerting {
         Ok(())
     }
 
+    /// Raises a source's drop below its normal pace, and resolves it when the pace is back.
+    pub fn pace(&mut self, events: &[crate::cadence::CadenceEvent]) -> Result<(), ServeError> {
+        use crate::cadence::{CadenceEvent, drop_alert, drop_key};
+        for e in events {
+            match e {
+                CadenceEvent::Drop {
+                    source,
+                    hour,
+                    got,
+                    expected,
+                } => {
+                    tracing::error!(source = %source, "log source far below its normal pace");
+                    self.notifier
+                        .raise(&drop_alert(source, *hour, *got, *expected), no_news)?;
+                }
+                CadenceEvent::Back { source, hour } => {
+                    self.notifier.close_key(
+                        &drop_key(source),
+                        "vigil serve",
+                        &format!("normal pace again in the hour from {hour}"),
+                    )?;
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Self-tests: canaries recognised among the detections, written on schedule, raised and closed.
     pub fn with_selftests(mut self, selftests: SelfTests) -> LiveAlerting {
         self.selftests = selftests;

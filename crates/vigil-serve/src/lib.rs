@@ -11,6 +11,7 @@
 //! daily digest on a thread of its own.
 
 mod alerting;
+pub mod cadence;
 mod detect;
 pub mod doctor;
 mod error;
@@ -37,7 +38,9 @@ pub use http::{MetricsServer, router};
 pub use incidents::{LiveIncidents, LiveOptions, Offered, incident_alert, wave_news};
 pub use listen::ListenSource;
 pub use schedule::{Job, KnowledgeUpdate, ScheduleOptions, ScheduleStats, Scheduler, next_daily};
-pub use service::{CORRELATION_STATE, CommitStats, IdleService, Service, ServiceOptions};
+pub use service::{
+    CADENCE_STATE, CORRELATION_STATE, CommitStats, IdleService, Service, ServiceOptions,
+};
 pub use source::{ChannelSource, Source, SourceBatch};
 pub use tail::{TailSource, split_glob};
 

@@ -2,6 +2,7 @@
 //! together, sleep until the next poll, stop when asked.
 
 use crate::alerting::LiveAlerting;
+use crate::cadence::{Cadence, CadenceOptions};
 use crate::detect::Detector;
 use crate::error::ServeError;
 use crate::health::{Arrived, HealthBoard, HealthTracker, RoundTotals};
@@ -14,6 +15,8 @@ use vigil_store::{CheckpointStore, HealthStore, IngestCommit};
 
 /// The name the correlation windows are stored under (`IngestCommit::state`).
 pub const CORRELATION_STATE: &str = "correlation";
+/// The name the sources' learnt pace is stored under.
+pub const CADENCE_STATE: &str = "cadence";
 
 /// How the loop runs.
 #[derive(Debug, Clone)]
@@ -60,6 +63,7 @@ pub struct Service<S: CheckpointStore> {
     health: HealthTracker,
     alerting: Option<LiveAlerting>,
     tamper: TamperWatch,
+    cadence: Cadence,
 }
 
 impl<S: CheckpointStore + HealthStore> Service<S> {
@@ -88,7 +92,14 @@ impl<S: CheckpointStore + HealthStore> Service<S> {
             last_state_save: None,
             alerting: None,
             tamper: TamperWatch::new(TamperOptions::default()),
+            cadence: Cadence::new(CadenceOptions::default()),
         })
+    }
+
+    /// Judges the sources' pace against what was learnt before (see [`Cadence::resume`]).
+    pub fn with_cadence(mut self, cadence: Cadence) -> Service<S> {
+        self.cadence = cadence;
+        self
     }
 
     /// Raises alerts from what is stored: incidents grouped as detections arrive, one alert each.
@@ -125,6 +136,7 @@ impl<S: CheckpointStore + HealthStore> Service<S> {
     /// stops the service before any later checkpoint could skip past those detections.
     pub fn poll_once(&mut self) -> Result<(), ServeError> {
         let mut found: Vec<Detection> = Vec::new();
+        let mut paced = Vec::new();
         for (index, source) in self.sources.iter_mut().enumerate() {
             found.clear();
             let late_before = self.detector.late_events();
@@ -139,6 +151,7 @@ impl<S: CheckpointStore + HealthStore> Service<S> {
                 tamper.observe(&name, &ev, now);
                 detector.feed(&ev, &mut found);
             })?;
+            paced.extend(self.cadence.record(&name, arrived.events, now));
             if arrived.events == 0 && checkpoints.is_empty() {
                 continue;
             }
@@ -146,22 +159,30 @@ impl<S: CheckpointStore + HealthStore> Service<S> {
             self.health.arrived(index, &arrived, late);
             // The correlation windows move with the checkpoints: saved in the same transaction,
             // at most every `state_every` (a crash loses at most that much of their contents).
+            let due = self
+                .last_state_save
+                .is_none_or(|t| t.elapsed() >= self.opts.state_every);
             let state = state_due(
                 &self.detector,
                 &mut self.last_state_save,
                 self.opts.state_every,
             );
-            let named: Vec<(&str, Option<&str>)> = state
-                .as_deref()
-                .map(|s| vec![(CORRELATION_STATE, Some(s))])
-                .unwrap_or_default();
+            // The learnt pace of the sources goes with them.
+            let pace = due.then(|| self.cadence.save().ok()).flatten();
+            let mut named: Vec<(&str, Option<&str>)> = Vec::new();
+            if let Some(s) = state.as_deref() {
+                named.push((CORRELATION_STATE, Some(s)));
+            }
+            if let Some(p) = pace.as_deref() {
+                named.push((CADENCE_STATE, Some(p)));
+            }
             let done = self.store.commit_ingest(&IngestCommit {
                 detections: &found,
                 checkpoints: &checkpoints,
                 forget: &[],
                 state: &named,
             })?;
-            if state.is_some() {
+            if state.is_some() || pace.is_some() {
                 self.last_state_save = Some(Instant::now());
             }
             self.stats.events += arrived.events;
@@ -186,6 +207,7 @@ impl<S: CheckpointStore + HealthStore> Service<S> {
         }
         if let Some(a) = &mut self.alerting {
             a.raise_health(&signs)?;
+            a.pace(&paced)?;
             a.step()?;
         }
         let totals = RoundTotals {
@@ -208,6 +230,14 @@ impl<S: CheckpointStore + HealthStore> Service<S> {
     /// Saves the correlation windows now (at a clean stop), with no other change.
     fn save_state(&mut self) {
         self.last_state_save = None;
+        if let Ok(p) = self.cadence.save()
+            && let Err(e) = self.store.commit_ingest(&IngestCommit {
+                state: &[(CADENCE_STATE, Some(&p))],
+                ..IngestCommit::default()
+            })
+        {
+            tracing::warn!("the sources' learnt pace was not saved at stop: {e}");
+        }
         if let Some(s) = state_due(
             &self.detector,
             &mut self.last_state_save,

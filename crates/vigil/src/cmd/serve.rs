@@ -83,8 +83,23 @@ pub fn run(ctx: &Context, _args: ServeArgs) -> Result<Outcome> {
     if let Some(why) = refused {
         tracing::warn!("the saved correlation windows were set aside ({why}); they start empty");
     }
+    let saved_pace = {
+        use vigil_store::CheckpointStore;
+        store
+            .ingest_state(vigil_serve::CADENCE_STATE)
+            .context("cannot read the sources' learnt pace")?
+    };
+    let (cadence, refused) = vigil_serve::cadence::Cadence::resume(
+        vigil_serve::cadence::CadenceOptions::default(),
+        saved_pace.as_deref(),
+    );
+    if let Some(why) = refused {
+        tracing::warn!("the sources' learnt pace was set aside ({why}); learning starts again");
+    }
     let alerting = live_alerting(ctx)?;
-    let mut service = Service::new(store, detector, sources, opts)?.with_alerting(alerting);
+    let mut service = Service::new(store, detector, sources, opts)?
+        .with_alerting(alerting)
+        .with_cadence(cadence);
     // Bound before the readiness line, so a busy port stops the service instead of a service
     // running without its health; stopped when dropped, after the loop.
     let metrics = match config.serve.metrics_addr().map_err(anyhow::Error::msg)? {
