@@ -6,7 +6,7 @@
 use crate::error::ServeError;
 use crate::incidents::{LiveIncidents, Offered, wave_news};
 use crate::selftest::{self, SelfTestEvent, SelfTestOptions, SelfTests};
-use crate::silence::{SilenceEvent, SilenceWatch};
+use crate::silence::{BehindEvent, BehindWatch, SilenceEvent, SilenceWatch};
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 use vigil_alert::{AlertStore, Alerter, RaiseOutcome};
@@ -124,6 +124,7 @@ pub struct LiveAlerting {
     /// Always there: canaries written by `vigil selftest` come back even without a schedule.
     selftests: SelfTests,
     silence: Option<SilenceWatch>,
+    behind: BehindWatch,
     last_silence_check: Option<Instant>,
 }
 
@@ -145,6 +146,7 @@ impl LiveAlerting {
             stats: AlertStats::default(),
             selftests: SelfTests::new(SelfTestOptions::default(), jiff::Timestamp::now()),
             silence: None,
+            behind: BehindWatch::default(),
             last_silence_check: None,
         }
     }
@@ -169,10 +171,34 @@ impl LiveAlerting {
             return Ok(());
         }
         self.last_silence_check = Some(now);
+        let snap = snapshot();
+        let t = jiff::Timestamp::now();
+        for ev in self.behind.check(&snap, t) {
+            match ev {
+                BehindEvent::Behind {
+                    source,
+                    bytes,
+                    since,
+                } => {
+                    tracing::error!(source = %source, bytes, "log source falling behind");
+                    self.notifier.raise(
+                        &crate::silence::behind_alert(&source, bytes, since),
+                        no_news,
+                    )?;
+                }
+                BehindEvent::CaughtUp { source, at } => {
+                    self.notifier.close_key(
+                        &crate::silence::behind_key(&source),
+                        "vigil serve",
+                        &format!("caught up at {at}"),
+                    )?;
+                }
+            }
+        }
         let Some(watch) = &mut self.silence else {
             return Ok(());
         };
-        for ev in watch.check(&snapshot(), jiff::Timestamp::now()) {
+        for ev in watch.check(&snap, t) {
             match ev {
                 SilenceEvent::Silent {
                     source,
