@@ -49,6 +49,8 @@ struct FileState {
 pub struct TamperWatch {
     opts: TamperOptions,
     files: HashMap<(String, String), FileState>,
+    /// Per (source, sender): the last RFC 5424 `meta sequenceId` seen.
+    sequences: HashMap<(String, String), u64>,
     pending: Vec<NewAlert>,
     dropped: u64,
 }
@@ -64,6 +66,9 @@ impl TamperWatch {
     /// Looks at one event of `source` read at `now`.
     pub fn observe(&mut self, source: &str, ev: &Event, now: Timestamp) {
         if let Some(alert) = windows_event(source, ev) {
+            self.push(alert);
+        }
+        if let Some(alert) = self.sequence(source, ev) {
             self.push(alert);
         }
         let file = ev.source.generation.as_ref().map_or_else(
@@ -121,6 +126,55 @@ impl TamperWatch {
         for a in found {
             self.push(a);
         }
+    }
+
+    /// RFC 5424 §7.3.1: a sender that numbers its messages (`[meta sequenceId="n"]`) counts from 1
+    /// and wraps after 2147483647; a number skipped is a message lost on the way (UDP) or removed.
+    fn sequence(&mut self, source: &str, ev: &Event) -> Option<NewAlert> {
+        ev.get("facility")?;
+        let seq: u64 = text(ev, "sd.meta.sequenceId")?.trim().parse().ok()?;
+        let sender = ev.host.clone().unwrap_or_default();
+        if !self
+            .sequences
+            .contains_key(&(source.to_string(), sender.clone()))
+            && self.sequences.len() >= MAX_FILES
+        {
+            self.sequences.clear();
+        }
+        let last = self
+            .sequences
+            .insert((source.to_string(), sender.clone()), seq)?;
+        if seq <= last.saturating_add(1) {
+            return None; // in order, repeated, or the sender restarted or wrapped
+        }
+        let missing = seq - last - 1;
+        Some(NewAlert {
+            dedup_key: format!("tamper:sequence-gap:{source}:{sender}"),
+            subject: AlertSubject::SourceHealth,
+            reference: source.to_string(),
+            severity: Level::Medium,
+            title: format!(
+                "{source}: {missing} syslog message(s) from {} never arrived (sequenceId {} to {})",
+                if sender.is_empty() {
+                    "a sender"
+                } else {
+                    &sender
+                },
+                last + 1,
+                seq - 1
+            ),
+            asset: ev.host.clone(),
+            evidence: vec![
+                Evidence::new("source", source),
+                Evidence::new("sender", sender.as_str()),
+                Evidence::new("last sequenceId", last.to_string()),
+                Evidence::new("next sequenceId", seq.to_string()),
+                Evidence::new(
+                    "what it means",
+                    "messages were lost on the way (UDP drops them silently) or removed; use TCP or TLS forwarding with a queue",
+                ),
+            ],
+        })
     }
 
     fn push(&mut self, alert: NewAlert) {
@@ -353,6 +407,36 @@ mod tests {
         assert!(got[0].title.contains("the Security log was cleared"));
         assert!(got[0].evidence.iter().any(|e| e.value == "attacker"));
         assert!(got[1].title.contains("audit policy"));
+    }
+
+    #[test]
+    fn syslog_sequence_gaps_per_sender_are_named() {
+        let mut w = TamperWatch::new(TamperOptions::default());
+        let now = NOW.parse().unwrap();
+        for (host, seq) in [
+            ("mx1", "1"),
+            ("mx1", "2"),
+            ("mx2", "7"),
+            ("mx1", "6"),
+            ("mx2", "8"),
+            ("mx1", "1"),
+        ] {
+            let mut e = ev(
+                RecordRef::Offset(0),
+                "2026-12-04T10:00:00Z",
+                &[("facility", "2"), ("sd.meta.sequenceId", seq)],
+            );
+            e.host = Some(host.into());
+            w.observe("forwarded", &e, now);
+        }
+        let got = w.take();
+        assert_eq!(got.len(), 1, "{got:#?}");
+        assert!(
+            got[0].title.contains("3 syslog message(s) from mx1")
+                && got[0].title.contains("3 to 5"),
+            "{}",
+            got[0].title
+        );
     }
 
     #[test]

@@ -745,3 +745,41 @@ fn a_cleared_event_log_is_a_source_health_alert() {
         "{evidence}"
     );
 }
+
+/// A sender that numbers its RFC 5424 messages (`meta sequenceId`) and loses some on the way (UDP):
+/// the numbers missing are a source-health alert naming the sender.
+#[test]
+fn forwarded_messages_lost_on_the_way_are_alerted() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let udp = support::serve::free_port(false);
+    let hook = HttpReceiver::start();
+    std::fs::write(
+        d.join("vigil.toml"),
+        format!(
+            "[[listen]]\nudp = \"127.0.0.1:{udp}\"\nsource = \"relay\"\n\n[[alert.webhook]]\nurl = {hook:?}\n\n\
+             [selftest]\nevery = \"off\"\n\n[serve]\npoll_ms = 20\nmetrics = \"off\"\nsilent_after = \"off\"\n",
+            hook = hook.url("/hook"),
+        ),
+    )
+    .unwrap();
+    let child = start(d);
+    let sender = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    for seq in [1, 2, 3, 7, 8] {
+        let m = format!(
+            "<38>1 2026-12-04T10:00:0{}Z mx9 sshd 4242 - [meta sequenceId=\"{seq}\"] Accepted publickey for admin from 192.0.2.1 port 50000 ssh2",
+            seq % 10
+        );
+        sender.send_to(m.as_bytes(), ("127.0.0.1", udp)).unwrap();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let got = hook.wait_for(1, Duration::from_secs(20));
+    stop(child);
+    let bodies: Vec<String> = got.iter().map(|r| r.body_text()).collect();
+    assert!(
+        bodies
+            .iter()
+            .any(|b| b.contains("3 syslog message(s) from mx9 never arrived (sequenceId 4 to 6)")),
+        "{bodies:#?}"
+    );
+}
