@@ -26,6 +26,10 @@ pub struct SourceHealth {
     pub rotations: u64,
     /// Files truncated in place (copy-truncate): read again from the start.
     pub truncations: u64,
+    /// Truncations of logs whose writers never truncate them (IIS, Exchange): edited, not rotated.
+    pub tampered: u64,
+    /// The latest of those, with its file.
+    pub last_tampered: Option<String>,
     /// Files currently followed.
     pub files: usize,
 }

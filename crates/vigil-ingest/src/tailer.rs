@@ -622,6 +622,18 @@ impl Tailer {
                 t.identity.fingerprint = fp;
                 t.identity.fingerprint_len = n;
             }
+            // IIS and Exchange only ever append and roll over to new files: one of their logs
+            // emptied in place was edited by someone, not rotated.
+            if matches!(
+                self.format_of(&path, false),
+                Ok(Some(Format::W3c | Format::ExchangeCsv))
+            ) {
+                self.health.tampered += 1;
+                self.health.last_tampered = Some(format!(
+                    "{}: emptied in place ({read_to} bytes had been read); IIS and Exchange never truncate their logs",
+                    path.display()
+                ));
+            }
         }
         let Some(t) = self.files.get_mut(i) else {
             return;

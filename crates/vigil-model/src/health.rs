@@ -74,6 +74,11 @@ pub struct SourceSnapshot {
     pub rotations: u64,
     /// Files truncated in place and read again from the start.
     pub truncations: u64,
+    /// Truncations of logs whose writers never truncate them (IIS, Exchange): edited, not rotated.
+    #[serde(default)]
+    pub tampered: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_tampered: Option<String>,
     /// Events of this source that arrived after their correlation windows had closed.
     pub late_events: u64,
 }

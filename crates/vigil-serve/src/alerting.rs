@@ -125,6 +125,8 @@ pub struct LiveAlerting {
     selftests: SelfTests,
     silence: Option<SilenceWatch>,
     behind: BehindWatch,
+    /// Per source, the logs emptied in place already raised.
+    tampered: std::collections::HashMap<String, u64>,
     last_silence_check: Option<Instant>,
 }
 
@@ -147,6 +149,7 @@ impl LiveAlerting {
             selftests: SelfTests::new(SelfTestOptions::default(), jiff::Timestamp::now()),
             silence: None,
             behind: BehindWatch::default(),
+            tampered: std::collections::HashMap::new(),
             last_silence_check: None,
         }
     }
@@ -193,6 +196,30 @@ impl LiveAlerting {
                         &format!("caught up at {at}"),
                     )?;
                 }
+            }
+        }
+        for s in &snap.sources {
+            let seen = self.tampered.entry(s.name.clone()).or_insert(0);
+            if s.tampered > *seen {
+                *seen = s.tampered;
+                let what = s.last_tampered.clone().unwrap_or_default();
+                tracing::error!(source = %s.name, "{what}");
+                self.notifier.raise(
+                    &NewAlert {
+                        dedup_key: format!("tamper:emptied:{}", s.name),
+                        subject: vigil_store::AlertSubject::SourceHealth,
+                        reference: s.name.clone(),
+                        severity: vigil_model::Level::High,
+                        title: format!("{}: a log was emptied in place: {what}", s.name),
+                        asset: None,
+                        evidence: vec![
+                            vigil_store::Evidence::new("source", s.name.as_str()),
+                            vigil_store::Evidence::new("seen", what.as_str()),
+                            vigil_store::Evidence::new("times", s.tampered.to_string()),
+                        ],
+                    },
+                    again_news,
+                )?;
             }
         }
         let Some(watch) = &mut self.silence else {

@@ -158,6 +158,8 @@ impl HealthTracker {
                 s.last_error.clone_from(&h.last_error);
                 s.rotations = h.rotations;
                 s.truncations = h.truncations;
+                s.tampered = h.tampered;
+                s.last_tampered.clone_from(&h.last_tampered);
             }
         }
         let h = &mut self.snapshot;

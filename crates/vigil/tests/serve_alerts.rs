@@ -783,3 +783,68 @@ fn forwarded_messages_lost_on_the_way_are_alerted() {
         "{bodies:#?}"
     );
 }
+
+/// IIS only ever appends to its logs and rolls over to new files: one emptied in place was edited
+/// (an intruder removing their requests), and is a high source-health alert. A syslog file emptied
+/// by copy-truncate rotation is not.
+#[test]
+fn an_iis_log_emptied_in_place_is_alerted_and_a_copy_truncated_syslog_file_is_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let iis = d.join("iis");
+    std::fs::create_dir(&iis).unwrap();
+    let log = iis.join("u_ex261204.log");
+    let header = "#Software: Microsoft Internet Information Services 10.0\n#Version: 1.0\n#Date: 2026-12-04 00:00:00\n\
+                  #Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) cs(Referer) sc-status sc-substatus sc-win32-status time-taken\n";
+    let mut lines = String::from(header);
+    for i in 0..50 {
+        lines.push_str(&format!(
+            "2026-12-04 08:{:02}:00 192.0.2.10 GET /owa/ - 443 - 198.51.100.{i} Mozilla/5.0 - 200 0 0 5\n",
+            i % 60
+        ));
+    }
+    std::fs::write(&log, &lines).unwrap();
+    let mail = d.join("mail.log");
+    std::fs::write(&mail, failures("2026-12-04", 0, 30, "192.0.2.9")).unwrap();
+    let hook = HttpReceiver::start();
+    std::fs::write(
+        d.join("vigil.toml"),
+        format!(
+            "[[watch]]\npath = {iis:?}\nsource = \"owa\"\nhost = \"MAIL01\"\n\n\
+             [[watch]]\npath = {mail:?}\nformat = \"syslog\"\nsource = \"mail\"\n\n\
+             [[alert.webhook]]\nurl = {hook:?}\n\n\
+             [selftest]\nevery = \"off\"\n\n[serve]\npoll_ms = 20\nmetrics = \"off\"\nsilent_after = \"off\"\n",
+            iis = iis.display().to_string(),
+            mail = mail.display().to_string(),
+            hook = hook.url("/hook"),
+        ),
+    )
+    .unwrap();
+    let child = start(d);
+    std::thread::sleep(Duration::from_millis(500));
+    // Both emptied and written again from the start.
+    std::fs::write(&log, header).unwrap();
+    std::fs::write(&mail, failures("2026-12-04", 30, 31, "192.0.2.9")).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut bodies: Vec<String> = Vec::new();
+    while Instant::now() < deadline {
+        bodies = hook.requests().iter().map(|r| r.body_text()).collect();
+        if bodies.iter().any(|b| b.contains("emptied in place")) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(1500));
+    bodies = hook.requests().iter().map(|r| r.body_text()).collect();
+    stop(child);
+    let emptied: Vec<&String> = bodies
+        .iter()
+        .filter(|b| b.contains("emptied in place"))
+        .collect();
+    assert_eq!(emptied.len(), 1, "{bodies:#?}");
+    assert!(
+        emptied[0].contains("owa") && emptied[0].contains("u_ex261204.log"),
+        "{}",
+        emptied[0]
+    );
+}

@@ -104,6 +104,9 @@ impl SourceRow {
             rotations: count(rotations),
             truncations: count(truncations),
             late_events: count(late_events),
+            // Not kept in the heartbeat: each one is raised as an alert, which is its record.
+            tampered: 0,
+            last_tampered: None,
         })
     }
 }
