@@ -826,16 +826,17 @@ fn an_iis_log_emptied_in_place_is_alerted_and_a_copy_truncated_syslog_file_is_no
     std::fs::write(&log, header).unwrap();
     std::fs::write(&mail, failures("2026-12-04", 30, 31, "192.0.2.9")).unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);
-    let mut bodies: Vec<String> = Vec::new();
-    while Instant::now() < deadline {
-        bodies = hook.requests().iter().map(|r| r.body_text()).collect();
-        if bodies.iter().any(|b| b.contains("emptied in place")) {
-            break;
-        }
+    while Instant::now() < deadline
+        && !hook
+            .requests()
+            .iter()
+            .any(|r| r.body_text().contains("emptied in place"))
+    {
         std::thread::sleep(Duration::from_millis(100));
     }
+    // Time for a wrong alert about the syslog file to arrive too.
     std::thread::sleep(Duration::from_millis(1500));
-    bodies = hook.requests().iter().map(|r| r.body_text()).collect();
+    let bodies: Vec<String> = hook.requests().iter().map(|r| r.body_text()).collect();
     stop(child);
     let emptied: Vec<&String> = bodies
         .iter()
