@@ -83,16 +83,34 @@ pub fn run(ctx: &Context, _args: ServeArgs) -> Result<Outcome> {
     let mut service = Service::new(store, detector, sources, opts)?.with_alerting(alerting);
     // Bound before the readiness line, so a busy port stops the service instead of a service
     // running without its health; stopped when dropped, after the loop.
-    let metrics = match config.serve.metrics_addr().map_err(anyhow::Error::msg)? {
-        Some(addr) => Some(vigil_serve::MetricsServer::start(
+    // The console takes the metrics routes into its router when both are asked on one address.
+    let metrics_addr = config.serve.metrics_addr().map_err(anyhow::Error::msg)?;
+    let console_addr = config
+        .http
+        .as_ref()
+        .map(|h| h.addr().map_err(anyhow::Error::msg))
+        .transpose()?;
+    let shared = metrics_addr.is_some() && metrics_addr == console_addr;
+    let metrics = match metrics_addr {
+        Some(addr) if !shared => Some(vigil_serve::MetricsServer::start(
             addr,
             service.health().clone(),
         )?),
-        None => None,
+        _ => None,
     };
-    let metrics_at = metrics
+    let console = start_console(
+        ctx,
+        shared.then(|| vigil_serve::router(service.health().clone())),
+    )?;
+    let metrics_at = match (&metrics, &console) {
+        (Some(m), _) => m.local_addr().to_string(),
+        (None, Some(c)) if shared => c.local_addr().to_string(),
+        _ => "off".to_string(),
+    };
+    let console_at = console
         .as_ref()
-        .map_or("off".to_string(), |m| m.local_addr().to_string());
+        .map(|c| format!(" console={}", c.local_addr()))
+        .unwrap_or_default();
 
     let stop = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
@@ -104,7 +122,7 @@ pub fn run(ctx: &Context, _args: ServeArgs) -> Result<Outcome> {
     let rules = service.rule_count();
     service.run(&stop, || {
         // The one line a Type=notify-style wrapper waits for; everything else goes to stderr.
-        println!("READY=1 watches={watches} rules={rules} metrics={metrics_at}");
+        println!("READY=1 watches={watches} rules={rules} metrics={metrics_at}{console_at}");
     })?;
     if let Some(s) = schedule
         && s.join().is_err()
@@ -112,6 +130,69 @@ pub fn run(ctx: &Context, _args: ServeArgs) -> Result<Outcome> {
         tracing::error!("the scheduler thread stopped abnormally");
     }
     Ok(Outcome::Success)
+}
+
+/// The console of `[http]`, if configured: over TLS with the configured certificate or the
+/// self-signed one kept beside the store (its fingerprint printed on stderr, to be checked once in
+/// the browser), on its own store connection; `metrics` are served by it too when given.
+fn start_console(
+    ctx: &Context,
+    metrics: Option<axum::Router>,
+) -> Result<Option<vigil_console::ConsoleServer>> {
+    use vigil_store::AccountStore;
+    let Some(http) = &ctx.config.http else {
+        return Ok(None);
+    };
+    let addr = http.addr().map_err(anyhow::Error::msg)?;
+    let store = ctx.open_store()?;
+    if store.users()?.is_empty() {
+        tracing::warn!(
+            "the console has no user yet: add one with `vigil user add NAME --role admin`"
+        );
+    }
+    let tls = if http.tls {
+        let dir = ctx
+            .db_path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(std::path::Path::new("."));
+        let configured = http.cert.as_deref().zip(http.key.as_deref());
+        let cert = vigil_console::tls::certificate(configured, dir, addr.ip())?;
+        crate::note!(
+            "console certificate {}{}: SHA-256 fingerprint {}",
+            cert.cert_path.display(),
+            if cert.created {
+                " (self-signed, made now)"
+            } else {
+                ""
+            },
+            cert.fingerprint
+        );
+        Some(cert.config)
+    } else {
+        None
+    };
+    let settings = vigil_console::ConsoleSettings {
+        tls: http.tls,
+        idle: jiff::SignedDuration::from_mins(
+            i64::try_from(http.session_idle_minutes).unwrap_or(30),
+        ),
+        absolute: jiff::SignedDuration::from_hours(
+            i64::try_from(http.session_max_hours).unwrap_or(12),
+        ),
+        lockout: vigil_store::LockoutPolicy::default(),
+    };
+    let mut router = vigil_console::router(store, settings);
+    if let Some(m) = metrics {
+        router = router.merge(m);
+    }
+    let server = vigil_console::ConsoleServer::start(addr, router, tls)?;
+    tracing::info!(
+        "console served on {}://{}",
+        if http.tls { "https" } else { "http" },
+        server.local_addr()
+    );
+    Ok(Some(server))
 }
 
 /// Patch tracking without logs: only `[[inventory]]`, so only the scheduled jobs run (scans,
@@ -131,9 +212,14 @@ fn inventory_only(ctx: &Context) -> Result<Outcome> {
     tracing::warn!(
         "no [[watch]] or [[listen]]: no log is watched, only inventories are re-scanned"
     );
+    let console = start_console(ctx, None)?;
     println!(
-        "READY=1 watches=0 rules=0 inventories={} metrics=off",
-        ctx.config.inventory.len()
+        "READY=1 watches=0 rules=0 inventories={} metrics=off{}",
+        ctx.config.inventory.len(),
+        console
+            .as_ref()
+            .map(|c| format!(" console={}", c.local_addr()))
+            .unwrap_or_default()
     );
     while !stop.load(std::sync::atomic::Ordering::SeqCst) {
         std::thread::sleep(std::time::Duration::from_millis(50));
