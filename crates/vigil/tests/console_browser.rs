@@ -184,6 +184,68 @@ fn launch(browser: &Path, profile: &Path) -> (Child, String) {
     (child, ws)
 }
 
+/// Two scanned servers: one with an overdue Exchange update, one up to date.
+fn seed_assets(store: &mut SqliteStore) {
+    use vigil_model::{Asset, Ecosystem, Finding, Package, PackageLocation, Severity};
+    let today = Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date();
+    let finding = |asset: &str, name: &str, kb: &str, summary: &str, overdue_days: i64| Finding {
+        asset: asset.into(),
+        package: Package {
+            ecosystem: Ecosystem::new("Windows"),
+            name: name.into(),
+            version: "15.1.2176.2".into(),
+            purl: None,
+            source_name: None,
+            location: PackageLocation {
+                file: "inventory.json".into(),
+                line: None,
+            },
+        },
+        advisories: vec![format!("KB{kb}")],
+        aliases: vec!["CVE-2021-34473".into()],
+        summary: Some(summary.into()),
+        severity: Severity::Critical,
+        cvss_score: Some(9.8),
+        cvss_vector: None,
+        known_exploited: true,
+        kev_due: None,
+        epss: None,
+        fixed_versions: vec!["15.1.2176.9".into()],
+        kb: Some(kb.into()),
+        fix_released: today
+            .checked_sub(jiff::Span::new().days(overdue_days + 14))
+            .ok(),
+        due: today.checked_sub(jiff::Span::new().days(overdue_days)).ok(),
+    };
+    for (asset, findings) in [
+        (
+            "MAIL01",
+            vec![finding(
+                "MAIL01",
+                "Exchange Server 2016",
+                "5001779",
+                "Exchange Server remote code execution (ProxyShell)",
+                41,
+            )],
+        ),
+        ("FILE01", vec![]),
+    ] {
+        store
+            .save_snapshot(&vigil_store::Snapshot {
+                asset: Asset {
+                    name: asset.into(),
+                    tags: vec!["patient-data".into()],
+                },
+                taken_at: Timestamp::now(),
+                inputs: vec!["inventory.json".into()],
+                packages: vec![],
+                findings,
+                last_update: None,
+            })
+            .unwrap();
+    }
+}
+
 #[test]
 fn a_person_signs_in_acknowledges_an_alert_and_finds_it_in_the_trail() {
     let Some(browser) = support::browser::chromium() else {
@@ -223,6 +285,7 @@ fn a_person_signs_in_acknowledges_an_alert_and_finds_it_in_the_trail() {
             None,
         )
         .unwrap();
+    seed_assets(&mut store);
     let ca = vigil_testkit::tls::TestCa::new();
     let server = vigil_console::ConsoleServer::start(
         "127.0.0.1:0".parse().unwrap(),
