@@ -5,7 +5,7 @@
 //!
 //! The pages are askama templates (checked at compile time, escaping by default); the API is JSON under
 //! `/api/v1`, described by `assets/openapi.json`. The server runs on a thread of its own with a
-//! current-thread runtime, with the connection limits of the metrics endpoint.
+//! current-thread runtime: the HTTP server of `vigil-serve`, with the console's limits.
 
 pub mod error;
 pub mod login;
@@ -15,7 +15,6 @@ pub mod secret;
 pub mod server;
 pub mod tls;
 mod web;
-pub(crate) use web::pages_client_addr;
 
 pub use error::ConsoleError;
 pub use login::{LoginOutcome, login};

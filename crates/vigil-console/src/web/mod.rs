@@ -112,8 +112,3 @@ pub const OPENAPI: &str = include_str!("../../assets/openapi.json");
 async fn openapi() -> impl axum::response::IntoResponse {
     ([(header::CONTENT_TYPE, "application/json")], OPENAPI)
 }
-
-/// The router with the client's address attached, for the trail of logins.
-pub(crate) fn pages_client_addr(router: Router, peer: std::net::SocketAddr) -> Router {
-    router.layer(axum::Extension(pages::ClientAddr(peer)))
-}

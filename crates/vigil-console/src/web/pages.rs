@@ -15,7 +15,7 @@ use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use serde::Deserialize;
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
+use vigil_serve::ClientAddr;
 use vigil_store::{
     AccountStore, Alert, AlertAction, AlertChange, AlertEvent, AlertState, AlertStore,
     AlertSubject, HealthStore, StoreError, TrailDraft, TrailStore,
@@ -27,10 +27,6 @@ const ALERTS_SHOWN: usize = 200;
 const HISTORY_SHOWN: usize = 200;
 /// Trail entries shown.
 const TRAIL_SHOWN: usize = 200;
-
-/// The address of the client, set per connection by the server.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct ClientAddr(pub SocketAddr);
 
 fn from(addr: Option<Extension<ClientAddr>>) -> String {
     addr.map_or_else(
