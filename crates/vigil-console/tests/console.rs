@@ -628,7 +628,7 @@ fn an_idle_session_ends() {
         .unwrap();
     let settings = ConsoleSettings {
         tls: false,
-        idle: SignedDuration::from_millis(300),
+        idle: SignedDuration::from_secs(2),
         ..ConsoleSettings::default()
     };
     let server = ConsoleServer::start(
@@ -697,7 +697,7 @@ fn an_idle_session_ends() {
             .as_u16(),
         200
     );
-    std::thread::sleep(std::time::Duration::from_millis(500));
+    std::thread::sleep(std::time::Duration::from_millis(2500));
     assert_eq!(
         agent
             .get(format!("{base}/overview"))
