@@ -13,6 +13,7 @@ pub mod password;
 pub mod permissions;
 pub mod secret;
 pub mod server;
+pub mod throttle;
 pub mod tls;
 mod web;
 

@@ -5,6 +5,7 @@
 //! [`HANDSHAKE_TIMEOUT`], and each connection closed after [`CONNECTION_TIMEOUT`].
 
 use crate::error::ConsoleError;
+use crate::throttle::ThrottlePolicy;
 use axum::Router;
 use jiff::SignedDuration;
 use rustls::ServerConfig;
@@ -45,6 +46,8 @@ pub struct ConsoleSettings {
     /// A session ends this long after its login.
     pub absolute: SignedDuration,
     pub lockout: LockoutPolicy,
+    /// Sign-in attempts per client address.
+    pub throttle: ThrottlePolicy,
 }
 
 impl Default for ConsoleSettings {
@@ -54,6 +57,7 @@ impl Default for ConsoleSettings {
             idle: SignedDuration::from_mins(30),
             absolute: SignedDuration::from_hours(12),
             lockout: LockoutPolicy::default(),
+            throttle: ThrottlePolicy::default(),
         }
     }
 }

@@ -4,6 +4,7 @@
 
 use jiff::{SignedDuration, Timestamp};
 use std::sync::Arc;
+use vigil_console::throttle::ThrottlePolicy;
 use vigil_console::{ConsoleServer, ConsoleSettings, password, router, secret};
 use vigil_store::prelude::*;
 use vigil_store::{
@@ -22,6 +23,10 @@ struct Site {
 
 impl Site {
     fn new() -> Site {
+        Site::with(ThrottlePolicy::default())
+    }
+
+    fn with(throttle: ThrottlePolicy) -> Site {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("vigil.db");
         let mut store = SqliteStore::open(&db).unwrap();
@@ -71,6 +76,7 @@ impl Site {
                 base_delay: SignedDuration::ZERO,
                 ..LockoutPolicy::default()
             },
+            throttle,
             ..ConsoleSettings::default()
         };
         let server = ConsoleServer::start(
@@ -354,6 +360,31 @@ fn ten_wrong_passwords_lock_the_account() {
     // A missing form token is refused before any password is checked.
     let r = c.post(&site, "/login", &[("name", "ada"), ("password", PASSWORD)]);
     assert_eq!(r.status, 403);
+}
+
+#[test]
+fn one_address_cannot_keep_the_console_hashing_passwords() {
+    let site = Site::with(ThrottlePolicy {
+        attempts: 3,
+        window: SignedDuration::from_secs(60),
+    });
+    let mut c = site.client();
+    for _ in 0..3 {
+        assert_eq!(c.login(&site, "nobody", "wrong password!").status, 401);
+    }
+    let r = c.login(&site, "ada", PASSWORD);
+    assert_eq!(r.status, 429);
+    assert!(r.body.contains("Too many sign-in attempts"), "{}", r.body);
+    // Refused before any check: not counted against the account, not in the trail.
+    assert_eq!(site.store().user("ada").unwrap().unwrap().failed_logins, 0);
+    let failed = site
+        .store()
+        .trail(0, 100)
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == "login.failed")
+        .count();
+    assert_eq!(failed, 3);
 }
 
 #[test]

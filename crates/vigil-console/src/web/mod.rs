@@ -21,6 +21,7 @@ pub const MAX_BODY: usize = 16 * 1024;
 pub(crate) struct App {
     store: Arc<Mutex<SqliteStore>>,
     settings: Arc<ConsoleSettings>,
+    throttle: Arc<Mutex<crate::throttle::Throttle>>,
 }
 
 impl App {
@@ -37,6 +38,7 @@ pub fn router(store: SqliteStore, settings: ConsoleSettings) -> Router {
     let app = App {
         store: Arc::new(Mutex::new(store)),
         settings: Arc::new(settings),
+        throttle: Arc::default(),
     };
     Router::new()
         .route("/", get(pages::home))

@@ -199,6 +199,20 @@ pub(crate) async fn login_submit(
             Some("The sign-in form expired or did not come from this console; try again.".into()),
         );
     }
+    if let Some(Extension(ClientAddr(peer))) = &addr {
+        let allowed = app
+            .throttle
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .allow(peer.ip(), Timestamp::now(), &app.settings.throttle);
+        if !allowed {
+            return login_page(
+                &app,
+                StatusCode::TOO_MANY_REQUESTS,
+                Some("Too many sign-in attempts from this address; wait a minute.".into()),
+            );
+        }
+    }
     if form.name.len() > 256 {
         return login_page(
             &app,

@@ -181,6 +181,7 @@ fn start_console(
             i64::try_from(http.session_max_hours).unwrap_or(12),
         ),
         lockout: vigil_store::LockoutPolicy::default(),
+        throttle: vigil_console::throttle::ThrottlePolicy::default(),
     };
     let mut router = vigil_console::router(store, settings);
     if let Some(m) = metrics {
