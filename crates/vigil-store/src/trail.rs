@@ -258,6 +258,10 @@ pub trait TrailStore {
     /// Reads the whole trail in order and checks the chain and the head.
     fn verify_trail(&self) -> Result<TrailVerdict, StoreError>;
 
+    /// The number of the entry whose hash is `hash`, if any: a head noted elsewhere earlier must still
+    /// be in the chain, or the chain was rewritten since.
+    fn trail_seq_of(&self, hash: &str) -> Result<Option<i64>, StoreError>;
+
     /// Acknowledges or resolves an alert (as [`crate::AlertStore::change_alert`]) and records it in the
     /// trail, in one transaction: `actor` is who did it as the trail names them.
     fn change_alert_recorded(

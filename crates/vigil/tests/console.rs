@@ -173,17 +173,55 @@ fn users_tokens_and_acknowledgements_are_in_a_trail_that_catches_an_edit() {
     assert_eq!(lines[4]["detail"], "on it");
     assert_eq!(lines[0]["actor"], "cli:tester");
 
-    // Someone with the file rewrites who acknowledged.
+    let head = lines[4]["hash"].as_str().unwrap().to_string();
+    let verified = run(d, &["trail", "verify"], None);
+    assert!(
+        String::from_utf8_lossy(&verified.stdout).contains(&format!("head {head}")),
+        "verify prints the head to keep"
+    );
+    let o = run(d, &["trail", "verify", "--expect-head", &head], None);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    // Someone with the file rewrites who acknowledged, without recomputing the hash: caught at the
+    // entry.
     let raw = rusqlite::Connection::open(d.join("vigil.db")).unwrap();
     raw.execute_batch(
         "DROP TRIGGER trail_no_update; UPDATE trail SET actor = 'cli:nobody' WHERE seq = 5;",
     )
     .unwrap();
-    drop(raw);
     let o = run(d, &["trail", "verify"], None);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(
         String::from_utf8_lossy(&o.stdout).contains("entry 5"),
+        "{}",
+        text(&o)
+    );
+
+    // The same rewrite with the hash and the head recomputed is consistent in itself (the limit
+    // docs/console.md names); the head kept elsewhere catches it.
+    let (at, prev): (i64, String) = raw
+        .query_row("SELECT at, prev_hash FROM trail WHERE seq = 5", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap();
+    let forged = vigil_store::trail::entry_hash(
+        5,
+        at,
+        "cli:nobody",
+        "alert.acknowledge",
+        "alert:1",
+        "on it",
+        &prev,
+    );
+    raw.execute_batch(&format!(
+        "UPDATE trail SET hash = '{forged}' WHERE seq = 5; UPDATE trail_head SET hash = '{forged}';"
+    ))
+    .unwrap();
+    drop(raw);
+    assert_eq!(run(d, &["trail", "verify"], None).status.code(), Some(0));
+    let o = run(d, &["trail", "verify", "--expect-head", &head], None);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("no longer in the chain"),
         "{}",
         text(&o)
     );

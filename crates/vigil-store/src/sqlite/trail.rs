@@ -175,6 +175,15 @@ impl TrailStore for SqliteStore {
         Ok(check.finish(head))
     }
 
+    fn trail_seq_of(&self, hash: &str) -> Result<Option<i64>, StoreError> {
+        self.conn
+            .prepare_cached("SELECT seq FROM trail WHERE hash = ?1 ORDER BY seq LIMIT 1")
+            .context("preparing the trail hash look-up")?
+            .query_row([hash], |row| row.get(0))
+            .optional()
+            .context("looking up a trail hash")
+    }
+
     fn change_alert_recorded(
         &mut self,
         id: i64,

@@ -21,7 +21,12 @@ pub enum ExportFormat {
 #[derive(Debug, Subcommand)]
 pub enum TrailCommand {
     /// Check the hash chain and its head: exit 0 intact, 1 tampered with (the first bad entry named)
-    Verify,
+    Verify {
+        /// A head printed by an earlier verify and kept elsewhere: it must still be in the chain,
+        /// which catches a chain rewritten whole since
+        #[arg(long, value_name = "HASH")]
+        expect_head: Option<String>,
+    },
     /// Write every entry, oldest first, with its hashes (for an archive or a breach report)
     Export {
         #[arg(long, value_enum, default_value = "jsonl")]
@@ -32,8 +37,22 @@ pub enum TrailCommand {
 pub fn run(ctx: &Context, cmd: TrailCommand) -> Result<Outcome> {
     let store = ctx.open_store()?;
     match cmd {
-        TrailCommand::Verify => {
+        TrailCommand::Verify { expect_head } => {
             let v = store.verify_trail()?;
+            if v.broken.is_none()
+                && let Some(head) = expect_head
+            {
+                let head = head.trim().to_ascii_lowercase();
+                if store.trail_seq_of(&head)?.is_none() {
+                    crate::out!(
+                        "audit trail TAMPERED WITH: the head {} noted earlier is no longer in the \
+                         chain of {} entries: it was rewritten since",
+                        text(&head),
+                        v.entries
+                    )?;
+                    return Ok(Outcome::GateTripped);
+                }
+            }
             match v.broken {
                 None => {
                     crate::out!(
