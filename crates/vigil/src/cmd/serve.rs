@@ -21,7 +21,8 @@ Everything comes from vigil.toml (--config). A minimal one:\n\n  \
 [[alert.webhook]]\n  url = \"http://127.0.0.1:9000/hook\"\n\n\
 More: [[listen]] (syslog over UDP/TCP/TLS), [[alert.email]], [escalation], [[inventory]] and \
 [schedule] (re-scans, finding alerts, knowledge updates, daily digest), [selftest] (canaries), \
-[serve] (rules, poll_ms, metrics, silent_after). docs/serve.md describes every key.\n\n\
+[serve] (rules, poll_ms, metrics, silent_after), [http] (the web console and API over TLS; users \
+with `vigil user add`, see docs/console.md). docs/serve.md describes every key.\n\n\
 It prints one line on stdout when every source has been read once (READY=1 …), logs to stderr, and \
 stops cleanly on SIGTERM or SIGINT (exit 0). Detections are stored with the position they were read \
 at: a restart after a crash loses and repeats nothing. `vigil status` says whether it is running; \
