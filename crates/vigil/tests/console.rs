@@ -24,8 +24,11 @@ fn run(dir: &Path, args: &[&str], stdin: Option<&str>) -> Output {
         .expect("run vigil");
     {
         let mut input = child.stdin.take().unwrap();
-        if let Some(s) = stdin {
-            input.write_all(s.as_bytes()).unwrap();
+        // A command refused before it reads its input (a usage error) closes the pipe first.
+        if let Some(s) = stdin
+            && let Err(e) = input.write_all(s.as_bytes())
+        {
+            assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "{e}");
         }
     }
     child.wait_with_output().unwrap()
