@@ -3,7 +3,6 @@
 //! kept true, and the security headers.
 
 use jiff::{SignedDuration, Timestamp};
-use std::sync::Arc;
 use vigil_console::throttle::ThrottlePolicy;
 use vigil_console::{ConsoleServer, ConsoleSettings, password, router, secret};
 use vigil_store::prelude::*;
@@ -105,19 +104,7 @@ impl Site {
     }
 
     fn client(&self) -> Client {
-        let cert = ureq::tls::Certificate::from_pem(self.ca_pem.as_bytes())
-            .unwrap()
-            .to_owned();
-        let agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .max_redirects(0)
-            .tls_config(
-                ureq::tls::TlsConfig::builder()
-                    .root_certs(ureq::tls::RootCerts::Specific(Arc::new(vec![cert])))
-                    .build(),
-            )
-            .build()
-            .new_agent();
+        let agent = vigil_testkit::console::agent(Some(&self.ca_pem));
         Client {
             agent,
             cookies: Vec::new(),
@@ -167,12 +154,9 @@ impl Answer {
     }
 
     fn csrf(&self) -> String {
-        let start = self
-            .body
-            .find("name=\"csrf\" value=\"")
+        vigil_testkit::console::csrf_of(&self.body)
             .expect("a form with a CSRF token")
-            + 19;
-        self.body[start..start + 64].to_string()
+            .to_string()
     }
 }
 
@@ -668,56 +652,22 @@ fn an_idle_session_ends() {
         None,
     )
     .unwrap();
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .max_redirects(0)
-        .build()
-        .new_agent();
+    let agent = vigil_testkit::console::agent(None);
     let base = format!("http://{}", server.local_addr());
-    let mut form = agent.get(format!("{base}/login")).call().unwrap();
-    let login_cookie = form
-        .headers()
-        .get("set-cookie")
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
+    let form = agent.get(format!("{base}/login")).call().unwrap();
+    let set = vigil_testkit::console::cookie_pair(&form, "vigil-login=").unwrap();
+    let raw = form.headers().get("set-cookie").unwrap().to_str().unwrap();
     assert!(
-        !form
-            .headers()
-            .get("set-cookie")
-            .unwrap()
-            .to_str()
-            .unwrap()
-            .contains("Secure")
+        set.len() > 12 && !raw.contains("Secure"),
+        "no Secure cookie without TLS: {raw}"
     );
-    let body = form.body_mut().read_to_string().unwrap();
-    let start = body.find("name=\"csrf\" value=\"").unwrap() + 19;
-    let csrf = &body[start..start + 64];
-    let r = agent
-        .post(format!("{base}/login"))
-        .header("Cookie", &login_cookie)
-        .send_form([("csrf", csrf), ("name", "ada"), ("password", PASSWORD)])
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 303);
+    let session = vigil_testkit::console::sign_in(&agent, &base, "ada", PASSWORD).unwrap();
+    assert!(session.starts_with("vigil="), "{session}");
+    let page = agent.get(format!("{base}/login")).call().unwrap();
     assert!(
-        r.headers().get("strict-transport-security").is_none(),
+        page.headers().get("strict-transport-security").is_none(),
         "no HSTS without TLS"
     );
-    let session = r
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .map(|v| v.to_str().unwrap())
-        .find(|v| v.starts_with("vigil="))
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
     assert_eq!(
         agent
             .get(format!("{base}/overview"))

@@ -123,46 +123,9 @@ fn overview_and_api_at_scale() {
     )
     .unwrap();
     let base = format!("http://{}", server.local_addr());
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .max_redirects(0)
-        .build()
-        .new_agent();
-
-    // Sign in once.
-    let mut form = agent.get(format!("{base}/login")).call().unwrap();
-    let login_cookie = form
-        .headers()
-        .get("set-cookie")
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
-    let body = form.body_mut().read_to_string().unwrap();
-    let start = body.find("name=\"csrf\" value=\"").unwrap() + 19;
-    let r = agent
-        .post(format!("{base}/login"))
-        .header("Cookie", &login_cookie)
-        .send_form([
-            ("csrf", &body[start..start + 64]),
-            ("name", "ada"),
-            ("password", "correct horse battery"),
-        ])
-        .unwrap();
-    let session = r
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .map(|v| v.to_str().unwrap())
-        .find(|v| v.starts_with("vigil="))
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
+    let agent = vigil_testkit::console::agent(None);
+    let session =
+        vigil_testkit::console::sign_in(&agent, &base, "ada", "correct horse battery").unwrap();
 
     let mut times = Vec::new();
     for _ in 0..10 {

@@ -8,7 +8,6 @@ mod support;
 use std::io::{BufRead, Write};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
-use std::sync::Arc;
 use support::serve::{free_port, vigil};
 
 const PASSWORD: &str = "a long enough password";
@@ -269,55 +268,11 @@ fn serve_offers_the_console_over_tls_with_a_self_signed_certificate() {
         "{line}"
     );
     let cert_pem = std::fs::read_to_string(d.join("console-cert.pem")).unwrap();
-    let cert = ureq::tls::Certificate::from_pem(cert_pem.as_bytes())
-        .unwrap()
-        .to_owned();
-    let agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .max_redirects(0)
-        .tls_config(
-            ureq::tls::TlsConfig::builder()
-                .root_certs(ureq::tls::RootCerts::Specific(Arc::new(vec![cert])))
-                .build(),
-        )
-        .build()
-        .new_agent();
+    let agent = vigil_testkit::console::agent(Some(&cert_pem));
     let base = format!("https://localhost:{port}");
-    let mut form = agent.get(format!("{base}/login")).call().unwrap();
-    assert_eq!(form.status().as_u16(), 200);
-    let login_cookie = form
-        .headers()
-        .get("set-cookie")
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
-    let body = form.body_mut().read_to_string().unwrap();
-    let start = body.find("name=\"csrf\" value=\"").unwrap() + 19;
-    let r = agent
-        .post(format!("{base}/login"))
-        .header("Cookie", &login_cookie)
-        .send_form([
-            ("csrf", &body[start..start + 64]),
-            ("name", "ada"),
-            ("password", PASSWORD),
-        ])
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 303);
-    let session = r
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .map(|v| v.to_str().unwrap())
-        .find(|v| v.starts_with("__Host-vigil="))
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
+    let session = vigil_testkit::console::sign_in(&agent, &base, "ada", PASSWORD)
+        .expect("signed in over TLS");
+    assert!(session.starts_with("__Host-vigil="), "{session}");
     let mut page = agent
         .get(format!("{base}/overview"))
         .header("Cookie", &session)
