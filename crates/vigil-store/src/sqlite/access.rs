@@ -50,16 +50,7 @@ type RawUser = (
 );
 
 fn raw_user(row: &Row<'_>) -> rusqlite::Result<RawUser> {
-    Ok((
-        row.get(0)?,
-        row.get(1)?,
-        row.get(2)?,
-        row.get(3)?,
-        row.get(4)?,
-        row.get(5)?,
-        row.get(6)?,
-        row.get(7)?,
-    ))
+    RawUser::try_from(row)
 }
 
 fn decode_user(r: RawUser) -> Result<UserRecord, StoreError> {
@@ -88,15 +79,7 @@ type RawToken = (
 );
 
 fn raw_token(row: &Row<'_>) -> rusqlite::Result<RawToken> {
-    Ok((
-        row.get(0)?,
-        row.get(1)?,
-        row.get(2)?,
-        row.get(3)?,
-        row.get(4)?,
-        row.get(5)?,
-        row.get(6)?,
-    ))
+    RawToken::try_from(row)
 }
 
 fn decode_token(r: RawToken) -> Result<TokenRecord, StoreError> {

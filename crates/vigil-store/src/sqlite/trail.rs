@@ -16,16 +16,7 @@ const COLUMNS: &str = "seq, at, actor, action, subject, detail, prev_hash, hash"
 type RawEntry = (i64, i64, String, String, String, String, String, String);
 
 fn raw(row: &Row<'_>) -> rusqlite::Result<RawEntry> {
-    Ok((
-        row.get(0)?,
-        row.get(1)?,
-        row.get(2)?,
-        row.get(3)?,
-        row.get(4)?,
-        row.get(5)?,
-        row.get(6)?,
-        row.get(7)?,
-    ))
+    RawEntry::try_from(row)
 }
 
 fn decode(r: RawEntry) -> Result<TrailEntry, StoreError> {
