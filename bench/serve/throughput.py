@@ -6,7 +6,9 @@ a folder of EVTX_COPIES copies of an EVTX fixture. Measures wall time until the 
 reaches the end, its CPU time, and its RSS sampled every second (first, peak, last: flat means
 bounded).
 
-Usage: throughput.py VIGIL_BINARY LINES EVTX_COPIES
+Usage: throughput.py VIGIL_BINARY LINES EVTX_COPIES [HOURS]
+(HOURS, default 24: the time the syslog traffic spans; longer than the rules' longest correlation
+window (24 h) shows whether memory stops growing once windows expire.)
 """
 import os
 import re
@@ -19,6 +21,7 @@ import tempfile
 import time
 
 vigil, lines, copies = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+hours = int(sys.argv[4]) if len(sys.argv) > 4 else 24
 root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 example = open(os.path.join(root, "examples/linux-mail/logs/mail.log")).read().splitlines()
 bodies = [re.sub(r"^\w{3} +\d+ \d\d:\d\d:\d\d ", "", l) for l in example if l.strip()]
@@ -86,7 +89,7 @@ src = os.path.join(work, "traffic.log")
 start = 1764547200  # 2025-12-01T00:00:00Z
 with open(src, "w") as f:
     for i in range(lines):
-        t = start + i * 86400 // lines
+        t = start + i * hours * 3600 // lines
         stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t))
         f.write(f"{stamp}.000000+00:00 {bodies[i % len(bodies)]}\n")
 size = os.path.getsize(src)
@@ -100,7 +103,7 @@ def append_traffic():
 
 
 run(
-    "syslog file (24 h of the Linux example's traffic)",
+    f"syslog file ({hours} h of the Linux example's traffic)",
     log,
     append_traffic,
     lambda con: (con.execute("SELECT max(offset) FROM ingest_checkpoints").fetchone()[0] or 0) >= size,

@@ -68,9 +68,19 @@ pub struct Schedule {
     /// Update the knowledge from the configured sources.
     #[serde(deserialize_with = "every")]
     pub db_update: Option<Interval>,
-    /// The daily digest e-mail, at this local time of the service (`HH:MM`).
+    /// Check the watched logs for logging gaps that make detections impossible (`vigil doctor`);
+    /// the first check an hour after the start (or one interval, when shorter).
+    #[serde(deserialize_with = "every")]
+    pub doctor: Option<Interval>,
+    /// The daily digest e-mail, at this local time (`HH:MM`).
     #[serde(deserialize_with = "daily")]
     pub digest: Option<Time>,
+    /// The time zone `digest` is read in (`Europe/London`, `+01:00`); the system's when unset.
+    #[serde(deserialize_with = "zone")]
+    pub time_zone: Option<String>,
+    /// The ignore file (as `vigil scan --ignore-file`) the scheduled scans apply, read again
+    /// before every round of scans so that an edit needs no restart.
+    pub ignore_file: Option<PathBuf>,
 }
 
 impl Default for Schedule {
@@ -80,6 +90,9 @@ impl Default for Schedule {
             deadlines: Some(Interval::secs(24 * 3600)),
             db_update: Some(Interval::secs(6 * 3600)),
             digest: Some(Time::constant(8, 0, 0, 0)),
+            doctor: Some(Interval::secs(24 * 3600)),
+            time_zone: None,
+            ignore_file: None,
         }
     }
 }
@@ -115,6 +128,12 @@ fn daily<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Time>, D::Error> {
     })
 }
 
+fn zone<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let s = String::deserialize(d)?;
+    vigil_logs::parse_time_zone(&s).map_err(serde::de::Error::custom)?;
+    Ok(Some(s.trim().to_string()))
+}
+
 #[cfg(test)]
 mod tests {
     use crate::Config;
@@ -127,6 +146,7 @@ mod tests {
         assert_eq!(c.schedule.deadlines.map(|i| i.0.as_hours()), Some(24));
         assert_eq!(c.schedule.db_update.map(|i| i.0.as_hours()), Some(6));
         assert_eq!(c.schedule.digest, Some(Time::constant(8, 0, 0, 0)));
+        assert_eq!(c.schedule.doctor.map(|i| i.0.as_hours()), Some(24));
         let c = Config::parse(
             "[schedule]\nscan = \"30m\"\ndeadlines = \"1d\"\ndb_update = \"off\"\ndigest = \"07:30\"\n\n\
              [[inventory]]\npath = \"/srv/inventory\"\ntags = [\"internet-facing\"]\n\n\
@@ -136,7 +156,17 @@ mod tests {
         assert_eq!(c.schedule.scan.map(|i| i.0.as_mins()), Some(30));
         assert_eq!(c.schedule.db_update, None);
         assert_eq!(c.schedule.digest, Some(Time::constant(7, 30, 0, 0)));
+        assert_eq!(c.schedule.time_zone, None);
         assert_eq!(c.inventory.len(), 2);
+        let z = Config::parse(
+            "[schedule]\ntime_zone = \"Europe/London\"\nignore_file = \"/etc/vigil/ignore.toml\"\n",
+        )
+        .unwrap();
+        assert_eq!(z.schedule.time_zone.as_deref(), Some("Europe/London"));
+        assert_eq!(
+            z.schedule.ignore_file.as_deref(),
+            Some(std::path::Path::new("/etc/vigil/ignore.toml"))
+        );
         assert_eq!(c.inventory[0].label(), "/srv/inventory");
         assert_eq!(c.inventory[1].label(), "root:/");
         assert_eq!(c.inventory[1].asset.as_deref(), Some("mx1"));
@@ -155,6 +185,11 @@ mod tests {
             ("[schedule]\nscan = \"6 hours please\"\n", "scan", "line 2"),
             ("[schedule]\n\ndigest = \"8am\"\n", "digest", "line 3"),
             ("[schedule]\ndeadlines = \"10s\"\n", "deadlines", "line 2"),
+            (
+                "[schedule]\ntime_zone = \"Mars/Olympus\"\n",
+                "time_zone",
+                "line 2",
+            ),
             ("[schedule]\nscna = \"6h\"\n", "scna", "line 2"),
             (
                 "[[inventory]]\npath = \"/x\"\nassett = \"a\"\n",

@@ -32,6 +32,11 @@ pub struct Watch {
     /// silent_after` when unset; `"off"` never).
     #[serde(default)]
     pub silent_after: Option<vigil_alert::config::Resend>,
+    /// How often a task on the server writes a self-test canary into this log (an `eventcreate`
+    /// event, a request to `/vigil-selftest`; see docs/serve.md): the watch's self-test fails when
+    /// none comes for longer than this plus `[selftest] timeout`. Unset: no such task is expected.
+    #[serde(default)]
+    pub canary_every: Option<vigil_alert::config::Resend>,
 }
 
 impl Watch {

@@ -18,6 +18,7 @@ mod hunt;
 pub mod mapping;
 mod read;
 mod record;
+pub mod samples;
 pub mod sink;
 mod spool;
 pub mod summary;

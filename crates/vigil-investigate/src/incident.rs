@@ -598,8 +598,15 @@ fn make_incident(
         .iter()
         .filter_map(|i| list.get(*i).copied())
         .collect();
-    let first_seen = run.first()?.0;
-    let last_seen = run.last().map_or(first_seen, |r| r.0);
+    // A correlation fires when its threshold is crossed, but the activity it counts began with its
+    // earliest event: the incident starts there (a spray's first attempt, not its tenth).
+    let fired = run.first()?.0;
+    let first_seen = run
+        .iter()
+        .map(|(t, d)| d.first_seen.map_or(*t, |f| f.min(*t)))
+        .min()
+        .unwrap_or(fired);
+    let last_seen = run.last().map_or(fired, |r| r.0);
     let asset = run.iter().find_map(|(_, d)| d.host.clone());
     let highest_level = run
         .iter()

@@ -6,7 +6,7 @@
 use crate::error::ServeError;
 use crate::incidents::{LiveIncidents, Offered, wave_news};
 use crate::selftest::{self, SelfTestEvent, SelfTestOptions, SelfTests};
-use crate::silence::{SilenceEvent, SilenceWatch};
+use crate::silence::{BehindEvent, BehindWatch, SilenceEvent, SilenceWatch};
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 use vigil_alert::{AlertStore, Alerter, RaiseOutcome};
@@ -124,6 +124,7 @@ pub struct LiveAlerting {
     /// Always there: canaries written by `vigil selftest` come back even without a schedule.
     selftests: SelfTests,
     silence: Option<SilenceWatch>,
+    behind: BehindWatch,
     last_silence_check: Option<Instant>,
 }
 
@@ -145,6 +146,7 @@ impl LiveAlerting {
             stats: AlertStats::default(),
             selftests: SelfTests::new(SelfTestOptions::default(), jiff::Timestamp::now()),
             silence: None,
+            behind: BehindWatch::default(),
             last_silence_check: None,
         }
     }
@@ -169,10 +171,34 @@ impl LiveAlerting {
             return Ok(());
         }
         self.last_silence_check = Some(now);
+        let snap = snapshot();
+        let t = jiff::Timestamp::now();
+        for ev in self.behind.check(&snap, t) {
+            match ev {
+                BehindEvent::Behind {
+                    source,
+                    bytes,
+                    since,
+                } => {
+                    tracing::error!(source = %source, bytes, "log source falling behind");
+                    self.notifier.raise(
+                        &crate::silence::behind_alert(&source, bytes, since),
+                        no_news,
+                    )?;
+                }
+                BehindEvent::CaughtUp { source, at } => {
+                    self.notifier.close_key(
+                        &crate::silence::behind_key(&source),
+                        "vigil serve",
+                        &format!("caught up at {at}"),
+                    )?;
+                }
+            }
+        }
         let Some(watch) = &mut self.silence else {
             return Ok(());
         };
-        for ev in watch.check(&snapshot(), jiff::Timestamp::now()) {
+        for ev in watch.check(&snap, t) {
             match ev {
                 SilenceEvent::Silent {
                     source,
@@ -188,6 +214,42 @@ impl LiveAlerting {
                         &crate::silence::silent_key(&source),
                         "vigil serve",
                         &format!("events again since {at}"),
+                    )?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Raises source-health alerts found in the events (a cleared log, missing records, clock
+    /// trouble): a repeat of an open one is sent as a notice, since each occurrence is evidence.
+    pub fn raise_health(&mut self, alerts: &[NewAlert]) -> Result<(), ServeError> {
+        for a in alerts {
+            self.notifier.raise(a, again_news)?;
+        }
+        Ok(())
+    }
+
+    /// Raises a source's drop below its normal pace, and resolves it when the pace is back.
+    pub fn pace(&mut self, events: &[crate::cadence::CadenceEvent]) -> Result<(), ServeError> {
+        use crate::cadence::{CadenceEvent, drop_alert, drop_key};
+        for e in events {
+            match e {
+                CadenceEvent::Drop {
+                    source,
+                    hour,
+                    got,
+                    expected,
+                } => {
+                    tracing::error!(source = %source, "log source far below its normal pace");
+                    self.notifier
+                        .raise(&drop_alert(source, *hour, *got, *expected), no_news)?;
+                }
+                CadenceEvent::Back { source, hour } => {
+                    self.notifier.close_key(
+                        &drop_key(source),
+                        "vigil serve",
+                        &format!("normal pace again in the hour from {hour}"),
                     )?;
                 }
             }
@@ -234,7 +296,7 @@ impl LiveAlerting {
     pub fn offer(&mut self, detections: &[Detection]) {
         let now = jiff::Timestamp::now();
         for d in detections {
-            if d.rule_id == crate::selftest::CANARY_RULE_ID {
+            if crate::selftest::is_canary_rule(&d.rule_id) {
                 // A canary proves the path works; it is never part of an incident.
                 self.selftests.observe(d, now);
                 continue;
@@ -324,8 +386,24 @@ impl LiveAlerting {
                             out.deliveries.len()
                         );
                         self.notifier.close(out.alert.id, "vigil selftest", &note)?;
+                        // A watch that had failed its self-test works again.
+                        self.notifier.close_key(
+                            &selftest::failed_key(&watch),
+                            "vigil selftest",
+                            "a canary came back: detection of this log works again",
+                        )?;
                         tracing::info!(watch = %watch, "{note}");
                     }
+                }
+                SelfTestEvent::Missed {
+                    watch,
+                    last,
+                    since,
+                    every,
+                } => {
+                    tracing::error!(watch = %watch, "self-test failed: no scheduled canary came");
+                    self.notifier
+                        .raise(&selftest::missed_alert(&watch, last, since, every), no_news)?;
                 }
                 SelfTestEvent::Lost { nonce, watch } => {
                     tracing::error!(watch = %watch, nonce = %nonce, "self-test failed: the canary did not come back");
@@ -371,6 +449,13 @@ impl LiveAlerting {
         }
         Ok(())
     }
+}
+
+/// A notice when a health alert's condition is seen again with other evidence (another clearing,
+/// another gap).
+fn again_news(old: &vigil_store::Alert, new: &vigil_store::Alert) -> Option<String> {
+    (old.title != new.title || old.evidence != new.evidence)
+        .then(|| format!("seen again: {}", new.title))
 }
 
 #[cfg(test)]

@@ -54,6 +54,25 @@ impl HealthBoard {
     }
 }
 
+/// What one poll of a source brought, counted as its events stream past.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Arrived {
+    pub events: u64,
+    /// The newest event time among them.
+    pub newest: Option<Timestamp>,
+}
+
+impl Arrived {
+    pub(crate) fn count(&mut self, ev: &Event) {
+        self.events += 1;
+        if let Some(t) = ev.timestamp
+            && self.newest.is_none_or(|n| t > n)
+        {
+            self.newest = Some(t);
+        }
+    }
+}
+
 /// What the loop tracks between rounds.
 #[derive(Debug)]
 pub(crate) struct HealthTracker {
@@ -95,23 +114,22 @@ impl HealthTracker {
     }
 
     /// Source `index` handed over `events`, of which `late` came after their correlation windows.
-    pub(crate) fn arrived(&mut self, index: usize, events: &[Event], late: u64) {
+    pub(crate) fn arrived(&mut self, index: usize, arrived: &Arrived, late: u64) {
         let (Some(s), Some((_, round))) = (
             self.snapshot.sources.get_mut(index),
             self.rates.get_mut(index),
         ) else {
             return;
         };
-        if events.is_empty() {
+        if arrived.events == 0 {
             return;
         }
         let now = Timestamp::now();
-        let n = events.len() as u64;
-        *round += n;
-        s.events += n;
+        *round += arrived.events;
+        s.events += arrived.events;
         s.late_events += late;
         s.last_arrival = Some(now);
-        if let Some(newest) = events.iter().filter_map(|e| e.timestamp).max() {
+        if let Some(newest) = arrived.newest {
             s.lag_seconds = Some(now.duration_since(newest).as_secs());
             if s.last_event.is_none_or(|t| newest > t) {
                 s.last_event = Some(newest);

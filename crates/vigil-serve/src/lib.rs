@@ -11,7 +11,9 @@
 //! daily digest on a thread of its own.
 
 mod alerting;
+pub mod cadence;
 mod detect;
+pub mod doctor;
 mod error;
 mod findings;
 mod health;
@@ -25,6 +27,7 @@ mod service;
 pub mod silence;
 mod source;
 mod tail;
+pub mod tamper;
 
 pub use alerting::{AlertStats, AlertTiming, LiveAlerting, Notifier};
 pub use detect::Detector;
@@ -34,8 +37,10 @@ pub use health::HealthBoard;
 pub use http::{ClientAddr, HttpServer, Limits, MetricsServer, router};
 pub use incidents::{LiveIncidents, LiveOptions, Offered, incident_alert, wave_news};
 pub use listen::ListenSource;
-pub use schedule::{KnowledgeUpdate, ScheduleOptions, ScheduleStats, Scheduler, next_daily};
-pub use service::{CORRELATION_STATE, CommitStats, Service, ServiceOptions};
+pub use schedule::{Job, KnowledgeUpdate, ScheduleOptions, ScheduleStats, Scheduler, next_daily};
+pub use service::{
+    CADENCE_STATE, CORRELATION_STATE, CommitStats, IdleService, Service, ServiceOptions,
+};
 pub use source::{ChannelSource, Source, SourceBatch};
 pub use tail::{TailSource, split_glob};
 

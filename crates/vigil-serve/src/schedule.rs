@@ -12,7 +12,7 @@ use jiff::civil::{Date, Time};
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
@@ -23,7 +23,7 @@ use vigil_alert::{
 use vigil_config::{Config, InventorySource};
 use vigil_model::Level;
 use vigil_pipeline::scan::{ScanRequest, scan_asset};
-use vigil_scan::{IgnoreFile, Policy};
+use vigil_scan::{IgnoreFile, IgnoreState, Policy};
 use vigil_store::{AlertSubject, AssetStore, Evidence, KnowledgeStore, NewAlert};
 
 /// Alerts under one key looked at to decide whether a person closed a finding's alert.
@@ -48,8 +48,10 @@ pub struct ScheduleOptions {
     pub deadlines: Option<SignedDuration>,
     /// Local time of the daily digest; `None`: no digest.
     pub digest: Option<Time>,
-    /// The zone the digest time is read in: the service's.
+    /// The zone the digest time is read in (`[schedule] time_zone`, else the system's).
     pub tz: TimeZone,
+    /// The ignore file applied to the scans, read again before every round of scans.
+    pub ignore_file: Option<PathBuf>,
     pub inventory: Vec<InventorySource>,
     pub policy: Policy,
     /// Knowledge older than this is reported as stale by scans.
@@ -57,15 +59,21 @@ pub struct ScheduleOptions {
 }
 
 impl ScheduleOptions {
-    /// The options of `[schedule]`, `[[inventory]]`, `[policy]` and `[knowledge]`, in the system's
-    /// time zone.
+    /// The options of `[schedule]`, `[[inventory]]`, `[policy]` and `[knowledge]`.
     pub fn from_config(config: &Config) -> ScheduleOptions {
         ScheduleOptions {
             scan: config.schedule.scan.map(|i| i.0),
             db_update: config.schedule.db_update.map(|i| i.0),
             deadlines: config.schedule.deadlines.map(|i| i.0),
             digest: config.schedule.digest,
-            tz: TimeZone::system(),
+            // The configuration checked the zone when it was read.
+            tz: config
+                .schedule
+                .time_zone
+                .as_deref()
+                .and_then(|z| vigil_logs::parse_time_zone(z).ok())
+                .unwrap_or_else(TimeZone::system),
+            ignore_file: config.schedule.ignore_file.clone(),
             inventory: config.inventory.clone(),
             policy: config.policy.clone(),
             max_age: config.knowledge.max_age(),
@@ -85,6 +93,18 @@ pub struct ScheduleStats {
     /// Finding alerts resolved because a scan no longer found the finding.
     pub findings_resolved: u64,
     pub digests: u64,
+}
+
+/// A job of another module run on the schedule (the logging check): it raises its own alerts
+/// through the scheduler's alerter; an error is a failed job like any other.
+pub type Job<S> = Box<dyn FnMut(&mut Alerter<S>) -> Result<(), String> + Send>;
+
+struct ExtraJob<S: KnowledgeStore + AssetStore + AlertStore> {
+    key: String,
+    what: String,
+    every: SignedDuration,
+    next: Timestamp,
+    run: Job<S>,
 }
 
 /// When each job runs next; `None`: switched off.
@@ -107,6 +127,7 @@ pub struct Scheduler<S: KnowledgeStore + AssetStore + AlertStore> {
     /// Why an asset's (or an inventory source's) picture is incomplete, from its last scan.
     incomplete: BTreeMap<String, Vec<String>>,
     stats: ScheduleStats,
+    jobs: Vec<ExtraJob<S>>,
 }
 
 impl<S: KnowledgeStore + AssetStore + AlertStore> Scheduler<S> {
@@ -133,6 +154,7 @@ impl<S: KnowledgeStore + AssetStore + AlertStore> Scheduler<S> {
             next,
             incomplete: BTreeMap::new(),
             stats: ScheduleStats::default(),
+            jobs: Vec::new(),
         }
     }
 
@@ -149,6 +171,26 @@ impl<S: KnowledgeStore + AssetStore + AlertStore> Scheduler<S> {
 
     pub fn stats(&self) -> ScheduleStats {
         self.stats
+    }
+
+    /// Adds a job run first `first` after now, then every `every`, under `key` (its failure
+    /// alert's key).
+    pub fn with_job(
+        mut self,
+        key: &str,
+        what: &str,
+        (first, every): (SignedDuration, SignedDuration),
+        run: Job<S>,
+    ) -> Self {
+        let next = after(self.clock.now(), first);
+        self.jobs.push(ExtraJob {
+            key: key.to_string(),
+            what: what.to_string(),
+            every,
+            next,
+            run,
+        });
+        self
     }
 
     pub fn alerter(&self) -> &Alerter<S> {
@@ -188,6 +230,13 @@ impl<S: KnowledgeStore + AssetStore + AlertStore> Scheduler<S> {
             let result = self.send_digest(now);
             self.job_done("digest", "daily digest", result);
         }
+        let mut jobs = std::mem::take(&mut self.jobs);
+        for job in jobs.iter_mut().filter(|j| j.next <= now) {
+            job.next = after(now, job.every);
+            let result = (job.run)(&mut self.alerter);
+            self.job_done(&job.key, &job.what, result);
+        }
+        self.jobs = jobs;
         if let Err(e) = self.alerter.tick() {
             tracing::error!("escalation of scheduled alerts failed: {e}");
         }
@@ -245,7 +294,25 @@ impl<S: KnowledgeStore + AssetStore + AlertStore> Scheduler<S> {
         Ok(())
     }
 
+    /// Reads the ignore file again. When it cannot be read, the scans go on with the entries read
+    /// last (never with none: that would re-raise every ignored finding), and the failure is a
+    /// job failure like any other, alerted until the file reads again.
+    fn reload_ignores(&mut self) {
+        let Some(path) = self.opts.ignore_file.clone() else {
+            return;
+        };
+        let result = IgnoreFile::load(&path)
+            .map(|f| self.ignores = f)
+            .map_err(|e| format!("{e}; the scans apply the entries read last"));
+        self.job_done(
+            "ignore-file",
+            &format!("reading of the ignore file {}", path.display()),
+            result,
+        );
+    }
+
     fn scan_all(&mut self, now: Timestamp) {
+        self.reload_ignores();
         for source in self.opts.inventory.clone() {
             let label = source.label();
             let result = self.scan_one(&source, now);
@@ -371,6 +438,19 @@ impl<S: KnowledgeStore + AssetStore + AlertStore> Scheduler<S> {
                 .store()
                 .alerts_with_key(&alert.dedup_key, KEY_HISTORY)
                 .map_err(|e| e.to_string())?;
+            // An exception in force is a decision someone made: no alert, and a live one is closed
+            // citing it. Once it expires the finding is alerted again.
+            if let Some(IgnoreState::Ignored { reason, expires }) =
+                self.ignores.state(&f.finding, today)
+            {
+                if let Some(a) = history.iter().rfind(|a| a.state != AlertState::Resolved) {
+                    let note = format!("ignored until {expires}: {reason}");
+                    self.alerter
+                        .resolve(a.id, "vigil", Some(&note))
+                        .map_err(|e| e.to_string())?;
+                }
+                continue;
+            }
             let closed_since = history.last().is_some_and(|a| {
                 a.state == AlertState::Resolved
                     && a.resolved.as_ref().is_some_and(|m| m.at >= f.first_seen)
@@ -545,6 +625,16 @@ pub fn next_daily(now: Timestamp, time: Time, tz: &TimeZone) -> Timestamp {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_digest_time_is_read_in_the_configured_zone() {
+        let config = Config::parse("[schedule]\ntime_zone = \"+05:30\"\ndigest = \"08:00\"\n")
+            .expect("valid");
+        let opts = ScheduleOptions::from_config(&config);
+        let now: Timestamp = "2026-03-01T00:00:00Z".parse().expect("time");
+        let at = next_daily(now, Time::constant(8, 0, 0, 0), &opts.tz);
+        assert_eq!(at.to_string(), "2026-03-01T02:30:00Z");
+    }
 
     #[test]
     fn the_digest_goes_out_at_the_next_local_time() {

@@ -39,6 +39,67 @@ tags:
     - vigil.selftest
 ";
 
+/// The id of the canary rule for Windows event logs.
+pub const CANARY_WINDOWS_RULE_ID: &str = "5e1f7e57-0001-4c0a-9a2b-76696769c1a7";
+
+/// The canary of a Windows event log: an Application event that the administrator's scheduled task
+/// writes with `eventcreate /T INFORMATION /ID 999 /L APPLICATION /SO vigil-selftest
+/// /D "VIGIL-SELFTEST canary=<id> watch=<watch>"` (see docs/serve.md), read from the live or the
+/// exported log like any other event.
+pub const CANARY_WINDOWS_RULE: &str = "title: vigil self-test canary (Windows event log)
+id: 5e1f7e57-0001-4c0a-9a2b-76696769c1a7
+status: stable
+description: An event written by a scheduled eventcreate (or Write-EventLog) to prove a watched
+    Windows event log is read, matched and alerted on. Harmless by construction.
+author: vigil
+logsource:
+    product: windows
+detection:
+    selection:
+        Provider_Name: vigil-selftest
+        Data|contains: 'VIGIL-SELFTEST canary='
+    condition: selection
+level: informational
+tags:
+    - vigil.selftest
+";
+
+/// The id of the canary rule for web server logs.
+pub const CANARY_WEB_RULE_ID: &str = "5e1f7e57-0002-4c0a-9a2b-76696769c1a7";
+
+/// The canary of a web server's log (IIS, Exchange's front end): a request the scheduled task
+/// makes to `/vigil-selftest?canary=<id>&watch=<watch>`, logged by the server whatever it answers.
+pub const CANARY_WEB_RULE: &str = "title: vigil self-test canary (web server log)
+id: 5e1f7e57-0002-4c0a-9a2b-76696769c1a7
+status: stable
+description: A request to /vigil-selftest made by a scheduled task to prove a watched web server
+    log is read, matched and alerted on. Harmless by construction.
+author: vigil
+logsource:
+    category: webserver
+detection:
+    selection:
+        cs-uri-stem|endswith: '/vigil-selftest'
+        cs-uri-query|contains: 'canary='
+    condition: selection
+level: informational
+tags:
+    - vigil.selftest
+";
+
+/// Every canary rule, as (name, YAML): loaded with every rule set of the service.
+pub const CANARY_RULES: [(&str, &str); 3] = [
+    ("vigil self-test canary (built in)", CANARY_RULE),
+    (
+        "vigil self-test canary, Windows event log (built in)",
+        CANARY_WINDOWS_RULE,
+    ),
+    (
+        "vigil self-test canary, web server log (built in)",
+        CANARY_WEB_RULE,
+    ),
+];
+
 /// The canary line for `watch`: RFC 3339 time, the host, the program, the marker, a nonce.
 pub fn canary_line(nonce: &str, watch: &str, host: &str, at: Timestamp) -> String {
     let clean = |s: &str| -> String {
@@ -73,19 +134,30 @@ pub fn nonce(at: Timestamp, n: u64) -> String {
     )
 }
 
-/// The (nonce, watch) a canary detection carries.
+/// Whether a detection comes from one of the canary rules.
+pub fn is_canary_rule(rule_id: &str) -> bool {
+    [CANARY_RULE_ID, CANARY_WINDOWS_RULE_ID, CANARY_WEB_RULE_ID].contains(&rule_id)
+}
+
+/// The (nonce, watch) a canary detection carries: `canary=` and `watch=` words of the matched
+/// value (a syslog message, an event's `Data`, a request's query, where `&` separates them).
 pub fn canary_of(d: &Detection) -> Option<(String, String)> {
-    if d.rule_id != CANARY_RULE_ID {
+    if !is_canary_rule(&d.rule_id) {
         return None;
     }
-    let message = d
+    let words = |v: &str| -> Vec<String> {
+        v.split(|c: char| c.is_whitespace() || c == '&' || c == '?')
+            .map(str::to_string)
+            .collect()
+    };
+    let carrier = d
         .matched
         .iter()
-        .find(|(k, v)| k.ends_with("message") && v.starts_with(CANARY_MARK))
-        .map(|(_, v)| v.as_str())?;
+        .map(|(_, v)| words(v))
+        .find(|w| w.iter().any(|w| w.starts_with("canary=")))?;
     let value = |key: &str| -> Option<String> {
-        message
-            .split_whitespace()
+        carrier
+            .iter()
             .find_map(|w| w.strip_prefix(key))
             .map(str::to_string)
     };
@@ -227,7 +299,8 @@ pub fn listener_targets(
     out
 }
 
-fn this_host() -> String {
+/// This machine's host name (`localhost` when it has none).
+pub fn this_host() -> String {
     hostname::get()
         .ok()
         .and_then(|h| h.into_string().ok())
@@ -278,6 +351,9 @@ pub struct SelfTestOptions {
     /// How long a canary may take to come back before the self-test has failed.
     pub timeout: SignedDuration,
     pub targets: Vec<CanaryTarget>,
+    /// Watches whose canaries a task on the server writes (`[[watch]] canary_every`): each must
+    /// bring one at least this often, or its self-test has failed.
+    pub scheduled: Vec<(String, SignedDuration)>,
 }
 
 impl Default for SelfTestOptions {
@@ -287,6 +363,7 @@ impl Default for SelfTestOptions {
             every: None,
             timeout: SignedDuration::from_secs(60),
             targets: Vec::new(),
+            scheduled: Vec::new(),
         }
     }
 }
@@ -310,6 +387,10 @@ pub struct SelfTests {
     /// Canaries nobody here sent, taken since the last step.
     unsolicited: usize,
     dropped: u64,
+    /// Per scheduled watch: when its last canary came (or the service started), and whether its
+    /// absence has been reported since.
+    heard: HashMap<String, (Timestamp, bool)>,
+    started: Timestamp,
 }
 
 /// What to do after a step of the self-tests.
@@ -324,6 +405,14 @@ pub enum SelfTestEvent {
     },
     /// A canary did not come back in time.
     Lost { nonce: String, watch: String },
+    /// A watch whose canaries the server's own task writes brought none for longer than its
+    /// interval and the timeout: since `last` (`None`: none since the service started at `since`).
+    Missed {
+        watch: String,
+        last: Option<Timestamp>,
+        since: Timestamp,
+        every: SignedDuration,
+    },
 }
 
 impl SelfTests {
@@ -337,6 +426,8 @@ impl SelfTests {
             counter: 0,
             unsolicited: 0,
             dropped: 0,
+            heard: HashMap::new(),
+            started: now,
         }
     }
 
@@ -405,6 +496,9 @@ impl SelfTests {
         }
         self.unsolicited = 0;
         for (nonce, watch, at) in std::mem::take(&mut self.returned) {
+            if self.opts.scheduled.iter().any(|(w, _)| *w == watch) {
+                self.heard.insert(watch.clone(), (at, false));
+            }
             let latency = self
                 .pending
                 .remove(&nonce)
@@ -427,6 +521,23 @@ impl SelfTests {
                 out.push(SelfTestEvent::Lost {
                     nonce: n,
                     watch: p.watch,
+                });
+            }
+        }
+        for (watch, every) in &self.opts.scheduled {
+            let (last, reported) = self
+                .heard
+                .get(watch)
+                .map_or((None, false), |&(t, r)| (Some(t), r));
+            let from = last.unwrap_or(self.started);
+            let limit = every.saturating_add(timeout);
+            if !reported && from.duration_until(now) > limit {
+                self.heard.insert(watch.clone(), (from, true));
+                out.push(SelfTestEvent::Missed {
+                    watch: watch.clone(),
+                    last,
+                    since: self.started,
+                    every: *every,
                 });
             }
         }
@@ -487,6 +598,55 @@ pub fn channel_failed_alert(nonce: &str, watch: &str, why: &str) -> NewAlert {
             Evidence::new("watch", watch),
             Evidence::new("read and matched", "yes"),
             Evidence::new("delivery", why),
+        ],
+    }
+}
+
+/// A length of time for people: `2 days`, `6 h`, `30 min`, `45 s`.
+fn span(d: SignedDuration) -> String {
+    let s = d.as_secs().max(0);
+    match s {
+        _ if s >= 86_400 && s % 86_400 == 0 => match s / 86_400 {
+            1 => "1 day".into(),
+            n => format!("{n} days"),
+        },
+        _ if s >= 3_600 && s % 3_600 == 0 => format!("{} h", s / 3_600),
+        _ if s >= 60 && s % 60 == 0 => format!("{} min", s / 60),
+        _ => format!("{s} s"),
+    }
+}
+
+/// The alert that a watch's scheduled canaries stopped coming: high, so it escalates.
+pub fn missed_alert(
+    watch: &str,
+    last: Option<Timestamp>,
+    since: Timestamp,
+    every: SignedDuration,
+) -> NewAlert {
+    let when = match last {
+        Some(t) => format!("the last one came at {t}"),
+        None => format!("none since vigil started at {since}"),
+    };
+    NewAlert {
+        dedup_key: failed_key(watch),
+        subject: AlertSubject::SelfTest,
+        reference: watch.to_string(),
+        severity: Level::High,
+        title: format!(
+            "Self-test of {watch} failed: no scheduled canary for more than {} ({when}); detection of this log may not work",
+            span(every)
+        ),
+        asset: None,
+        evidence: vec![
+            Evidence::new("watch", watch),
+            Evidence::new(
+                "expected",
+                format!("a canary at least every {} s", every.as_secs()),
+            ),
+            Evidence::new(
+                "what to check",
+                "does the scheduled task on the server still run (eventcreate or the /vigil-selftest request), is the log still written and exported where the watch points, is the service reading it (vigil status)",
+            ),
         ],
     }
 }
@@ -592,6 +752,7 @@ mod tests {
                     via: CanaryVia::File(log.clone()),
                     host: "mx1".into(),
                 }],
+                scheduled: Vec::new(),
             },
             t0,
         );
@@ -617,5 +778,94 @@ mod tests {
         std::fs::remove_file(&log).unwrap();
         let ev = st.run_now(t2);
         assert!(matches!(&ev[..], [SelfTestEvent::Lost { .. }]));
+    }
+
+    fn matched(rule: &str, fields: &[(&str, &str)]) -> Detection {
+        Detection {
+            rule_id: rule.into(),
+            matched: fields
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            ..canary_detection("x: y")
+        }
+    }
+
+    #[test]
+    fn windows_and_web_canaries_carry_their_nonce_and_watch() {
+        let ev = matched(
+            CANARY_WINDOWS_RULE_ID,
+            &[
+                ("Provider_Name", "vigil-selftest"),
+                (
+                    "Data",
+                    "VIGIL-SELFTEST canary=20261204-mail01 watch=security",
+                ),
+            ],
+        );
+        assert_eq!(
+            canary_of(&ev),
+            Some(("20261204-mail01".into(), "security".into()))
+        );
+        let web = matched(
+            CANARY_WEB_RULE_ID,
+            &[
+                ("cs-uri-stem", "/owa/vigil-selftest"),
+                ("cs-uri-query", "canary=20261204T0800&watch=owa"),
+            ],
+        );
+        assert_eq!(
+            canary_of(&web),
+            Some(("20261204T0800".into(), "owa".into()))
+        );
+        // Another rule's detection with the same words is not a canary.
+        let other = matched("some-rule", &[("cs-uri-query", "canary=1&watch=owa")]);
+        assert_eq!(canary_of(&other), None);
+        let forged = matched(
+            CANARY_WEB_RULE_ID,
+            &[("cs-uri-query", "canary=<script>&watch=owa")],
+        );
+        assert_eq!(canary_of(&forged), None);
+    }
+
+    #[test]
+    fn a_scheduled_watch_without_canaries_is_missed_once_until_one_comes() {
+        let t0: Timestamp = "2026-12-01T00:00:00Z".parse().unwrap();
+        let opts = SelfTestOptions {
+            timeout: SignedDuration::from_mins(5),
+            scheduled: vec![("security".into(), SignedDuration::from_hours(24))],
+            ..SelfTestOptions::default()
+        };
+        let mut st = SelfTests::new(opts, t0);
+        let at = |h: i64, m: i64| t0 + SignedDuration::from_hours(h) + SignedDuration::from_mins(m);
+        assert!(
+            st.step(at(24, 4)).is_empty(),
+            "within the interval and the timeout"
+        );
+        let missed = st.step(at(24, 6));
+        assert!(
+            matches!(&missed[..], [SelfTestEvent::Missed { watch, last: None, .. }] if watch == "security"),
+            "{missed:?}"
+        );
+        assert!(
+            st.step(at(30, 0)).is_empty(),
+            "reported once, not every step"
+        );
+        let ev = matched(
+            CANARY_WINDOWS_RULE_ID,
+            &[("Data", "VIGIL-SELFTEST canary=n1 watch=security")],
+        );
+        st.observe(&ev, at(31, 0));
+        let back = st.step(at(31, 0));
+        assert!(
+            matches!(&back[..], [SelfTestEvent::Returned { .. }]),
+            "{back:?}"
+        );
+        assert!(st.step(at(55, 0)).is_empty());
+        let again = st.step(at(55, 6));
+        assert!(
+            matches!(&again[..], [SelfTestEvent::Missed { last: Some(t), .. }] if *t == at(31, 0)),
+            "{again:?}"
+        );
     }
 }

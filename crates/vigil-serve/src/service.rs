@@ -2,10 +2,12 @@
 //! together, sleep until the next poll, stop when asked.
 
 use crate::alerting::LiveAlerting;
+use crate::cadence::{Cadence, CadenceOptions};
 use crate::detect::Detector;
 use crate::error::ServeError;
-use crate::health::{HealthBoard, HealthTracker, RoundTotals};
+use crate::health::{Arrived, HealthBoard, HealthTracker, RoundTotals};
 use crate::source::Source;
+use crate::tamper::{TamperOptions, TamperWatch};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 use vigil_model::Detection;
@@ -13,6 +15,8 @@ use vigil_store::{CheckpointStore, HealthStore, IngestCommit};
 
 /// The name the correlation windows are stored under (`IngestCommit::state`).
 pub const CORRELATION_STATE: &str = "correlation";
+/// The name the sources' learnt pace is stored under.
+pub const CADENCE_STATE: &str = "cadence";
 
 /// How the loop runs.
 #[derive(Debug, Clone)]
@@ -58,6 +62,8 @@ pub struct Service<S: CheckpointStore> {
     last_state_save: Option<Instant>,
     health: HealthTracker,
     alerting: Option<LiveAlerting>,
+    tamper: TamperWatch,
+    cadence: Cadence,
 }
 
 impl<S: CheckpointStore + HealthStore> Service<S> {
@@ -85,7 +91,15 @@ impl<S: CheckpointStore + HealthStore> Service<S> {
             last_round_events: 0,
             last_state_save: None,
             alerting: None,
+            tamper: TamperWatch::new(TamperOptions::default()),
+            cadence: Cadence::new(CadenceOptions::default()),
         })
+    }
+
+    /// Judges the sources' pace against what was learnt before (see [`Cadence::resume`]).
+    pub fn with_cadence(mut self, cadence: Cadence) -> Service<S> {
+        self.cadence = cadence;
+        self
     }
 
     /// Raises alerts from what is stored: incidents grouped as detections arrive, one alert each.
@@ -122,39 +136,56 @@ impl<S: CheckpointStore + HealthStore> Service<S> {
     /// stops the service before any later checkpoint could skip past those detections.
     pub fn poll_once(&mut self) -> Result<(), ServeError> {
         let mut found: Vec<Detection> = Vec::new();
+        let mut paced = Vec::new();
         for (index, source) in self.sources.iter_mut().enumerate() {
-            let batch = source.poll()?;
-            if batch.events.is_empty() && batch.checkpoints.is_empty() {
-                continue;
-            }
             found.clear();
             let late_before = self.detector.late_events();
-            for ev in &batch.events {
-                self.detector.feed(ev, &mut found);
+            // Each event is evaluated as the reader decodes it and dropped at once.
+            let mut arrived = Arrived::default();
+            let detector = &mut self.detector;
+            let tamper = &mut self.tamper;
+            let name = source.name().to_string();
+            let now = jiff::Timestamp::now();
+            let checkpoints = source.poll_each(&mut |ev| {
+                arrived.count(&ev);
+                tamper.observe(&name, &ev, now);
+                detector.feed(&ev, &mut found);
+            })?;
+            paced.extend(self.cadence.record(&name, arrived.events, now));
+            if arrived.events == 0 && checkpoints.is_empty() {
+                continue;
             }
             let late = self.detector.late_events().saturating_sub(late_before);
-            self.health.arrived(index, &batch.events, late);
+            self.health.arrived(index, &arrived, late);
             // The correlation windows move with the checkpoints: saved in the same transaction,
             // at most every `state_every` (a crash loses at most that much of their contents).
+            let due = self
+                .last_state_save
+                .is_none_or(|t| t.elapsed() >= self.opts.state_every);
             let state = state_due(
                 &self.detector,
                 &mut self.last_state_save,
                 self.opts.state_every,
             );
-            let named: Vec<(&str, Option<&str>)> = state
-                .as_deref()
-                .map(|s| vec![(CORRELATION_STATE, Some(s))])
-                .unwrap_or_default();
+            // The learnt pace of the sources goes with them.
+            let pace = due.then(|| self.cadence.save().ok()).flatten();
+            let mut named: Vec<(&str, Option<&str>)> = Vec::new();
+            if let Some(s) = state.as_deref() {
+                named.push((CORRELATION_STATE, Some(s)));
+            }
+            if let Some(p) = pace.as_deref() {
+                named.push((CADENCE_STATE, Some(p)));
+            }
             let done = self.store.commit_ingest(&IngestCommit {
                 detections: &found,
-                checkpoints: &batch.checkpoints,
+                checkpoints: &checkpoints,
                 forget: &[],
                 state: &named,
             })?;
-            if state.is_some() {
+            if state.is_some() || pace.is_some() {
                 self.last_state_save = Some(Instant::now());
             }
-            self.stats.events += batch.events.len() as u64;
+            self.stats.events += arrived.events;
             self.stats.detections_new += done.detections_new as u64;
             self.stats.detections_known += done.detections_known as u64;
             self.stats.commits += 1;
@@ -170,7 +201,13 @@ impl<S: CheckpointStore + HealthStore> Service<S> {
                 a.offer(&found);
             }
         }
+        let signs = self.tamper.take();
+        for s in &signs {
+            tracing::error!(source = %s.reference, "{}", s.title);
+        }
         if let Some(a) = &mut self.alerting {
+            a.raise_health(&signs)?;
+            a.pace(&paced)?;
             a.step()?;
         }
         let totals = RoundTotals {
@@ -193,6 +230,14 @@ impl<S: CheckpointStore + HealthStore> Service<S> {
     /// Saves the correlation windows now (at a clean stop), with no other change.
     fn save_state(&mut self) {
         self.last_state_save = None;
+        if let Ok(p) = self.cadence.save()
+            && let Err(e) = self.store.commit_ingest(&IngestCommit {
+                state: &[(CADENCE_STATE, Some(&p))],
+                ..IngestCommit::default()
+            })
+        {
+            tracing::warn!("the sources' learnt pace was not saved at stop: {e}");
+        }
         if let Some(s) = state_due(
             &self.detector,
             &mut self.last_state_save,
@@ -273,5 +318,53 @@ pub(crate) fn sleep_unless(stop: &AtomicBool, d: Duration) {
         let s = left.min(step);
         std::thread::sleep(s);
         left = left.saturating_sub(s);
+    }
+}
+
+/// A service with no log to read (`[[inventory]]` alone: the schedule's jobs run on their own
+/// thread). It still publishes and stores its health, so that `/metrics` answers and `vigil status`
+/// can tell a running patch watch from one that has died.
+pub struct IdleService<S: HealthStore> {
+    store: S,
+    health: HealthTracker,
+    heartbeat: Duration,
+}
+
+impl<S: HealthStore> IdleService<S> {
+    pub fn new(store: S, heartbeat: Duration) -> IdleService<S> {
+        IdleService {
+            store,
+            health: HealthTracker::new(&[], heartbeat.as_secs().max(1)),
+            heartbeat,
+        }
+    }
+
+    pub fn health(&self) -> &HealthBoard {
+        self.health.board()
+    }
+
+    /// Beats until `stop` is set, then writes a last snapshot marked as stopped.
+    pub fn run(&mut self, stop: &AtomicBool, ready: impl FnOnce()) {
+        self.health.round_done(&[], RoundTotals::default());
+        self.beat(&self.health().snapshot());
+        ready();
+        let mut last_beat = Instant::now();
+        while !stop.load(Ordering::SeqCst) {
+            sleep_unless(stop, Duration::from_millis(250));
+            self.health.round_done(&[], RoundTotals::default());
+            if last_beat.elapsed() >= self.heartbeat {
+                self.beat(&self.health().snapshot());
+                last_beat = Instant::now();
+            }
+        }
+        let last = self.health.stopped();
+        self.beat(&last);
+    }
+
+    fn beat(&mut self, snapshot: &vigil_model::HealthSnapshot) {
+        if let Err(e) = self.store.save_heartbeat(snapshot) {
+            tracing::warn!("heartbeat not written: {e}");
+            self.health.heartbeat_failed();
+        }
     }
 }

@@ -166,3 +166,142 @@ mod tests {
         assert!(off.check(&snap(t0, None), t0 + min * 600).is_empty());
     }
 }
+
+/// A source falling behind: more than `limit_bytes` written but not yet read, continuously for
+/// longer than `for_at_least` (a burst that is read within it is not falling behind).
+#[derive(Debug)]
+pub struct BehindWatch {
+    limit_bytes: u64,
+    for_at_least: SignedDuration,
+    /// Since when each source has been over the limit, and whether that was told.
+    over: HashMap<String, (Timestamp, bool)>,
+}
+
+/// Bytes not yet read past which a source may be falling behind.
+pub const BEHIND_BYTES: u64 = 64 << 20;
+/// How long it must stay past them.
+pub const BEHIND_FOR: SignedDuration = SignedDuration::from_mins(5);
+
+impl Default for BehindWatch {
+    fn default() -> Self {
+        BehindWatch::new(BEHIND_BYTES, BEHIND_FOR)
+    }
+}
+
+/// A change in a source's backlog.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BehindEvent {
+    Behind {
+        source: String,
+        bytes: u64,
+        since: Timestamp,
+    },
+    CaughtUp {
+        source: String,
+        at: Timestamp,
+    },
+}
+
+impl BehindWatch {
+    pub fn new(limit_bytes: u64, for_at_least: SignedDuration) -> BehindWatch {
+        BehindWatch {
+            limit_bytes,
+            for_at_least,
+            over: HashMap::new(),
+        }
+    }
+
+    pub fn check(&mut self, snap: &HealthSnapshot, now: Timestamp) -> Vec<BehindEvent> {
+        let mut out = Vec::new();
+        for s in &snap.sources {
+            if s.bytes_behind > self.limit_bytes {
+                let (since, told) = *self.over.entry(s.name.clone()).or_insert((now, false));
+                if !told && since.duration_until(now) > self.for_at_least {
+                    self.over.insert(s.name.clone(), (since, true));
+                    out.push(BehindEvent::Behind {
+                        source: s.name.clone(),
+                        bytes: s.bytes_behind,
+                        since,
+                    });
+                }
+            } else if let Some((_, told)) = self.over.remove(&s.name)
+                && told
+            {
+                out.push(BehindEvent::CaughtUp {
+                    source: s.name.clone(),
+                    at: now,
+                });
+            }
+        }
+        out
+    }
+}
+
+/// The dedup key of a source's backlog alert.
+pub fn behind_key(source: &str) -> String {
+    format!("source:{source}:behind")
+}
+
+/// The alert that a source is falling behind.
+pub fn behind_alert(source: &str, bytes: u64, since: Timestamp) -> NewAlert {
+    NewAlert {
+        dedup_key: behind_key(source),
+        subject: AlertSubject::SourceHealth,
+        reference: source.to_string(),
+        severity: Level::Medium,
+        title: format!(
+            "Log source {source} is falling behind: {} MiB written but not yet read, since {since}",
+            bytes >> 20
+        ),
+        asset: None,
+        evidence: vec![
+            Evidence::new("source", source),
+            Evidence::new("not yet read", format!("{bytes} bytes")),
+            Evidence::new("over the limit since", since.to_string()),
+            Evidence::new(
+                "what it means",
+                "the log is written faster than vigil reads it: detections arrive late; check the machine's load and `vigil status`",
+            ),
+        ],
+    }
+}
+
+#[cfg(test)]
+mod behind_tests {
+    use super::*;
+    use vigil_model::SourceSnapshot;
+
+    fn snap(behind: u64) -> HealthSnapshot {
+        HealthSnapshot {
+            sources: vec![SourceSnapshot {
+                name: "iis".into(),
+                bytes_behind: behind,
+                ..SourceSnapshot::default()
+            }],
+            ..HealthSnapshot::default()
+        }
+    }
+
+    #[test]
+    fn a_backlog_that_lasts_is_told_once_and_its_end_too_a_burst_is_not() {
+        let mut w = BehindWatch::default();
+        let t0: Timestamp = "2026-12-04T10:00:00Z".parse().unwrap();
+        let at = |m: i64| t0 + SignedDuration::from_mins(m);
+        // A burst read within two minutes.
+        assert!(w.check(&snap(200 << 20), at(0)).is_empty());
+        assert!(w.check(&snap(1 << 20), at(2)).is_empty());
+        // A backlog that stays.
+        assert!(w.check(&snap(100 << 20), at(10)).is_empty());
+        let got = w.check(&snap(300 << 20), at(16));
+        assert!(
+            matches!(&got[..], [BehindEvent::Behind { since, .. }] if *since == at(10)),
+            "{got:?}"
+        );
+        assert!(w.check(&snap(300 << 20), at(20)).is_empty());
+        let got = w.check(&snap(0), at(30));
+        assert!(
+            matches!(&got[..], [BehindEvent::CaughtUp { .. }]),
+            "{got:?}"
+        );
+    }
+}

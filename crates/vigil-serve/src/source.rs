@@ -27,6 +27,16 @@ pub trait Source {
     /// service: a reader that can no longer read must not be mistaken for a quiet log.
     fn poll(&mut self) -> Result<SourceBatch, ServeError>;
 
+    /// The same as [`Source::poll`], each event handed to `each` as it is read rather than
+    /// collected: the runtime evaluates and drops it at once, so a busy log costs one event's
+    /// memory at a time, not a round's. Returns the checkpoints valid once every event handed over
+    /// is processed. Readers that decode as they read override it; the default collects.
+    fn poll_each(&mut self, each: &mut dyn FnMut(Event)) -> Result<Vec<Checkpoint>, ServeError> {
+        let batch = self.poll()?;
+        batch.events.into_iter().for_each(&mut *each);
+        Ok(batch.checkpoints)
+    }
+
     /// What reads it, for health (`file`, `syslog`, `channel`).
     fn kind(&self) -> &str {
         "other"

@@ -4,7 +4,7 @@ use crate::error::ServeError;
 use crate::source::{Source, SourceBatch};
 use std::path::{Path, PathBuf};
 use vigil_ingest::{Tailer, TailerConfig, Watch};
-use vigil_model::Checkpoint;
+use vigil_model::{Checkpoint, Event};
 
 /// One `[[watch]]` followed by a tailer.
 pub struct TailSource {
@@ -37,16 +37,22 @@ impl Source for TailSource {
     }
 
     fn poll(&mut self) -> Result<SourceBatch, ServeError> {
-        let mut batch = SourceBatch::default();
+        let mut events = Vec::new();
         // The tailer reads at most its per-poll budget, so the batch is bounded.
-        let polled = self.tailer.poll(&mut |ev| batch.events.push(ev));
-        if let Err(e) = polled {
+        let checkpoints = self.poll_each(&mut |ev| events.push(ev))?;
+        Ok(SourceBatch {
+            events,
+            checkpoints,
+        })
+    }
+
+    fn poll_each(&mut self, each: &mut dyn FnMut(Event)) -> Result<Vec<Checkpoint>, ServeError> {
+        if let Err(e) = self.tailer.poll(each) {
             // A watched path missing for a moment (rotation in progress) is not fatal; it is
             // counted in the tailer's health and warned about, never taken for a quiet log.
             tracing::warn!(watch = %self.name, "{e}");
         }
-        batch.checkpoints = self.tailer.checkpoints();
-        Ok(batch)
+        Ok(self.tailer.checkpoints())
     }
 }
 

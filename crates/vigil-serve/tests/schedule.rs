@@ -102,6 +102,7 @@ fn options(path: PathBuf, asset: Option<&str>) -> ScheduleOptions {
         deadlines: Some(SignedDuration::from_hours(24)),
         digest: Some(Time::constant(8, 0, 0, 0)),
         tz: TimeZone::UTC,
+        ignore_file: None,
         inventory: vec![InventorySource {
             path: Some(path),
             root: None,
@@ -270,6 +271,57 @@ fn a_missing_inventory_path_is_a_failed_job_not_a_silent_one() {
 }
 
 #[test]
+fn the_ignore_file_is_applied_and_a_broken_one_is_alerted_without_dropping_its_entries() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("vigil.db");
+    drop(store_with_knowledge(&db));
+    let inbox = dir.path().join("inventory");
+    std::fs::create_dir(&inbox).unwrap();
+    std::fs::copy(
+        repo().join("examples/exchange-2021/inventory/MAIL01.json"),
+        inbox.join("MAIL01.json"),
+    )
+    .unwrap();
+    let ignore = dir.path().join("ignore.toml");
+    std::fs::write(
+        &ignore,
+        "[[ignore]]\nid = \"KB5001779\"\nreason = \"compensating control: OWA not published\"\nexpires = 2099-01-01\n",
+    )
+    .unwrap();
+    let hook = HttpReceiver::start();
+    let smtp = SmtpServer::start(SmtpTls::None, None);
+    let clock = Arc::new(ManualClock::new("2021-05-12T01:00:00Z".parse().unwrap()));
+    let alerter = alerter(&db, &hook, &smtp, &clock);
+    let mut opts = options(inbox, None);
+    (opts.deadlines, opts.digest, opts.db_update) = (None, None, None);
+    opts.ignore_file = Some(ignore.clone());
+    let mut sched = Scheduler::new(alerter, clock.clone(), opts);
+    sched.run_due();
+    let got = texts(&exactly(&hook, 2));
+    assert!(
+        got.iter().all(|b| !b.contains("KB5001779")),
+        "an ignored finding raises no alert: {got:#?}"
+    );
+    // The file is edited into something unreadable: the failure is alerted, the decision it held
+    // still applies (no alert for the ignored update appears), and the other alerts are not re-sent.
+    std::fs::write(&ignore, "[[ignore]]\nid = \"KB5001779\"\n").unwrap();
+    clock.advance(SignedDuration::from_hours(6));
+    sched.run_due();
+    let got = texts(&exactly(&hook, 3));
+    assert!(
+        got[2].contains("ignore file") && got[2].contains("entries read last"),
+        "{:#?}",
+        got[2]
+    );
+    assert!(
+        got.iter()
+            .filter(|b| b.contains("\"subject\":\"finding\""))
+            .all(|b| !b.contains("KB5001779")),
+        "{got:#?}"
+    );
+}
+
+#[test]
 fn a_knowledge_update_is_followed_by_a_scan_and_a_source_failing_too_long_is_alerted() {
     use vigil_store::prelude::*;
     let dir = tempfile::tempdir().unwrap();
@@ -319,4 +371,95 @@ fn a_knowledge_update_is_followed_by_a_scan_and_a_source_failing_too_long_is_ale
     assert_eq!(sched.stats().db_updates, 1);
     assert_eq!(sched.stats().scans, 2);
     assert_eq!(sched.stats().findings_opened, 3);
+}
+
+/// The logging check on the schedule: the watched logs' gaps (here, logs covering two days, less
+/// than the patch cycle) are one alert for the server, with the gap and its fix; when the check
+/// finds no gap any more, the service resolves the alert.
+#[test]
+fn the_logging_check_alerts_the_gaps_of_a_watched_server_and_resolves_them() {
+    use vigil_serve::doctor::{DoctorTarget, doctor_job, gap_key};
+    use vigil_store::prelude::*;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("vigil.db");
+    drop(store_with_knowledge(&db));
+    let logs = dir.path().join("logs");
+    std::fs::create_dir(&logs).unwrap();
+    std::fs::copy(
+        repo().join("examples/linux-mail/logs/mail.log"),
+        logs.join("mail.log"),
+    )
+    .unwrap();
+    let (set, errors) = vigil_sigma::load_rules(
+        &[repo().join("rules/vigil")],
+        &vigil_sigma::LoadOptions::default(),
+    );
+    assert!(errors.is_empty(), "{errors:?}");
+    let rules = Arc::new(set);
+    let hook = HttpReceiver::start();
+    let smtp = SmtpServer::start(SmtpTls::None, None);
+    let clock = Arc::new(ManualClock::new("2026-04-14T00:00:00Z".parse().unwrap()));
+    let target = DoctorTarget {
+        asset: "mx1".into(),
+        paths: vec![logs.clone()],
+    };
+    let quiet = |mut o: ScheduleOptions| {
+        (o.scan, o.db_update, o.deadlines, o.digest) = (None, None, None, None);
+        o
+    };
+    let mut sched = Scheduler::new(
+        alerter(&db, &hook, &smtp, &clock),
+        clock.clone(),
+        quiet(options(logs.clone(), None)),
+    )
+    .with_job(
+        "doctor",
+        "logging check",
+        (SignedDuration::ZERO, SignedDuration::from_hours(24)),
+        doctor_job(
+            vec![target.clone()],
+            rules.clone(),
+            vigil_coverage::CheckOptions::default(),
+        ),
+    );
+    sched.run_due();
+    let got = exactly(&hook, 1);
+    let body = got[0].body_text();
+    assert!(
+        body.contains("mx1: 1 logging gap(s)") && body.contains("retention"),
+        "{body}"
+    );
+    // Run again the next day: the same gap updates the alert quietly.
+    clock.advance(SignedDuration::from_hours(24));
+    sched.run_due();
+    exactly(&hook, 1);
+
+    // The logs are kept long enough now (here: the check's limit is met): the alert is resolved.
+    let mut sched = Scheduler::new(
+        alerter(&db, &hook, &smtp, &clock),
+        clock.clone(),
+        quiet(options(logs, None)),
+    )
+    .with_job(
+        "doctor",
+        "logging check",
+        (SignedDuration::ZERO, SignedDuration::from_hours(24)),
+        doctor_job(
+            vec![target],
+            rules,
+            vigil_coverage::CheckOptions {
+                min_retention_days: 1,
+                ..vigil_coverage::CheckOptions::default()
+            },
+        ),
+    );
+    sched.run_due();
+    let store = SqliteStore::open(&db).unwrap();
+    let history = store.alerts_with_key(&gap_key("mx1"), 8).unwrap();
+    assert_eq!(history.len(), 1);
+    assert_eq!(
+        history[0].state,
+        vigil_store::AlertState::Resolved,
+        "{history:#?}"
+    );
 }

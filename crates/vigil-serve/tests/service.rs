@@ -143,6 +143,18 @@ fn detections_are_committed_with_their_checkpoints_once() {
         "{stats:?}"
     );
     assert_eq!(svc.store().detections().unwrap().len(), 1);
+    // The sources' learnt pace is saved with the first commit, and resumes.
+    let pace = svc
+        .store()
+        .ingest_state(vigil_serve::CADENCE_STATE)
+        .unwrap()
+        .expect("the pace is saved");
+    assert!(pace.contains("\"auth\""), "{pace}");
+    let (_, refused) = vigil_serve::cadence::Cadence::resume(
+        vigil_serve::cadence::CadenceOptions::default(),
+        Some(&pace),
+    );
+    assert_eq!(refused, None);
 }
 
 #[test]

@@ -517,3 +517,269 @@ fn a_selftest_with_nothing_to_test_exits_3() {
     assert!(err.contains("nothing to self-test"), "{err}");
     assert!(out.stdout.is_empty());
 }
+
+/// A site's rule folder with rule tests: a rule changed so that it no longer fires on its positive
+/// sample is reported by `vigil rules verify` (exit 1) and alerted by `vigil serve` at start (the
+/// service still watches); once the rule is fixed, the next start resolves the alert.
+#[test]
+fn a_rule_that_fails_its_tests_is_alerted_at_start_and_resolved_once_fixed() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let rules = d.join("rules");
+    std::fs::create_dir_all(rules.join("tests")).unwrap();
+    let broken = SASL_RULE.replace("sasl_auth_failed", "sasl_auth_refused");
+    std::fs::write(rules.join("sasl.yml"), &broken).unwrap();
+    std::fs::write(
+        rules.join("tests/sasl.positive.log"),
+        failures("2026-12-01", 0, 2, "192.0.2.7"),
+    )
+    .unwrap();
+    std::fs::write(
+        rules.join("tests/sasl.negative.log"),
+        "2026-12-01T10:00:00+00:00 mx1 postfix/smtpd[1]: connect from unknown[192.0.2.7]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        rules.join("tests/manifest.yml"),
+        "samples:\n- rule: sasl\n  positive: sasl.positive.log\n  negative: sasl.negative.log\n  format: syslog\n  positive_matches: 2\n",
+    )
+    .unwrap();
+    let log = d.join("mail.log");
+    std::fs::write(&log, "").unwrap();
+    let hook = HttpReceiver::start();
+    std::fs::write(
+        d.join("vigil.toml"),
+        format!(
+            "[[watch]]\npath = {log:?}\nformat = \"syslog\"\n\n[[alert.webhook]]\nurl = {hook:?}\n\n\
+             [serve]\nrules = [{rules:?}]\npoll_ms = 20\nmetrics = \"off\"\n\n[selftest]\nevery = \"off\"\n",
+            log = log.display().to_string(),
+            hook = hook.url("/hook"),
+            rules = rules.display().to_string(),
+        ),
+    )
+    .unwrap();
+
+    let verify = vigil(d)
+        .args(["rules", "verify"])
+        .arg(&rules)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&verify.stdout);
+    assert_eq!(verify.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("FAIL sasl: positive sample: 0 detections, expected 2"),
+        "{text}"
+    );
+
+    let child = start(d);
+    let got = hook.wait_for(1, Duration::from_secs(20));
+    stop(child);
+    assert_eq!(got.len(), 1);
+    let body = got[0].body_text();
+    assert!(
+        body.contains("rule tests failed") && body.contains("0 detections, expected 2"),
+        "{body}"
+    );
+
+    std::fs::write(rules.join("sasl.yml"), SASL_RULE).unwrap();
+    let verify = vigil(d)
+        .args(["rules", "verify"])
+        .arg(&rules)
+        .output()
+        .unwrap();
+    assert!(verify.status.success());
+    let child = start(d);
+    stop(child);
+    let all = alerts(d);
+    assert_eq!(all.len(), 1, "{all:#?}");
+    assert_eq!(all[0]["state"], "resolved", "{:#}", all[0]);
+}
+
+/// Windows event logs and web server logs are not written by vigil: a task on the server writes
+/// their canaries (an `eventcreate` event read back through an exported log, a request to
+/// `/vigil-selftest` logged by IIS). A watch whose canaries stop coming fails its self-test; one
+/// that comes back is read, matched, alerted and closes the failure.
+#[test]
+fn scheduled_canaries_of_windows_and_web_logs_are_expected_and_credited() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let events = d.join("application.json");
+    std::fs::write(&events, "").unwrap();
+    let iis = d.join("u_ex261204.log");
+    std::fs::write(
+        &iis,
+        "#Software: Microsoft Internet Information Services 10.0\n#Version: 1.0\n#Date: 2026-12-04 00:00:00\n\
+         #Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) cs(Referer) sc-status sc-substatus sc-win32-status time-taken\n",
+    )
+    .unwrap();
+    let hook = HttpReceiver::start();
+    std::fs::write(
+        d.join("vigil.toml"),
+        format!(
+            "[[watch]]\npath = {events:?}\nformat = \"winjson\"\nsource = \"application\"\ncanary_every = \"2s\"\n\n\
+             [[watch]]\npath = {iis:?}\nformat = \"w3c\"\nhost = \"MAIL01\"\nsource = \"owa\"\ncanary_every = \"2s\"\n\n\
+             [[alert.webhook]]\nurl = {hook:?}\n\n\
+             [selftest]\nevery = \"off\"\ntimeout = \"1s\"\n\n\
+             [serve]\npoll_ms = 20\nmetrics = \"off\"\nsilent_after = \"off\"\n",
+            events = events.display().to_string(),
+            iis = iis.display().to_string(),
+            hook = hook.url("/hook"),
+        ),
+    )
+    .unwrap();
+    let child = start(d);
+    let missed = hook.wait_for(2, Duration::from_secs(20));
+    let titles = |reqs: &[vigil_testkit::http::Request]| -> Vec<String> {
+        reqs.iter()
+            .map(|r| {
+                let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+                v["alert"]["title"].as_str().unwrap_or_default().to_string()
+            })
+            .collect()
+    };
+    let t = titles(&missed);
+    for w in ["application", "owa"] {
+        assert!(
+            t.iter()
+                .any(|t| t.starts_with(&format!("Self-test of {w} failed: no scheduled canary"))),
+            "{t:#?}"
+        );
+    }
+    // The server's tasks run: an eventcreate event exported by Get-WinEvent, and a request.
+    append(
+        &events,
+        "{\"Id\":999,\"LogName\":\"Application\",\"ProviderName\":\"vigil-selftest\",\"MachineName\":\"MAIL01\",\
+         \"TimeCreated\":\"2026-12-04T08:00:00Z\",\"RecordId\":42,\
+         \"Message\":\"VIGIL-SELFTEST canary=20261204T0800-app watch=application\",\
+         \"Properties\":[{\"Value\":\"VIGIL-SELFTEST canary=20261204T0800-app watch=application\"}]}\n",
+    );
+    append(
+        &iis,
+        "2026-12-04 08:00:01 192.0.2.10 GET /vigil-selftest canary=20261204T0800-owa&watch=owa 443 - 127.0.0.1 curl/8.0 - 404 0 2 1\n",
+    );
+    let start_wait = Instant::now();
+    let mut back = Vec::new();
+    while start_wait.elapsed() < Duration::from_secs(20) {
+        back = titles(&hook.requests());
+        if ["application", "owa"].iter().all(|w| {
+            back.iter()
+                .any(|t| t == &format!("Self-test of {w}: canary read, matched and alerted"))
+        }) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    stop(child);
+    for w in ["application", "owa"] {
+        assert!(
+            back.iter()
+                .any(|t| t == &format!("Self-test of {w}: canary read, matched and alerted")),
+            "{back:#?}"
+        );
+    }
+    let all = alerts(d);
+    for w in ["application", "owa"] {
+        assert!(
+            all.iter()
+                .any(|a| a["dedup_key"] == format!("selftest-failed:{w}")
+                    && a["state"] == "resolved"),
+            "{all:#?}"
+        );
+    }
+}
+
+/// A Windows event log that was cleared (a real EVTX: System 104 from EVTX-ATTACK-SAMPLES) is a
+/// source-health alert naming the file and the record, beside whatever the rules detect: clearing a
+/// log blinds the rules that would have told.
+#[test]
+fn a_cleared_event_log_is_a_source_health_alert() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let evtx = d.join("evtx");
+    std::fs::create_dir(&evtx).unwrap();
+    let hook = HttpReceiver::start();
+    std::fs::write(
+        d.join("vigil.toml"),
+        format!(
+            "[[watch]]\npath = {evtx:?}\nsource = \"system\"\n\n[[alert.webhook]]\nurl = {hook:?}\n\n\
+             [selftest]\nevery = \"off\"\n\n[serve]\npoll_ms = 20\nmetrics = \"off\"\nsilent_after = \"off\"\n",
+            evtx = evtx.display().to_string(),
+            hook = hook.url("/hook"),
+        ),
+    )
+    .unwrap();
+    let child = start(d);
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../vigil-logs/tests/fixtures/system_104_log_cleared.evtx"),
+        evtx.join("System.evtx"),
+    )
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut bodies = Vec::new();
+    while Instant::now() < deadline {
+        bodies = hook
+            .requests()
+            .iter()
+            .map(|r| r.body_text())
+            .collect::<Vec<_>>();
+        if bodies
+            .iter()
+            .any(|b| b.contains("an event log was cleared"))
+        {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    stop(child);
+    let cleared = bodies
+        .iter()
+        .find(|b| b.contains("an event log was cleared"))
+        .unwrap_or_else(|| panic!("no log-cleared alert: {bodies:#?}"));
+    let v: serde_json::Value = serde_json::from_str(cleared).unwrap();
+    assert_eq!(v["alert"]["subject"], "source_health", "{v:#}");
+    assert_eq!(v["alert"]["severity"], "high", "{v:#}");
+    let evidence = v["alert"]["evidence"].to_string();
+    assert!(
+        evidence.contains("System.evtx") && evidence.contains("System 104"),
+        "{evidence}"
+    );
+}
+
+/// A sender that numbers its RFC 5424 messages (`meta sequenceId`) and loses some on the way (UDP):
+/// the numbers missing are a source-health alert naming the sender.
+#[test]
+fn forwarded_messages_lost_on_the_way_are_alerted() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let udp = support::serve::free_port(false);
+    let hook = HttpReceiver::start();
+    std::fs::write(
+        d.join("vigil.toml"),
+        format!(
+            "[[listen]]\nudp = \"127.0.0.1:{udp}\"\nsource = \"relay\"\n\n[[alert.webhook]]\nurl = {hook:?}\n\n\
+             [selftest]\nevery = \"off\"\n\n[serve]\npoll_ms = 20\nmetrics = \"off\"\nsilent_after = \"off\"\n",
+            hook = hook.url("/hook"),
+        ),
+    )
+    .unwrap();
+    let child = start(d);
+    let sender = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    for seq in [1, 2, 3, 7, 8] {
+        let m = format!(
+            "<38>1 2026-12-04T10:00:0{}Z mx9 sshd 4242 - [meta sequenceId=\"{seq}\"] Accepted publickey for admin from 192.0.2.1 port 50000 ssh2",
+            seq % 10
+        );
+        sender.send_to(m.as_bytes(), ("127.0.0.1", udp)).unwrap();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let got = hook.wait_for(1, Duration::from_secs(20));
+    stop(child);
+    let bodies: Vec<String> = got.iter().map(|r| r.body_text()).collect();
+    assert!(
+        bodies
+            .iter()
+            .any(|b| b.contains("3 syslog message(s) from mx9 never arrived (sequenceId 4 to 6)")),
+        "{bodies:#?}"
+    );
+}

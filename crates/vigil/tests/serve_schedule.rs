@@ -88,7 +88,11 @@ fn scanned_on_schedule(with_watch: bool) {
         .iter()
         .map(|r| serde_json::from_slice(&r.body).unwrap())
         .collect();
+    // With or without logs, the service beats: `vigil status` tells it is running.
+    let status = vigil(d).arg("status").output().unwrap();
+    let text = String::from_utf8_lossy(&status.stdout);
     stop(child);
+    assert!(text.contains("SERVICE running"), "{text}");
     assert_eq!(got.len(), 3, "{bodies:#?}");
     assert_eq!(bodies.len(), 3, "one alert per missing update: {bodies:#?}");
     for b in &bodies {

@@ -25,6 +25,28 @@ pub enum RulesCommand {
         #[command(flatten)]
         rules: RuleArgs,
     },
+    /// Run the rule tests of a rules folder: each rule must fire on its positive sample and not
+    /// on its negative one (exit 1 when one fails)
+    #[command(
+        long_about = "Run the rule tests of a rules folder: every rule listed in the folder's \
+tests/manifest.yml must fire on its positive sample (as often as the manifest says) and stay silent \
+on its negative sample, read the way `vigil hunt` reads logs. Run it before deploying a rule or \
+mapping change; `vigil serve` runs the tests of its own rule folders at every start and raises an \
+alert for a rule that fails.\n\nManifest (tests/manifest.yml):\n  samples:\n  - rule: my_rule   \
+# my_rule.yml in the folder\n    positive: my_rule.positive.log\n    negative: my_rule.negative.log\n    \
+format: syslog     # optional\n    positive_matches: 2  # optional: exactly; else at least one\n\n\
+Exit status: 0 every rule passed, 1 a rule failed, 4 the manifest could not be read."
+    )]
+    Verify {
+        /// The folder of rule files
+        rules: PathBuf,
+        /// The manifest [default: RULES/tests/manifest.yml]
+        #[arg(long)]
+        manifest: Option<PathBuf>,
+        /// Machine-readable output (JSON lines: rule, passed, failures)
+        #[arg(long)]
+        json: bool,
+    },
     /// Run rules against sample log files and show what fires (exit 1 if nothing does)
     Test {
         /// A rule file or directory to test
@@ -40,6 +62,11 @@ pub fn run(ctx: &Context, cmd: RulesCommand) -> Result<Outcome> {
         RulesCommand::List { rules, json } => list(ctx, &rules, json),
         RulesCommand::Check { rules } => check(ctx, &rules),
         RulesCommand::Test { rule, samples } => test(&rule, &samples),
+        RulesCommand::Verify {
+            rules,
+            manifest,
+            json,
+        } => verify(&rules, manifest.as_deref(), json),
     }
 }
 
@@ -115,6 +142,47 @@ fn check(_ctx: &Context, args: &RuleArgs) -> Result<Outcome> {
         Outcome::Success
     } else {
         Outcome::Partial
+    })
+}
+
+fn verify(rules: &Path, manifest: Option<&Path>, json: bool) -> Result<Outcome> {
+    let path = manifest.map_or_else(|| rules.join("tests/manifest.yml"), Path::to_path_buf);
+    let m = vigil_hunt::samples::load_manifest(&path)?;
+    if m.samples.is_empty() {
+        bail!(
+            "{}: lists no sample: nothing was tested",
+            crate::term::path(&path)
+        );
+    }
+    let results = vigil_hunt::samples::verify(rules, &path, &m)?;
+    for r in &results {
+        if json {
+            let row = serde_json::json!({
+                "rule": r.rule, "passed": r.passed(), "failures": r.failures,
+            });
+            crate::out!("{row}")?;
+        } else if r.passed() {
+            crate::out!("PASS {}", crate::term::text(&r.rule))?;
+        } else {
+            for f in &r.failures {
+                crate::out!(
+                    "FAIL {}: {}",
+                    crate::term::text(&r.rule),
+                    crate::term::text(f)
+                )?;
+            }
+        }
+    }
+    let failed = results.iter().filter(|r| !r.passed()).count();
+    crate::note!(
+        "{} of {} rules passed their samples",
+        results.len() - failed,
+        results.len()
+    );
+    Ok(if failed == 0 {
+        Outcome::Success
+    } else {
+        Outcome::GateTripped
     })
 }
 

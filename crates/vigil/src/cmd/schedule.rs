@@ -9,12 +9,22 @@ use std::sync::atomic::AtomicBool;
 use std::thread::JoinHandle;
 use vigil_serve::{ScheduleOptions, Scheduler};
 
-/// Starts the scheduler, or returns `None` when no job is configured.
-pub fn spawn(ctx: &Context, stop: &Arc<AtomicBool>) -> Result<Option<JoinHandle<()>>> {
+/// Starts the scheduler, or returns `None` when no job is configured. With the service's `rules`,
+/// the watched logs are checked for logging gaps on `[schedule] doctor`.
+pub fn spawn(
+    ctx: &Context,
+    stop: &Arc<AtomicBool>,
+    rules: Option<Arc<vigil_sigma::RuleSet>>,
+) -> Result<Option<JoinHandle<()>>> {
     let config = &ctx.config;
     let opts = ScheduleOptions::from_config(config);
     let scans = opts.scan.is_some() && !config.inventory.is_empty();
-    if !scans && opts.db_update.is_none() && opts.digest.is_none() {
+    let doctor = config
+        .schedule
+        .doctor
+        .filter(|_| !config.watch.is_empty())
+        .zip(rules);
+    if !scans && opts.db_update.is_none() && opts.digest.is_none() && doctor.is_none() {
         return Ok(None);
     }
     if config.inventory.is_empty() {
@@ -43,8 +53,41 @@ pub fn spawn(ctx: &Context, stop: &Arc<AtomicBool>) -> Result<Option<JoinHandle<
             .map_err(|e| format!("{e:#}"))
         }));
     }
+    if let Some((every, rules)) = doctor {
+        scheduler = scheduler.with_job(
+            "doctor",
+            "logging check",
+            // The first check an hour after the start, once the watched logs have been read.
+            (every.0.min(jiff::SignedDuration::from_hours(1)), every.0),
+            vigil_serve::doctor::doctor_job(
+                doctor_targets(config),
+                rules,
+                vigil_coverage::CheckOptions::default(),
+            ),
+        );
+    }
     let handle = scheduler
         .spawn(Arc::clone(stop))
         .context("cannot start the scheduler thread")?;
     Ok(Some(handle))
+}
+
+/// The watched logs grouped by the server they come from (a watch's `host`, else this machine).
+fn doctor_targets(config: &vigil_config::Config) -> Vec<vigil_serve::doctor::DoctorTarget> {
+    let mut by_host: std::collections::BTreeMap<String, Vec<std::path::PathBuf>> =
+        std::collections::BTreeMap::new();
+    let here = vigil_serve::selftest::this_host();
+    for w in &config.watch {
+        let (path, _) = vigil_serve::split_glob(&w.path);
+        let paths = by_host
+            .entry(w.host.clone().unwrap_or_else(|| here.clone()))
+            .or_default();
+        if !paths.contains(&path) {
+            paths.push(path);
+        }
+    }
+    by_host
+        .into_iter()
+        .map(|(asset, paths)| vigil_serve::doctor::DoctorTarget { asset, paths })
+        .collect()
 }

@@ -54,14 +54,18 @@ pub fn run(ctx: &Context, _args: ServeArgs) -> Result<Outcome> {
     };
     let mut rule_source = rule_args.to_source();
     // The canary rule is always loaded: self-tests must work with a site's own rules too.
-    rule_source.extra.push((
-        "vigil self-test canary (built in)".into(),
-        vigil_serve::selftest::CANARY_RULE.into(),
-    ));
+    rule_source.extra.extend(
+        vigil_serve::selftest::CANARY_RULES
+            .iter()
+            .map(|(name, yaml)| (name.to_string(), yaml.to_string())),
+    );
     let loaded = vigil_pipeline::rules::load(&rule_source)?;
     for e in &loaded.errors {
         tracing::warn!("rule not used: {e}");
     }
+    // The logging check judges the logs against the rules the service applies.
+    let rule_set = Arc::new(loaded.set.clone());
+    rule_tests(ctx)?;
     let store = ctx.open_store()?;
     let sources = sources(config, &store)?;
     let opts = ServiceOptions {
@@ -80,50 +84,41 @@ pub fn run(ctx: &Context, _args: ServeArgs) -> Result<Outcome> {
     if let Some(why) = refused {
         tracing::warn!("the saved correlation windows were set aside ({why}); they start empty");
     }
+    let saved_pace = {
+        use vigil_store::CheckpointStore;
+        store
+            .ingest_state(vigil_serve::CADENCE_STATE)
+            .context("cannot read the sources' learnt pace")?
+    };
+    let (cadence, refused) = vigil_serve::cadence::Cadence::resume(
+        vigil_serve::cadence::CadenceOptions::default(),
+        saved_pace.as_deref(),
+    );
+    if let Some(why) = refused {
+        tracing::warn!("the sources' learnt pace was set aside ({why}); learning starts again");
+    }
     let alerting = live_alerting(ctx)?;
-    let mut service = Service::new(store, detector, sources, opts)?.with_alerting(alerting);
+    let mut service = Service::new(store, detector, sources, opts)?
+        .with_alerting(alerting)
+        .with_cadence(cadence);
     // Bound before the readiness line, so a busy port stops the service instead of a service
     // running without its health; stopped when dropped, after the loop.
-    // The console takes the metrics routes into its router when both are asked on one address.
-    let metrics_addr = config.serve.metrics_addr().map_err(anyhow::Error::msg)?;
-    let console_addr = config
-        .http
-        .as_ref()
-        .map(|h| h.addr().map_err(anyhow::Error::msg))
-        .transpose()?;
-    let shared = metrics_addr.is_some() && metrics_addr == console_addr;
-    let metrics = match metrics_addr {
-        Some(addr) if !shared => Some(vigil_serve::MetricsServer::start(
-            addr,
-            service.health().clone(),
-        )?),
-        _ => None,
-    };
-    let console = start_console(
-        ctx,
-        shared.then(|| vigil_serve::router(service.health().clone())),
-    )?;
-    let metrics_at = match (&metrics, &console) {
-        (Some(m), _) => m.local_addr().to_string(),
-        (None, Some(c)) if shared => c.local_addr().to_string(),
-        _ => "off".to_string(),
-    };
-    let console_at = console
-        .as_ref()
-        .map(|c| format!(" console={}", c.local_addr()))
-        .unwrap_or_default();
+    let endpoints = Endpoints::start(ctx, service.health())?;
 
     let stop = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
         signal_hook::flag::register(signal, Arc::clone(&stop))
             .context("cannot install the signal handler")?;
     }
-    let schedule = super::schedule::spawn(ctx, &stop)?;
+    let schedule = super::schedule::spawn(ctx, &stop, Some(rule_set))?;
     let watches = config.watch.len();
     let rules = service.rule_count();
     service.run(&stop, || {
         // The one line a Type=notify-style wrapper waits for; everything else goes to stderr.
-        println!("READY=1 watches={watches} rules={rules} metrics={metrics_at}{console_at}");
+        println!(
+            "READY=1 watches={watches} rules={rules}{}",
+            endpoints.ready_text()
+        );
     })?;
     if let Some(s) = schedule
         && s.join().is_err()
@@ -131,6 +126,53 @@ pub fn run(ctx: &Context, _args: ServeArgs) -> Result<Outcome> {
         tracing::error!("the scheduler thread stopped abnormally");
     }
     Ok(Outcome::Success)
+}
+
+/// The HTTP endpoints of the service: `/metrics` and `/health`, and the console of `[http]`, which
+/// takes the metrics routes into its router when both are asked on one address. Stopped when
+/// dropped.
+struct Endpoints {
+    metrics: Option<vigil_serve::MetricsServer>,
+    console: Option<vigil_console::ConsoleServer>,
+    shared: bool,
+}
+
+impl Endpoints {
+    fn start(ctx: &Context, board: &vigil_serve::HealthBoard) -> Result<Endpoints> {
+        let config = &ctx.config;
+        let metrics_addr = config.serve.metrics_addr().map_err(anyhow::Error::msg)?;
+        let console_addr = config
+            .http
+            .as_ref()
+            .map(|h| h.addr().map_err(anyhow::Error::msg))
+            .transpose()?;
+        let shared = metrics_addr.is_some() && metrics_addr == console_addr;
+        let metrics = match metrics_addr {
+            Some(addr) if !shared => Some(vigil_serve::MetricsServer::start(addr, board.clone())?),
+            _ => None,
+        };
+        let console = start_console(ctx, shared.then(|| vigil_serve::router(board.clone())))?;
+        Ok(Endpoints {
+            metrics,
+            console,
+            shared,
+        })
+    }
+
+    /// ` metrics=ADDR|off[ console=ADDR]`, for the readiness line.
+    fn ready_text(&self) -> String {
+        let metrics = match (&self.metrics, &self.console) {
+            (Some(m), _) => m.local_addr().to_string(),
+            (None, Some(c)) if self.shared => c.local_addr().to_string(),
+            _ => "off".to_string(),
+        };
+        let console = self
+            .console
+            .as_ref()
+            .map(|c| format!(" console={}", c.local_addr()))
+            .unwrap_or_default();
+        format!(" metrics={metrics}{console}")
+    }
 }
 
 /// The console of `[http]`, if configured: over TLS with the configured certificate or the
@@ -197,6 +239,89 @@ fn start_console(
     Ok(Some(server))
 }
 
+/// The rule tests of the site's own rule folders (`tests/manifest.yml` in a `[serve] rules`
+/// folder), run at every start: a rule that no longer fires on its positive sample, or fires on its
+/// negative one, is an alert (the service still starts: the other rules watch). The alert is
+/// resolved by the next start whose tests pass.
+fn rule_tests(ctx: &Context) -> Result<()> {
+    use vigil_store::{AlertState, AlertStore, AlertSubject, Evidence, NewAlert};
+    let folders: Vec<&std::path::PathBuf> = ctx
+        .config
+        .serve
+        .rules
+        .iter()
+        .filter(|p| p.join("tests/manifest.yml").is_file())
+        .collect();
+    if folders.is_empty() {
+        return Ok(());
+    }
+    let mut alerter = vigil_alert::Alerter::new(
+        &ctx.config.alert,
+        &ctx.config.escalation,
+        ctx.open_store()?,
+        Arc::new(vigil_alert::SystemClock),
+    )
+    .context("cannot set up alerting")?;
+    for dir in folders {
+        let manifest = dir.join("tests/manifest.yml");
+        let dedup_key = format!("rules:tests:{}", dir.display());
+        let failures: Vec<String> = match vigil_hunt::samples::load_manifest(&manifest)
+            .and_then(|m| vigil_hunt::samples::verify(dir, &manifest, &m))
+        {
+            Ok(results) => {
+                tracing::info!(
+                    folder = %dir.display(),
+                    rules = results.len(),
+                    "rule tests run"
+                );
+                results
+                    .iter()
+                    .flat_map(|r| r.failures.iter().map(move |f| format!("{}: {f}", r.rule)))
+                    .collect()
+            }
+            Err(e) => vec![e.to_string()],
+        };
+        if failures.is_empty() {
+            let live = alerter
+                .store()
+                .alerts_with_key(&dedup_key, 16)
+                .ok()
+                .and_then(|h| h.into_iter().rfind(|a| a.state != AlertState::Resolved));
+            if let Some(a) = live {
+                alerter.resolve(a.id, "vigil", Some("the rule tests pass again"))?;
+            }
+            continue;
+        }
+        for f in &failures {
+            tracing::error!(folder = %dir.display(), "rule test failed: {f}");
+        }
+        let mut evidence: Vec<Evidence> = failures
+            .iter()
+            .take(20)
+            .map(|f| Evidence::new("failure", f.as_str()))
+            .collect();
+        if failures.len() > 20 {
+            evidence.push(Evidence::new(
+                "more",
+                format!("{} more", failures.len() - 20),
+            ));
+        }
+        alerter.raise(&NewAlert {
+            dedup_key,
+            subject: AlertSubject::SourceHealth,
+            reference: dir.display().to_string(),
+            severity: vigil_model::Level::High,
+            title: format!(
+                "rule tests failed in {}: detection by these rules cannot be trusted",
+                dir.display()
+            ),
+            asset: None,
+            evidence,
+        })?;
+    }
+    Ok(())
+}
+
 /// Patch tracking without logs: only `[[inventory]]`, so only the scheduled jobs run (scans,
 /// finding alerts, escalation of those, the digest). Said at start: no log is watched.
 fn inventory_only(ctx: &Context) -> Result<Outcome> {
@@ -205,7 +330,7 @@ fn inventory_only(ctx: &Context) -> Result<Outcome> {
         signal_hook::flag::register(signal, Arc::clone(&stop))
             .context("cannot install the signal handler")?;
     }
-    let Some(schedule) = super::schedule::spawn(ctx, &stop)? else {
+    let Some(schedule) = super::schedule::spawn(ctx, &stop, None)? else {
         bail!(
             "nothing to do: the configuration has [[inventory]] but [schedule] scan, db_update \
              and digest are all off, and no [[watch]] or [[listen]]"
@@ -214,18 +339,19 @@ fn inventory_only(ctx: &Context) -> Result<Outcome> {
     tracing::warn!(
         "no [[watch]] or [[listen]]: no log is watched, only inventories are re-scanned"
     );
-    let console = start_console(ctx, None)?;
-    println!(
-        "READY=1 watches=0 rules=0 inventories={} metrics=off{}",
-        ctx.config.inventory.len(),
-        console
-            .as_ref()
-            .map(|c| format!(" console={}", c.local_addr()))
-            .unwrap_or_default()
+    let config = &ctx.config;
+    let mut idle = vigil_serve::IdleService::new(
+        ctx.open_store()?,
+        std::time::Duration::from_secs(config.serve.heartbeat_secs),
     );
-    while !stop.load(std::sync::atomic::Ordering::SeqCst) {
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    let endpoints = Endpoints::start(ctx, idle.health())?;
+    idle.run(&stop, || {
+        println!(
+            "READY=1 watches=0 rules=0 inventories={}{}",
+            config.inventory.len(),
+            endpoints.ready_text()
+        );
+    });
     if schedule.join().is_err() {
         tracing::error!("the scheduler thread stopped abnormally");
     }
@@ -269,11 +395,18 @@ fn live_alerting(ctx: &Context) -> Result<LiveAlerting> {
         .iter()
         .filter(|t| matches!(t.via, vigil_serve::selftest::CanaryVia::File(_)))
         .count();
-    if files < config.watch.len() {
+    // Watches whose canaries a task on the server writes are tested that way.
+    let scheduled = config
+        .watch
+        .iter()
+        .filter(|w| w.canary_every.is_some_and(|r| r.0.is_some()))
+        .count();
+    let untested = config.watch.len().saturating_sub(files + scheduled);
+    if untested > 0 {
         tracing::warn!(
-            "{} of {} watched logs cannot be self-tested by a canary line (only single syslog \
-             files can); see docs/serve.md",
-            config.watch.len() - files,
+            "{untested} of {} watched logs are not self-tested: vigil appends canary lines only \
+             to single syslog files; give the others `canary_every` and schedule their canary on \
+             the server (see docs/serve.md)",
             config.watch.len()
         );
     }
@@ -282,6 +415,14 @@ fn live_alerting(ctx: &Context) -> Result<LiveAlerting> {
             every: config.selftest.every.0.map(|i| i.0),
             timeout: config.selftest.timeout.0,
             targets,
+            scheduled: config
+                .watch
+                .iter()
+                .filter_map(|w| {
+                    let every = w.canary_every.and_then(|r| r.0)?;
+                    Some((w.label().to_string(), every.0))
+                })
+                .collect(),
         },
         jiff::Timestamp::now(),
     );
