@@ -8,11 +8,13 @@
 //! `[[wacth]]` must not silently watch nothing.
 
 mod error;
+mod http;
 mod listen;
 mod schedule;
 mod watch;
 
 pub use error::ConfigError;
+pub use http::Http;
 pub use listen::{Listen, MAX_LISTEN_MESSAGE};
 pub use schedule::{InventorySource, Schedule};
 pub use watch::{Serve, Watch};
@@ -69,6 +71,9 @@ pub struct Config {
     /// The service itself (`[serve]`): rules, polling, the metrics endpoint.
     #[serde(default)]
     pub serve: Serve,
+    /// The console and its API (`[http]`); none when absent.
+    #[serde(default)]
+    pub http: Option<Http>,
     /// What the standing watch re-scans (`[[inventory]]`): inventory files, folders, root filesystems.
     #[serde(default)]
     pub inventory: Vec<InventorySource>,
@@ -315,6 +320,12 @@ impl Config {
                 path: None,
                 reason: format!("[serve]: {reason}"),
             })?;
+        if let Some(http) = &config.http {
+            http.check(text).map_err(|reason| ConfigError::Invalid {
+                path: None,
+                reason: format!("[http]: {reason}"),
+            })?;
+        }
         Ok(config)
     }
 }

@@ -34,7 +34,7 @@ pub use detect::Detector;
 pub use error::ServeError;
 pub use findings::{digest_finding, finding_alert, finding_level, finding_news};
 pub use health::HealthBoard;
-pub use http::{MetricsServer, router};
+pub use http::{ClientAddr, HttpServer, Limits, MetricsServer, router};
 pub use incidents::{LiveIncidents, LiveOptions, Offered, incident_alert, wave_news};
 pub use listen::ListenSource;
 pub use schedule::{Job, KnowledgeUpdate, ScheduleOptions, ScheduleStats, Scheduler, next_daily};

@@ -99,6 +99,15 @@ pub enum StoreError {
         /// " by NAME at TIME" when known.
         by: String,
     },
+    /// No user has this name.
+    #[error("no user {name:?}")]
+    NoSuchUser { name: String },
+    /// A user of this name exists already.
+    #[error("a user {name:?} exists already")]
+    UserExists { name: String },
+    /// No API token has this id.
+    #[error("no API token {id}")]
+    NoSuchToken { id: i64 },
     /// The signed link was already used once.
     #[error("this link for alert {id} was already used")]
     AlertTokenUsed { id: i64 },

@@ -8,6 +8,7 @@
 //! PostgreSQL back end can implement them later. [`SqliteStore`] is the embedded default: one SQLite file,
 //! WAL mode, foreign keys on, a busy timeout, and a versioned schema brought forward on open.
 
+pub mod access;
 pub mod alerts;
 pub mod checkpoints;
 pub mod error;
@@ -16,8 +17,13 @@ pub mod investigation;
 pub mod paths;
 pub mod sqlite;
 pub mod store;
+pub mod trail;
 pub mod types;
 
+pub use access::{
+    AccountStore, LockoutPolicy, LoginFailure, NewSession, NewToken, NewUser, Role, SessionRecord,
+    TokenRecord, UserRecord,
+};
 pub use alerts::{
     Alert, AlertAction, AlertChange, AlertEvent, AlertHistory, AlertState, AlertStore,
     AlertSubject, Delivery, DeliveryOutcome, Evidence, Mark, NewAlert, Raised, finding_alert_key,
@@ -35,6 +41,7 @@ pub use snapshots::{
 };
 pub use sqlite::SqliteStore;
 pub use store::{AssetStore, CaseStore, ImportSink, KnowledgeStore, Producer, Store};
+pub use trail::{TrailBreak, TrailDraft, TrailEntry, TrailHead, TrailStore, TrailVerdict};
 pub use types::{
     ImportSummary, ProductMatch, SourceCounts, SourceHeader, SourceState, SourceStatus,
     SourceUpdate, StoreStats,
@@ -46,7 +53,7 @@ pub use vigil_model::{matching, snapshots};
 /// called where that trait is in scope.
 pub mod prelude {
     pub use crate::{
-        AlertStore, AssetIndex, AssetStore, CaseStore, CheckpointStore, KnowledgeIndex,
-        KnowledgeStore, Store,
+        AccountStore, AlertStore, AssetIndex, AssetStore, CaseStore, CheckpointStore,
+        KnowledgeIndex, KnowledgeStore, Store, TrailStore,
     };
 }

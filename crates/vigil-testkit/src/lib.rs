@@ -4,12 +4,14 @@
 //! - [`smtp::SmtpServer`]: ESMTP with STARTTLS or implicit TLS and AUTH PLAIN/LOGIN, keeping each message;
 //! - [`http::HttpReceiver`]: an HTTP/1.1 endpoint that keeps each request and answers scripted statuses;
 //! - [`syslog::SyslogReceiver`]: a syslog collector over UDP or TCP (RFC 5426, RFC 6587 framing);
+//! - [`console`]: a client of the console (agent, sign-in through the form);
 //! - [`tls::TestCa`]: a certificate authority and a `127.0.0.1`/`localhost` server certificate made
 //!   per run with `rcgen`.
 //!
 //! Every server stops when dropped. Test support only: these servers trust their clients and keep all
 //! they receive in memory (bounded per message).
 
+pub mod console;
 pub mod http;
 pub mod mime;
 pub mod smtp;

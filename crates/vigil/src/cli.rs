@@ -107,6 +107,15 @@ vigil hunt Security.evtx --rules my-rules/ --since 2021-08-01 --until 2021-09-01
     /// Alerts that demand acknowledgement: list, show, acknowledge (stops escalation), resolve
     #[command(subcommand)]
     Alerts(crate::cmd::alerts::AlertsCommand),
+    /// Users of the console: add (password asked without echo), list, disable, enable, unlock
+    #[command(subcommand)]
+    User(crate::cmd::user::UserCommand),
+    /// API tokens of the console: create (shown once), list, revoke
+    #[command(subcommand)]
+    Token(crate::cmd::token::TokenCommand),
+    /// The audit trail: verify its hash chain, export it
+    #[command(subcommand)]
+    Trail(crate::cmd::trail::TrailCommand),
     /// The standing watch: follow the configured logs, detect live, raise alerts (foreground)
     #[command(long_about = crate::cmd::serve::LONG_ABOUT)]
     Serve(crate::cmd::serve::ServeArgs),

@@ -58,6 +58,9 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Investigate(args) => cmd::investigate::run(&ctx, args),
         Command::Plan(plan) => cmd::plan::run(&ctx, plan),
         Command::Alerts(alerts) => cmd::alerts::run(&ctx, alerts),
+        Command::User(cmd) => cmd::user::run(&ctx, cmd),
+        Command::Token(cmd) => cmd::token::run(&ctx, cmd),
+        Command::Trail(cmd) => cmd::trail::run(&ctx, cmd),
         Command::Serve(args) => cmd::serve::run(&ctx, args),
         Command::Selftest(args) => cmd::selftest::run(&ctx, args),
         Command::Completions { shell } => {

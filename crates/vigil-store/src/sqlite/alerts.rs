@@ -304,7 +304,18 @@ fn change(conn: &mut Connection, id: i64, change: &AlertChange) -> Result<Alert,
         check_text("link nonce", nonce, false)?;
     }
     let tx = immediate(conn)?;
-    let current = read_one(&tx, id)?.ok_or(StoreError::NoSuchAlert { id })?;
+    let stored = change_in(&tx, id, change)?;
+    tx.commit().context("committing an alert change")?;
+    Ok(stored)
+}
+
+/// The change inside a transaction the caller commits (with the trail entry that records it).
+pub(super) fn change_in(
+    tx: &Transaction<'_>,
+    id: i64,
+    change: &AlertChange,
+) -> Result<Alert, StoreError> {
+    let current = read_one(tx, id)?.ok_or(StoreError::NoSuchAlert { id })?;
     // A used link is refused as such, before the state is looked at; on any refusal the transaction
     // rolls back, so a genuine link refused for another reason stays usable.
     if let Some(nonce) = &change.token_nonce {
@@ -356,11 +367,11 @@ fn change(conn: &mut Connection, id: i64, change: &AlertChange) -> Result<Alert,
         )
     };
     match change.action {
-        AlertAction::Acknowledge => ack(&tx)?,
+        AlertAction::Acknowledge => ack(tx)?,
         AlertAction::Resolve => {
             // Whoever resolves an alert nobody acknowledged has seen it: record both, at once.
             if current.state == AlertState::Open {
-                ack(&tx)?;
+                ack(tx)?;
             }
             tx.execute(
                 "UPDATE alerts SET state = 'resolved', resolved_by = ?2, resolved_at = ?3,
@@ -370,7 +381,7 @@ fn change(conn: &mut Connection, id: i64, change: &AlertChange) -> Result<Alert,
             )
             .context("resolving an alert")?;
             append(
-                &tx,
+                tx,
                 id,
                 change.at,
                 &EventRow {
@@ -383,9 +394,7 @@ fn change(conn: &mut Connection, id: i64, change: &AlertChange) -> Result<Alert,
             )?;
         }
     }
-    let stored = read_one(&tx, id)?.ok_or(StoreError::NoSuchAlert { id })?;
-    tx.commit().context("committing an alert change")?;
-    Ok(stored)
+    read_one(tx, id)?.ok_or(StoreError::NoSuchAlert { id })
 }
 
 fn escalate(

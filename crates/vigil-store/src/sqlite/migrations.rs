@@ -379,6 +379,69 @@ CREATE TABLE serve_source_health (
 ) WITHOUT ROWID;
 "#;
 
+/// Step 9: the console: user accounts, API tokens and sessions (hashes only), and the append-only,
+/// hash-chained audit trail with its head (see [`crate::trail`]).
+const CONSOLE: &str = r#"
+CREATE TABLE users (
+    name          TEXT PRIMARY KEY NOT NULL,
+    role          TEXT NOT NULL CHECK (role IN ('viewer', 'responder', 'admin')),
+    -- PHC string of the Argon2id hash.
+    password_hash TEXT NOT NULL,
+    disabled      INTEGER NOT NULL DEFAULT 0,
+    -- Instants as microseconds since the Unix epoch (UTC).
+    created_at    INTEGER NOT NULL,
+    failed_logins INTEGER NOT NULL DEFAULT 0,
+    locked_until  INTEGER,
+    last_login    INTEGER
+) WITHOUT ROWID;
+
+CREATE TABLE api_tokens (
+    id         INTEGER PRIMARY KEY,
+    name       TEXT NOT NULL,
+    role       TEXT NOT NULL CHECK (role IN ('viewer', 'responder', 'admin')),
+    -- SHA-256 of the secret; the secret itself is shown once and never stored.
+    token_hash TEXT NOT NULL UNIQUE,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER,
+    revoked_at INTEGER,
+    last_used  INTEGER
+);
+
+CREATE TABLE console_sessions (
+    -- SHA-256 of the session id in the cookie.
+    id_hash    TEXT PRIMARY KEY NOT NULL,
+    user       TEXT NOT NULL REFERENCES users (name) ON DELETE CASCADE,
+    csrf       TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    last_seen  INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX console_sessions_user ON console_sessions (user);
+
+CREATE TABLE trail (
+    seq       INTEGER PRIMARY KEY,
+    at        INTEGER NOT NULL,
+    actor     TEXT NOT NULL,
+    action    TEXT NOT NULL,
+    subject   TEXT NOT NULL,
+    detail    TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash      TEXT NOT NULL
+);
+
+-- The count and last hash, written with every append, so that a cut tail shows.
+CREATE TABLE trail_head (
+    id    INTEGER PRIMARY KEY CHECK (id = 1),
+    count INTEGER NOT NULL,
+    hash  TEXT NOT NULL
+);
+
+-- Append-only for vigil itself; a person editing the file can drop these, which verification catches.
+CREATE TRIGGER trail_no_update BEFORE UPDATE ON trail
+BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+CREATE TRIGGER trail_no_delete BEFORE DELETE ON trail
+BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+"#;
+
 pub const MIGRATIONS: &[&str] = &[
     V1_KNOWLEDGE,
     V2_SNAPSHOTS,
@@ -388,6 +451,7 @@ pub const MIGRATIONS: &[&str] = &[
     ALERTS,
     INGEST_CHECKPOINTS,
     SERVE_HEALTH,
+    CONSOLE,
 ];
 
 /// The schema version this binary writes.

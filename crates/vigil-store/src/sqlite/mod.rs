@@ -1,6 +1,7 @@
 //! The embedded back end: one SQLite file in WAL mode, so that look-ups (a scan, the dashboard) go on while
 //! an update writes, and a crash never leaves a half-written import.
 
+mod access;
 mod alerts;
 mod checkpoints;
 mod health;
@@ -10,6 +11,7 @@ pub mod migrations;
 mod narrow;
 mod query;
 mod snapshot;
+mod trail;
 
 use crate::error::{Context, StoreError};
 use crate::investigation::{IncidentRow, NewAction, RemedialAction, StoredDetection};

@@ -7,7 +7,9 @@ use crate::term::text;
 use anyhow::{Context as _, Result, bail};
 use clap::{Subcommand, ValueEnum};
 use jiff::Timestamp;
-use vigil_store::{Alert, AlertAction, AlertChange, AlertEvent, AlertState, AlertStore};
+use vigil_store::{
+    Alert, AlertAction, AlertChange, AlertEvent, AlertState, AlertStore, TrailDraft, TrailStore,
+};
 
 /// History entries `show` prints at most (the latest ones).
 const HISTORY_SHOWN: usize = 500;
@@ -107,7 +109,22 @@ pub fn run(ctx: &Context, cmd: AlertsCommand) -> Result<Outcome> {
             let now = Timestamp::now();
             let alert = match (token, id) {
                 (Some(token), _) => {
-                    vigil_alert::redeem_link(&mut store, &token, &by, note.as_deref(), now)?
+                    let alert =
+                        vigil_alert::redeem_link(&mut store, &token, &by, note.as_deref(), now)?;
+                    // The link's own transaction is vigil-alert's; its trail entry follows it.
+                    store.append_trail(
+                        &TrailDraft::new(
+                            format!("link:{by}"),
+                            match alert.state {
+                                AlertState::Resolved => "alert.resolve",
+                                _ => "alert.acknowledge",
+                            },
+                            format!("alert:{}", alert.id),
+                            note.clone().unwrap_or_default(),
+                        ),
+                        now,
+                    )?;
+                    alert
                 }
                 (None, Some(id)) => {
                     change(&mut store, id, AlertAction::Acknowledge, by, note, now)?
@@ -130,15 +147,17 @@ pub fn run(ctx: &Context, cmd: AlertsCommand) -> Result<Outcome> {
     }
 }
 
+/// The change and its audit-trail entry (by `cli:<name>`), in one transaction.
 fn change(
-    store: &mut impl AlertStore,
+    store: &mut impl TrailStore,
     id: i64,
     action: AlertAction,
     by: String,
     note: Option<String>,
     at: Timestamp,
 ) -> Result<Alert> {
-    Ok(store.change_alert(
+    let actor = format!("cli:{by}");
+    Ok(store.change_alert_recorded(
         id,
         &AlertChange {
             action,
@@ -147,6 +166,7 @@ fn change(
             note,
             token_nonce: None,
         },
+        &actor,
     )?)
 }
 

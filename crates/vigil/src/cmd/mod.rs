@@ -16,6 +16,9 @@ pub mod schedule;
 pub mod selftest;
 pub mod serve;
 pub mod status;
+pub mod token;
+pub mod trail;
+pub mod user;
 
 use crate::cli::GlobalArgs;
 use anyhow::{Context as _, Result};

@@ -21,7 +21,8 @@ Everything comes from vigil.toml (--config). A minimal one:\n\n  \
 [[alert.webhook]]\n  url = \"http://127.0.0.1:9000/hook\"\n\n\
 More: [[listen]] (syslog over UDP/TCP/TLS), [[alert.email]], [escalation], [[inventory]] and \
 [schedule] (re-scans, finding alerts, knowledge updates, daily digest), [selftest] (canaries), \
-[serve] (rules, poll_ms, metrics, silent_after). docs/serve.md describes every key.\n\n\
+[serve] (rules, poll_ms, metrics, silent_after), [http] (the web console and API over TLS; users \
+with `vigil user add`, see docs/console.md). docs/serve.md describes every key.\n\n\
 It prints one line on stdout when every source has been read once (READY=1 …), logs to stderr, and \
 stops cleanly on SIGTERM or SIGINT (exit 0). Detections are stored with the position they were read \
 at: a restart after a crash loses and repeats nothing. `vigil status` says whether it is running; \
@@ -102,16 +103,7 @@ pub fn run(ctx: &Context, _args: ServeArgs) -> Result<Outcome> {
         .with_cadence(cadence);
     // Bound before the readiness line, so a busy port stops the service instead of a service
     // running without its health; stopped when dropped, after the loop.
-    let metrics = match config.serve.metrics_addr().map_err(anyhow::Error::msg)? {
-        Some(addr) => Some(vigil_serve::MetricsServer::start(
-            addr,
-            service.health().clone(),
-        )?),
-        None => None,
-    };
-    let metrics_at = metrics
-        .as_ref()
-        .map_or("off".to_string(), |m| m.local_addr().to_string());
+    let endpoints = Endpoints::start(ctx, service.health())?;
 
     let stop = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
@@ -123,7 +115,10 @@ pub fn run(ctx: &Context, _args: ServeArgs) -> Result<Outcome> {
     let rules = service.rule_count();
     service.run(&stop, || {
         // The one line a Type=notify-style wrapper waits for; everything else goes to stderr.
-        println!("READY=1 watches={watches} rules={rules} metrics={metrics_at}");
+        println!(
+            "READY=1 watches={watches} rules={rules}{}",
+            endpoints.ready_text()
+        );
     })?;
     if let Some(s) = schedule
         && s.join().is_err()
@@ -131,6 +126,117 @@ pub fn run(ctx: &Context, _args: ServeArgs) -> Result<Outcome> {
         tracing::error!("the scheduler thread stopped abnormally");
     }
     Ok(Outcome::Success)
+}
+
+/// The HTTP endpoints of the service: `/metrics` and `/health`, and the console of `[http]`, which
+/// takes the metrics routes into its router when both are asked on one address. Stopped when
+/// dropped.
+struct Endpoints {
+    metrics: Option<vigil_serve::MetricsServer>,
+    console: Option<vigil_console::ConsoleServer>,
+    shared: bool,
+}
+
+impl Endpoints {
+    fn start(ctx: &Context, board: &vigil_serve::HealthBoard) -> Result<Endpoints> {
+        let config = &ctx.config;
+        let metrics_addr = config.serve.metrics_addr().map_err(anyhow::Error::msg)?;
+        let console_addr = config
+            .http
+            .as_ref()
+            .map(|h| h.addr().map_err(anyhow::Error::msg))
+            .transpose()?;
+        let shared = metrics_addr.is_some() && metrics_addr == console_addr;
+        let metrics = match metrics_addr {
+            Some(addr) if !shared => Some(vigil_serve::MetricsServer::start(addr, board.clone())?),
+            _ => None,
+        };
+        let console = start_console(ctx, shared.then(|| vigil_serve::router(board.clone())))?;
+        Ok(Endpoints {
+            metrics,
+            console,
+            shared,
+        })
+    }
+
+    /// ` metrics=ADDR|off[ console=ADDR]`, for the readiness line.
+    fn ready_text(&self) -> String {
+        let metrics = match (&self.metrics, &self.console) {
+            (Some(m), _) => m.local_addr().to_string(),
+            (None, Some(c)) if self.shared => c.local_addr().to_string(),
+            _ => "off".to_string(),
+        };
+        let console = self
+            .console
+            .as_ref()
+            .map(|c| format!(" console={}", c.local_addr()))
+            .unwrap_or_default();
+        format!(" metrics={metrics}{console}")
+    }
+}
+
+/// The console of `[http]`, if configured: over TLS with the configured certificate or the
+/// self-signed one kept beside the store (its fingerprint printed on stderr, to be checked once in
+/// the browser), on its own store connection; `metrics` are served by it too when given.
+fn start_console(
+    ctx: &Context,
+    metrics: Option<axum::Router>,
+) -> Result<Option<vigil_console::ConsoleServer>> {
+    use vigil_store::AccountStore;
+    let Some(http) = &ctx.config.http else {
+        return Ok(None);
+    };
+    let addr = http.addr().map_err(anyhow::Error::msg)?;
+    let store = ctx.open_store()?;
+    if store.users()?.is_empty() {
+        tracing::warn!(
+            "the console has no user yet: add one with `vigil user add NAME --role admin`"
+        );
+    }
+    let tls = if http.tls {
+        let dir = ctx
+            .db_path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(std::path::Path::new("."));
+        let configured = http.cert.as_deref().zip(http.key.as_deref());
+        let cert = vigil_console::tls::certificate(configured, dir, addr.ip())?;
+        crate::note!(
+            "console certificate {}{}: SHA-256 fingerprint {}",
+            cert.cert_path.display(),
+            if cert.created {
+                " (self-signed, made now)"
+            } else {
+                ""
+            },
+            cert.fingerprint
+        );
+        Some(cert.config)
+    } else {
+        None
+    };
+    let settings = vigil_console::ConsoleSettings {
+        tls: http.tls,
+        idle: jiff::SignedDuration::from_mins(
+            i64::try_from(http.session_idle_minutes).unwrap_or(30),
+        ),
+        absolute: jiff::SignedDuration::from_hours(
+            i64::try_from(http.session_max_hours).unwrap_or(12),
+        ),
+        lockout: vigil_store::LockoutPolicy::default(),
+        throttle: vigil_console::throttle::ThrottlePolicy::default(),
+    };
+    let mut router = vigil_console::router(store, settings);
+    if let Some(m) = metrics {
+        router = router.merge(m);
+    }
+    let server = vigil_console::ConsoleServer::start(addr, router, tls)?;
+    tracing::info!(
+        "console served on {}://{}",
+        if http.tls { "https" } else { "http" },
+        server.local_addr()
+    );
+    Ok(Some(server))
 }
 
 /// The rule tests of the site's own rule folders (`tests/manifest.yml` in a `[serve] rules`
@@ -238,20 +344,12 @@ fn inventory_only(ctx: &Context) -> Result<Outcome> {
         ctx.open_store()?,
         std::time::Duration::from_secs(config.serve.heartbeat_secs),
     );
-    let metrics = match config.serve.metrics_addr().map_err(anyhow::Error::msg)? {
-        Some(addr) => Some(vigil_serve::MetricsServer::start(
-            addr,
-            idle.health().clone(),
-        )?),
-        None => None,
-    };
-    let metrics_at = metrics
-        .as_ref()
-        .map_or("off".to_string(), |m| m.local_addr().to_string());
+    let endpoints = Endpoints::start(ctx, idle.health())?;
     idle.run(&stop, || {
         println!(
-            "READY=1 watches=0 rules=0 inventories={} metrics={metrics_at}",
-            config.inventory.len()
+            "READY=1 watches=0 rules=0 inventories={}{}",
+            config.inventory.len(),
+            endpoints.ready_text()
         );
     });
     if schedule.join().is_err() {

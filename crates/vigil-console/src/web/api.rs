@@ -1,0 +1,222 @@
+//! `/api/v1`: the alerts and the assets' posture as JSON, for bearer tokens (`vigil token create`).
+//! A missing, unknown, revoked or expired token is 401; a role without the permission 403.
+
+use super::App;
+use super::pages::{act, event_text, state_filter};
+use crate::permissions::{Permission, allows};
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use vigil_store::{AlertAction, AlertStore, Role, StoreError};
+
+/// Most alerts one page of the API gives.
+pub const MAX_LIMIT: usize = 500;
+/// Deepest offset served (pages past it: filter by state, or narrow the question).
+pub const MAX_OFFSET: usize = 10_000;
+/// History entries given with one alert.
+const HISTORY: usize = 500;
+
+fn error(status: StatusCode, message: impl Into<String>) -> Response {
+    let mut r = (status, axum::Json(json!({ "error": message.into() }))).into_response();
+    if status == StatusCode::UNAUTHORIZED {
+        r.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            axum::http::HeaderValue::from_static("Bearer"),
+        );
+    }
+    r
+}
+
+fn internal(e: StoreError) -> Response {
+    tracing::error!("console API: {e}");
+    error(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "the store could not be read",
+    )
+}
+
+/// The caller's role and trail name, or the 401/403 answer.
+fn caller(
+    app: &App,
+    headers: &HeaderMap,
+    need: Permission,
+) -> Result<(Role, String), Box<Response>> {
+    match app.bearer(headers).map_err(|e| Box::new(internal(e)))? {
+        None => Err(Box::new(error(
+            StatusCode::UNAUTHORIZED,
+            "a valid bearer token is needed (vigil token create); it may have expired or been revoked",
+        ))),
+        Some((role, who)) if allows(role, need) => Ok((role, who)),
+        Some((role, _)) => Err(Box::new(error(
+            StatusCode::FORBIDDEN,
+            format!("a {role} token may not do this"),
+        ))),
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct ListQuery {
+    state: Option<String>,
+    limit: Option<usize>,
+    offset: Option<usize>,
+}
+
+pub(crate) async fn alerts(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Query(q): Query<ListQuery>,
+) -> Response {
+    if let Err(r) = caller(&app, &headers, Permission::Read) {
+        return *r;
+    }
+    let (name, state) = match state_filter(q.state.as_deref()) {
+        Ok(f) => f,
+        Err(e) => return error(StatusCode::BAD_REQUEST, e),
+    };
+    let limit = q.limit.unwrap_or(100);
+    let offset = q.offset.unwrap_or(0);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return error(
+            StatusCode::BAD_REQUEST,
+            format!("limit must be 1 to {MAX_LIMIT}"),
+        );
+    }
+    if offset > MAX_OFFSET {
+        return error(
+            StatusCode::BAD_REQUEST,
+            format!("offset must be at most {MAX_OFFSET}"),
+        );
+    }
+    // One more than asked, to tell whether a next page exists.
+    let list = match app.store().alerts(state, offset + limit + 1) {
+        Ok(l) => l,
+        Err(e) => return internal(e),
+    };
+    let more = list.len() > offset + limit;
+    let page: Vec<_> = list.into_iter().skip(offset).take(limit).collect();
+    axum::Json(json!({
+        "state": name,
+        "limit": limit,
+        "offset": offset,
+        "next_offset": more.then_some(offset + limit),
+        "alerts": page,
+    }))
+    .into_response()
+}
+
+pub(crate) async fn alert(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> Response {
+    if let Err(r) = caller(&app, &headers, Permission::Read) {
+        return *r;
+    }
+    let store = app.store();
+    let found = match store.alert(id) {
+        Ok(Some(a)) => a,
+        Ok(None) => return error(StatusCode::NOT_FOUND, format!("no alert {id}")),
+        Err(e) => return internal(e),
+    };
+    let history = match store.alert_history(id, HISTORY) {
+        Ok(h) => h,
+        Err(e) => return internal(e),
+    };
+    drop(store);
+    let events: Vec<Value> = history
+        .events
+        .iter()
+        .map(|e| json!({ "at": e.at(), "text": event_text(e), "event": e }))
+        .collect();
+    axum::Json(json!({
+        "alert": found,
+        "history": events,
+        "history_omitted": history.omitted,
+    }))
+    .into_response()
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct NoteBody {
+    #[serde(default)]
+    note: Option<String>,
+}
+
+async fn change(
+    app: App,
+    headers: HeaderMap,
+    id: i64,
+    action: AlertAction,
+    body: Bytes,
+) -> Response {
+    let (_, who) = match caller(&app, &headers, Permission::ActOnAlerts) {
+        Ok(c) => c,
+        Err(r) => return *r,
+    };
+    let body: NoteBody = if body.iter().all(u8::is_ascii_whitespace) {
+        NoteBody::default()
+    } else {
+        match serde_json::from_slice(&body) {
+            Ok(b) => b,
+            Err(e) => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    format!("the body is not {{\"note\": \"…\"}}: {e}"),
+                );
+            }
+        }
+    };
+    match act(
+        &app,
+        id,
+        action,
+        &who,
+        &who,
+        body.note.as_deref().unwrap_or_default(),
+    ) {
+        Ok(a) => axum::Json(json!({ "alert": a })).into_response(),
+        Err((status, message)) => error(status, message),
+    }
+}
+
+pub(crate) async fn acknowledge(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    body: Bytes,
+) -> Response {
+    change(app, headers, id, AlertAction::Acknowledge, body).await
+}
+
+pub(crate) async fn resolve(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    body: Bytes,
+) -> Response {
+    change(app, headers, id, AlertAction::Resolve, body).await
+}
+
+pub(crate) async fn assets(State(app): State<App>, headers: HeaderMap) -> Response {
+    if let Err(r) = caller(&app, &headers, Permission::Read) {
+        return *r;
+    }
+    let today = Timestamp::now().to_zoned(TimeZone::UTC).date();
+    let store = app.store();
+    match vigil_scan::posture::status(&*store, today) {
+        Ok(p) => axum::Json(json!({ "date": today.to_string(), "assets": p })).into_response(),
+        Err(e) => {
+            tracing::error!("console API: posture: {e}");
+            error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the posture could not be read",
+            )
+        }
+    }
+}

@@ -1,0 +1,116 @@
+//! The console's routes: pages (session cookie, CSRF token on every form), the JSON API (bearer tokens)
+//! and the static stylesheet, under one set of security headers and a small body limit.
+
+mod api;
+mod pages;
+mod session;
+
+use crate::server::ConsoleSettings;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderValue, Response, header};
+use axum::routing::{get, post};
+use std::sync::{Arc, Mutex, MutexGuard};
+use vigil_store::SqliteStore;
+
+/// Largest request body read (a login or a note).
+pub const MAX_BODY: usize = 16 * 1024;
+
+/// The state every handler shares: the console's own store connection and its settings.
+#[derive(Clone)]
+pub(crate) struct App {
+    store: Arc<Mutex<SqliteStore>>,
+    settings: Arc<ConsoleSettings>,
+    throttle: Arc<Mutex<crate::throttle::Throttle>>,
+}
+
+impl App {
+    /// The store; a handler that panicked while holding it left nothing half-written (every store call
+    /// is a transaction), so a poisoned lock is taken over rather than failing every later request.
+    fn store(&self) -> MutexGuard<'_, SqliteStore> {
+        self.store.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// The console's routes over `store` (its own connection).
+pub fn router(store: SqliteStore, settings: ConsoleSettings) -> Router {
+    let secure = settings.tls;
+    let app = App {
+        store: Arc::new(Mutex::new(store)),
+        settings: Arc::new(settings),
+        throttle: Arc::default(),
+    };
+    Router::new()
+        .route("/", get(pages::home))
+        .route("/login", get(pages::login_form).post(pages::login_submit))
+        .route("/logout", post(pages::logout))
+        .route("/overview", get(pages::overview))
+        .route("/alerts", get(pages::alerts))
+        .route("/alerts/{id}", get(pages::alert))
+        .route("/alerts/{id}/ack", post(pages::acknowledge))
+        .route("/alerts/{id}/resolve", post(pages::resolve))
+        .route("/trail", get(pages::trail))
+        .route("/static/console.css", get(stylesheet))
+        .route("/api/v1/openapi.json", get(openapi))
+        .route("/api/v1/alerts", get(api::alerts))
+        .route("/api/v1/alerts/{id}", get(api::alert))
+        .route("/api/v1/alerts/{id}/ack", post(api::acknowledge))
+        .route("/api/v1/alerts/{id}/resolve", post(api::resolve))
+        .route("/api/v1/assets", get(api::assets))
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::middleware::map_response(
+            move |response: Response<axum::body::Body>| async move {
+                with_security_headers(response, secure)
+            },
+        ))
+        .with_state(app)
+}
+
+/// The headers every answer carries: no script but the console's own (there is none inline), no
+/// framing, no sniffing, no referrer; HSTS when served over TLS; nothing cached.
+fn with_security_headers<B>(mut response: Response<B>, tls: bool) -> Response<B> {
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; \
+             form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
+        ),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
+    if tls {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
+    }
+    response
+}
+
+/// The stylesheet, from the binary.
+async fn stylesheet() -> impl axum::response::IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "max-age=3600"),
+        ],
+        include_str!("../../assets/console.css"),
+    )
+}
+
+/// The OpenAPI 3 description of `/api/v1`.
+pub const OPENAPI: &str = include_str!("../../assets/openapi.json");
+
+async fn openapi() -> impl axum::response::IntoResponse {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI)
+}

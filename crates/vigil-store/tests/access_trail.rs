@@ -1,0 +1,199 @@
+//! Accounts, tokens, sessions and the audit trail over the SQLite store: every change leaves a trail
+//! entry in the same transaction, and a trail edited in the file is caught at the entry.
+
+use jiff::{SignedDuration, Timestamp};
+use vigil_store::prelude::*;
+use vigil_store::{
+    AlertAction, AlertChange, AlertSubject, LockoutPolicy, NewAlert, NewSession, NewToken, NewUser,
+    Role, SqliteStore, StoreError, TrailDraft,
+};
+
+fn t(s: i64) -> Timestamp {
+    Timestamp::from_second(1_700_000_000 + s).unwrap()
+}
+
+fn user(name: &str, role: Role) -> NewUser {
+    NewUser {
+        name: name.into(),
+        role,
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+    }
+}
+
+fn draft(action: &str, subject: &str) -> TrailDraft {
+    TrailDraft::new("cli:admin", action, subject, "")
+}
+
+#[test]
+fn users_tokens_and_sessions_leave_a_verified_trail() {
+    let mut s = SqliteStore::open_in_memory().unwrap();
+    s.add_user(
+        &user("dana", Role::Responder),
+        &draft("user.add", "user:dana"),
+        t(0),
+    )
+    .unwrap();
+    assert!(matches!(
+        s.add_user(
+            &user("dana", Role::Admin),
+            &draft("user.add", "user:dana"),
+            t(1)
+        ),
+        Err(StoreError::UserExists { .. })
+    ));
+    let policy = LockoutPolicy {
+        base_delay: SignedDuration::ZERO,
+        ..LockoutPolicy::default()
+    };
+    let mut last = None;
+    for i in 0..10 {
+        last = Some(
+            s.record_failed_login(
+                "dana",
+                &policy,
+                &draft("login.failed", "user:dana"),
+                t(2 + i),
+            )
+            .unwrap(),
+        );
+    }
+    let last = last.unwrap();
+    assert!(last.locked && last.failures == 10 && last.locked_until.is_some());
+    s.unlock_user("dana", &draft("user.unlock", "user:dana"), t(20))
+        .unwrap();
+    assert_eq!(s.user("dana").unwrap().unwrap().failed_logins, 0);
+
+    let session = NewSession {
+        id_hash: "abc".into(),
+        csrf: "csrf".into(),
+    };
+    s.record_login("dana", &session, &draft("login", "user:dana"), t(21))
+        .unwrap();
+    let rec = s.session("abc").unwrap().unwrap();
+    assert_eq!((rec.user.as_str(), rec.role), ("dana", Role::Responder));
+    s.set_user_disabled("dana", true, &draft("user.disable", "user:dana"), t(22))
+        .unwrap();
+    assert!(
+        s.session("abc").unwrap().is_none(),
+        "disabling ends sessions"
+    );
+
+    let id = s
+        .add_token(
+            &NewToken {
+                name: "ci".into(),
+                role: Role::Viewer,
+                hash: "h1".into(),
+                expires_at: Some(t(100)),
+            },
+            &draft("token.create", ""),
+            t(23),
+        )
+        .unwrap();
+    assert!(
+        s.token_by_hash("h1", t(24))
+            .unwrap()
+            .unwrap()
+            .is_valid(t(24))
+    );
+    assert!(
+        !s.token_by_hash("h1", t(101))
+            .unwrap()
+            .unwrap()
+            .is_valid(t(101))
+    );
+    assert!(
+        s.revoke_token(id, &draft("token.revoke", "token:1"), t(25))
+            .unwrap()
+    );
+    assert!(
+        !s.revoke_token(id, &draft("token.revoke", "token:1"), t(26))
+            .unwrap()
+    );
+    assert!(
+        !s.token_by_hash("h1", t(27))
+            .unwrap()
+            .unwrap()
+            .is_valid(t(27))
+    );
+
+    let v = s.verify_trail().unwrap();
+    assert_eq!(v.broken, None);
+    // add, 10 failures, unlock, login, disable, token create, revoke
+    assert_eq!(v.entries, 16);
+    let trail = s.trail(0, 100).unwrap();
+    assert_eq!(trail[0].action, "user.add");
+    assert_eq!(trail[14].subject, format!("token:{id}"));
+}
+
+#[test]
+fn an_acknowledgement_and_its_trail_entry_commit_together() {
+    let mut s = SqliteStore::open_in_memory().unwrap();
+    let raised = s
+        .raise_alert(
+            &NewAlert {
+                dedup_key: "incident:1".into(),
+                subject: AlertSubject::Incident,
+                reference: "1".into(),
+                severity: vigil_model::Level::High,
+                title: "x".into(),
+                asset: None,
+                evidence: vec![],
+            },
+            t(0),
+            None,
+        )
+        .unwrap();
+    let id = raised.alert().id;
+    let change = AlertChange {
+        action: AlertAction::Acknowledge,
+        by: "dana".into(),
+        at: t(1),
+        note: Some("on it".into()),
+        token_nonce: None,
+    };
+    s.change_alert_recorded(id, &change, "dana").unwrap();
+    // Refused twice: no trail entry for the refusal.
+    assert!(s.change_alert_recorded(id, &change, "dana").is_err());
+    let trail = s.trail(0, 10).unwrap();
+    assert_eq!(trail.len(), 1);
+    assert_eq!(trail[0].action, "alert.acknowledge");
+    assert_eq!(trail[0].subject, format!("alert:{id}"));
+    assert_eq!(trail[0].detail, "on it");
+}
+
+#[test]
+fn a_trail_edited_in_the_file_is_caught_at_the_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("vigil.db");
+    {
+        let mut s = SqliteStore::open(&path).unwrap();
+        for i in 0..4 {
+            s.append_trail(&draft("login", &format!("user:u{i}")), t(i))
+                .unwrap();
+        }
+        // vigil itself cannot rewrite it.
+        let raw = rusqlite::Connection::open(&path).unwrap();
+        assert!(
+            raw.execute("UPDATE trail SET detail = 'x' WHERE seq = 2", [])
+                .is_err()
+        );
+        assert!(raw.execute("DELETE FROM trail WHERE seq = 4", []).is_err());
+    }
+    let raw = rusqlite::Connection::open(&path).unwrap();
+    raw.execute_batch(
+        "DROP TRIGGER trail_no_update; DROP TRIGGER trail_no_delete;
+         UPDATE trail SET actor = 'nobody' WHERE seq = 2;",
+    )
+    .unwrap();
+    let s = SqliteStore::open(&path).unwrap();
+    let b = s.verify_trail().unwrap().broken.unwrap();
+    assert_eq!(b.seq, 2);
+    assert!(b.reason.contains("edited"), "{}", b.reason);
+    raw.execute_batch(
+        "UPDATE trail SET actor = 'cli:admin' WHERE seq = 2; DELETE FROM trail WHERE seq = 4;",
+    )
+    .unwrap();
+    let b = s.verify_trail().unwrap().broken.unwrap();
+    assert_eq!(b.seq, 4, "{}", b.reason);
+}

@@ -1,0 +1,170 @@
+//! `vigil user add | list | disable | enable | unlock`: the accounts of the console. Each change is an
+//! audit-trail entry by `cli:<login name>`.
+
+use crate::Outcome;
+use crate::cmd::Context;
+use crate::term::text;
+use anyhow::{Context as _, Result, bail};
+use clap::Subcommand;
+use jiff::Timestamp;
+use std::io::{BufRead, IsTerminal, Read as _};
+use vigil_console::password;
+use vigil_store::{AccountStore, NewUser, Role, TrailDraft};
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a user of the console (the password is asked for, without echo)
+    #[command(after_help = "Examples:\n  vigil user add dana --role responder\n  \
+printf '%s\\n' \"$PW\" | vigil user add ci-admin --role admin --password-stdin")]
+    Add {
+        name: String,
+        /// viewer (reads), responder (also acknowledges and resolves alerts), admin (also users,
+        /// tokens and the audit trail)
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        /// Read the password from the first line of standard input instead of a prompt
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List the users with their role and state
+    List,
+    /// Disable a user: they cannot sign in, and their sessions end at once
+    Disable { name: String },
+    /// Enable a disabled user again
+    Enable { name: String },
+    /// Clear a user's lock-out after too many wrong passwords
+    Unlock { name: String },
+}
+
+pub(crate) fn parse_role(s: &str) -> Result<Role, String> {
+    s.parse()
+}
+
+/// Who the trail names for a change made on this machine's command line.
+pub(crate) fn cli_actor() -> String {
+    let login = std::env::var("USER")
+        .or_else(|_| std::env::var("USERNAME"))
+        .ok()
+        .filter(|s| !s.trim().is_empty())
+        .unwrap_or_else(|| "unknown".into());
+    format!("cli:{}", login.trim())
+}
+
+fn read_password(from_stdin: bool) -> Result<String> {
+    if from_stdin {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .take(u64::try_from(password::MAX_LEN + 2).unwrap_or(u64::MAX))
+            .read_line(&mut line)
+            .context("cannot read the password from standard input")?;
+        return Ok(line.trim_end_matches(['\r', '\n']).to_string());
+    }
+    if !std::io::stdin().is_terminal() {
+        bail!("no terminal to ask for the password on: give it with --password-stdin");
+    }
+    let first = rpassword::prompt_password("Password: ").context("cannot read the password")?;
+    password::check_strength(&first)?;
+    let again = rpassword::prompt_password("Again: ").context("cannot read the password")?;
+    if first != again {
+        bail!("the two passwords differ; nothing was changed");
+    }
+    Ok(first)
+}
+
+pub fn run(ctx: &Context, cmd: UserCommand) -> Result<Outcome> {
+    let now = Timestamp::now();
+    let actor = cli_actor();
+    match cmd {
+        UserCommand::Add {
+            name,
+            role,
+            password_stdin,
+        } => {
+            let name = name.trim().to_string();
+            if name.is_empty()
+                || name.len() > 64
+                || name.chars().any(|c| c.is_control() || c.is_whitespace())
+            {
+                bail!(
+                    "user name {:?}: 1 to 64 characters, no spaces or control characters",
+                    text(&name)
+                );
+            }
+            let pw = read_password(password_stdin)?;
+            password::check_strength(&pw)?;
+            let phc = password::hash(&pw)?;
+            let mut store = ctx.open_store()?;
+            store.add_user(
+                &NewUser {
+                    name: name.clone(),
+                    role,
+                    password_hash: phc,
+                },
+                &TrailDraft::new(
+                    &actor,
+                    "user.add",
+                    format!("user:{name}"),
+                    format!("role {role}"),
+                ),
+                now,
+            )?;
+            crate::out!("user {} added as {role}", text(&name))?;
+        }
+        UserCommand::List => {
+            let store = ctx.open_store()?;
+            let users = store.users()?;
+            if users.is_empty() {
+                crate::note!("no users: add one with `vigil user add NAME --role admin`");
+            }
+            for u in users {
+                let state = if u.disabled {
+                    "disabled".to_string()
+                } else if let Some(until) = u.locked_until.filter(|t| *t > now) {
+                    format!("locked until {until}")
+                } else {
+                    "active".to_string()
+                };
+                let last = u
+                    .last_login
+                    .map_or_else(|| "never".to_string(), |t| t.to_string());
+                crate::out!(
+                    "{:<24} {:<10} {:<30} last sign-in {last}",
+                    text(&u.name),
+                    u.role,
+                    state
+                )?;
+            }
+        }
+        UserCommand::Disable { name } => {
+            let mut store = ctx.open_store()?;
+            store.set_user_disabled(
+                &name,
+                true,
+                &TrailDraft::new(&actor, "user.disable", format!("user:{name}"), ""),
+                now,
+            )?;
+            crate::out!("user {} disabled; their sessions ended", text(&name))?;
+        }
+        UserCommand::Enable { name } => {
+            let mut store = ctx.open_store()?;
+            store.set_user_disabled(
+                &name,
+                false,
+                &TrailDraft::new(&actor, "user.enable", format!("user:{name}"), ""),
+                now,
+            )?;
+            crate::out!("user {} enabled", text(&name))?;
+        }
+        UserCommand::Unlock { name } => {
+            let mut store = ctx.open_store()?;
+            store.unlock_user(
+                &name,
+                &TrailDraft::new(&actor, "user.unlock", format!("user:{name}"), ""),
+                now,
+            )?;
+            crate::out!("user {} unlocked", text(&name))?;
+        }
+    }
+    Ok(Outcome::Success)
+}

@@ -1,0 +1,376 @@
+//! The console in a real browser: headless Chromium driven through the DevTools protocol (a small
+//! client over a WebSocket) signs in, sees the overview, opens an alert, acknowledges it and finds the
+//! entry in the audit trail — with the page's own CSP in force. Screenshots of each page (and the
+//! overview at a phone's width) go to `target/console-screenshots/`. Skipped, saying so, when no
+//! Chromium is installed.
+
+mod support;
+
+use base64::Engine as _;
+use jiff::Timestamp;
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use tungstenite::stream::MaybeTlsStream;
+use tungstenite::{Message, WebSocket};
+use vigil_store::prelude::*;
+use vigil_store::{AlertSubject, Evidence, NewAlert, NewUser, Role, SqliteStore, TrailDraft};
+
+const PASSWORD: &str = "correct horse battery";
+const WAIT: Duration = Duration::from_secs(20);
+
+/// One browser tab over the DevTools protocol.
+struct Cdp {
+    ws: WebSocket<MaybeTlsStream<TcpStream>>,
+    session: String,
+    next: u64,
+}
+
+impl Cdp {
+    fn raw_call(
+        ws: &mut WebSocket<MaybeTlsStream<TcpStream>>,
+        id: u64,
+        session: Option<&str>,
+        method: &str,
+        params: Value,
+    ) -> Value {
+        let mut msg = json!({ "id": id, "method": method, "params": params });
+        if let Some(s) = session {
+            msg["sessionId"] = json!(s);
+        }
+        ws.send(Message::text(msg.to_string()))
+            .expect("send to the browser");
+        loop {
+            let m = ws.read().expect("read from the browser");
+            let Ok(text) = m.to_text() else { continue };
+            let v: Value = serde_json::from_str(text).expect("DevTools JSON");
+            if v["id"] == json!(id) {
+                assert!(v.get("error").is_none(), "{method}: {v}");
+                return v["result"].clone();
+            }
+        }
+    }
+
+    fn open(browser_ws: &str) -> Cdp {
+        let (mut ws, _) = tungstenite::connect(browser_ws).expect("DevTools WebSocket");
+        let target = Self::raw_call(
+            &mut ws,
+            1,
+            None,
+            "Target.createTarget",
+            json!({ "url": "about:blank" }),
+        );
+        let attached = Self::raw_call(
+            &mut ws,
+            2,
+            None,
+            "Target.attachToTarget",
+            json!({ "targetId": target["targetId"], "flatten": true }),
+        );
+        let session = attached["sessionId"]
+            .as_str()
+            .expect("session id")
+            .to_string();
+        let mut cdp = Cdp {
+            ws,
+            session,
+            next: 3,
+        };
+        cdp.call("Page.enable", json!({}));
+        cdp
+    }
+
+    fn call(&mut self, method: &str, params: Value) -> Value {
+        self.next += 1;
+        let session = self.session.clone();
+        Self::raw_call(&mut self.ws, self.next, Some(&session), method, params)
+    }
+
+    fn eval(&mut self, expression: &str) -> Value {
+        self.call(
+            "Runtime.evaluate",
+            json!({ "expression": expression, "returnByValue": true }),
+        )["result"]["value"]
+            .clone()
+    }
+
+    /// Waits until the tab shows `path`, fully loaded.
+    fn wait_for(&mut self, path: &str) {
+        let start = Instant::now();
+        loop {
+            let state = self.eval("document.readyState + ' ' + location.pathname");
+            if state == json!(format!("complete {path}")) {
+                return;
+            }
+            assert!(
+                start.elapsed() < WAIT,
+                "the browser never reached {path}: {state}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn go(&mut self, url: &str, path: &str) {
+        self.call("Page.navigate", json!({ "url": url }));
+        self.wait_for(path);
+    }
+
+    fn text(&mut self) -> String {
+        self.eval("document.body.innerText")
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    fn screenshot(&mut self, dir: &Path, name: &str) {
+        let shot = self.call(
+            "Page.captureScreenshot",
+            json!({ "format": "png", "captureBeyondViewport": true }),
+        );
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(shot["data"].as_str().expect("screenshot data"))
+            .expect("base64 PNG");
+        std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+    }
+}
+
+fn screenshots_dir() -> PathBuf {
+    // target/debug/deps/<test> → target/console-screenshots
+    let exe = std::env::current_exe().unwrap();
+    let target = exe.ancestors().nth(3).unwrap().to_path_buf();
+    let dir = target.join("console-screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn launch(browser: &Path, profile: &Path) -> (Child, String) {
+    let mut child = Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--remote-debugging-port=0",
+            "--remote-debugging-address=127.0.0.1",
+            // The test CA is not in the browser's store; the TLS itself is tested with ureq.
+            "--ignore-certificate-errors",
+            "--window-size=1280,900",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg("about:blank")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start chromium");
+    let stderr = child.stderr.take().unwrap();
+    let mut lines = BufReader::new(stderr).lines();
+    let ws = loop {
+        let line = lines
+            .next()
+            .expect("chromium ended before its DevTools address")
+            .unwrap();
+        if let Some(at) = line.find("ws://") {
+            break line[at..].trim().to_string();
+        }
+    };
+    // Keep draining stderr so the browser never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    (child, ws)
+}
+
+/// Two scanned servers: one with an overdue Exchange update, one up to date.
+fn seed_assets(store: &mut SqliteStore) {
+    use vigil_model::{Asset, Ecosystem, Finding, Package, PackageLocation, Severity};
+    let today = Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date();
+    let finding = |asset: &str, name: &str, kb: &str, summary: &str, overdue_days: i64| Finding {
+        asset: asset.into(),
+        package: Package {
+            ecosystem: Ecosystem::new("Windows"),
+            name: name.into(),
+            version: "15.1.2176.2".into(),
+            purl: None,
+            source_name: None,
+            location: PackageLocation {
+                file: "inventory.json".into(),
+                line: None,
+            },
+        },
+        advisories: vec![format!("KB{kb}")],
+        aliases: vec!["CVE-2021-34473".into()],
+        summary: Some(summary.into()),
+        severity: Severity::Critical,
+        cvss_score: Some(9.8),
+        cvss_vector: None,
+        known_exploited: true,
+        kev_due: None,
+        epss: None,
+        fixed_versions: vec!["15.1.2176.9".into()],
+        kb: Some(kb.into()),
+        fix_released: today
+            .checked_sub(jiff::Span::new().days(overdue_days + 14))
+            .ok(),
+        due: today.checked_sub(jiff::Span::new().days(overdue_days)).ok(),
+    };
+    for (asset, findings) in [
+        (
+            "MAIL01",
+            vec![finding(
+                "MAIL01",
+                "Exchange Server 2016",
+                "5001779",
+                "Exchange Server remote code execution (ProxyShell)",
+                41,
+            )],
+        ),
+        ("FILE01", vec![]),
+    ] {
+        store
+            .save_snapshot(&vigil_store::Snapshot {
+                asset: Asset {
+                    name: asset.into(),
+                    tags: vec!["patient-data".into()],
+                },
+                taken_at: Timestamp::now(),
+                inputs: vec!["inventory.json".into()],
+                packages: vec![],
+                findings,
+                last_update: None,
+            })
+            .unwrap();
+    }
+}
+
+#[test]
+fn a_person_signs_in_acknowledges_an_alert_and_finds_it_in_the_trail() {
+    let Some(browser) = support::browser::chromium() else {
+        eprintln!("skipped: no Chromium installed (.ci/run installs the Debian package)");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("vigil.db");
+    let mut store = SqliteStore::open(&db).unwrap();
+    store
+        .add_user(
+            &NewUser {
+                name: "ada".into(),
+                role: Role::Admin,
+                password_hash: vigil_console::password::hash(PASSWORD).unwrap(),
+            },
+            &TrailDraft::new("cli:test", "user.add", "user:ada", "role admin"),
+            Timestamp::now(),
+        )
+        .unwrap();
+    store
+        .raise_alert(
+            &NewAlert {
+                dedup_key: "incident:7".into(),
+                subject: AlertSubject::Incident,
+                reference: "7".into(),
+                severity: vigil_model::Level::Critical,
+                title: "Exchange ProxyShell exploitation on MAIL01 <script>alert(1)</script>"
+                    .into(),
+                asset: Some("MAIL01".into()),
+                evidence: vec![
+                    Evidence::new("rule", "Exchange ProxyShell URL pattern"),
+                    Evidence::new("first seen", "2026-03-02 03:14 UTC"),
+                ],
+            },
+            Timestamp::now(),
+            None,
+        )
+        .unwrap();
+    seed_assets(&mut store);
+    let ca = vigil_testkit::tls::TestCa::new();
+    let server = vigil_console::ConsoleServer::start(
+        "127.0.0.1:0".parse().unwrap(),
+        vigil_console::router(
+            SqliteStore::open(&db).unwrap(),
+            vigil_console::ConsoleSettings::default(),
+        ),
+        Some(ca.server_config()),
+    )
+    .unwrap();
+    let base = format!("https://localhost:{}", server.local_addr().port());
+    let profile = tempfile::tempdir().unwrap();
+    let (mut chromium, ws) = launch(&browser, profile.path());
+    let shots = screenshots_dir();
+    let mut tab = Cdp::open(&ws);
+
+    tab.go(&format!("{base}/overview"), "/login");
+    tab.screenshot(&shots, "login");
+    // The stylesheet loaded under the CSP: the header has its border.
+    assert_eq!(
+        tab.eval("getComputedStyle(document.querySelector('header')).borderBottomStyle"),
+        json!("solid")
+    );
+    tab.eval(&format!(
+        "document.querySelector('[name=name]').value = 'ada';
+         document.querySelector('[name=password]').value = '{PASSWORD}';
+         document.querySelector('form.card button').click(); true"
+    ));
+    tab.wait_for("/overview");
+    let overview = tab.text();
+    assert!(
+        overview.contains("Overview") && overview.contains("Open alerts: 1"),
+        "{overview}"
+    );
+    tab.screenshot(&shots, "overview");
+    tab.call(
+        "Emulation.setDeviceMetricsOverride",
+        json!({ "width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": true }),
+    );
+    tab.go(&format!("{base}/overview"), "/overview");
+    assert!(
+        tab.eval("document.documentElement.scrollWidth <= window.innerWidth + 1") == json!(true),
+        "the overview fits a phone's width"
+    );
+    tab.screenshot(&shots, "overview-phone");
+    tab.call("Emulation.clearDeviceMetricsOverride", json!({}));
+
+    tab.go(&format!("{base}/alerts"), "/alerts");
+    assert!(
+        tab.text().contains("<script>alert(1)</script>"),
+        "hostile text shown as text"
+    );
+    assert_eq!(
+        tab.eval("document.querySelectorAll('main script').length"),
+        json!(0)
+    );
+    tab.screenshot(&shots, "alerts");
+    tab.eval("document.querySelector('tbody a').click(); true");
+    tab.wait_for("/alerts/1");
+    tab.eval("document.querySelector('form[action$=\"/ack\"] [name=note]').value = 'isolating MAIL01'; document.getElementById('ack').click(); true");
+    let start = Instant::now();
+    while tab.eval("document.readyState + (document.getElementById('state') || {}).innerText")
+        != json!("completeacknowledged")
+    {
+        assert!(
+            start.elapsed() < WAIT,
+            "the acknowledgement never showed: {}",
+            tab.text()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(tab.text().contains("acknowledged by ada"));
+    tab.screenshot(&shots, "alert-acknowledged");
+
+    tab.go(&format!("{base}/trail"), "/trail");
+    let trail = tab.text();
+    assert!(
+        trail.contains("Intact")
+            && trail.contains("alert.acknowledge")
+            && trail.contains("isolating MAIL01"),
+        "{trail}"
+    );
+    tab.screenshot(&shots, "trail");
+
+    let _ = chromium.kill();
+    let _ = chromium.wait();
+    eprintln!("screenshots in {}", shots.display());
+}
