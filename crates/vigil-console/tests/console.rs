@@ -699,3 +699,62 @@ fn an_idle_session_ends() {
         ("session.expired", "idle timeout")
     );
 }
+
+/// The signed link of an alert message: opening it changes nothing (mail filters open links), a
+/// responder confirms it once, the change is in the trail under their name, the link cannot be used
+/// again, and a tampered link or a viewer is refused.
+#[test]
+fn a_signed_link_from_an_alert_message_is_confirmed_once_by_a_responder() {
+    let site = Site::new();
+    let token = {
+        let mut store = site.store();
+        vigil_alert::link_signer(&mut store)
+            .unwrap()
+            .sign(
+                1,
+                vigil_store::AlertAction::Acknowledge,
+                Timestamp::now() + SignedDuration::from_hours(1),
+            )
+            .unwrap()
+    };
+    let path = format!("/alerts/ack?token={token}");
+    let mut viewer = site.client();
+    assert_eq!(viewer.login(&site, "vera", PASSWORD).status, 303);
+    assert_eq!(viewer.get(&site, &path).status, 403);
+    let mut c = site.client();
+    assert_eq!(c.login(&site, "rita", PASSWORD).status, 303);
+    let page = c.get(&site, &path);
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("id=\"confirm\""), "{}", page.body);
+    assert_eq!(
+        site.alert_state(),
+        AlertState::Open,
+        "opening the link changes nothing"
+    );
+    let tampered = format!("/alerts/ack?token={}x", token);
+    assert_eq!(c.get(&site, &tampered).status, 400);
+
+    let r = c.post(
+        &site,
+        "/alerts/ack",
+        &[("csrf", &page.csrf()), ("token", &token), ("note", "on it")],
+    );
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(site.alert_state(), AlertState::Acknowledged);
+    let entry = site.store().trail_latest(1).unwrap().remove(0);
+    assert_eq!(
+        (
+            entry.actor.as_str(),
+            entry.action.as_str(),
+            entry.detail.as_str()
+        ),
+        ("rita", "alert.acknowledge", "on it")
+    );
+    // Used once: refused the second time.
+    let again = c.post(
+        &site,
+        "/alerts/ack",
+        &[("csrf", &page.csrf()), ("token", &token)],
+    );
+    assert_eq!(again.status, 409, "{}", again.body);
+}

@@ -46,6 +46,10 @@ pub fn router(store: SqliteStore, settings: ConsoleSettings) -> Router {
         .route("/logout", post(pages::logout))
         .route("/overview", get(pages::overview))
         .route("/alerts", get(pages::alerts))
+        .route(
+            "/alerts/ack",
+            get(pages::link_form).post(pages::link_submit),
+        )
         .route("/alerts/{id}", get(pages::alert))
         .route("/alerts/{id}/ack", post(pages::acknowledge))
         .route("/alerts/{id}/resolve", post(pages::resolve))

@@ -822,3 +822,157 @@ pub(crate) async fn trail(State(app): State<App>, headers: HeaderMap) -> Page {
     };
     Ok(render(&page))
 }
+
+#[derive(Deserialize)]
+pub(crate) struct LinkQuery {
+    #[serde(default)]
+    token: String,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct LinkForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    token: String,
+    #[serde(default)]
+    note: String,
+}
+
+#[derive(Template)]
+#[template(path = "ack_link.html")]
+struct AckLinkPage {
+    me: Option<Me>,
+    user: String,
+    csrf: String,
+    token: String,
+    action: &'static str,
+    action_lower: &'static str,
+    a: AlertView,
+}
+
+/// What a signed link from an alert message allows, checked against the store's secret.
+fn link_claims(app: &App, token: &str, s: &Session) -> Result<vigil_alert::LinkClaims, PageError> {
+    let mut store = app.store();
+    let signer = vigil_alert::link_signer(&mut *store).map_err(|e| {
+        tracing::error!("console: the link secret: {e}");
+        refuse(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "The link could not be checked.",
+            Some(s),
+        )
+    })?;
+    signer.verify(token, Timestamp::now()).map_err(|e| {
+        refuse(
+            StatusCode::BAD_REQUEST,
+            format!("This link cannot be used: {e}."),
+            Some(s),
+        )
+    })
+}
+
+fn action_words(action: AlertAction) -> (&'static str, &'static str) {
+    match action {
+        AlertAction::Resolve => ("Resolve", "resolve"),
+        _ => ("Acknowledge", "acknowledge"),
+    }
+}
+
+/// A signed acknowledgement link opened: a page to confirm it. Opening changes nothing, because
+/// mail filters and previews open links on their own.
+pub(crate) async fn link_form(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Query(q): Query<LinkQuery>,
+) -> Page {
+    let s = match signed_in(&app, &headers)? {
+        Ok(s) => s,
+        Err(r) => return Ok(r),
+    };
+    if !allows(s.role, Permission::ActOnAlerts) {
+        return Err(refuse(
+            StatusCode::FORBIDDEN,
+            "Only responders and administrators acknowledge or resolve alerts.",
+            Some(&s),
+        ));
+    }
+    let claims = link_claims(&app, &q.token, &s)?;
+    let Some(a) = app.store().alert(claims.alert)? else {
+        return Err(refuse(
+            StatusCode::NOT_FOUND,
+            format!("There is no alert {}.", claims.alert),
+            Some(&s),
+        ));
+    };
+    let (action, action_lower) = action_words(claims.action);
+    let page = AckLinkPage {
+        me: Some(Me::of(&s)),
+        user: s.user.clone(),
+        csrf: s.csrf.clone(),
+        token: q.token.trim().to_string(),
+        action,
+        action_lower,
+        a: view(a),
+    };
+    Ok(render(&page))
+}
+
+/// The confirmation of a signed link: the change and its trail entry in one transaction; the
+/// link's nonce is recorded with it, so the link works once.
+pub(crate) async fn link_submit(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Form(form): Form<LinkForm>,
+) -> Page {
+    let s = match signed_in(&app, &headers)? {
+        Ok(s) => s,
+        Err(r) => return Ok(r),
+    };
+    if !csrf_ok(&s, &form.csrf) {
+        return Err(refuse(
+            StatusCode::FORBIDDEN,
+            "The form's security token is missing or wrong; reload the page and try again.",
+            Some(&s),
+        ));
+    }
+    if !allows(s.role, Permission::ActOnAlerts) {
+        return Err(refuse(
+            StatusCode::FORBIDDEN,
+            "Only responders and administrators acknowledge or resolve alerts.",
+            Some(&s),
+        ));
+    }
+    let claims = link_claims(&app, &form.token, &s)?;
+    let note = form.note.trim();
+    if note.len() > vigil_store::alerts::MAX_TEXT {
+        return Err(refuse(
+            StatusCode::BAD_REQUEST,
+            "the note is too long",
+            Some(&s),
+        ));
+    }
+    let change = AlertChange {
+        action: claims.action,
+        by: s.user.clone(),
+        at: Timestamp::now(),
+        note: (!note.is_empty()).then(|| note.to_string()),
+        token_nonce: Some(claims.nonce),
+    };
+    let result = app
+        .store()
+        .change_alert_recorded(claims.alert, &change, &s.user);
+    match result {
+        Ok(a) => Ok(Redirect::to(&format!("/alerts/{}", a.id)).into_response()),
+        Err(e @ (StoreError::NoSuchAlert { .. } | StoreError::AlertTransition { .. })) => {
+            Err(refuse(StatusCode::CONFLICT, e.to_string(), Some(&s)))
+        }
+        Err(e) => {
+            tracing::error!("console: a signed link for alert {}: {e}", claims.alert);
+            Err(refuse(
+                StatusCode::CONFLICT,
+                "The link could not be used (it may have been used already).",
+                Some(&s),
+            ))
+        }
+    }
+}
