@@ -270,6 +270,16 @@ pub trait TrailStore {
         change: &AlertChange,
         actor: &str,
     ) -> Result<Alert, StoreError>;
+
+    /// Marks a remedial action done (as [`crate::CaseStore::complete_action`]) and records it in the
+    /// trail, in one transaction; `false` (and no entry) when it was not open.
+    fn complete_action_recorded(
+        &mut self,
+        id: i64,
+        at: Timestamp,
+        note: Option<&str>,
+        actor: &str,
+    ) -> Result<bool, StoreError>;
 }
 
 #[cfg(test)]

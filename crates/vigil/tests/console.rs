@@ -329,3 +329,112 @@ fn plain_http_beyond_loopback_is_refused_naming_the_line() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("line 2") && err.contains("loopback"), "{err}");
 }
+
+/// The incidents an audit stored, seen in the console (the timeline of waves, the root cause, the
+/// dwell time), and the remedial plan, where a responder marks an action done into the trail.
+#[test]
+fn incidents_and_the_plan_are_in_the_console_and_an_action_done_is_in_the_trail() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    setup(d);
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let audit = run(
+        d,
+        &[
+            "audit",
+            "--out",
+            d.join("report").to_str().unwrap(),
+            repo.join("examples/exchange-2021").to_str().unwrap(),
+        ],
+        None,
+    );
+    let id = "INC-MAIL01-20210812T211403Z";
+    assert!(text(&audit).contains(id), "{}", text(&audit));
+    let add = run(
+        d,
+        &[
+            "plan",
+            "add",
+            "Install KB5001779 on MAIL01",
+            "--owner",
+            "IT provider",
+            "--incident",
+            id,
+        ],
+        None,
+    );
+    assert!(add.status.success(), "{}", text(&add));
+    let port = free_port(true);
+    let log = d.join("mail.log");
+    std::fs::write(&log, "").unwrap();
+    std::fs::write(
+        d.join("vigil.toml"),
+        format!(
+            "[serve]\nmetrics = \"off\"\n\n[selftest]\nevery = \"off\"\n\n[[watch]]\npath = {:?}\nformat = \"syslog\"\n\n\
+             [http]\nlisten = \"127.0.0.1:{port}\"\ntls = false\n",
+            log.display().to_string()
+        ),
+    )
+    .unwrap();
+    let mut child = vigil(d)
+        .arg("serve")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let agent = vigil_testkit::console::agent(None);
+    let base = format!("http://127.0.0.1:{port}");
+    let session =
+        vigil_testkit::console::sign_in(&agent, &base, "ada", PASSWORD).expect("signed in");
+    let get = |path: &str| -> (u16, String) {
+        let mut r = agent
+            .get(format!("{base}{path}"))
+            .header("Cookie", &session)
+            .call()
+            .unwrap();
+        (r.status().as_u16(), r.body_mut().read_to_string().unwrap())
+    };
+    let (status, list) = get("/incidents");
+    assert_eq!(status, 200);
+    assert!(list.contains(id), "{list}");
+    let (status, page) = get(&format!("/incidents/{id}"));
+    assert_eq!(status, 200);
+    for want in [
+        "Wave 1",
+        "Entry point",
+        "Dwell time to first detection",
+        "Install KB5001779",
+    ] {
+        assert!(page.contains(want), "{want}: {page}");
+    }
+    let (status, plan) = get("/plan");
+    assert_eq!(status, 200);
+    assert!(
+        plan.contains("IT provider") && plan.contains("id=\"done-1\""),
+        "{plan}"
+    );
+    let csrf = vigil_testkit::console::csrf_of(&plan).unwrap().to_string();
+    let r = agent
+        .post(format!("{base}/plan/1/done"))
+        .header("Cookie", &session)
+        .send_form([("csrf", csrf.as_str()), ("note", "installed 2021-08-20")])
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 303);
+    let (_, plan) = get("/plan");
+    assert!(plan.contains(">done<"), "{plan}");
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    child.wait().unwrap();
+    let trail = run(d, &["trail", "export"], None);
+    let t = text(&trail);
+    assert!(
+        t.contains("plan.done") && t.contains("installed 2021-08-20") && t.contains("\"ada\""),
+        "{t}"
+    );
+}

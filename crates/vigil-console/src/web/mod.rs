@@ -2,6 +2,7 @@
 //! and the static stylesheet, under one set of security headers and a small body limit.
 
 mod api;
+mod incidents;
 mod pages;
 mod session;
 
@@ -54,6 +55,10 @@ pub fn router(store: SqliteStore, settings: ConsoleSettings) -> Router {
         .route("/alerts/{id}/ack", post(pages::acknowledge))
         .route("/alerts/{id}/resolve", post(pages::resolve))
         .route("/trail", get(pages::trail))
+        .route("/incidents", get(incidents::incidents))
+        .route("/incidents/{id}", get(incidents::incident))
+        .route("/plan", get(incidents::plan))
+        .route("/plan/{id}/done", post(incidents::done))
         .route("/static/console.css", get(stylesheet))
         .route("/api/v1/openapi.json", get(openapi))
         .route("/api/v1/alerts", get(api::alerts))

@@ -37,14 +37,14 @@ fn from(addr: Option<Extension<ClientAddr>>) -> String {
 
 /// The signed-in person as the layout shows them.
 pub(crate) struct Me {
-    user: String,
-    role: String,
-    csrf: String,
-    can_read_trail: bool,
+    pub(crate) user: String,
+    pub(crate) role: String,
+    pub(crate) csrf: String,
+    pub(crate) can_read_trail: bool,
 }
 
 impl Me {
-    fn of(s: &Session) -> Me {
+    pub(crate) fn of(s: &Session) -> Me {
         Me {
             user: s.user.clone(),
             role: s.role.to_string(),
@@ -101,7 +101,11 @@ impl From<StoreError> for PageError {
     }
 }
 
-fn refuse(status: StatusCode, message: impl Into<String>, s: Option<&Session>) -> PageError {
+pub(crate) fn refuse(
+    status: StatusCode,
+    message: impl Into<String>,
+    s: Option<&Session>,
+) -> PageError {
     PageError {
         status,
         message: message.into(),
@@ -109,7 +113,7 @@ fn refuse(status: StatusCode, message: impl Into<String>, s: Option<&Session>) -
     }
 }
 
-fn render(t: &impl Template) -> Response {
+pub(crate) fn render(t: &impl Template) -> Response {
     match t.render() {
         Ok(html) => Html(html).into_response(),
         Err(e) => {
@@ -123,13 +127,13 @@ fn render(t: &impl Template) -> Response {
     }
 }
 
-type Page = Result<Response, PageError>;
+pub(crate) type Page = Result<Response, PageError>;
 
 fn to_login() -> Response {
     Redirect::to("/login").into_response()
 }
 
-fn when(t: Timestamp) -> String {
+pub(crate) fn when(t: Timestamp) -> String {
     t.to_zoned(TimeZone::UTC)
         .strftime("%Y-%m-%d %H:%M UTC")
         .to_string()
@@ -322,7 +326,10 @@ pub(crate) async fn logout(
 }
 
 /// The session, or the sign-in page.
-fn signed_in(app: &App, headers: &HeaderMap) -> Result<Result<Session, Response>, PageError> {
+pub(crate) fn signed_in(
+    app: &App,
+    headers: &HeaderMap,
+) -> Result<Result<Session, Response>, PageError> {
     Ok(app.session(headers)?.ok_or_else(to_login))
 }
 

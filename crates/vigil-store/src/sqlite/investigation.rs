@@ -297,7 +297,7 @@ pub(crate) fn add_action(
 }
 
 pub(crate) fn complete_action(
-    conn: &mut Connection,
+    conn: &Connection,
     id: i64,
     at: Timestamp,
     note: Option<&str>,

@@ -299,7 +299,7 @@ impl CaseStore for SqliteStore {
         at: Timestamp,
         note: Option<&str>,
     ) -> Result<bool, StoreError> {
-        investigation::complete_action(&mut self.conn, id, at, note)
+        investigation::complete_action(&self.conn, id, at, note)
     }
 
     fn action(&self, id: i64) -> Result<Option<RemedialAction>, StoreError> {

@@ -200,4 +200,29 @@ impl TrailStore for SqliteStore {
         tx.commit().context("committing an alert change")?;
         Ok(alert)
     }
+
+    fn complete_action_recorded(
+        &mut self,
+        id: i64,
+        at: Timestamp,
+        note: Option<&str>,
+        actor: &str,
+    ) -> Result<bool, StoreError> {
+        let tx = immediate(&mut self.conn)?;
+        if !super::investigation::complete_action(&tx, id, at, note)? {
+            return Ok(false);
+        }
+        append(
+            &tx,
+            &TrailDraft::new(
+                actor,
+                "plan.done",
+                format!("action:{id}"),
+                note.unwrap_or_default(),
+            ),
+            at,
+        )?;
+        tx.commit().context("committing a remedial action")?;
+        Ok(true)
+    }
 }

@@ -1,0 +1,389 @@
+//! The incidents an investigation stored (list and detail: timeline of waves, entry point, root
+//! cause, dwell time, what was taken) and the remedial plan, where a responder marks an action done
+//! (recorded in the trail with the change).
+
+use super::App;
+use super::pages::{Me, Page, refuse, render, signed_in, when};
+use super::session::csrf_ok;
+use crate::permissions::{Permission, allows};
+use askama::Template;
+use axum::extract::{Form, Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect};
+use jiff::Timestamp;
+use serde::Deserialize;
+use serde_json::Value;
+use vigil_store::{ActionStatus, CaseStore, RemedialAction, TrailStore};
+
+/// Incidents listed on the page.
+const INCIDENTS_SHOWN: usize = 500;
+
+struct IncidentLine {
+    id: String,
+    level: String,
+    asset: String,
+    first: String,
+    last: String,
+    detections: usize,
+    entry: String,
+    status: String,
+}
+
+#[derive(Template)]
+#[template(path = "incidents.html")]
+struct IncidentsPage {
+    me: Option<Me>,
+    rows: Vec<IncidentLine>,
+}
+
+pub(crate) async fn incidents(State(app): State<App>, headers: HeaderMap) -> Page {
+    let s = match signed_in(&app, &headers)? {
+        Ok(s) => s,
+        Err(r) => return Ok(r),
+    };
+    let mut list = app.store().incidents()?;
+    list.sort_by_key(|i| std::cmp::Reverse(i.first_seen));
+    list.truncate(INCIDENTS_SHOWN);
+    let rows = list
+        .into_iter()
+        .map(|i| IncidentLine {
+            id: i.id,
+            level: i.level.as_str().to_string(),
+            asset: i.asset.unwrap_or_default(),
+            first: when(i.first_seen),
+            last: when(i.last_seen),
+            detections: i.detections,
+            entry: i.entry_point.unwrap_or_else(|| "not found".into()),
+            status: i.status,
+        })
+        .collect();
+    Ok(render(&IncidentsPage {
+        me: Some(Me::of(&s)),
+        rows,
+    }))
+}
+
+struct WaveLine {
+    number: u64,
+    level: String,
+    start: String,
+    end: String,
+    detections: u64,
+    link: String,
+}
+
+struct ActionLine {
+    id: i64,
+    action: String,
+    owner: String,
+    due: String,
+    status: String,
+    incident: String,
+    asset: String,
+    open: bool,
+    overdue: bool,
+}
+
+impl ActionLine {
+    fn of(a: RemedialAction, today: jiff::civil::Date) -> ActionLine {
+        ActionLine {
+            overdue: a.days_overdue(today).is_some_and(|d| d > 0),
+            open: a.status == ActionStatus::Open,
+            id: a.id,
+            action: a.action,
+            owner: a.owner.unwrap_or_else(|| "no owner".into()),
+            due: a.due.map(|d| d.to_string()).unwrap_or_default(),
+            status: a.status.as_str().to_string(),
+            incident: a.incident.unwrap_or_default(),
+            asset: a.asset.unwrap_or_default(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "incident.html")]
+struct IncidentPage {
+    me: Option<Me>,
+    id: String,
+    asset: String,
+    level: String,
+    first: String,
+    last: String,
+    detections: usize,
+    status: String,
+    facts: Vec<(String, String)>,
+    waves: Vec<WaveLine>,
+    chain: Vec<(String, String)>,
+    actions: Vec<ActionLine>,
+}
+
+fn text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+fn time(v: &Value) -> String {
+    v.as_str()
+        .and_then(|s| s.parse::<Timestamp>().ok())
+        .map_or_else(|| text(v), when)
+}
+
+/// A duration as jiff writes it (`PT36H5M`, or a friendly `36h 5m`), shown as days and hours.
+fn span(v: &Value) -> String {
+    let raw = text(v);
+    raw.parse::<jiff::SignedDuration>()
+        .map(|d| {
+            let h = d.as_hours();
+            if h >= 48 {
+                format!("{} days {} h", h / 24, h % 24)
+            } else {
+                format!("{h} h {} min", d.as_mins() % 60)
+            }
+        })
+        .unwrap_or(raw)
+}
+
+/// The incident's figures from its stored summary (what `vigil investigate` wrote).
+fn facts(sum: &Value) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let d = &sum["dwell"];
+    if !d.is_null() {
+        out.push(("First malicious event".into(), time(&d["first_malicious"])));
+        out.push(("First detection".into(), time(&d["first_detection"])));
+        out.push((
+            "Dwell time to first detection".into(),
+            span(&d["to_first_detection"]),
+        ));
+        if !d["first_alert"].is_null() {
+            out.push(("First alert".into(), time(&d["first_alert"])));
+        }
+        if !d["first_acknowledged"].is_null() {
+            out.push(("First acknowledged".into(), time(&d["first_acknowledged"])));
+        }
+    }
+    let taken = &sum["mailboxes_taken"];
+    if let Some(list) = taken.as_array()
+        && !list.is_empty()
+    {
+        out.push((
+            "Mailboxes exported".into(),
+            list.iter().map(text).collect::<Vec<_>>().join(", "),
+        ));
+    }
+    let p = &sum["phishing"];
+    if !p.is_null() {
+        out.push(("Phishing sent".into(), text(p)));
+    }
+    if let Some(fixes) = sum["missing_fixes"].as_array()
+        && !fixes.is_empty()
+    {
+        out.push((
+            "Missing fixes".into(),
+            fixes.iter().map(text).collect::<Vec<_>>().join(", "),
+        ));
+    }
+    out
+}
+
+fn chain(sum: &Value) -> Vec<(String, String)> {
+    let rc = &sum["root_cause"];
+    let mut out = Vec::new();
+    let claim = |v: &Value| text(&v["claim"]);
+    if !rc["entry_point"].is_null() {
+        out.push(("Entry point".to_string(), claim(&rc["entry_point"])));
+    }
+    if let Some(c) = rc["credential_compromise"].as_str() {
+        out.push(("Credentials".to_string(), c.to_string()));
+    }
+    for (key, label) in [
+        ("exploited", "Exploited"),
+        ("consistent_with", "Consistent with"),
+        ("support", "Supporting"),
+        ("other_overdue", "Also overdue"),
+        ("silent_sources", "Silent sources"),
+        ("unacknowledged", "Not acknowledged"),
+        ("untested", "Detection not tested"),
+    ] {
+        for l in rc[key].as_array().into_iter().flatten().take(20) {
+            let c = if l["claim"].is_null() {
+                l["links"]
+                    .as_array()
+                    .and_then(|v| v.first())
+                    .map(claim)
+                    .unwrap_or_else(|| text(l))
+            } else {
+                claim(l)
+            };
+            out.push((label.to_string(), c));
+        }
+    }
+    out
+}
+
+fn waves(sum: &Value) -> Vec<WaveLine> {
+    sum["waves"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|w| {
+            let link = &w["link"];
+            let link = if link.is_null() {
+                String::new()
+            } else {
+                let shared: Vec<String> = link["shared"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .take(5)
+                    .map(text)
+                    .collect();
+                format!(
+                    "after a quiet {}, linked by {}",
+                    span(&link["quiet"]),
+                    if shared.is_empty() {
+                        "time".to_string()
+                    } else {
+                        shared.join(", ")
+                    }
+                )
+            };
+            WaveLine {
+                number: w["number"].as_u64().unwrap_or(0),
+                level: text(&w["highest_level"]),
+                start: time(&w["start"]),
+                end: time(&w["end"]),
+                detections: w["detections"].as_u64().unwrap_or(0),
+                link,
+            }
+        })
+        .collect()
+}
+
+pub(crate) async fn incident(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Page {
+    let s = match signed_in(&app, &headers)? {
+        Ok(s) => s,
+        Err(r) => return Ok(r),
+    };
+    let store = app.store();
+    let Some(i) = store.incident(&id)? else {
+        return Err(refuse(
+            StatusCode::NOT_FOUND,
+            "There is no such incident.",
+            Some(&s),
+        ));
+    };
+    let today = jiff::Zoned::now().date();
+    let actions = store
+        .actions(true)?
+        .into_iter()
+        .filter(|a| a.incident.as_deref() == Some(i.id.as_str()))
+        .map(|a| ActionLine::of(a, today))
+        .collect();
+    drop(store);
+    let page = IncidentPage {
+        me: Some(Me::of(&s)),
+        asset: i.asset.clone().unwrap_or_default(),
+        level: i.level.as_str().to_string(),
+        first: when(i.first_seen),
+        last: when(i.last_seen),
+        detections: i.detections,
+        status: i.status.clone(),
+        facts: facts(&i.summary),
+        waves: waves(&i.summary),
+        chain: chain(&i.summary),
+        actions,
+        id: i.id,
+    };
+    Ok(render(&page))
+}
+
+#[derive(Template)]
+#[template(path = "plan.html")]
+struct PlanPage {
+    me: Option<Me>,
+    can_act: bool,
+    csrf: String,
+    rows: Vec<ActionLine>,
+}
+
+pub(crate) async fn plan(State(app): State<App>, headers: HeaderMap) -> Page {
+    let s = match signed_in(&app, &headers)? {
+        Ok(s) => s,
+        Err(r) => return Ok(r),
+    };
+    let today = jiff::Zoned::now().date();
+    let rows = app
+        .store()
+        .actions(true)?
+        .into_iter()
+        .map(|a| ActionLine::of(a, today))
+        .collect();
+    Ok(render(&PlanPage {
+        me: Some(Me::of(&s)),
+        can_act: allows(s.role, Permission::ActOnAlerts),
+        csrf: s.csrf.clone(),
+        rows,
+    }))
+}
+
+#[derive(Deserialize)]
+pub(crate) struct DoneForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    note: String,
+}
+
+/// A responder marks an action done; the change and its trail entry are one transaction.
+pub(crate) async fn done(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Form(form): Form<DoneForm>,
+) -> Page {
+    let s = match signed_in(&app, &headers)? {
+        Ok(s) => s,
+        Err(r) => return Ok(r),
+    };
+    if !csrf_ok(&s, &form.csrf) {
+        return Err(refuse(
+            StatusCode::FORBIDDEN,
+            "The form's security token is missing or wrong; reload the page and try again.",
+            Some(&s),
+        ));
+    }
+    if !allows(s.role, Permission::ActOnAlerts) {
+        return Err(refuse(
+            StatusCode::FORBIDDEN,
+            "Only responders and administrators change the plan.",
+            Some(&s),
+        ));
+    }
+    let note = form.note.trim();
+    if note.len() > vigil_store::alerts::MAX_TEXT {
+        return Err(refuse(
+            StatusCode::BAD_REQUEST,
+            "the note is too long",
+            Some(&s),
+        ));
+    }
+    let note = (!note.is_empty()).then_some(note);
+    let done = app
+        .store()
+        .complete_action_recorded(id, Timestamp::now(), note, &s.user)?;
+    if !done {
+        return Err(refuse(
+            StatusCode::CONFLICT,
+            format!("Action {id} does not exist or is already done."),
+            Some(&s),
+        ));
+    }
+    Ok(Redirect::to("/plan").into_response())
+}
