@@ -135,15 +135,17 @@ fn time(v: &Value) -> String {
 fn span(v: &Value) -> String {
     let raw = text(v);
     raw.parse::<jiff::SignedDuration>()
-        .map(|d| {
-            let h = d.as_hours();
-            if h >= 48 {
-                format!("{} days {} h", h / 24, h % 24)
-            } else {
-                format!("{h} h {} min", d.as_mins() % 60)
-            }
-        })
+        .map(span_of)
         .unwrap_or(raw)
+}
+
+fn span_of(d: jiff::SignedDuration) -> String {
+    let h = d.as_hours();
+    if h >= 48 {
+        format!("{} days {} h", h / 24, h % 24)
+    } else {
+        format!("{h} h {} min", d.as_mins() % 60)
+    }
 }
 
 /// The incident's figures from its stored summary (what `vigil investigate` wrote).
@@ -163,27 +165,62 @@ fn facts(sum: &Value) -> Vec<(String, String)> {
         if !d["first_acknowledged"].is_null() {
             out.push(("First acknowledged".into(), time(&d["first_acknowledged"])));
         }
+        if !d["aware_at"].is_null() {
+            out.push(("Aware of the breach".into(), time(&d["aware_at"])));
+        }
+        if let Some(deadline) = d["notification_deadline"]
+            .as_str()
+            .and_then(|t| t.parse::<Timestamp>().ok())
+        {
+            let left = Timestamp::now().duration_until(deadline);
+            let state = if !d["notified_at"].is_null() {
+                format!("notified at {}", time(&d["notified_at"]))
+            } else if left.is_negative() {
+                format!("passed {} ago, not notified", span_of(-left))
+            } else {
+                format!("{} left", span_of(left))
+            };
+            out.push((
+                "72-hour notification deadline".into(),
+                format!("{} ({state})", when(deadline)),
+            ));
+        }
     }
-    let taken = &sum["mailboxes_taken"];
-    if let Some(list) = taken.as_array()
-        && !list.is_empty()
-    {
-        out.push((
-            "Mailboxes exported".into(),
-            list.iter().map(text).collect::<Vec<_>>().join(", "),
-        ));
+    let list = |v: &Value, f: &dyn Fn(&Value) -> String| -> Vec<String> {
+        v.as_array().into_iter().flatten().take(50).map(f).collect()
+    };
+    let taken = list(&sum["mailboxes_taken"], &|m| {
+        m["mailbox"]
+            .as_str()
+            .map_or_else(|| text(m), str::to_string)
+    });
+    if !taken.is_empty() {
+        out.push(("Mailboxes exported".into(), taken.join(", ")));
     }
-    let p = &sum["phishing"];
-    if !p.is_null() {
-        out.push(("Phishing sent".into(), text(p)));
+    let phishing = list(&sum["phishing"], &|p| match p {
+        Value::Object(o) => o
+            .iter()
+            .filter(|(_, v)| !v.is_object() && !v.is_array() && !v.is_null())
+            .map(|(k, v)| format!("{k}: {}", text(v)))
+            .collect::<Vec<_>>()
+            .join(", "),
+        other => text(other),
+    });
+    if !phishing.is_empty() {
+        out.push(("Phishing sent".into(), phishing.join("; ")));
     }
-    if let Some(fixes) = sum["missing_fixes"].as_array()
-        && !fixes.is_empty()
-    {
-        out.push((
-            "Missing fixes".into(),
-            fixes.iter().map(text).collect::<Vec<_>>().join(", "),
-        ));
+    let fixes = list(&sum["missing_fixes"], &|f| {
+        let name = f["advisories"]
+            .as_array()
+            .and_then(|a| a.first())
+            .map_or_else(|| text(&f["key"]), text);
+        match f["days_overdue"].as_i64() {
+            Some(d) if d > 0 => format!("{name} ({d} days overdue)"),
+            _ => name,
+        }
+    });
+    if !fixes.is_empty() {
+        out.push(("Missing fixes".into(), fixes.join(", ")));
     }
     out
 }
@@ -208,7 +245,17 @@ fn chain(sum: &Value) -> Vec<(String, String)> {
         ("untested", "Detection not tested"),
     ] {
         for l in rc[key].as_array().into_iter().flatten().take(20) {
-            let c = if l["claim"].is_null() {
+            let c = if let Some(cve) = l["cve"].as_str() {
+                let at_entry = if l["at_entry"].as_bool() == Some(true) {
+                    ", at the entry point"
+                } else {
+                    ""
+                };
+                format!(
+                    "{cve} (first detected {}{at_entry})",
+                    time(&l["first_detected"])
+                )
+            } else if l["claim"].is_null() {
                 l["links"]
                     .as_array()
                     .and_then(|v| v.first())
