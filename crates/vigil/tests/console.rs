@@ -411,6 +411,17 @@ fn incidents_and_the_plan_are_in_the_console_and_an_action_done_is_in_the_trail(
     ] {
         assert!(page.contains(want), "{want}: {page}");
     }
+    // The overview links each asset to its open findings, the most overdue first.
+    let (_, overview) = get("/overview");
+    assert!(overview.contains("href=\"/assets/MAIL01\""), "{overview}");
+    let (status, asset) = get("/assets/MAIL01");
+    assert_eq!(status, 200);
+    let kb = asset.find("KB5000871").expect("the oldest missing update");
+    assert!(
+        asset.contains("past their patch deadline")
+            && asset.find("KB5003435").is_some_and(|k| k > kb),
+        "{asset}"
+    );
     let (status, plan) = get("/plan");
     assert_eq!(status, 200);
     assert!(

@@ -58,6 +58,7 @@ pub fn router(store: SqliteStore, settings: ConsoleSettings) -> Router {
         .route("/incidents", get(incidents::incidents))
         .route("/incidents/{id}", get(incidents::incident))
         .route("/plan", get(incidents::plan))
+        .route("/assets/{name}", get(incidents::asset))
         .route("/plan/{id}/done", post(incidents::done))
         .route("/static/console.css", get(stylesheet))
         .route("/api/v1/openapi.json", get(openapi))
