@@ -12,6 +12,7 @@
 
 pub mod alert_history;
 pub mod audit;
+pub mod breach;
 pub mod error;
 pub mod investigate;
 pub mod rules;

@@ -411,6 +411,57 @@ fn incidents_and_the_plan_are_in_the_console_and_an_action_done_is_in_the_trail(
     ] {
         assert!(page.contains(want), "{want}: {page}");
     }
+    // The breach-notification draft, as `vigil report breach` makes it, on a page and as downloads.
+    assert!(
+        page.contains(&format!("href=\"/incidents/{id}/breach\"")),
+        "{page}"
+    );
+    let (status, breach) = get(&format!("/incidents/{id}/breach"));
+    assert_eq!(status, 200);
+    assert!(
+        breach.contains("72-hour notification deadline") && breach.contains("href=\"/incidents/"),
+        "{breach}"
+    );
+    let mut md = agent
+        .get(format!("{base}/incidents/{id}/breach.md"))
+        .header("Cookie", &session)
+        .call()
+        .unwrap();
+    assert_eq!(md.status().as_u16(), 200);
+    assert!(
+        md.headers()
+            .get("content-disposition")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("attachment") && v.contains(".md")),
+        "{:?}",
+        md.headers()
+    );
+    let md = md.body_mut().read_to_string().unwrap();
+    let cli = run(d, &["report", "breach", id], None);
+    let cli = String::from_utf8_lossy(&cli.stdout).into_owned();
+    let headings = |t: &str| -> Vec<String> {
+        t.lines()
+            .filter(|l| l.starts_with('#'))
+            .map(str::to_string)
+            .collect()
+    };
+    assert!(headings(&md).len() > 3, "{md}");
+    assert_eq!(
+        headings(&md),
+        headings(&cli),
+        "the console's draft is the CLI's"
+    );
+    let mut html = agent
+        .get(format!("{base}/incidents/{id}/breach.html"))
+        .header("Cookie", &session)
+        .call()
+        .unwrap();
+    assert!(
+        html.body_mut()
+            .read_to_string()
+            .unwrap()
+            .starts_with("<!DOCTYPE html>")
+    );
     // The overview links each asset to its open findings, the most overdue first.
     let (_, overview) = get("/overview");
     assert!(overview.contains("href=\"/assets/MAIL01\""), "{overview}");

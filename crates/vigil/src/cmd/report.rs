@@ -155,29 +155,25 @@ fn patching(ctx: &Context, args: PatchingArgs) -> Result<Outcome> {
 
 /// Rebuilds the incident from the stored detections (with their triage) and drafts its notification.
 fn breach(ctx: &Context, args: BreachArgs) -> Result<Outcome> {
-    use vigil_pipeline::investigate as inv;
     let store = ctx.open_store()?;
-    let (dets, dismissed) = inv::stored(&store)?;
-    let cve_map = vigil_pipeline::rules::load_cve_map();
-    let grouping = inv::group(&dets, &dismissed, args.gap, args.min_level, &cve_map);
-    let record = args.record.as_deref().map(inv::read_record).transpose()?;
-    let mut k = inv::knowledge(&store, cve_map)?;
-    k.alerts = Some(vigil_pipeline::alert_history::alert_records(
+    let record = args
+        .record
+        .as_deref()
+        .map(vigil_pipeline::investigate::read_record)
+        .transpose()?;
+    let opts = vigil_pipeline::breach::BreachOptions {
+        gap_days: args.gap,
+        min_level: args.min_level,
+    };
+    let draft = match vigil_pipeline::breach::draft(
         &store,
-        &grouping.incidents,
-    )?);
-    // Self-tests are only claimed about where a service has watched (it leaves a heartbeat).
-    let tests = vigil_pipeline::alert_history::selftest_records(&store)?;
-    if !tests.is_empty() || vigil_store::HealthStore::heartbeat(&store)?.is_some() {
-        k.selftests = Some(tests);
-    }
-    let cases = vigil_investigate::investigate(&grouping, &k, record.as_ref());
-    let Some(case) = cases
-        .iter()
-        .find(|c| c.incident.id.eq_ignore_ascii_case(&args.incident_id))
-    else {
-        let known: Vec<&str> = cases.iter().map(|c| c.incident.id.as_str()).collect();
-        bail!(
+        &args.incident_id,
+        record.as_ref(),
+        opts,
+        Timestamp::now(),
+    )? {
+        Ok(d) => d,
+        Err(known) => bail!(
             "no incident {:?} in the stored detections; known: {}",
             args.incident_id,
             if known.is_empty() {
@@ -185,20 +181,8 @@ fn breach(ctx: &Context, args: BreachArgs) -> Result<Outcome> {
             } else {
                 known.join(", ")
             }
-        );
+        ),
     };
-    let empty = vigil_investigate::IncidentRecord::default();
-    let draft = vigil_investigate::draft_breach(&vigil_investigate::breach::BreachInput {
-        record: record.as_ref().unwrap_or(&empty),
-        incident: &case.incident,
-        root_cause: &case.root_cause,
-        dwell: &case.dwell,
-        findings: &k.findings,
-        kev: &k.kev,
-        drafted_at: Some(Timestamp::now()),
-        as_of: None,
-        unsupported: &k.unsupported,
-    });
     let text = match args.format {
         BreachFormat::Md => draft.to_markdown(),
         BreachFormat::Html => vigil_report::breach_html::render_breach(

@@ -1,0 +1,70 @@
+//! The breach-notification draft of one stored incident, as `vigil report breach` and the console
+//! give it: the stored detections grouped and investigated with the store's knowledge, the alert
+//! history and the self-tests (claimed only where a service has watched), and the draft of the
+//! incident asked for.
+
+use crate::PipelineError;
+use crate::investigate as inv;
+use jiff::Timestamp;
+use vigil_investigate::{BreachDraft, IncidentRecord};
+use vigil_model::Level;
+use vigil_store::SqliteStore;
+
+/// How the incidents are grouped (as `vigil investigate`'s options).
+#[derive(Debug, Clone, Copy)]
+pub struct BreachOptions {
+    pub gap_days: u32,
+    pub min_level: Level,
+}
+
+impl Default for BreachOptions {
+    fn default() -> Self {
+        BreachOptions {
+            gap_days: 30,
+            min_level: Level::High,
+        }
+    }
+}
+
+/// The draft of `incident_id` (compared without case), or the ids of the incidents there are.
+pub fn draft(
+    store: &SqliteStore,
+    incident_id: &str,
+    record: Option<&IncidentRecord>,
+    opts: BreachOptions,
+    now: Timestamp,
+) -> Result<Result<BreachDraft, Vec<String>>, PipelineError> {
+    let (dets, dismissed) = inv::stored(store)?;
+    let cve_map = crate::rules::load_cve_map();
+    let grouping = inv::group(&dets, &dismissed, opts.gap_days, opts.min_level, &cve_map);
+    let mut k = inv::knowledge(store, cve_map)?;
+    k.alerts = Some(crate::alert_history::alert_records(
+        store,
+        &grouping.incidents,
+    )?);
+    let tests = crate::alert_history::selftest_records(store)?;
+    if !tests.is_empty() || vigil_store::HealthStore::heartbeat(store)?.is_some() {
+        k.selftests = Some(tests);
+    }
+    let cases = vigil_investigate::investigate(&grouping, &k, record);
+    let Some(case) = cases
+        .iter()
+        .find(|c| c.incident.id.eq_ignore_ascii_case(incident_id))
+    else {
+        return Ok(Err(cases.iter().map(|c| c.incident.id.clone()).collect()));
+    };
+    let empty = IncidentRecord::default();
+    Ok(Ok(vigil_investigate::draft_breach(
+        &vigil_investigate::breach::BreachInput {
+            record: record.unwrap_or(&empty),
+            incident: &case.incident,
+            root_cause: &case.root_cause,
+            dwell: &case.dwell,
+            findings: &k.findings,
+            kev: &k.kev,
+            drafted_at: Some(now),
+            as_of: None,
+            unsupported: &k.unsupported,
+        },
+    )))
+}
