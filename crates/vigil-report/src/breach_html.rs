@@ -434,7 +434,10 @@ mod tests {
         );
         assert!(html.contains("[to be completed by the controller: dpo name]"));
         assert!(html.contains("class=\"missing\""));
-        assert!(html.contains("Login after &lt;b&gt;spray&lt;/b&gt;"));
+        assert!(
+            html.contains("Login after &#60;b&#62;spray&#60;/b&#62;"),
+            "{html}"
+        );
         assert!(!html.contains("<b>spray"));
         assert!(count_missing(&draft) >= 5);
     }

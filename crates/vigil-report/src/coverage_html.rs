@@ -10,7 +10,7 @@ use vigil_coverage::{Assessment, State, TechniqueCoverage};
 const MAX_TEXT: usize = 600;
 
 fn text(s: &str) -> String {
-    crate::truncate(s, MAX_TEXT)
+    crate::for_template(s, MAX_TEXT)
 }
 
 fn state_class(s: State) -> &'static str {

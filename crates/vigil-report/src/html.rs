@@ -240,11 +240,6 @@ pub fn escape(s: &str) -> String {
     vigil_model::text::html(s)
 }
 
-/// Escaped and cut to [`MAX_TEXT`] characters.
-fn text(s: &str) -> String {
-    escape(&crate::truncate(s, MAX_TEXT))
-}
-
 fn anchor(id: &str) -> String {
     let a: String = id
         .chars()
@@ -254,250 +249,59 @@ fn anchor(id: &str) -> String {
     if a.is_empty() { "s".into() } else { a }
 }
 
-const STYLE: &str = r#"
-:root{--critical:#8e1b5a;--high:#c62828;--medium:#d9822b;--low:#2f7fb5;--info:#7a8794;--good:#2e7d32;--neutral:#4a5563;
---bg:#f6f7f9;--card:#fff;--line:#dde1e6;--ink:#1d232b;--muted:#5d6773}
-*{box-sizing:border-box}
-body{margin:0;background:var(--bg);color:var(--ink);font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif}
-header{background:#1f2a37;color:#fff;padding:22px 32px}
-header h1{margin:0;font-size:24px;font-weight:600}
-header p{margin:4px 0 0;color:#c9d1db}
-nav{background:#fff;border-bottom:1px solid var(--line);padding:8px 32px;position:sticky;top:0;z-index:2}
-nav a{color:var(--neutral);text-decoration:none;margin-right:18px;font-size:14px}
-nav a:hover{color:var(--ink);text-decoration:underline}
-main{padding:8px 32px 40px;max-width:1500px}
-section{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:16px 20px;margin:18px 0}
-section h2{margin:0 0 12px;font-size:19px}
-.facts{display:grid;grid-template-columns:repeat(auto-fill,minmax(210px,1fr));gap:12px}
-.fact{border:1px solid var(--line);border-left:6px solid var(--neutral);border-radius:6px;padding:10px 12px;background:#fbfcfd}
-.fact .label{font-size:12px;text-transform:uppercase;letter-spacing:.04em;color:var(--muted)}
-.fact .value{font-size:22px;font-weight:650;margin-top:2px;word-break:break-word}
-.fact .detail{font-size:13px;color:var(--muted)}
-.fact.critical{border-left-color:var(--critical)}.fact.high{border-left-color:var(--high)}.fact.medium{border-left-color:var(--medium)}
-.fact.low{border-left-color:var(--low)}.fact.info{border-left-color:var(--info)}.fact.good{border-left-color:var(--good)}
-.callout{border-left:6px solid var(--neutral);background:#fbfcfd;padding:10px 14px;margin:10px 0;border-radius:4px}
-.callout.critical{border-color:var(--critical);background:#fbf0f5}.callout.high{border-color:var(--high);background:#fdf1f0}
-.callout.medium{border-color:var(--medium);background:#fdf6ee}.callout.good{border-color:var(--good);background:#eff7ef}
-.callout.low{border-color:var(--low)}.callout.info{border-color:var(--info)}
-.tablewrap{overflow-x:auto;max-height:640px;overflow-y:auto;border:1px solid var(--line);border-radius:6px}
-table{border-collapse:collapse;width:100%;font-size:13.5px}
-th,td{padding:6px 9px;border-bottom:1px solid var(--line);text-align:left;vertical-align:top;max-width:560px;min-width:64px;overflow-wrap:anywhere}
-th{background:#eef1f4;position:sticky;top:0;cursor:pointer;user-select:none;white-space:nowrap}
-th.num,td.num{text-align:right}
-th[aria-sort=ascending]::after{content:" \25B2";font-size:10px}th[aria-sort=descending]::after{content:" \25BC";font-size:10px}
-tr:hover td{background:#f7f9fb}
-td.mono,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12px;overflow-wrap:anywhere}
-td.mono{min-width:180px;max-width:380px}
-.pill{display:inline-block;padding:1px 8px;border-radius:10px;color:#fff;font-size:12px;font-weight:600;white-space:nowrap}
-.pill.critical{background:var(--critical)}.pill.high{background:var(--high)}.pill.medium{background:var(--medium)}
-.pill.low{background:var(--low)}.pill.info{background:var(--info)}.pill.good{background:var(--good)}.pill.neutral{background:var(--neutral)}
-ul.items{padding-left:20px;margin:6px 0}ul.items li{margin:6px 0}
-ul.items ul{color:var(--muted);font-size:13px;padding-left:18px;margin:3px 0}
-dl.fields{display:grid;grid-template-columns:minmax(180px,260px) 1fr;gap:6px 16px;margin:0}
-dl.fields dt{font-weight:600;color:var(--neutral)}dl.fields dd{margin:0}
-dl.fields dd.missing{background:#fff7d6;border:1px dashed #c9a227;padding:2px 6px;border-radius:4px}
-.basis{color:var(--muted);font-size:12px}
-.chart{width:100%;overflow-x:auto}
-.chart svg{display:block;min-width:900px}
-.empty{color:var(--muted);font-style:italic}
-footer{color:var(--muted);font-size:12px;padding:0 32px 30px}
-@media print{nav{display:none}.tablewrap{max-height:none;overflow:visible}section{break-inside:avoid-page}}
-"#;
+/// The page of a [`Document`]: the template (`templates/document.html`) escapes every value; the
+/// one exception is the timeline's SVG, which [`timeline_svg`] builds with every text escaped.
+#[derive(askama::Template)]
+#[template(path = "document.html")]
+struct DocumentPage<'a> {
+    doc: &'a Document,
+}
 
-/// Sorts a table when its header is clicked: numbers as numbers, else text; again to reverse.
-const SCRIPT: &str = r#"
-document.querySelectorAll("table.sortable").forEach(function(t){
- t.querySelectorAll("th").forEach(function(th,i){
-  th.addEventListener("click",function(){
-   var asc=th.getAttribute("aria-sort")!=="ascending",num=th.classList.contains("num"),b=t.tBodies[0];
-   t.querySelectorAll("th").forEach(function(h){h.removeAttribute("aria-sort")});
-   th.setAttribute("aria-sort",asc?"ascending":"descending");
-   var key=function(r){var c=r.cells[i];if(!c)return "";var k=c.getAttribute("data-sort");return k===null?c.textContent.trim():k};
-   Array.prototype.slice.call(b.rows).sort(function(x,y){var a=key(x),c=key(y),r;
-    if(num){a=parseFloat(a);c=parseFloat(c);a=isNaN(a)?-Infinity:a;c=isNaN(c)?-Infinity:c;r=a-c}else{r=a.localeCompare(c)}
-    return asc?r:-r}).forEach(function(r){b.appendChild(r)});
-  });
- });
-});
-"#;
+impl DocumentPage<'_> {
+    /// A text cut to [`MAX_TEXT`] characters, control characters shown as spaces (the template
+    /// escapes the rest).
+    fn cut(&self, s: &str) -> String {
+        crate::for_template(s, MAX_TEXT)
+    }
+
+    fn anchor(&self, id: &str) -> String {
+        anchor(id)
+    }
+
+    fn svg(&self, t: &Timeline) -> String {
+        timeline_svg(t)
+    }
+
+    fn max_points(&self) -> usize {
+        MAX_POINTS
+    }
+
+    /// The ` class="…"` of a table cell (numeric column, monospaced), or nothing; only fixed words.
+    fn cell_class(
+        &self,
+        t: &Table,
+        column: &usize,
+        c: &Cell,
+    ) -> askama::filters::Safe<&'static str> {
+        let numeric = t.columns.get(*column).is_some_and(|c| c.numeric);
+        askama::filters::Safe(match (numeric, c.mono) {
+            (true, true) => " class=\"num mono\"",
+            (true, false) => " class=\"num\"",
+            (false, true) => " class=\"mono\"",
+            (false, false) => "",
+        })
+    }
+}
 
 /// Renders the document as one self-contained HTML page.
 pub fn render(doc: &Document) -> String {
-    let mut o = String::new();
-    let _ = write!(
-        o,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; \
-         script-src 'unsafe-inline'; img-src data:\">\n<title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n",
-        text(&doc.title)
-    );
-    let _ = write!(o, "<header><h1>{}</h1>", text(&doc.title));
-    if let Some(s) = &doc.subtitle {
-        let _ = write!(o, "<p>{}</p>", text(s));
-    }
-    o.push_str("</header>\n<nav>");
-    for s in &doc.sections {
-        let _ = write!(o, "<a href=\"#{}\">{}</a>", anchor(&s.id), text(&s.title));
-    }
-    o.push_str("</nav>\n<main>\n");
-    for s in &doc.sections {
-        let _ = write!(
-            o,
-            "<section id=\"{}\">\n<h2>{}</h2>\n",
-            anchor(&s.id),
-            text(&s.title)
-        );
-        for b in &s.blocks {
-            block(&mut o, b);
-        }
-        o.push_str("</section>\n");
-    }
-    let _ = write!(
-        o,
-        "</main>\n<footer>{}</footer>\n<script>{SCRIPT}</script>\n</body>\n</html>\n",
-        text(&doc.footer)
-    );
-    o
-}
-
-fn block(o: &mut String, b: &Block) {
-    match b {
-        Block::Facts(facts) => {
-            o.push_str("<div class=\"facts\">");
-            for f in facts {
-                let _ = write!(
-                    o,
-                    "<div class=\"fact {}\"><div class=\"label\">{}</div><div class=\"value\">{}</div>",
-                    f.tone.class(),
-                    text(&f.label),
-                    text(&f.value)
-                );
-                if let Some(d) = &f.detail {
-                    let _ = write!(o, "<div class=\"detail\">{}</div>", text(d));
-                }
-                o.push_str("</div>");
-            }
-            o.push_str("</div>\n");
-        }
-        Block::Paragraph(p) => {
-            let _ = writeln!(o, "<p>{}</p>", text(p));
-        }
-        Block::Callout(tone, p) => {
-            let _ = writeln!(
-                o,
-                "<div class=\"callout {}\">{}</div>",
-                tone.class(),
-                text(p)
-            );
-        }
-        Block::List(items) => {
-            o.push_str("<ul class=\"items\">");
-            for it in items {
-                o.push_str("<li>");
-                if let Some(b) = &it.badge {
-                    let _ = write!(
-                        o,
-                        "<span class=\"pill {}\">{}</span> ",
-                        it.tone.unwrap_or_default().class(),
-                        text(b)
-                    );
-                }
-                o.push_str(&text(&it.text));
-                if !it.sub.is_empty() {
-                    o.push_str("<ul>");
-                    for s in &it.sub {
-                        let _ = write!(o, "<li>{}</li>", text(s));
-                    }
-                    o.push_str("</ul>");
-                }
-                o.push_str("</li>");
-            }
-            o.push_str("</ul>\n");
-        }
-        Block::Fields(rows) => {
-            o.push_str("<dl class=\"fields\">");
-            for r in rows {
-                let _ = write!(
-                    o,
-                    "<dt>{}</dt><dd{}>{}",
-                    text(&r.label),
-                    if r.missing { " class=\"missing\"" } else { "" },
-                    text(&r.value)
-                );
-                if let Some(b) = &r.basis {
-                    let _ = write!(o, " <span class=\"basis\">({})</span>", text(b));
-                }
-                o.push_str("</dd>");
-            }
-            o.push_str("</dl>\n");
-        }
-        Block::Table(t) => table(o, t),
-        Block::Timeline(t) => {
-            o.push_str("<div class=\"chart\">");
-            o.push_str(&timeline_svg(t));
-            o.push_str("</div>\n");
-            if t.points.len() > MAX_POINTS {
-                let _ = writeln!(
-                    o,
-                    "<p class=\"empty\">{} more points are not drawn; the table below lists them.</p>",
-                    t.points.len() - MAX_POINTS
-                );
-            }
-        }
-    }
-}
-
-fn table(o: &mut String, t: &Table) {
-    if t.rows.is_empty() {
-        let _ = writeln!(o, "<p class=\"empty\">{}</p>", text(&t.empty));
-        return;
-    }
-    o.push_str("<div class=\"tablewrap\"><table class=\"sortable\"><thead><tr>");
-    for c in &t.columns {
-        let _ = write!(
-            o,
-            "<th{} title=\"sort\">{}</th>",
-            if c.numeric { " class=\"num\"" } else { "" },
-            text(&c.name)
-        );
-    }
-    o.push_str("</tr></thead><tbody>");
-    for row in &t.rows {
-        o.push_str("<tr>");
-        for (i, c) in row.iter().enumerate() {
-            let numeric = t.columns.get(i).is_some_and(|c| c.numeric);
-            let mut class = Vec::new();
-            if numeric {
-                class.push("num");
-            }
-            if c.mono {
-                class.push("mono");
-            }
-            o.push_str("<td");
-            if !class.is_empty() {
-                let _ = write!(o, " class=\"{}\"", class.join(" "));
-            }
-            if let Some(s) = &c.sort {
-                let _ = write!(o, " data-sort=\"{}\"", text(s));
-            }
-            o.push('>');
-            match c.tone {
-                Some(tone) => {
-                    let _ = write!(
-                        o,
-                        "<span class=\"pill {}\">{}</span>",
-                        tone.class(),
-                        text(&c.text)
-                    );
-                }
-                None => o.push_str(&text(&c.text)),
-            }
-            o.push_str("</td>");
-        }
-        o.push_str("</tr>");
-    }
-    o.push_str("</tbody></table></div>\n");
+    use askama::Template as _;
+    DocumentPage { doc }.render().unwrap_or_else(|e| {
+        format!(
+            "<!DOCTYPE html><html lang=\"en\"><body><p>The page could not be rendered: {}</p></body></html>\n",
+            escape(&e.to_string())
+        )
+    })
 }
 
 /// The timeline as an inline SVG: a time axis with month (or day) ticks, one lane per row, a dot per
@@ -746,26 +550,83 @@ mod tests {
 
     #[test]
     fn tables_sort_on_keys_and_mark_numbers() {
-        let mut o = String::new();
-        table(
-            &mut o,
-            &Table {
-                columns: vec![Column::text("update"), Column::number("days overdue")],
-                rows: vec![vec![Cell::mono("KB5001779"), Cell::number(108)]],
-                empty: "none".into(),
-            },
-        );
+        let page = |t: Table| {
+            render(&Document {
+                title: "t".into(),
+                sections: vec![Section {
+                    id: "s".into(),
+                    title: "s".into(),
+                    blocks: vec![Block::Table(t)],
+                }],
+                ..Document::default()
+            })
+        };
+        let o = page(Table {
+            columns: vec![Column::text("update"), Column::number("days overdue")],
+            rows: vec![vec![Cell::mono("KB5001779"), Cell::number(108)]],
+            empty: "none".into(),
+        });
         assert!(o.contains("<th class=\"num\""));
-        assert!(o.contains("<td class=\"num\" data-sort=\"108\">108</td>"));
-        assert!(o.contains("<td class=\"mono\">KB5001779</td>"));
-        let mut e = String::new();
-        table(
-            &mut e,
-            &Table {
-                empty: "No overdue updates.".into(),
-                ..Table::default()
-            },
+        assert!(
+            o.contains("<td class=\"num\" data-sort=\"108\">108</td>"),
+            "{o}"
         );
+        assert!(o.contains("<td class=\"mono\">KB5001779</td>"));
+        let e = page(Table {
+            empty: "No overdue updates.".into(),
+            ..Table::default()
+        });
         assert!(e.contains("No overdue updates."));
+    }
+
+    #[test]
+    fn every_field_of_a_document_is_escaped_none_is_safe() {
+        let evil = "<img src=x onerror=alert(1)>\"'\u{1b}]0;x\u{7}";
+        let doc = Document {
+            title: evil.into(),
+            subtitle: Some(evil.into()),
+            footer: evil.into(),
+            sections: vec![Section {
+                id: "a\"><script>".into(),
+                title: evil.into(),
+                blocks: vec![
+                    Block::Facts(vec![Fact {
+                        label: evil.into(),
+                        value: evil.into(),
+                        detail: Some(evil.into()),
+                        tone: Tone::High,
+                    }]),
+                    Block::Paragraph(evil.into()),
+                    Block::Callout(Tone::High, evil.into()),
+                    Block::List(vec![Item {
+                        text: evil.into(),
+                        tone: None,
+                        badge: Some(evil.into()),
+                        sub: vec![evil.into()],
+                    }]),
+                    Block::Fields(vec![FieldRow {
+                        label: evil.into(),
+                        value: evil.into(),
+                        missing: true,
+                        basis: Some(evil.into()),
+                    }]),
+                    Block::Table(Table {
+                        columns: vec![Column::text(evil)],
+                        rows: vec![vec![Cell {
+                            text: evil.into(),
+                            sort: Some(evil.into()),
+                            tone: Some(Tone::Low),
+                            mono: true,
+                        }]],
+                        empty: String::new(),
+                    }),
+                ],
+            }],
+        };
+        let html = render(&doc);
+        assert!(!html.contains("<img"), "{html}");
+        assert!(!html.contains("<script>\""), "{html}");
+        assert!(html.matches("&#60;img").count() >= 14, "{html}");
+        assert!(!html.contains('\u{1b}') && !html.contains('\u{7}'));
     }
 }

@@ -197,6 +197,21 @@ pub(crate) fn finite(x: Option<f64>) -> Option<f64> {
     x.filter(|v| v.is_finite())
 }
 
+/// Untrusted text for a template: cut to `max` characters, with control characters (an escape
+/// sequence, a bell) shown as spaces; the template's escaping does the rest.
+pub(crate) fn for_template(s: &str, max: usize) -> String {
+    truncate(s, max)
+        .chars()
+        .map(|c| {
+            if c.is_control() && c != '\n' && c != '\t' {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
 /// Cuts untrusted text to at most `max` characters, marking the cut.
 pub(crate) fn truncate(s: &str, max: usize) -> String {
     match s.char_indices().nth(max) {
