@@ -225,8 +225,8 @@ pub struct Mark {
     pub note: Option<String>,
 }
 
-/// An alert as stored.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// An alert as stored (and as the console's API gives it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Alert {
     pub id: i64,
     pub dedup_key: String,

@@ -104,9 +104,9 @@ vigil hunt Security.evtx --rules my-rules/ --since 2021-08-01 --until 2021-09-01
     /// The remedial action plan: add, list and complete actions with owner and due date
     #[command(subcommand)]
     Plan(crate::cmd::plan::PlanCommand),
-    /// Alerts that demand acknowledgement: list, show, acknowledge (stops escalation), resolve
-    #[command(subcommand)]
-    Alerts(crate::cmd::alerts::AlertsCommand),
+    /// Alerts that demand acknowledgement: list, show, acknowledge (stops escalation), resolve; here or
+    /// on a remote `vigil serve` (--server URL --token TOKEN)
+    Alerts(crate::cmd::alerts::AlertsArgs),
     /// Users of the console: add (password asked without echo), list, disable, enable, unlock
     #[command(subcommand)]
     User(crate::cmd::user::UserCommand),

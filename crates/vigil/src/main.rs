@@ -57,7 +57,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Coverage(args) => cmd::coverage::run(args),
         Command::Investigate(args) => cmd::investigate::run(&ctx, args),
         Command::Plan(plan) => cmd::plan::run(&ctx, plan),
-        Command::Alerts(alerts) => cmd::alerts::run(&ctx, alerts),
+        Command::Alerts(alerts) => cmd::alerts::run(&ctx, alerts.cmd, &alerts.remote),
         Command::User(cmd) => cmd::user::run(&ctx, cmd),
         Command::Token(cmd) => cmd::token::run(&ctx, cmd),
         Command::Trail(cmd) => cmd::trail::run(&ctx, cmd),

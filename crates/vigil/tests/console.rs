@@ -500,3 +500,117 @@ fn incidents_and_the_plan_are_in_the_console_and_an_action_done_is_in_the_trail(
         "{t}"
     );
 }
+
+/// `vigil alerts` against a remote service: listed and acknowledged through the console's API with
+/// an API token, recorded on the server under the token's name.
+#[test]
+fn alerts_are_listed_and_acknowledged_on_a_remote_service_with_a_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    setup(d);
+    let made = run(
+        d,
+        &["token", "create", "--name", "laptop", "--role", "responder"],
+        None,
+    );
+    let out = String::from_utf8_lossy(&made.stdout).into_owned();
+    let token = out
+        .split_whitespace()
+        .find(|w| w.starts_with("vgl_"))
+        .expect("the token is shown once")
+        .to_string();
+    let port = free_port(true);
+    let log = d.join("mail.log");
+    std::fs::write(&log, "").unwrap();
+    std::fs::write(d.join("rule.yml"), support::serve::SASL_RULE).unwrap();
+    std::fs::write(
+        d.join("vigil.toml"),
+        format!(
+            "[serve]\nmetrics = \"off\"\npoll_ms = 20\nrules = [{:?}]\n\n[selftest]\nevery = \"off\"\n\n\
+             [[watch]]\npath = {:?}\nformat = \"syslog\"\n\n[http]\nlisten = \"127.0.0.1:{port}\"\ntls = false\n",
+            d.join("rule.yml").display().to_string(),
+            log.display().to_string()
+        ),
+    )
+    .unwrap();
+    let mut child = vigil(d)
+        .arg("serve")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    support::serve::append(
+        &log,
+        &support::serve::failures("2026-12-04", 0, 5, "192.0.2.7"),
+    );
+    // Another machine, with no store of its own: only the server and the token.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let remote = |args: &[&str]| -> Output {
+        Command::new(env!("CARGO_BIN_EXE_vigil"))
+            .args(args)
+            .args([
+                "--server",
+                &format!("http://127.0.0.1:{port}"),
+                "--api-token",
+                &token,
+            ])
+            .env("VIGIL_DB", elsewhere.path().join("none.db"))
+            .env_remove("VIGIL_CONFIG")
+            .output()
+            .unwrap()
+    };
+    let mut listed = String::new();
+    for _ in 0..100 {
+        let o = remote(&["alerts", "list", "--format", "json"]);
+        listed = text(&o);
+        if listed.contains("\"id\": 1") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(listed.contains("\"id\": 1"), "{listed}");
+    let ack = remote(&["alerts", "ack", "1", "--note", "looking from my laptop"]);
+    assert!(ack.status.success(), "{}", text(&ack));
+    assert!(
+        String::from_utf8_lossy(&ack.stdout).contains("alert 1 acknowledged by token:"),
+        "{}",
+        text(&ack)
+    );
+    // A wrong token is refused, saying so.
+    let bad = Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .args([
+            "alerts",
+            "list",
+            "--server",
+            &format!("http://127.0.0.1:{port}"),
+            "--api-token",
+            "vgl_wrong",
+        ])
+        .env("VIGIL_DB", elsewhere.path().join("none.db"))
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    child.wait().unwrap();
+    assert!(
+        !elsewhere.path().join("none.db").exists(),
+        "the remote commands opened no store"
+    );
+    let local = run(
+        d,
+        &["alerts", "list", "--state", "all", "--format", "json"],
+        None,
+    );
+    let l = String::from_utf8_lossy(&local.stdout);
+    assert!(
+        l.contains("looking from my laptop") && l.contains("acknowledged"),
+        "{l}"
+    );
+}
