@@ -231,9 +231,10 @@ impl LiveAlerting {
                     source,
                     last,
                     limit,
+                    started,
                 } => {
                     tracing::error!(source = %source, "log source silent for longer than its limit");
-                    self.raise(&crate::silence::silent_alert(&source, last, limit))?;
+                    self.raise(&crate::silence::silent_alert(&source, last, limit, started))?;
                 }
                 SilenceEvent::Back { source, at } => {
                     tracing::info!(source = %source, "log source brings events again");

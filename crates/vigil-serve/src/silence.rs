@@ -16,6 +16,8 @@ pub enum SilenceEvent {
         source: String,
         last: Option<Timestamp>,
         limit: SignedDuration,
+        /// When the service started (what "none since the start" means).
+        started: Timestamp,
     },
     /// Events again, the latest at `at`.
     Back { source: String, at: Timestamp },
@@ -58,6 +60,7 @@ impl SilenceWatch {
                     source: s.name.clone(),
                     last: s.last_arrival,
                     limit,
+                    started: snap.started_at,
                 });
             } else if quiet <= limit && was {
                 self.silent.remove(&s.name);
@@ -77,7 +80,12 @@ pub fn silent_key(source: &str) -> String {
 }
 
 /// The alert that a source is silent: high, so it escalates until someone looks.
-pub fn silent_alert(source: &str, last: Option<Timestamp>, limit: SignedDuration) -> NewAlert {
+pub fn silent_alert(
+    source: &str,
+    last: Option<Timestamp>,
+    limit: SignedDuration,
+    started: Timestamp,
+) -> NewAlert {
     let hours = limit.as_secs_f64() / 3600.0;
     let limit_text = if hours >= 1.0 {
         format!("{hours:.0} h")
@@ -91,7 +99,7 @@ pub fn silent_alert(source: &str, last: Option<Timestamp>, limit: SignedDuration
         ),
         None => (
             format!(
-                "Log source {source} has produced no event since the service started ({limit_text} ago or more)"
+                "Log source {source} is configured but has produced no event since vigil started at {started} ({limit_text} or more)"
             ),
             "none since the start".to_string(),
         ),
@@ -140,6 +148,12 @@ mod tests {
         assert!(w.check(&snap(t0, None), t0 + min * 5).is_empty());
         let ev = w.check(&snap(t0, None), t0 + min * 11);
         assert!(matches!(&ev[..], [SilenceEvent::Silent { last: None, .. }]));
+        let a = silent_alert("mail", None, SignedDuration::from_mins(10), t0);
+        assert_eq!(
+            a.title,
+            "Log source mail is configured but has produced no event since vigil started at \
+             2026-12-04T10:00:00Z (600 s or more)"
+        );
         assert!(
             w.check(&snap(t0, None), t0 + min * 12).is_empty(),
             "raised once"

@@ -375,7 +375,7 @@ fn a_silent_source_is_alerted_and_resolved_when_it_speaks_again() {
         silent["title"]
             .as_str()
             .unwrap()
-            .contains("no event since the service started"),
+            .contains("is configured but has produced no event since vigil started at"),
         "{silent:#}"
     );
     hook.wait_for(1, Duration::from_secs(10));
