@@ -3,8 +3,7 @@
 //! (recorded in the trail with the change).
 
 use super::App;
-use super::pages::{Me, Page, refuse, render, signed_in, when};
-use super::session::csrf_ok;
+use super::pages::{Me, Page, acting, refuse, render, signed_in, when};
 use crate::permissions::{Permission, allows};
 use askama::Template;
 use axum::extract::{Form, Path, State};
@@ -396,24 +395,15 @@ pub(crate) async fn done(
     Path(id): Path<i64>,
     Form(form): Form<DoneForm>,
 ) -> Page {
-    let s = match signed_in(&app, &headers)? {
+    let s = match acting(
+        &app,
+        &headers,
+        &form.csrf,
+        "Only responders and administrators change the plan.",
+    )? {
         Ok(s) => s,
         Err(r) => return Ok(r),
     };
-    if !csrf_ok(&s, &form.csrf) {
-        return Err(refuse(
-            StatusCode::FORBIDDEN,
-            "The form's security token is missing or wrong; reload the page and try again.",
-            Some(&s),
-        ));
-    }
-    if !allows(s.role, Permission::ActOnAlerts) {
-        return Err(refuse(
-            StatusCode::FORBIDDEN,
-            "Only responders and administrators change the plan.",
-            Some(&s),
-        ));
-    }
     let note = form.note.trim();
     if note.len() > vigil_store::alerts::MAX_TEXT {
         return Err(refuse(

@@ -333,6 +333,31 @@ pub(crate) fn signed_in(
     Ok(app.session(headers)?.ok_or_else(to_login))
 }
 
+/// The signed-in responder or admin sending a state-changing form, its CSRF token checked;
+/// `refused` says to anyone else what they may not do. `Ok(Err(_))` redirects to the sign-in.
+pub(crate) fn acting(
+    app: &App,
+    headers: &HeaderMap,
+    csrf: &str,
+    refused: &str,
+) -> Result<Result<Session, Response>, PageError> {
+    let s = match signed_in(app, headers)? {
+        Ok(s) => s,
+        Err(r) => return Ok(Err(r)),
+    };
+    if !csrf_ok(&s, csrf) {
+        return Err(refuse(
+            StatusCode::FORBIDDEN,
+            "The form's security token is missing or wrong; reload the page and try again.",
+            Some(&s),
+        ));
+    }
+    if !allows(s.role, Permission::ActOnAlerts) {
+        return Err(refuse(StatusCode::FORBIDDEN, refused, Some(&s)));
+    }
+    Ok(Ok(s))
+}
+
 struct AssetRow {
     name: String,
     open: usize,
@@ -726,24 +751,15 @@ async fn change_page(
     action: AlertAction,
     form: NoteForm,
 ) -> Page {
-    let s = match signed_in(&app, &headers)? {
+    let s = match acting(
+        &app,
+        &headers,
+        &form.csrf,
+        "Only responders and administrators acknowledge or resolve alerts.",
+    )? {
         Ok(s) => s,
         Err(r) => return Ok(r),
     };
-    if !csrf_ok(&s, &form.csrf) {
-        return Err(refuse(
-            StatusCode::FORBIDDEN,
-            "The form's security token is missing or wrong; reload the page and try again.",
-            Some(&s),
-        ));
-    }
-    if !allows(s.role, Permission::ActOnAlerts) {
-        return Err(refuse(
-            StatusCode::FORBIDDEN,
-            "Only responders and administrators acknowledge or resolve alerts.",
-            Some(&s),
-        ));
-    }
     act(&app, id, action, &s.user, &s.user, &form.note)
         .map_err(|(status, message)| refuse(status, message, Some(&s)))?;
     Ok(Redirect::to(&format!("/alerts/{id}")).into_response())
@@ -931,24 +947,15 @@ pub(crate) async fn link_submit(
     headers: HeaderMap,
     Form(form): Form<LinkForm>,
 ) -> Page {
-    let s = match signed_in(&app, &headers)? {
+    let s = match acting(
+        &app,
+        &headers,
+        &form.csrf,
+        "Only responders and administrators acknowledge or resolve alerts.",
+    )? {
         Ok(s) => s,
         Err(r) => return Ok(r),
     };
-    if !csrf_ok(&s, &form.csrf) {
-        return Err(refuse(
-            StatusCode::FORBIDDEN,
-            "The form's security token is missing or wrong; reload the page and try again.",
-            Some(&s),
-        ));
-    }
-    if !allows(s.role, Permission::ActOnAlerts) {
-        return Err(refuse(
-            StatusCode::FORBIDDEN,
-            "Only responders and administrators acknowledge or resolve alerts.",
-            Some(&s),
-        ));
-    }
     let claims = link_claims(&app, &form.token, &s)?;
     let note = form.note.trim();
     if note.len() > vigil_store::alerts::MAX_TEXT {
