@@ -35,8 +35,10 @@ const MAX_FILES: usize = 4096;
 const MAX_PENDING: usize = 64;
 
 /// What is known of one file's stream.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 struct FileState {
+    /// The generation of the file (rotation, copy-truncate) the state is about.
+    generation: Option<String>,
     last_record: Option<u64>,
     newest: Option<Timestamp>,
     /// Time trouble already reported for this file (reported once per file and kind).
@@ -48,7 +50,10 @@ struct FileState {
 #[derive(Debug, Default)]
 pub struct TamperWatch {
     opts: TamperOptions,
-    files: HashMap<(String, String), FileState>,
+    /// Per source, per file path: kept without allocating per event (the events' hot path).
+    files: HashMap<String, HashMap<String, FileState>>,
+    /// Files in `files`.
+    tracked: usize,
     /// Per (source, sender): the last RFC 5424 `meta sequenceId` seen.
     sequences: HashMap<(String, String), u64>,
     pending: Vec<NewAlert>,
@@ -71,15 +76,35 @@ impl TamperWatch {
         if let Some(alert) = self.sequence(source, ev) {
             self.push(alert);
         }
-        let file = ev.source.generation.as_ref().map_or_else(
-            || ev.source.file.clone(),
-            |g| format!("{}#{g}", ev.source.file),
-        );
-        let key = (source.to_string(), file);
-        if !self.files.contains_key(&key) && self.files.len() >= MAX_FILES {
+        if self.tracked >= MAX_FILES
+            && !self
+                .files
+                .get(source)
+                .is_some_and(|f| f.contains_key(&ev.source.file))
+        {
             self.files.clear();
+            self.tracked = 0;
         }
-        let state = self.files.entry(key).or_default();
+        if !self.files.contains_key(source) {
+            self.files.insert(source.to_string(), HashMap::new());
+        }
+        let Some(per_file) = self.files.get_mut(source) else {
+            return;
+        };
+        if !per_file.contains_key(&ev.source.file) {
+            per_file.insert(ev.source.file.clone(), FileState::default());
+            self.tracked += 1;
+        }
+        let Some(state) = per_file.get_mut(&ev.source.file) else {
+            return;
+        };
+        // A new generation of the path (rotated, copy-truncated) starts its own stream.
+        if state.generation.as_deref() != ev.source.generation.as_deref() {
+            *state = FileState {
+                generation: ev.source.generation.clone(),
+                ..FileState::default()
+            };
+        }
         let mut found = Vec::new();
         if let RecordRef::EvtxRecord(id) = ev.source.record {
             if let Some(last) = state.last_record
