@@ -20,7 +20,7 @@
 //!   values ≤ it for numbers, share of equal values for text, in percent) and fires for each
 //!   event whose rank meets the condition.
 //!
-//! vigil's extension types (`vigil_new_value`, `vigil_baseline`) keep their state in
+//! vigil's extension types (`vigil_new_value`, `vigil_baseline`, `vigil_marked`) keep their state in
 //! [`crate::extensions`]; this module only routes their events and emits what they decide.
 
 use crate::compiled::CompiledRule;
@@ -582,6 +582,7 @@ impl Correlator {
             };
             let extra = extensions::extra_fields(&c.def);
             let ext_input = ExtInput {
+                pos: input.pos,
                 ms: input.ms,
                 values,
                 learn: extra
@@ -897,7 +898,9 @@ fn aggregate(c: &CompiledCorrelation, hits: &[Hit]) -> f64 {
             None => 0.0,
         },
         // Decided in crate::extensions, never here.
-        CorrelationType::VigilNewValue | CorrelationType::VigilBaseline => 0.0,
+        CorrelationType::VigilNewValue
+        | CorrelationType::VigilBaseline
+        | CorrelationType::VigilMarked => 0.0,
     }
 }
 

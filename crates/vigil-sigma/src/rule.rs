@@ -186,6 +186,9 @@ pub enum CorrelationType {
     VigilNewValue,
     /// vigil extension: a group's count in a window against its own previous windows.
     VigilBaseline,
+    /// vigil extension: events of a group that an earlier detection marked, for as long as the
+    /// mark is remembered, reported once per wave.
+    VigilMarked,
 }
 
 impl CorrelationType {
@@ -200,6 +203,7 @@ impl CorrelationType {
             "value_percentile" => CorrelationType::ValuePercentile,
             "vigil_new_value" => CorrelationType::VigilNewValue,
             "vigil_baseline" => CorrelationType::VigilBaseline,
+            "vigil_marked" => CorrelationType::VigilMarked,
             _ => return None,
         })
     }
@@ -216,6 +220,7 @@ impl CorrelationType {
             CorrelationType::ValuePercentile => "value_percentile",
             CorrelationType::VigilNewValue => "vigil_new_value",
             CorrelationType::VigilBaseline => "vigil_baseline",
+            CorrelationType::VigilMarked => "vigil_marked",
         }
     }
 
@@ -223,7 +228,9 @@ impl CorrelationType {
     pub fn is_vigil_extension(self) -> bool {
         matches!(
             self,
-            CorrelationType::VigilNewValue | CorrelationType::VigilBaseline
+            CorrelationType::VigilNewValue
+                | CorrelationType::VigilBaseline
+                | CorrelationType::VigilMarked
         )
     }
 

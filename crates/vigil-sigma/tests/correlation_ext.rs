@@ -272,6 +272,70 @@ level: medium";
     assert!(out.is_empty());
 }
 
+const SPRAYED: &str = "title: Failures from one network
+id: sprayblock
+name: spray_block
+correlation:
+    type: value_count
+    rules: [failure]
+    group-by: [Net]
+    timespan: 6h
+    condition:
+        field: User
+        gte: 3
+level: medium
+---
+title: Login from a network that sprayed
+id: sprayed
+name: sprayed_login
+correlation:
+    type: vigil_marked
+    rules: [spray_block, login]
+    group-by: [Net]
+    timespan: 90d
+    condition:
+        field: User
+    marked:
+        quiet: 1d
+level: high";
+
+#[test]
+fn marked_reports_each_return_of_an_attacking_network_as_a_wave() {
+    let eng = engine(SPRAYED);
+    let net = "203.0.113.0/24";
+    let fail = |secs, user: &str| ev(2, secs, &[("User", s(user)), ("Net", s(net))]);
+    let login = |secs, user: &str, n: &str| ev(1, secs, &[("User", s(user)), ("Net", s(n))]);
+    let mut evs = vec![login(0, "ann", net)];
+    for (i, u) in ["ann", "bob", "cid", "dee"].iter().enumerate() {
+        evs.push(fail(3600 + i as i64 * 60, u));
+    }
+    // Three waves of the attacker (a month apart), each of several logins; a login from elsewhere.
+    for day in [0, 33, 64] {
+        for h in 0..4 {
+            evs.push(login(day * DAY + 2 * 3600 + h * 600, "bob", net));
+        }
+    }
+    evs.push(login(5 * DAY, "bob", "192.0.2.0/24"));
+    let base = evs[0].timestamp.map_or(0, |t| t.as_second());
+    evs.sort_by_key(|e| e.timestamp);
+    let out: Vec<_> = run(&eng, &evs)
+        .into_iter()
+        .filter(|d| d.rule_id == "sprayed")
+        .collect();
+    assert_eq!(out.len(), 3, "{out:?}");
+    for (i, d) in out.iter().enumerate() {
+        assert_eq!(get(d, "User"), Some("bob"));
+        assert_eq!(get(d, "Net"), Some(net));
+        assert_eq!(get(d, "wave"), Some((i + 1).to_string().as_str()));
+    }
+    // The first wave starts at the spray's crossing; later waves at their own first login.
+    let secs = |d: &Detection| d.first_seen.map(|t| t.as_second() - base);
+    assert_eq!(secs(&out[0]), Some(3600 + 2 * 60));
+    assert_eq!(secs(&out[1]), Some(33 * DAY + 2 * 3600));
+    assert_eq!(secs(&out[2]), Some(64 * DAY + 2 * 3600));
+    assert!(out[0].sources.len() >= 2, "the mark's evidence is cited");
+}
+
 fn error_of(corr: &str) -> String {
     let text = format!("{corr}\n---\n{BASE}");
     let (_, errs) = parse_rules_str(&text, "c.yml");
@@ -313,9 +377,24 @@ fn extension_parameters_are_checked() {
             "    type: vigil_baseline\n    condition: {gte: 3}\n    baseline: {labels: {messages: n}}\n",
             "'events' or 'values'",
         ),
+        ("    type: vigil_marked\n", "two rules or more"),
     ];
     for (body, want) in cases {
         let e = error_of(&format!("{head}{body}"));
+        assert!(e.contains(want), "{body}: {e}");
+    }
+    let two = head.replace("[login]", "[failure, login]");
+    for (body, want) in [
+        (
+            "    type: vigil_marked\n    condition: {gte: 2}\n",
+            "no threshold",
+        ),
+        (
+            "    type: vigil_marked\n    marked: {quiet: later}\n",
+            "not a duration",
+        ),
+    ] {
+        let e = error_of(&format!("{two}{body}"));
         assert!(e.contains(want), "{body}: {e}");
     }
 }

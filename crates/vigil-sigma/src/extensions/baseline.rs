@@ -672,13 +672,9 @@ mod tests {
 
     fn input(ms: i64, rcpt: &str) -> ExtInput {
         ExtInput {
-            ms,
-            values: vec![rcpt.to_string()],
             learn: vec!["me@clinic.example".into()],
-            event_key: None,
-            origin: None,
             host: Some("mx".into()),
-            sources: Vec::new(),
+            ..ExtInput::one(0, ms, rcpt)
         }
     }
 

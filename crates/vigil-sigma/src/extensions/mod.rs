@@ -1,7 +1,10 @@
-//! vigil's correlation extensions: two correlation types Sigma 2.1 cannot express, because they
-//! compare a group with **its own history** rather than with a fixed number.
+//! vigil's correlation extensions: correlation types Sigma 2.1 cannot express, because they
+//! compare a group with **its own history** rather than with a fixed number, or remember a group
+//! for longer than one window.
 //!
-//! Both are written as ordinary correlation documents with a `vigil_`-prefixed `type`, so other
+//! A third, `vigil_marked`, remembers a group for months after an earlier detection marked it.
+//!
+//! All are written as ordinary correlation documents with a `vigil_`-prefixed `type`, so other
 //! Sigma tools reject them loudly instead of misreading them, and `vigil rules check` lists every
 //! rule that uses one (see [`used_in`]).
 //!
@@ -83,15 +86,44 @@
 //! that a later wave from them is measured against the owner's real normal and reported again.
 //! Events without an origin are not attributed to a campaign.
 //!
-//! Both types bound their state like the Sigma types (at most `MAX_GROUPS` groups per correlation,
+//! ## `type: vigil_marked`
+//!
+//! Reports the events of a group that the first rule marked, for `timespan` after the mark, once
+//! per *wave* — "a successful login from a network that sprayed passwords", even a month later.
+//!
+//! ```yaml
+//! correlation:
+//!     type: vigil_marked
+//!     rules:
+//!         - mail_password_spray_network_block   # the first rule marks its group
+//!         - dovecot_login                        # the others are reported from a marked group
+//!     group-by: [src_net]
+//!     timespan: 90d            # a mark is remembered this long after its latest event
+//!     condition:
+//!         field: user          # optional: waves are followed per value (per account)
+//!     marked:                  # all optional
+//!         quiet: 1d            # a value's next event after this long without any starts a new wave
+//!         max_values: 256      # values followed per group; the least recently seen goes first
+//! ```
+//!
+//! A value's first event after a mark, or its first after `quiet` without any, is reported at
+//! once (matched `wave: 1, 2, …`, `marked_since`, `marked_last`); the rest of a wave only extends
+//! it. The first wave after a mark starts at the mark (as a `temporal_ordered` chain would), a
+//! later one at its own first event. Events before the first mark, or after the mark is
+//! forgotten, are not reported. Unlike `temporal_ordered`, which relates B to A within one
+//! window and reports a window once, an attacker who returns weeks later through the same
+//! network is reported again.
+//!
+//! All types bound their state like the Sigma types (at most `MAX_GROUPS` groups per correlation,
 //! per-group caps above); what a cap drops is counted in [`crate::Correlator::overflow`].
 
 pub(crate) mod baseline;
+pub(crate) mod marked;
 pub(crate) mod new_value;
 mod params;
 
 pub(crate) use params::parse;
-pub use params::{BaselineParams, ExtensionParams, NewValueParams};
+pub use params::{BaselineParams, ExtensionParams, MarkedParams, NewValueParams};
 
 use vigil_model::SourceRef;
 
@@ -107,6 +139,8 @@ pub fn used_in(set: &crate::RuleSet) -> Vec<(String, String, &'static str)> {
 
 /// What an extension hands the correlator for one referenced event.
 pub(crate) struct ExtInput {
+    /// Which of the correlation's rules brought the event (its index in `rules`).
+    pub pos: usize,
     pub ms: i64,
     pub values: Vec<String>,
     /// Values of `internal_domains_from` (baseline only).
@@ -117,6 +151,23 @@ pub(crate) struct ExtInput {
     pub origin: Option<String>,
     pub host: Option<String>,
     pub sources: Vec<SourceRef>,
+}
+
+#[cfg(test)]
+impl ExtInput {
+    /// An event of the `pos`-th rule at `ms` bringing one value, for the extensions' unit tests.
+    pub(crate) fn one(pos: usize, ms: i64, value: &str) -> ExtInput {
+        ExtInput {
+            pos,
+            ms,
+            values: vec![value.to_string()],
+            learn: Vec::new(),
+            event_key: None,
+            origin: None,
+            host: None,
+            sources: Vec::new(),
+        }
+    }
 }
 
 /// A detection an extension decided, for the correlator to emit and to chain.
@@ -195,6 +246,7 @@ pub(crate) enum State {
     Sigma,
     NewValue(new_value::NewValueState),
     Baseline(baseline::BaselineState),
+    Marked(marked::MarkedState),
 }
 
 impl State {
@@ -202,6 +254,7 @@ impl State {
         match def.extension {
             Some(ExtensionParams::NewValue(_)) => State::NewValue(Default::default()),
             Some(ExtensionParams::Baseline(_)) => State::Baseline(Default::default()),
+            Some(ExtensionParams::Marked(_)) => State::Marked(Default::default()),
             None => State::Sigma,
         }
     }
@@ -228,6 +281,14 @@ impl State {
             (State::Baseline(st), Some(ExtensionParams::Baseline(p))) => {
                 st.feed(&baseline_spec(def, p), key, input, overflow, out);
             }
+            (State::Marked(st), Some(ExtensionParams::Marked(p))) => {
+                let spec = marked::Spec {
+                    params: p,
+                    span_ms,
+                    field: def.condition.field.first().map(String::as_str),
+                };
+                out.extend(st.feed(&spec, key, input, overflow));
+            }
             _ => {}
         }
     }
@@ -239,6 +300,7 @@ impl State {
             (State::Sigma, None) => Ok(()),
             (State::NewValue(st), Some(ExtensionParams::NewValue(p))) => st.validate(p, arity),
             (State::Baseline(st), Some(ExtensionParams::Baseline(p))) => st.validate(p, arity),
+            (State::Marked(st), Some(ExtensionParams::Marked(p))) => st.validate(p, arity),
             _ => Err("state of another correlation type".into()),
         }
     }
@@ -259,6 +321,11 @@ impl State {
             }
             (State::Baseline(st), Some(ExtensionParams::Baseline(p))) => {
                 st.sweep(&baseline_spec(def, p), now, out);
+            }
+            (State::Marked(st), _) => {
+                if let Some(n) = now {
+                    st.sweep(n, span_ms);
+                }
             }
             _ => {}
         }

@@ -167,15 +167,7 @@ mod tests {
     }
 
     fn input(ms: i64, v: &str) -> ExtInput {
-        ExtInput {
-            ms,
-            values: vec![v.to_string()],
-            learn: Vec::new(),
-            event_key: None,
-            origin: None,
-            host: None,
-            sources: Vec::new(),
-        }
+        ExtInput::one(0, ms, v)
     }
 
     #[test]

@@ -76,6 +76,25 @@ impl Default for BaselineParams {
     }
 }
 
+/// Parameters of `vigil_marked`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MarkedParams {
+    /// A value (an account) of a marked group is reported again after this long without any of
+    /// its events (seconds): the start of a new wave.
+    pub quiet_secs: i64,
+    /// Values tracked per group; beyond it the least recently seen is forgotten.
+    pub max_values: usize,
+}
+
+impl Default for MarkedParams {
+    fn default() -> Self {
+        MarkedParams {
+            quiet_secs: 86_400,
+            max_values: 256,
+        }
+    }
+}
+
 /// Most previous windows a rule may ask to remember.
 pub const MAX_HISTORY: usize = 1_000;
 /// Largest per-group value cap a rule may ask for.
@@ -86,6 +105,7 @@ pub const MAX_VALUES_CAP: usize = 1_000_000;
 pub enum ExtensionParams {
     NewValue(NewValueParams),
     Baseline(BaselineParams),
+    Marked(MarkedParams),
 }
 
 fn number(v: &Value, path: &str) -> Result<f64, PErr> {
@@ -109,7 +129,7 @@ fn count(v: &Value, path: &str, max: usize) -> Result<usize, PErr> {
     Ok(n as usize)
 }
 
-/// Reads the extension block (`new_value:` or `baseline:`) of a correlation of `kind` and checks
+/// Reads the extension block (`new_value:`, `baseline:` or `marked:`) of a correlation of `kind` and checks
 /// the condition it needs. Unknown keys are errors, so a misspelt parameter is never ignored.
 pub(crate) fn parse(
     kind: CorrelationType,
@@ -237,6 +257,41 @@ pub(crate) fn parse(
                 ));
             }
             Ok(ExtensionParams::Baseline(p))
+        }
+        CorrelationType::VigilMarked => {
+            let refs = match c.get("rules") {
+                Some(Value::Sequence(items)) => items.len(),
+                _ => 0,
+            };
+            if refs < 2 {
+                return Err(perr(
+                    "correlation.rules",
+                    "vigil_marked needs two rules or more: the first marks a group, the others are \
+                     reported from a marked group",
+                ));
+            }
+            if condition.has_bounds() || condition.field.len() > 1 {
+                return Err(perr(
+                    "correlation.condition",
+                    "vigil_marked takes at most one 'field' (the value reported per wave), no threshold",
+                ));
+            }
+            let mut p = MarkedParams::default();
+            for (k, v) in block("marked")?.into_iter().flatten() {
+                let key = scalar_text(k).unwrap_or_default();
+                let path = format!("correlation.marked.{key}");
+                match key.as_str() {
+                    "quiet" => {
+                        let t = scalar_text(v).unwrap_or_default();
+                        p.quiet_secs = parse_timespan(&t).ok_or_else(|| {
+                            perr(&path, format!("'{t}' is not a duration like 1d or 12h"))
+                        })?;
+                    }
+                    "max_values" => p.max_values = count(v, &path, MAX_VALUES_CAP)?,
+                    _ => return Err(perr(&path, format!("unknown parameter '{key}'"))),
+                }
+            }
+            Ok(ExtensionParams::Marked(p))
         }
         _ => Err(perr("correlation.type", "not a vigil extension")),
     }
