@@ -448,11 +448,9 @@ fn nature(
                     format_ts(w.start),
                     format_ts(w.end),
                     w.detections,
-                    if w.kind == crate::incident::WaveKind::Precursors {
-                        ", precursors"
-                    } else {
-                        ""
-                    }
+                    w.precursors_text()
+                        .map(|p| format!(", {p}"))
+                        .unwrap_or_default()
                 );
                 if let Some(l) = w.link_text() {
                     p.push_str(&format!(": {l}"));

@@ -17,9 +17,10 @@
 //! - not common in this log ([`LinkOptions`]): seen in benign or low-level detections (those below the
 //!   level that opens an incident, and those triaged as false positives) on at least
 //!   [`LinkOptions::common_day_share`] of the days with detections (and on at least
-//!   [`LinkOptions::common_min_days`] days), or — for everything but addresses — seen together with more
-//!   than [`LinkOptions::common_max_addresses`] distinct client addresses (a user agent or a URL every
-//!   client uses).
+//!   [`LinkOptions::common_min_days`] days), or — for everything but addresses — seen in such detections
+//!   together with more than [`LinkOptions::common_max_addresses`] distinct client addresses (a user
+//!   agent or a URL every client uses). Detections that open incidents never make a value common: a
+//!   spray names every account it tried with every address it came from.
 //!
 //! Networks (/24 for IPv4, /64 for IPv6) are derived only from public addresses: a private LAN range
 //! holds every desktop of the organisation. A URL path is a strong [`EntityKind::Path`] when a rule
@@ -678,7 +679,11 @@ impl Linker {
                 if benign_evidence && let Some(day) = day {
                     days.entry(e.clone()).or_default().insert(day);
                 }
-                if e.kind != EntityKind::Address && e.kind != EntityKind::Network {
+                // Only what is not the attack says a value is everybody's: a spray names every
+                // account it tried with every address it came from, and a web shell is reached from
+                // several attacker addresses; neither is common.
+                if benign_evidence && e.kind != EntityKind::Address && e.kind != EntityKind::Network
+                {
                     let set = addresses.entry(e).or_default();
                     if set.len() <= opts.common_max_addresses {
                         set.extend(clients.iter().map(|c| c.to_string()));
@@ -720,6 +725,25 @@ impl Linker {
     }
 }
 
+impl Linker {
+    /// The accounts and mailboxes of a detection that are common in this log (a roaming user's
+    /// account, seen from many networks): they do not link on their own, but the same account
+    /// from a network an incident's attacker used does (see [`joins`]).
+    pub fn common_identities(&self, d: &Detection) -> BTreeSet<Entity> {
+        detection_entities(d)
+            .entities
+            .into_iter()
+            .filter(|e| matches!(e.kind, EntityKind::Account | EntityKind::Mailbox))
+            .filter(|e| {
+                matches!(
+                    self.common.get(&stat_key(e)),
+                    Some(Common::Everyday | Common::Widespread)
+                )
+            })
+            .collect()
+    }
+}
+
 /// A URL path is common whether rules matched it or records only went there: one statistic for both.
 fn stat_key(e: &Entity) -> Entity {
     match e.kind {
@@ -731,6 +755,15 @@ fn stat_key(e: &Entity) -> Entity {
 /// Whether shared entities are enough to join two waves: one strong entity, or two weak ones.
 pub fn links(shared: &BTreeSet<Entity>) -> bool {
     shared.iter().any(|e| e.kind.is_strong()) || shared.len() >= 2
+}
+
+/// Whether two waves join, given the linking entities they share and the common accounts they
+/// share ([`Linker::common_identities`]): [`links`], or a shared linking entity together with a
+/// shared common account. A network is weak alone (many clients share one) and a roaming user's
+/// account is common, but the same account from the network an attacker used again is the
+/// attacker coming back.
+pub fn joins(shared: &BTreeSet<Entity>, shared_common: &BTreeSet<Entity>) -> bool {
+    links(shared) || (!shared.is_empty() && !shared_common.is_empty())
 }
 
 #[cfg(test)]
@@ -982,6 +1015,25 @@ mod tests {
             linking,
             vec!["address 203.0.113.9", "network 203.0.113.0/24"]
         );
+        // The accounts a spray tried from many addresses stay the attack's: they link.
+        let spray: Vec<Detection> = (0..12)
+            .map(|i| {
+                det(
+                    Level::High,
+                    "2021-08-08T02:00:00Z",
+                    &[
+                        ("context:rip", &format!("203.0.113.{}", 10 + i)),
+                        ("context:user", "ann@clinic.example"),
+                    ],
+                )
+            })
+            .collect();
+        let with_spray: Vec<&Detection> = refs.iter().copied().chain(&spray).collect();
+        let l = Linker::learn(&with_spray, &[], Level::High, &LinkOptions::default());
+        assert_eq!(
+            l.common(&Entity::new(EntityKind::Mailbox, "ann@clinic.example")),
+            None
+        );
         // Two days of logs: nothing is common by the day test.
         let short = [&all[0], &all[1]];
         let l = Linker::learn(&short, &[], Level::High, &LinkOptions::default());
@@ -1001,6 +1053,10 @@ mod tests {
         assert!(links(&BTreeSet::from([ua, net])));
         assert!(links(&BTreeSet::from([shell])));
         assert!(!links(&BTreeSet::new()));
+        let account = Entity::new(EntityKind::Account, "ann");
+        let net = Entity::new(EntityKind::Network, "203.0.113.0/24");
+        assert!(!joins(&BTreeSet::new(), &BTreeSet::from([account.clone()])));
+        assert!(joins(&BTreeSet::from([net]), &BTreeSet::from([account])));
     }
 
     #[test]

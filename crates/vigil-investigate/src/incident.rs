@@ -29,7 +29,7 @@
 //! aside in [`Grouping`], never dropped silently; the latter still count as evidence of what is common.
 
 use crate::asset::asset_key;
-use crate::entity::{Entity, EntityKind, LinkOptions, Linker, links};
+use crate::entity::{Entity, EntityKind, LinkOptions, Linker, joins, links};
 use crate::tactics::{Tactic, detection_tactics, is_entry_candidate, primary_tactic};
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
@@ -113,16 +113,6 @@ impl Default for GroupOptions {
     }
 }
 
-/// What a wave is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum WaveKind {
-    /// Lower-level detections before the first strong one (a spray before the login).
-    Precursors,
-    /// A run of activity with no silence longer than the gap.
-    Activity,
-}
-
 /// How a wave is tied to another wave of the same incident.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WaveLink {
@@ -139,19 +129,51 @@ pub struct WaveLink {
 pub struct Wave {
     /// 1-based, in time order.
     pub number: usize,
-    pub kind: WaveKind,
     pub start: Timestamp,
     pub end: Timestamp,
     pub detections: usize,
     pub highest_level: Level,
     /// Rule titles, most frequent first (at most five).
     pub rules: Vec<String>,
-    /// How this wave is tied to another one; `None` for the first wave of activity.
+    /// How this wave is tied to another one; `None` for the first wave.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub link: Option<WaveLink>,
+    /// Lower-level detections before the wave's first strong one that belong to it (a spray
+    /// before the login it led to): they start the wave, and the incident.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub precursors: usize,
+    /// What ties those precursors to the rest of the wave (the spraying network).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub precursors_shared: Vec<Entity>,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl Wave {
+    /// "3 of them precursors, tied by network 198.51.100.0/24".
+    pub fn precursors_text(&self) -> Option<String> {
+        if self.precursors == 0 {
+            return None;
+        }
+        let shared: Vec<String> = self
+            .precursors_shared
+            .iter()
+            .take(6)
+            .map(ToString::to_string)
+            .collect();
+        Some(if shared.is_empty() {
+            format!("{} of them precursors", self.precursors)
+        } else {
+            format!(
+                "{} of them precursors, tied by {}",
+                self.precursors,
+                shared.join(", ")
+            )
+        })
+    }
+
     /// "shares address 203.0.113.91, file erroree.aspx with wave 1 (quiet for 97 d …)".
     pub fn link_text(&self) -> Option<String> {
         let l = self.link.as_ref()?;
@@ -166,13 +188,8 @@ impl Wave {
             } else {
                 String::new()
             };
-            let verb = if self.kind == WaveKind::Precursors {
-                "precedes"
-            } else {
-                "returns after"
-            };
             format!(
-                "shares {}{more} with wave {}; {verb} it by {quiet}",
+                "shares {}{more} with wave {}; returns after it by {quiet}",
                 shared.join(", "),
                 l.to
             )
@@ -305,22 +322,28 @@ enum Class {
 /// A wave while it is built: positions in the asset's sorted list.
 #[derive(Debug, Clone)]
 struct WaveBuild {
-    kind: WaveKind,
     members: Vec<usize>,
     start: Timestamp,
     end: Timestamp,
     /// Linking entities of the members that may link (strong ones, precursors, followers).
     entities: BTreeSet<Entity>,
+    /// Common accounts of its strong members ([`Linker::common_identities`]), for [`joins`].
+    common: BTreeSet<Entity>,
+    /// How many members are precursors, and what tied them (see [`Wave::precursors`]).
+    precursors: usize,
+    precursors_shared: BTreeSet<Entity>,
 }
 
 impl WaveBuild {
-    fn new(kind: WaveKind, i: usize, ts: Timestamp, ents: &BTreeSet<Entity>) -> WaveBuild {
+    fn new(i: usize, ts: Timestamp, ents: &BTreeSet<Entity>) -> WaveBuild {
         WaveBuild {
-            kind,
             members: vec![i],
             start: ts,
             end: ts,
             entities: ents.clone(),
+            common: BTreeSet::new(),
+            precursors: 0,
+            precursors_shared: BTreeSet::new(),
         }
     }
 
@@ -338,6 +361,8 @@ impl WaveBuild {
 struct IncidentBuild {
     waves: Vec<WaveBuild>,
     entities: BTreeSet<Entity>,
+    /// Common accounts of its waves, for [`joins`].
+    common: BTreeSet<Entity>,
     context: Vec<usize>,
 }
 
@@ -355,6 +380,21 @@ fn shared(a: &BTreeSet<Entity>, b: &BTreeSet<Entity>) -> BTreeSet<Entity> {
     a.intersection(b).cloned().collect()
 }
 
+/// The common accounts of the strong detections among `members`.
+fn strong_commons(
+    members: &[usize],
+    class: &[Class],
+    commons: &[BTreeSet<Entity>],
+) -> BTreeSet<Entity> {
+    members
+        .iter()
+        .filter(|&&i| class.get(i) == Some(&Class::Strong))
+        .filter_map(|&i| commons.get(i))
+        .flatten()
+        .cloned()
+        .collect()
+}
+
 /// The policy for the sorted, timed detections of one asset.
 fn group_asset(
     key: Option<&str>,
@@ -366,6 +406,7 @@ fn group_asset(
     let all: Vec<&Detection> = list.iter().map(|(_, d)| *d).collect();
     let linker = Linker::learn(&all, benign, opts.min_level, &opts.link);
     let ents: Vec<BTreeSet<Entity>> = all.iter().map(|d| linker.linking(d)).collect();
+    let commons: Vec<BTreeSet<Entity>> = all.iter().map(|d| linker.common_identities(d)).collect();
     let class: Vec<Class> = all
         .iter()
         .map(|d| {
@@ -389,12 +430,7 @@ fn group_asset(
         let e = ents.get(i);
         match waves.last_mut() {
             Some(w) if w.end.duration_until(*ts) <= gap => w.add(i, *ts, e),
-            _ => waves.push(WaveBuild::new(
-                WaveKind::Activity,
-                i,
-                *ts,
-                e.unwrap_or(&BTreeSet::new()),
-            )),
+            _ => waves.push(WaveBuild::new(i, *ts, e.unwrap_or(&BTreeSet::new()))),
         }
         if let Some(t) = taken.get_mut(i) {
             *t = true;
@@ -413,6 +449,9 @@ fn group_asset(
         }
     }
     // 3. Waves joined into incidents by shared entities.
+    for w in &mut waves {
+        w.common = strong_commons(&w.members, &class, &commons);
+    }
     let mut incidents: Vec<IncidentBuild> = Vec::new();
     for w in waves {
         let matching: Vec<usize> = incidents
@@ -421,13 +460,17 @@ fn group_asset(
             .filter(|(_, inc)| {
                 inc.end()
                     .is_some_and(|e| e.duration_until(w.start) <= opts.link_horizon)
-                    && links(&shared(&inc.entities, &w.entities))
+                    && joins(
+                        &shared(&inc.entities, &w.entities),
+                        &shared(&inc.common, &w.common),
+                    )
             })
             .map(|(n, _)| n)
             .collect();
         match matching.split_first() {
             None => incidents.push(IncidentBuild {
                 entities: w.entities.clone(),
+                common: w.common.clone(),
                 waves: vec![w],
                 context: Vec::new(),
             }),
@@ -442,9 +485,11 @@ fn group_asset(
                 if let Some(target) = incidents.get_mut(*first) {
                     for m in merged {
                         target.entities.extend(m.entities);
+                        target.common.extend(m.common);
                         target.waves.extend(m.waves);
                     }
                     target.entities.extend(w.entities.iter().cloned());
+                    target.common.extend(w.common.iter().cloned());
                     target.waves.push(w);
                     target.waves.sort_by_key(|w| w.start);
                 }
@@ -455,6 +500,10 @@ fn group_asset(
     let mut heads: Vec<usize> = Vec::new();
     for inc in &mut incidents {
         split_untied_head(inc, list, &ents, &class, opts, &mut taken, &mut heads);
+        for w in &mut inc.waves {
+            w.common = strong_commons(&w.members, &class, &commons);
+        }
+        inc.common = inc.waves.iter().flat_map(|w| w.common.clone()).collect();
     }
     let mut head_waves: Vec<WaveBuild> = Vec::new();
     heads.sort_unstable();
@@ -463,18 +512,17 @@ fn group_asset(
         let e = ents.get(i);
         match head_waves.last_mut() {
             Some(w) if w.end.duration_until(*ts) <= gap => w.add(i, *ts, e),
-            _ => head_waves.push(WaveBuild::new(
-                WaveKind::Activity,
-                i,
-                *ts,
-                e.unwrap_or(&BTreeSet::new()),
-            )),
+            _ => head_waves.push(WaveBuild::new(i, *ts, e.unwrap_or(&BTreeSet::new()))),
         }
     }
-    incidents.extend(head_waves.into_iter().map(|w| IncidentBuild {
-        entities: w.entities.clone(),
-        waves: vec![w],
-        context: Vec::new(),
+    incidents.extend(head_waves.into_iter().map(|mut w| {
+        w.common = strong_commons(&w.members, &class, &commons);
+        IncidentBuild {
+            entities: w.entities.clone(),
+            common: w.common.clone(),
+            waves: vec![w],
+            context: Vec::new(),
+        }
     }));
     // 5. Precursors: lower-level detections shortly before, sharing who or where from.
     for inc in &mut incidents {
@@ -510,7 +558,7 @@ fn group_asset(
                 inc.entities.extend(e.iter().cloned());
                 match &mut pre {
                     Some(p) => p.add(i, *ts, Some(e)),
-                    None => pre = Some(WaveBuild::new(WaveKind::Precursors, i, *ts, e)),
+                    None => pre = Some(WaveBuild::new(i, *ts, e)),
                 }
                 if let Some(t) = taken.get_mut(i) {
                     *t = true;
@@ -521,8 +569,15 @@ fn group_asset(
                 break;
             }
         }
-        if let Some(p) = pre {
-            inc.waves.insert(0, p);
+        // Precursors come within the lookback, shorter than the gap: they start the first wave.
+        if let Some(p) = pre
+            && let Some(first) = inc.waves.first_mut()
+        {
+            first.precursors_shared = shared(&p.entities, &first.entities);
+            first.precursors = p.members.len();
+            first.members.extend(p.members);
+            first.start = first.start.min(p.start);
+            first.entities.extend(p.entities);
         }
     }
     // 6. Followers: lower-level detections after an incident, within the gap, sharing an entity.
@@ -755,15 +810,7 @@ fn finish_waves(
 ) -> Vec<Wave> {
     let mut out = Vec::with_capacity(builds.len());
     for (k, w) in builds.iter().enumerate() {
-        let link = if w.kind == WaveKind::Precursors {
-            builds.get(k + 1).map(|next| WaveLink {
-                to: k + 2,
-                quiet: w.end.duration_until(next.start),
-                shared: shared(&w.entities, &next.entities).into_iter().collect(),
-            })
-        } else {
-            earlier_link(builds, k, gap)
-        };
+        let link = earlier_link(builds, k, gap);
         let mut titles: BTreeMap<&str, usize> = BTreeMap::new();
         let mut highest = Level::Informational;
         for d in w.members.iter().filter_map(|i| list.get(*i)).map(|x| x.1) {
@@ -774,7 +821,6 @@ fn finish_waves(
         titles.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
         out.push(Wave {
             number: k + 1,
-            kind: w.kind,
             start: w.start,
             end: w.end,
             detections: w.members.len(),
@@ -785,6 +831,8 @@ fn finish_waves(
                 .map(|t| t.0.to_string())
                 .collect(),
             link,
+            precursors: w.precursors,
+            precursors_shared: w.precursors_shared.iter().cloned().collect(),
         });
     }
     out
@@ -795,11 +843,7 @@ fn finish_waves(
 fn earlier_link(builds: &[WaveBuild], k: usize, gap: SignedDuration) -> Option<WaveLink> {
     let w = builds.get(k)?;
     let earlier = builds.get(..k)?;
-    // The first wave of activity is where the story starts (precursors point to it themselves).
-    let (n, p) = earlier
-        .iter()
-        .enumerate()
-        .rfind(|(_, p)| p.kind == WaveKind::Activity)?;
+    let (n, p) = earlier.iter().enumerate().next_back()?;
     if p.end.duration_until(w.start) <= gap {
         return Some(WaveLink {
             to: n + 1,
@@ -813,7 +857,9 @@ fn earlier_link(builds: &[WaveBuild], k: usize, gap: SignedDuration) -> Option<W
         .chain(builds.iter().enumerate().skip(k + 1));
     for (n, other) in candidates {
         let s = shared(&w.entities, &other.entities);
-        if links(&s) {
+        let c = shared(&w.common, &other.common);
+        if joins(&s, &c) {
+            let s: BTreeSet<Entity> = s.into_iter().chain(c).collect();
             let quiet = if n < k {
                 other.end.duration_until(w.start)
             } else {
@@ -1062,10 +1108,7 @@ mod tests {
         assert_eq!(inc.detections.len(), 5);
         assert_eq!(inc.waves.len(), 2);
         let w2 = &inc.waves[1];
-        assert_eq!(
-            (w2.number, w2.detections, w2.kind),
-            (2, 2, WaveKind::Activity)
-        );
+        assert_eq!((w2.number, w2.detections), (2, 2));
         let link = w2.link.as_ref().unwrap();
         assert_eq!(link.to, 1);
         assert!(
@@ -1235,16 +1278,21 @@ mod tests {
         );
         assert_eq!(inc.id, "INC-MAIL01-20220409T011848Z");
         assert_eq!(inc.highest_level, Level::High);
-        assert_eq!(inc.waves.len(), 2);
-        assert_eq!(inc.waves[0].kind, WaveKind::Precursors);
-        let l = inc.waves[0].link.as_ref().unwrap();
-        assert_eq!(l.to, 2);
+        // The spray three days before the login starts the login's wave: one wave of the attack.
+        assert_eq!(inc.waves.len(), 1);
+        let w = &inc.waves[0];
+        assert_eq!(w.precursors, 2);
         assert_eq!(
-            l.shared,
+            w.precursors_shared,
             vec![Entity::new(EntityKind::Network, "198.51.100.0/24")]
         );
-        assert!(inc.waves[0].link_text().unwrap().contains("precedes it by"));
-        assert_eq!(inc.waves[1].detections, 2, "the download follows the login");
+        assert_eq!(w.start, inc.first_seen);
+        assert!(w.link.is_none());
+        assert_eq!(
+            w.precursors_text().as_deref(),
+            Some("2 of them precursors, tied by network 198.51.100.0/24")
+        );
+        assert_eq!(w.detections, 4, "the download follows the login");
         let context: Vec<&str> = inc.context.iter().map(|d| d.rule_id.as_str()).collect();
         assert_eq!(
             context,

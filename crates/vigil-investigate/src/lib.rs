@@ -49,7 +49,7 @@ pub use cvemap::{CveMap, CveMapping, CveSource, cves_for_detection, cves_from_ta
 pub use entity::{Entity, EntityKind, LinkOptions};
 pub use error::InvestigateError;
 pub use evidence::{Evidence, Link, LinkStatus};
-pub use incident::{GroupOptions, Grouping, Incident, Wave, WaveKind, group_incidents};
+pub use incident::{GroupOptions, Grouping, Incident, Wave, group_incidents};
 pub use investigation::{Case, Knowledge, investigate};
 pub use measures::{
     DwellTime, ExposureWindow, PatchLatency, dwell_time, exposure_windows, patch_latency,

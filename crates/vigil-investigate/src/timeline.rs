@@ -16,7 +16,7 @@ use crate::asset::same_asset;
 use crate::context::{record_context, shown_fields};
 use crate::error::InvestigateError;
 use crate::evidence::{Evidence, cite_source, finding_key};
-use crate::incident::{Incident, Wave, WaveKind};
+use crate::incident::{Incident, Wave};
 use crate::tactics::primary_tactic;
 use crate::time::start_of_day;
 use jiff::Timestamp;
@@ -256,18 +256,17 @@ pub fn incident_timeline(incident: &Incident, input: &TimelineInput<'_>) -> Vec<
 
 /// "Wave 2 of 2 starts: …, what links it to the earlier waves".
 fn wave_entry(incident: &Incident, w: &Wave) -> TimelineEntry {
-    let kind = match w.kind {
-        WaveKind::Precursors => "precursors",
-        WaveKind::Activity => "activity",
-    };
     let mut message = format!(
-        "Wave {} of {} ({kind}) starts: {} detection(s) until {}, highest {}",
+        "Wave {} of {} starts: {} detection(s) until {}, highest {}",
         w.number,
         incident.waves.len(),
         w.detections,
         crate::time::format_ts(w.end),
         w.highest_level
     );
+    if let Some(p) = w.precursors_text() {
+        message.push_str(&format!(" ({p})"));
+    }
     if let Some(l) = w.link_text() {
         message.push_str(&format!("; {l}"));
     }

@@ -249,8 +249,8 @@ fn spray_precursors_days_before_the_login_start_the_incident() {
     let g = group_incidents(&ds, &GroupOptions::default());
     assert_eq!(g.incidents.len(), 1);
     let inc = &g.incidents[0];
-    assert_eq!(inc.waves.len(), 2);
-    assert_eq!(inc.waves[0].kind, WaveKind::Precursors);
+    assert_eq!(inc.waves.len(), 1, "the spray starts the login's wave");
+    assert_eq!(inc.waves[0].precursors, 1);
     let dw = dwell_time(inc, &DwellInput::default());
     assert_eq!(dw.first_malicious, ts("2022-04-09T01:03:17Z"));
     let map = CveMap::default();

@@ -11,9 +11,7 @@
 
 use jiff::{SignedDuration, Timestamp};
 use std::collections::{BTreeMap, HashMap, HashSet};
-use vigil_investigate::incident::{
-    DetectionKey, GroupOptions, Incident, WaveKind, group_incidents,
-};
+use vigil_investigate::incident::{DetectionKey, GroupOptions, Incident, group_incidents};
 use vigil_model::{Detection, Level};
 use vigil_store::{AlertSubject, Evidence, NewAlert};
 
@@ -307,16 +305,8 @@ pub fn incident_alert(inc: &Incident, dedup_key: String) -> NewAlert {
         Evidence::new("first seen", inc.first_seen.to_string()),
         Evidence::new("last seen", inc.last_seen.to_string()),
         Evidence::new("detections", inc.detections.len().to_string()),
-        // Waves of activity only: precursors placed late must not read as the attacker's return.
-        Evidence::new(
-            WAVES,
-            inc.waves
-                .iter()
-                .filter(|w| w.kind == WaveKind::Activity)
-                .count()
-                .max(1)
-                .to_string(),
-        ),
+        // Precursors start the first wave: they never read as the attacker's return.
+        Evidence::new(WAVES, inc.waves.len().max(1).to_string()),
     ];
     if let Some(first) = inc.detections.first().and_then(|d| d.sources.first()) {
         evidence.push(Evidence::new(

@@ -1063,7 +1063,6 @@ fn exchange_stuffing_phishing_counts() {
 }
 
 #[test]
-#[ignore = "issue 9: the incident (stuffing, logon, forwarding rule, phishing) lists more waves than the attack had (2 for 1 in slow-wide, 3 for 2 in default), and a later wave that only logs in again from the stuffing network weeks later (no new failures) has no detection"]
 fn exchange_stuffing_waves() {
     assert_all(stuffing(), check_waves);
 }
@@ -1106,7 +1105,6 @@ fn linux_spray_phishing_counts() {
 }
 
 #[test]
-#[ignore = "issue 9: later waves that only log in again from the spraying network weeks later have no detection that joins them (1 wave listed for 2 or 3): the login-from-a-spraying-network rules remember a network for a day"]
 fn linux_spray_waves() {
     assert_all(spray(), check_waves);
 }
