@@ -377,6 +377,10 @@ fn extension_parameters_are_checked() {
             "    type: vigil_baseline\n    condition: {gte: 3}\n    baseline: {labels: {messages: n}}\n",
             "'events' or 'values'",
         ),
+        (
+            "    type: vigil_baseline\n    condition: {gte: 3}\n    baseline: {new_origins_gte: 2}\n",
+            "needs 'origin'",
+        ),
         ("    type: vigil_marked\n", "two rules or more"),
     ];
     for (body, want) in cases {

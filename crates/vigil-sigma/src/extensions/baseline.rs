@@ -21,6 +21,11 @@ pub const MAX_ORIGINS: usize = 1_024;
 const SUSPECT_KEEP_FACTOR: i64 = 4;
 /// Most campaign origins listed in a detection.
 const MAX_LISTED_ORIGINS: usize = 10;
+/// Origins remembered across the groups of one correlation (for `new_origins_gte`).
+pub const MAX_SHARED_ORIGINS: usize = 100_000;
+/// Groups (mailboxes) that must have used an origin for it to be the organisation's own rather
+/// than a new one: an attacker may send from a network through two stolen mailboxes.
+pub const ORGANISATION_GROUPS: usize = 3;
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Hit {
@@ -136,6 +141,8 @@ struct Episode {
     usual: Option<HashSet<String>>,
     /// The origins the episode's counted events came from.
     campaign: HashSet<String>,
+    /// Only events from `campaign` count (an episode opened without history by new origins).
+    campaign_only: bool,
     /// The level of every part (the rule's when `None`).
     level: Option<vigil_model::Level>,
     /// The current part ends here (exclusive of later hits).
@@ -149,6 +156,9 @@ impl Episode {
     /// Whether a hit belongs to the campaign (always, unless the episode is attributed and the
     /// hit came from a usual origin or from nowhere known).
     fn counts(&self, h: &Hit) -> bool {
+        if self.campaign_only {
+            return h.origin.as_ref().is_some_and(|o| self.campaign.contains(o));
+        }
         match (&self.usual, &h.origin) {
             (None, _) => true,
             (Some(usual), Some(o)) => !usual.contains(o),
@@ -184,6 +194,10 @@ struct Group {
 pub(crate) struct BaselineState {
     groups: HashMap<Vec<String>, Group>,
     learned_domains: HashSet<String>,
+    /// Origin → the groups that used it, up to [`ORGANISATION_GROUPS`] (then it is the
+    /// organisation's own: an office's or a VPN's address that several people use); at most
+    /// [`MAX_SHARED_ORIGINS`] origins.
+    origin_groups: HashMap<String, Vec<Vec<String>>>,
 }
 
 /// What one correlation definition contributes to a decision.
@@ -276,7 +290,7 @@ impl BaselineState {
         };
         g.newest = g.newest.max(ms);
         roll_bucket(spec, g, b);
-        if let Some(done) = end_episode_part(spec, key, g, ms) {
+        if let Some(done) = end_episode_part(spec, key, g, ms, &self.origin_groups) {
             out.push(done);
         }
         let origin = input
@@ -291,6 +305,20 @@ impl BaselineState {
             host: input.host,
             sources: input.sources,
         };
+        if let Some(o) = &hit.origin {
+            let room = self.origin_groups.len() < MAX_SHARED_ORIGINS;
+            match self.origin_groups.get_mut(o) {
+                Some(users) => {
+                    if users.len() < ORGANISATION_GROUPS && !users.iter().any(|k| k == key) {
+                        users.push(key.to_vec());
+                    }
+                }
+                None if room => {
+                    self.origin_groups.insert(o.clone(), vec![key.to_vec()]);
+                }
+                None => {}
+            }
+        }
         // The aligned window's metric and origins, for history; a campaign's origins never
         // become the group's normal.
         if !hit.origin.as_ref().is_some_and(|o| g.suspect.contains(o)) {
@@ -369,9 +397,19 @@ impl BaselineState {
                 Some(_) => metric >= threshold,
                 None => spec.condition.holds(metric),
             };
-        if !fires {
+        let new_origins = if fires || baseline.is_some() {
+            HashSet::new()
+        } else {
+            new_origins_crossing(spec, g, &self.origin_groups)
+        };
+        if !fires && new_origins.is_empty() {
             return;
         }
+        let threshold = if fires {
+            threshold
+        } else {
+            spec.params.new_origins_gte.unwrap_or(threshold)
+        };
         // Attribution: with history, when origins the group never used sent in the window, the
         // campaign is theirs; the group's own traffic from its usual origins is not counted.
         let usual: HashSet<String> = g
@@ -380,17 +418,29 @@ impl BaselineState {
             .filter(|(_, (first, last))| *first < start_bucket && *last >= oldest)
             .map(|(o, _)| o.clone())
             .collect();
-        let attributed = spec.params.origin.is_some()
-            && baseline.is_some()
-            && g.hits
+        let campaign_only = !new_origins.is_empty();
+        let usual: HashSet<String> = if campaign_only {
+            g.hits
                 .iter()
-                .any(|h| h.origin.as_ref().is_some_and(|o| !usual.contains(o)));
+                .filter_map(|h| h.origin.clone())
+                .filter(|o| !new_origins.contains(o))
+                .collect()
+        } else {
+            usual
+        };
+        let attributed = campaign_only
+            || (spec.params.origin.is_some()
+                && baseline.is_some()
+                && g.hits
+                    .iter()
+                    .any(|h| h.origin.as_ref().is_some_and(|o| !usual.contains(o))));
         let mut ep = Episode {
             threshold,
             baseline,
             continue_at: baseline.unwrap_or(0.0).max(spec.params.minimum),
             usual: attributed.then_some(usual),
-            campaign: HashSet::new(),
+            campaign: new_origins,
+            campaign_only,
             level: baseline
                 .is_none()
                 .then_some(spec.params.without_history_level)
@@ -429,6 +479,12 @@ impl BaselineState {
         }
         ep.seen.absorb(&tally, spec.params.max_values);
         let distinct = tally.values.len();
+        // Crossed by the campaign alone: its own measure is the metric.
+        let metric = if campaign_only {
+            spec.metric(tally.events(), distinct)
+        } else {
+            metric
+        };
         g.hits.clear();
         g.counts.clear();
         out.push(report(spec, key, &tally, &ep, distinct, metric, 1));
@@ -446,6 +502,14 @@ impl BaselineState {
         }
         if self.learned_domains.len() > MAX_LEARNED_DOMAINS {
             return Err("too many learned domains".into());
+        }
+        if self.origin_groups.len() > MAX_SHARED_ORIGINS
+            || self
+                .origin_groups
+                .values()
+                .any(|u| u.len() > ORGANISATION_GROUPS || u.iter().any(|k| k.len() != arity))
+        {
+            return Err("shared origins out of bounds".into());
         }
         let cap = params.max_values;
         let hit_ok = |h: &Hit| {
@@ -487,7 +551,7 @@ impl BaselineState {
         let start = out.len();
         for (key, g) in self.groups.iter_mut() {
             let t = now.unwrap_or(i64::MAX);
-            if let Some(done) = end_episode_part(spec, key, g, t) {
+            if let Some(done) = end_episode_part(spec, key, g, t, &self.origin_groups) {
                 out.push(done);
             }
             // A group that sent a campaign is remembered longer, so that the campaign's origins
@@ -513,6 +577,73 @@ impl BaselineState {
 }
 
 /// The lowest metric an absolute condition accepts, for reporting.
+/// Without history: the new public origins of the window (public networks that fewer than
+/// [`ORGANISATION_GROUPS`] groups used) when the events or values from them alone reach
+/// `new_origins_gte`; else none.
+fn new_origins_crossing(
+    spec: &Spec<'_>,
+    g: &Group,
+    shared: &HashMap<String, Vec<Vec<String>>>,
+) -> HashSet<String> {
+    let Some(gte) = spec.params.new_origins_gte else {
+        return HashSet::new();
+    };
+    let is_new = |o: &String| {
+        is_public_origin(o) && shared.get(o).is_some_and(|u| u.len() < ORGANISATION_GROUPS)
+    };
+    let new: HashSet<String> = g
+        .hits
+        .iter()
+        .filter_map(|h| h.origin.as_ref())
+        .filter(|o| is_new(o))
+        .cloned()
+        .collect();
+    if new.is_empty() {
+        return new;
+    }
+    let mut values: HashSet<&str> = HashSet::new();
+    let mut events = 0u64;
+    for h in g
+        .hits
+        .iter()
+        .filter(|h| h.origin.as_ref().is_some_and(|o| new.contains(o)))
+    {
+        events += 1;
+        values.extend(h.values.iter().map(String::as_str));
+    }
+    if spec.metric(events, values.len()) >= gte {
+        new
+    } else {
+        HashSet::new()
+    }
+}
+
+/// Whether an origin (an address or a network such as `203.0.113.0/24`) is on the public
+/// internet: private, loopback, link-local, unique-local and unspecified ranges are the
+/// organisation's own (its LAN, webmail on the server itself), never a new origin.
+fn is_public_origin(o: &str) -> bool {
+    let addr = o.split('/').next().unwrap_or(o).trim();
+    match addr.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V4(a)) => {
+            !(a.is_private()
+                || a.is_loopback()
+                || a.is_link_local()
+                || a.is_unspecified()
+                || a.is_broadcast()
+                // 100.64.0.0/10, carrier-grade NAT: shared by a provider's customers.
+                || (a.octets()[0] == 100 && (a.octets()[1] & 0xc0) == 64))
+        }
+        Ok(std::net::IpAddr::V6(a)) => {
+            let first = a.segments()[0];
+            !(a.is_loopback()
+                || a.is_unspecified()
+                || (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80)
+        }
+        Err(_) => false,
+    }
+}
+
 fn absolute(c: &CorrelationCondition) -> f64 {
     match (c.gte, c.gt) {
         (Some(a), Some(b)) => a.max(b),
@@ -573,21 +704,43 @@ fn roll_bucket(spec: &Spec<'_>, g: &mut Group, b: i64) {
 /// An episode attributed to origins goes on while those (or other unusual) origins still send
 /// in each part; otherwise while each part stays above the group's normal (`continue_at`). A
 /// part without any of that, or time past the next part, ends it.
-fn end_episode_part(spec: &Spec<'_>, key: &[String], g: &mut Group, t: i64) -> Option<ExtFired> {
+fn end_episode_part(
+    spec: &Spec<'_>,
+    key: &[String],
+    g: &mut Group,
+    t: i64,
+    shared: &HashMap<String, Vec<Vec<String>>>,
+) -> Option<ExtFired> {
     let ep = g.episode.as_mut()?;
     if t <= ep.until {
         return None;
     }
+    let organisational = |o: &String| {
+        shared
+            .get(o)
+            .is_some_and(|u| u.len() >= ORGANISATION_GROUPS)
+    };
     let tally = std::mem::take(&mut ep.tally);
     ep.seen.absorb(&tally, spec.params.max_values);
     let metric = spec.metric(tally.events(), tally.values.len());
     let report_it = tally.events() > 0;
     let part = ep.part + 1;
-    let goes_on = if ep.usual.is_some() {
+    let mut goes_on = if ep.usual.is_some() {
         tally.events() > 0
     } else {
         metric >= ep.continue_at
     };
+    // A network that more mailboxes have used since is the organisation's (an office address
+    // seen first through one mailbox on the first day of the logs): the episode ends with it.
+    let mut report_it = report_it;
+    if ep.campaign_only {
+        for o in ep.campaign.iter().filter(|o| organisational(o)) {
+            g.suspect.remove(o);
+        }
+        ep.campaign.retain(|o| !organisational(o));
+        goes_on &= !ep.campaign.is_empty();
+        report_it &= !ep.campaign.is_empty();
+    }
     let fired = report_it.then(|| report(spec, key, &tally, ep, tally.values.len(), metric, part));
     if goes_on && t <= ep.until.saturating_add(spec.span_ms) {
         ep.until = ep.until.saturating_add(spec.span_ms);
@@ -937,6 +1090,135 @@ mod tests {
                 .iter()
                 .all(|f| f.level == Some(vigil_model::Level::Medium))
         );
+    }
+
+    /// Without history, `new_origins_gte` counts only mail from public networks that fewer than
+    /// three mailboxes used: a stolen mailbox's campaign on the first days of the logs, below the
+    /// absolute threshold, is reported with its own count (the owner's office mail set apart);
+    /// a busy sender on the LAN and an office address several mailboxes share are not.
+    #[test]
+    fn without_history_a_campaign_from_a_new_public_network_is_counted_alone() {
+        let p = BaselineParams {
+            new_origins_gte: Some(20.0),
+            ..attributed_params()
+        };
+        let c = cond(60.0);
+        let s = spec(&p, &c);
+        let mut r = Run::new();
+        let mut n = 0;
+        let mut send = |r: &mut Run, who: &str, ms: i64, net: &str| {
+            n += 1;
+            let inp = from(ms, &format!("p{n}@example.org"), &format!("m{n}"), net);
+            let key = vec![who.to_string()];
+            r.state.feed(&s, &key, inp, &mut r.overflow, &mut r.out);
+        };
+        for day in 0..3 {
+            let t0 = day * DAY + 8 * HOUR;
+            // A busy sender on the LAN, 40 a day; three mailboxes through the office's address.
+            for i in 0..40 {
+                send(
+                    &mut r,
+                    "busy@clinic.example",
+                    t0 + i * 60_000,
+                    "10.1.2.0/24",
+                );
+            }
+            for i in 0..25 {
+                for who in ["a@clinic.example", "b@clinic.example", "c@clinic.example"] {
+                    send(&mut r, who, t0 + i * 60_000, "198.51.100.0/24");
+                }
+            }
+        }
+        // The campaign, on the first days reception@ appears in the logs (no history): 24 on
+        // day 3 and 22 on day 4 from the attacker's network, beside the owner's own from the LAN.
+        for (day, count) in [(3, 24), (4, 22)] {
+            for i in 0..count {
+                let ms = day * DAY + 9 * HOUR + i * 120_000;
+                send(&mut r, "reception@clinic.example", ms, "203.0.113.0/24");
+            }
+            send(
+                &mut r,
+                "reception@clinic.example",
+                day * DAY + 15 * HOUR,
+                "10.1.2.0/24",
+            );
+        }
+        r.state.sweep(&s, None, &mut r.out);
+        let keys: Vec<&str> = r.out.iter().map(|f| f.key[0].as_str()).collect();
+        assert!(
+            keys.iter().all(|k| *k == "reception@clinic.example"),
+            "{keys:?}"
+        );
+        assert_eq!(total(&r, "value_count"), 46);
+        assert_eq!(total(&r, "event_count"), 46);
+        assert_eq!(r.get(0, "campaign_net").as_deref(), Some("203.0.113.0/24"));
+        assert_eq!(r.get(0, "threshold").as_deref(), Some("20"));
+        assert!(total(&r, "event_count_usual_origins_not_counted") >= 1);
+        assert!(
+            r.out
+                .iter()
+                .all(|f| f.level == Some(vigil_model::Level::Medium))
+        );
+    }
+
+    /// An office address seen first through one mailbox is a new origin until two more use it;
+    /// the episode it opened then ends without another report.
+    #[test]
+    fn an_office_address_learned_late_ends_the_episode_it_opened() {
+        let p = BaselineParams {
+            new_origins_gte: Some(20.0),
+            ..attributed_params()
+        };
+        let c = cond(60.0);
+        let s = spec(&p, &c);
+        let mut r = Run::new();
+        let mut n = 0;
+        let mut send = |r: &mut Run, who: &str, ms: i64| {
+            n += 1;
+            let inp = from(
+                ms,
+                &format!("p{n}@example.org"),
+                &format!("m{n}"),
+                "198.51.100.0/24",
+            );
+            r.state
+                .feed(&s, &[who.to_string()], inp, &mut r.overflow, &mut r.out);
+        };
+        for i in 0..25 {
+            send(&mut r, "a@clinic.example", 8 * HOUR + i * 60_000);
+        }
+        assert_eq!(
+            r.out.len(),
+            1,
+            "reported while only one mailbox used the address"
+        );
+        for day in 0..4 {
+            for i in 0..25 {
+                for who in ["a@clinic.example", "b@clinic.example", "c@clinic.example"] {
+                    send(&mut r, who, day * DAY + 10 * HOUR + i * 60_000);
+                }
+            }
+        }
+        r.state.sweep(&s, None, &mut r.out);
+        assert_eq!(r.out.len(), 1, "{:?}", r.out.len());
+    }
+
+    #[test]
+    fn public_origins_are_told_from_the_organisations_own() {
+        for o in ["203.0.113.0/24", "192.0.2.7", "2001:db8:1::/64"] {
+            assert!(is_public_origin(o), "{o}");
+        }
+        for o in [
+            "10.1.2.0/24",
+            "127.0.0.1",
+            "100.64.3.0/24",
+            "fd00:1::/64",
+            "fe80::1",
+            "-",
+            "x",
+        ] {
+            assert!(!is_public_origin(o), "{o}");
+        }
     }
 
     #[test]

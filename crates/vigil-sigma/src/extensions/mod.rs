@@ -54,6 +54,7 @@
 //!         event_key: message-id            # count events once per message
 //!         origin: original-client-net      # where an event came from (see below)
 //!         without_history_level: medium    # level of a judgement made without history
+//!         new_origins_gte: 20  # without history, also count only events from new public origins
 //!         labels: {events: message_count, values: recipient_count}
 //!         max_values: 100000   # distinct values tracked per group window
 //! ```
@@ -85,6 +86,16 @@
 //! events are kept out of history (and the windows the crossing drew on are dropped from it), so
 //! that a later wave from them is measured against the owner's real normal and reported again.
 //! Events without an origin are not attributed to a campaign.
+//!
+//! **New public origins without history.** With `new_origins_gte`, a group without history also
+//! crosses when the events (or values) it received from *new public origins* alone reach that
+//! number: origins outside private, loopback, link-local, unique-local and carrier-grade NAT
+//! ranges (the organisation's LAN, webmail on the server itself) that fewer than three groups of
+//! the correlation used (an office's or a VPN's address is shared by several mailboxes). The
+//! episode is attributed to those origins as above; an origin that a third group uses later is
+//! the organisation's, and the episode it opened ends at its next part without a report. This
+//! catches a stolen mailbox used from the attacker's network on the first days of the logs, at a
+//! pace of a few dozen a day, without judging a busy sender on the LAN.
 //!
 //! ## `type: vigil_marked`
 //!

@@ -56,6 +56,11 @@ pub struct BaselineParams {
     /// The level of a detection decided without any history for the group (the absolute
     /// condition alone); never above the rule's. `None`: the rule's level.
     pub without_history_level: Option<Level>,
+    /// Without history, also fire when the events (or values) from *new public origins* — public
+    /// networks no other group of the correlation used — reach this, counting only those: the
+    /// campaign of a stolen mailbox sent from the attacker's network on the first days of the
+    /// logs, below the absolute threshold that bulk mail needs. `None`: off.
+    pub new_origins_gte: Option<f64>,
 }
 
 impl Default for BaselineParams {
@@ -72,6 +77,7 @@ impl Default for BaselineParams {
             max_values: 100_000,
             origin: None,
             without_history_level: None,
+            new_origins_gte: None,
         }
     }
 }
@@ -216,6 +222,7 @@ pub(crate) fn parse(
                             scalar_text(v).ok_or_else(|| perr(&path, "expected a field name"))?,
                         );
                     }
+                    "new_origins_gte" => p.new_origins_gte = Some(number(v, &path)?),
                     "without_history_level" => {
                         let t = scalar_text(v).unwrap_or_default();
                         p.without_history_level =
@@ -249,6 +256,12 @@ pub(crate) fn parse(
                     }
                     _ => return Err(perr(&path, format!("unknown parameter '{key}'"))),
                 }
+            }
+            if p.new_origins_gte.is_some() && p.origin.is_none() {
+                return Err(perr(
+                    "correlation.baseline.new_origins_gte",
+                    "needs 'origin': the field saying where an event came from",
+                ));
             }
             if p.factor < 1.0 {
                 return Err(perr(
