@@ -4,7 +4,7 @@
 //! of them together.
 
 use crate::error::StoreError;
-use crate::investigation::{IncidentRow, NewAction, RemedialAction, StoredDetection};
+use crate::investigation::{IncidentRow, NewAction, RemedialAction, StoredDetection, StoredRecord};
 use crate::snapshots::{SavedSnapshot, Snapshot};
 use crate::types::{ImportSummary, SourceHeader, SourceUpdate};
 use jiff::Timestamp;
@@ -110,6 +110,10 @@ pub trait CaseStore {
     fn incidents(&self) -> Result<Vec<IncidentRow>, StoreError>;
 
     fn incident(&self, id: &str) -> Result<Option<IncidentRow>, StoreError>;
+
+    /// The incident record saved for `incident` (compared without case), if any. Saving one is a
+    /// [`TrailStore`](crate::TrailStore) change: it is always recorded in the audit trail.
+    fn incident_record(&self, incident: &str) -> Result<Option<StoredRecord>, StoreError>;
 
     /// Records a remedial action (open); returns its id.
     fn add_action(&mut self, action: &NewAction) -> Result<i64, StoreError>;

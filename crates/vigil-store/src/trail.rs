@@ -280,6 +280,18 @@ pub trait TrailStore {
         note: Option<&str>,
         actor: &str,
     ) -> Result<bool, StoreError>;
+
+    /// Saves the incident record of `incident` (a JSON object, see
+    /// [`StoredRecord`](crate::StoredRecord)) for `actor` and records in the trail which fields changed
+    /// (their names, not their values), in one transaction. Returns the fields changed; when none did,
+    /// nothing is written and nothing recorded.
+    fn save_incident_record_recorded(
+        &mut self,
+        incident: &str,
+        record: &serde_json::Value,
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<Vec<String>, StoreError>;
 }
 
 #[cfg(test)]

@@ -139,7 +139,7 @@ fn span(v: &Value) -> String {
         .unwrap_or(raw)
 }
 
-fn span_of(d: jiff::SignedDuration) -> String {
+pub(crate) fn span_of(d: jiff::SignedDuration) -> String {
     let h = d.as_hours();
     if h >= 48 {
         format!("{} days {} h", h / 24, h % 24)
@@ -149,7 +149,7 @@ fn span_of(d: jiff::SignedDuration) -> String {
 }
 
 /// The incident's figures from its stored summary (what `vigil investigate` wrote).
-fn facts(sum: &Value) -> Vec<(String, String)> {
+pub(crate) fn facts(sum: &Value) -> Vec<(String, String)> {
     let mut out = Vec::new();
     let d = &sum["dwell"];
     if !d.is_null() {
@@ -497,147 +497,4 @@ pub(crate) async fn asset(
         rows,
         name,
     }))
-}
-
-#[derive(Template)]
-#[template(path = "breach.html")]
-struct BreachPage {
-    me: Option<Me>,
-    id: String,
-    deadline: String,
-    markdown: String,
-}
-
-/// The breach-notification draft of an incident, computed as `vigil report breach` computes it.
-fn breach_draft(
-    app: &App,
-    id: &str,
-    s: &super::session::Session,
-) -> Result<vigil_investigate::BreachDraft, super::pages::PageError> {
-    let store = app.store();
-    match vigil_pipeline::breach::draft(
-        &store,
-        id,
-        None,
-        vigil_pipeline::breach::BreachOptions::default(),
-        Timestamp::now(),
-    ) {
-        Ok(Ok(d)) => Ok(d),
-        Ok(Err(_)) => Err(refuse(
-            StatusCode::NOT_FOUND,
-            "There is no such incident in the stored detections.",
-            Some(s),
-        )),
-        Err(e) => {
-            tracing::error!("console: the breach draft of {id}: {e}");
-            Err(refuse(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "The draft could not be made.",
-                Some(s),
-            ))
-        }
-    }
-}
-
-pub(crate) async fn breach(
-    State(app): State<App>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Page {
-    let s = match signed_in(&app, &headers)? {
-        Ok(s) => s,
-        Err(r) => return Ok(r),
-    };
-    let draft = breach_draft(&app, &id, &s)?;
-    // The 72 hours run from awareness, which the stored incident's summary holds.
-    let deadline = app
-        .store()
-        .incident(&id)?
-        .map(|i| facts(&i.summary))
-        .unwrap_or_default()
-        .into_iter()
-        .find(|(k, _)| k.starts_with("72-hour"))
-        .map_or_else(
-            || "The 72-hour deadline runs from when the organisation became aware: give that time in the incident record.".to_string(),
-            |(k, v)| format!("{k}: {v}"),
-        );
-    Ok(render(&BreachPage {
-        me: Some(Me::of(&s)),
-        markdown: draft.to_markdown(),
-        deadline,
-        id,
-    }))
-}
-
-fn download(body: String, kind: &'static str, name: String) -> axum::response::Response {
-    use axum::http::header;
-    (
-        [
-            (header::CONTENT_TYPE, kind.to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}\""),
-            ),
-        ],
-        body,
-    )
-        .into_response()
-}
-
-/// A safe file name from an incident id (letters, digits, `-`, `_`).
-fn file_stem(id: &str) -> String {
-    id.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .take(100)
-        .collect()
-}
-
-pub(crate) async fn breach_md(
-    State(app): State<App>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Page {
-    let s = match signed_in(&app, &headers)? {
-        Ok(s) => s,
-        Err(r) => return Ok(r),
-    };
-    let draft = breach_draft(&app, &id, &s)?;
-    Ok(download(
-        draft.to_markdown(),
-        "text/markdown; charset=utf-8",
-        format!("breach-notice-{}.md", file_stem(&id)),
-    ))
-}
-
-pub(crate) async fn breach_html(
-    State(app): State<App>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Page {
-    let s = match signed_in(&app, &headers)? {
-        Ok(s) => s,
-        Err(r) => return Ok(r),
-    };
-    let draft = breach_draft(&app, &id, &s)?;
-    let html = vigil_report::breach_html::render_breach(
-        &draft,
-        &format!(
-            "Drafted by vigil {} at {} for {}",
-            env!("CARGO_PKG_VERSION"),
-            vigil_investigate::time::format_ts(Timestamp::now()),
-            s.user
-        ),
-    );
-    // A download: the page is self-contained (its own styles), opened outside the console.
-    Ok(download(
-        html,
-        "text/html; charset=utf-8",
-        format!("breach-notice-{}.html", file_stem(&id)),
-    ))
 }

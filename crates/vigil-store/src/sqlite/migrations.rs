@@ -442,6 +442,21 @@ CREATE TRIGGER trail_no_delete BEFORE DELETE ON trail
 BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
 "#;
 
+/// Step 10: the incident record the organisation keeps for each incident (controller, DPO, awareness
+/// time, people affected, measures: what only a person can know), edited in the console or through the
+/// API, as the JSON of `vigil_investigate::IncidentRecord` so that a field added to the record needs no
+/// new step; who saved it last and when beside it. `incident` compares without case, as incident ids
+/// are looked up.
+const INCIDENT_RECORDS: &str = r#"
+CREATE TABLE incident_records (
+    incident TEXT PRIMARY KEY NOT NULL COLLATE NOCASE,
+    json     TEXT NOT NULL,
+    saved_by TEXT NOT NULL,
+    -- Microseconds since the Unix epoch (UTC).
+    saved_at INTEGER NOT NULL
+) WITHOUT ROWID;
+"#;
+
 pub const MIGRATIONS: &[&str] = &[
     V1_KNOWLEDGE,
     V2_SNAPSHOTS,
@@ -452,6 +467,7 @@ pub const MIGRATIONS: &[&str] = &[
     INGEST_CHECKPOINTS,
     SERVE_HEALTH,
     CONSOLE,
+    INCIDENT_RECORDS,
 ];
 
 /// The schema version this binary writes.

@@ -10,11 +10,12 @@ mod investigation;
 pub mod migrations;
 mod narrow;
 mod query;
+mod records;
 mod snapshot;
 mod trail;
 
 use crate::error::{Context, StoreError};
-use crate::investigation::{IncidentRow, NewAction, RemedialAction, StoredDetection};
+use crate::investigation::{IncidentRow, NewAction, RemedialAction, StoredDetection, StoredRecord};
 use crate::snapshots::{AssetRecord, SavedSnapshot, Snapshot, SnapshotRecord, StoredFinding};
 use crate::store::{AssetStore, CaseStore, KnowledgeStore, Producer};
 use crate::types::{ImportSummary, ProductMatch, SourceHeader, SourceStatus, StoreStats};
@@ -287,6 +288,10 @@ impl CaseStore for SqliteStore {
         Ok(investigation::incidents(&self.conn, Some(id))?
             .into_iter()
             .next())
+    }
+
+    fn incident_record(&self, incident: &str) -> Result<Option<StoredRecord>, StoreError> {
+        records::get(&self.conn, incident)
     }
 
     fn add_action(&mut self, action: &NewAction) -> Result<i64, StoreError> {

@@ -225,4 +225,14 @@ impl TrailStore for SqliteStore {
         tx.commit().context("committing a remedial action")?;
         Ok(true)
     }
+
+    fn save_incident_record_recorded(
+        &mut self,
+        incident: &str,
+        record: &serde_json::Value,
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<Vec<String>, StoreError> {
+        super::records::save(&mut self.conn, incident, record, actor, at)
+    }
 }
