@@ -993,3 +993,103 @@ fn the_incident_record_is_read_and_replaced_through_the_api() {
     let entry = site.store().trail_latest(1).unwrap().remove(0);
     assert_eq!(entry.action, "incident.record");
 }
+
+/// `/plan`'s form: a viewer has none and is refused, a forged token is refused, a form missing its
+/// owner or with an unknown incident comes back as typed with what is wrong, and a responder's action
+/// is listed, linked to its incident's asset, and in a trail that still verifies.
+#[test]
+fn a_responder_adds_an_action_to_the_plan_into_the_trail() {
+    let site = Site::new();
+    site.store()
+        .save_incident(&vigil_store::IncidentRow {
+            id: "INC-MAIL01-1".into(),
+            asset: Some("MAIL01".into()),
+            first_seen: Timestamp::now(),
+            last_seen: Timestamp::now(),
+            level: vigil_model::Level::Critical,
+            detections: 1,
+            entry_point: None,
+            status: "open".into(),
+            opened_at: Timestamp::now(),
+            updated_at: Timestamp::now(),
+            summary: serde_json::json!({}),
+        })
+        .unwrap();
+    let mut viewer = site.client();
+    assert_eq!(viewer.login(&site, "vera", PASSWORD).status, 303);
+    let seen = viewer.get(&site, "/plan");
+    assert!(!seen.body.contains("id=\"add-action\""), "{}", seen.body);
+    let good = |csrf: &str| -> Vec<(String, String)> {
+        [
+            ("csrf", csrf),
+            ("title", "Install KB5001779 <now>"),
+            ("owner", "IT provider"),
+            ("due", "2026-12-31"),
+            ("incident", "INC-MAIL01-1"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+    };
+    let post = |c: &mut Client, form: &[(String, String)]| {
+        let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        c.post(&site, "/plan", &pairs)
+    };
+    assert_eq!(post(&mut viewer, &good(&seen.csrf())).status, 403);
+
+    let mut c = site.client();
+    assert_eq!(c.login(&site, "rita", PASSWORD).status, 303);
+    let page = c.get(&site, "/plan");
+    assert!(page.body.contains("id=\"add-action\""), "{}", page.body);
+    assert_eq!(post(&mut c, &good("forged")).status, 403);
+    let mut bad = good(&page.csrf());
+    bad[2].1 = " ".into();
+    bad[3].1 = "31/12/2026".into();
+    bad[4].1 = "INC-NOPE".into();
+    let refused = post(&mut c, &bad);
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    for want in [
+        "The owner is required.",
+        "The due date is required, as YYYY-MM-DD.",
+        "There is no stored incident &#34;INC-NOPE&#34;.",
+        "value=\"Install KB5001779 &#60;now&#62;\"",
+        "value=\"31/12/2026\"",
+    ] {
+        assert!(refused.body.contains(want), "{want}: {}", refused.body);
+    }
+    assert!(site.store().actions(true).unwrap().is_empty());
+
+    let added = post(&mut c, &good(&page.csrf()));
+    assert_eq!(added.status, 303, "{}", added.body);
+    let plan = c.get(&site, "/plan");
+    assert!(
+        plan.body.contains("Install KB5001779 &#60;now&#62;") && plan.body.contains("IT provider"),
+        "{}",
+        plan.body
+    );
+    let a = site.store().actions(true).unwrap().remove(0);
+    assert_eq!(
+        (
+            a.incident.as_deref(),
+            a.asset.as_deref(),
+            a.due.map(|d| d.to_string())
+        ),
+        (
+            Some("INC-MAIL01-1"),
+            Some("MAIL01"),
+            Some("2026-12-31".to_string())
+        )
+    );
+    let store = site.store();
+    let e = store.trail_latest(1).unwrap().remove(0);
+    assert_eq!(
+        (e.actor.as_str(), e.action.as_str(), e.subject.clone()),
+        ("rita", "plan.add", format!("action:{}", a.id))
+    );
+    assert!(
+        e.detail.contains("owner IT provider") && e.detail.contains("due 2026-12-31"),
+        "{}",
+        e.detail
+    );
+    assert_eq!(store.verify_trail().unwrap().broken, None);
+}

@@ -281,6 +281,15 @@ pub trait TrailStore {
         actor: &str,
     ) -> Result<bool, StoreError>;
 
+    /// Records a remedial action (as [`crate::CaseStore::add_action`], created at `at`) and records it
+    /// in the trail (`plan.add`), in one transaction; returns its id.
+    fn add_action_recorded(
+        &mut self,
+        action: &crate::NewAction,
+        at: Timestamp,
+        actor: &str,
+    ) -> Result<i64, StoreError>;
+
     /// Saves the incident record of `incident` (a JSON object, see
     /// [`StoredRecord`](crate::StoredRecord)) for `actor` and records in the trail which fields changed
     /// (their names, not their values), in one transaction. Returns the fields changed; when none did,

@@ -3,7 +3,8 @@
 //! (recorded in the trail with the change).
 
 use super::App;
-use super::pages::{Me, Page, acting, refuse, render, signed_in, when};
+use super::pages::{Me, Page, PageError, acting, refuse, render, signed_in, when};
+use super::session::Session;
 use crate::permissions::{Permission, allows};
 use askama::Template;
 use axum::extract::{Form, Path, State};
@@ -13,7 +14,7 @@ use jiff::Timestamp;
 use serde::Deserialize;
 use serde_json::Value;
 use vigil_model::AssetIndex;
-use vigil_store::{ActionStatus, CaseStore, RemedialAction, TrailStore};
+use vigil_store::{ActionStatus, CaseStore, NewAction, RemedialAction, TrailStore};
 
 /// Incidents listed on the page.
 const INCIDENTS_SHOWN: usize = 500;
@@ -358,13 +359,12 @@ struct PlanPage {
     can_act: bool,
     csrf: String,
     rows: Vec<ActionLine>,
+    /// The new action's form, as typed when it was refused.
+    new: AddForm,
+    errors: Vec<String>,
 }
 
-pub(crate) async fn plan(State(app): State<App>, headers: HeaderMap) -> Page {
-    let s = match signed_in(&app, &headers)? {
-        Ok(s) => s,
-        Err(r) => return Ok(r),
-    };
+fn plan_page(app: &App, s: &Session, new: AddForm, errors: Vec<String>) -> Page {
     let today = jiff::Zoned::now().date();
     let rows = app
         .store()
@@ -372,12 +372,117 @@ pub(crate) async fn plan(State(app): State<App>, headers: HeaderMap) -> Page {
         .into_iter()
         .map(|a| ActionLine::of(a, today))
         .collect();
-    Ok(render(&PlanPage {
-        me: Some(Me::of(&s)),
+    let mut r = render(&PlanPage {
+        me: Some(Me::of(s)),
         can_act: allows(s.role, Permission::ActOnAlerts),
         csrf: s.csrf.clone(),
         rows,
+        new,
+        errors: errors.clone(),
+    });
+    if !errors.is_empty() {
+        *r.status_mut() = StatusCode::BAD_REQUEST;
+    }
+    Ok(r)
+}
+
+pub(crate) async fn plan(State(app): State<App>, headers: HeaderMap) -> Page {
+    let s = match signed_in(&app, &headers)? {
+        Ok(s) => s,
+        Err(r) => return Ok(r),
+    };
+    plan_page(&app, &s, AddForm::default(), Vec::new())
+}
+
+/// Longest action title, in characters.
+const MAX_TITLE: usize = 500;
+/// Longest owner, in characters.
+const MAX_OWNER: usize = 200;
+
+/// The form that adds an action to the plan.
+#[derive(Deserialize, Default)]
+pub(crate) struct AddForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    owner: String,
+    #[serde(default)]
+    due: String,
+    #[serde(default)]
+    incident: String,
+}
+
+/// The action the form describes (the incident, when given, one that is stored), or what is wrong.
+fn new_action(app: &App, f: &AddForm) -> Result<Result<NewAction, Vec<String>>, PageError> {
+    let mut wrong = Vec::new();
+    let (title, owner) = (f.title.trim(), f.owner.trim());
+    for (label, value, max) in [
+        ("The action", title, MAX_TITLE),
+        ("The owner", owner, MAX_OWNER),
+    ] {
+        let n = value.chars().count();
+        if n == 0 {
+            wrong.push(format!("{label} is required."));
+        } else if n > max {
+            wrong.push(format!(
+                "{label} has {n} characters; at most {max} are kept."
+            ));
+        }
+    }
+    let due = match f.due.trim().parse::<jiff::civil::Date>() {
+        Ok(d) => Some(d),
+        Err(_) => {
+            wrong.push("The due date is required, as YYYY-MM-DD.".to_string());
+            None
+        }
+    };
+    let incident = match f.incident.trim() {
+        "" => None,
+        id => match app.store().incident(id)? {
+            Some(i) => Some(i),
+            None => {
+                wrong.push(format!("There is no stored incident {id:?}."));
+                None
+            }
+        },
+    };
+    if !wrong.is_empty() {
+        return Ok(Err(wrong));
+    }
+    Ok(Ok(NewAction {
+        action: title.to_string(),
+        owner: Some(owner.to_string()),
+        due,
+        asset: incident.as_ref().and_then(|i| i.asset.clone()),
+        incident: incident.map(|i| i.id),
     }))
+}
+
+/// A responder adds an action to the plan; it and its trail entry (`plan.add`) are one transaction.
+/// A refused form comes back as typed, with what is wrong.
+pub(crate) async fn add(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Form(form): Form<AddForm>,
+) -> Page {
+    let s = match acting(
+        &app,
+        &headers,
+        &form.csrf,
+        "Only responders and administrators change the plan.",
+    )? {
+        Ok(s) => s,
+        Err(r) => return Ok(r),
+    };
+    let action = match new_action(&app, &form)? {
+        Ok(a) => a,
+        Err(wrong) => return plan_page(&app, &s, form, wrong),
+    };
+    app.store()
+        .add_action_recorded(&action, Timestamp::now(), &s.user)?;
+    Ok(Redirect::to("/plan").into_response())
 }
 
 #[derive(Deserialize)]

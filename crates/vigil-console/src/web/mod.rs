@@ -67,7 +67,7 @@ pub fn router(store: SqliteStore, settings: ConsoleSettings) -> Router {
         )
         .route("/incidents/{id}/breach.md", get(breach::breach_md))
         .route("/incidents/{id}/breach.html", get(breach::breach_html))
-        .route("/plan", get(incidents::plan))
+        .route("/plan", get(incidents::plan).post(incidents::add))
         .route("/assets/{name}", get(incidents::asset))
         .route("/plan/{id}/done", post(incidents::done))
         .route("/static/console.css", get(stylesheet))

@@ -295,7 +295,7 @@ impl CaseStore for SqliteStore {
     }
 
     fn add_action(&mut self, action: &NewAction) -> Result<i64, StoreError> {
-        investigation::add_action(&mut self.conn, action, Timestamp::now())
+        investigation::add_action(&self.conn, action, Timestamp::now())
     }
 
     fn complete_action(
