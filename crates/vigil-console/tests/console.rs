@@ -1093,3 +1093,184 @@ fn a_responder_adds_an_action_to_the_plan_into_the_trail() {
     );
     assert_eq!(store.verify_trail().unwrap().broken, None);
 }
+
+/// A scanned MAIL01 with two overdue Exchange updates.
+fn seed_findings(site: &Site) {
+    use vigil_model::{Asset, Ecosystem, Finding, Package, PackageLocation, Severity};
+    let today = Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date();
+    let finding = |kb: &str| Finding {
+        asset: "MAIL01".into(),
+        package: Package {
+            ecosystem: Ecosystem::new("Windows"),
+            name: "Exchange Server 2016".into(),
+            version: "15.1.2176.2".into(),
+            purl: None,
+            source_name: None,
+            location: PackageLocation {
+                file: "inventory.json".into(),
+                line: None,
+            },
+        },
+        advisories: vec![format!("KB{kb}")],
+        aliases: vec![],
+        summary: Some("Exchange Server update".into()),
+        severity: Severity::Critical,
+        cvss_score: None,
+        cvss_vector: None,
+        known_exploited: true,
+        kev_due: None,
+        epss: None,
+        fixed_versions: vec![],
+        kb: Some(kb.into()),
+        fix_released: today.checked_sub(jiff::Span::new().days(60)).ok(),
+        due: today.checked_sub(jiff::Span::new().days(30)).ok(),
+    };
+    site.store()
+        .save_snapshot(&vigil_store::Snapshot {
+            asset: Asset {
+                name: "MAIL01".into(),
+                tags: vec![],
+            },
+            taken_at: Timestamp::now(),
+            inputs: vec!["inventory.json".into()],
+            packages: vec![],
+            findings: vec![finding("5001779"), finding("5003435")],
+            last_update: None,
+        })
+        .unwrap();
+}
+
+/// The asset page's "Ignore": a viewer has no form and is refused; a responder's exception needs a
+/// reason and an expiry within a year (a refused one keeps what was typed), only for an open finding
+/// of the asset; once made, the page says until when, by whom and why, the posture counts it, and the
+/// trail records it. An exception that ran out is shown as expired and the finding can be ignored again.
+#[test]
+fn a_responder_ignores_a_finding_with_a_reason_until_a_date() {
+    let site = Site::new();
+    seed_findings(&site);
+    let today = Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date();
+    let in_days = |n: i64| {
+        today
+            .checked_add(jiff::Span::new().days(n))
+            .unwrap()
+            .to_string()
+    };
+    // An older exception for the other update, expired yesterday.
+    site.store()
+        .add_exception_recorded(
+            &vigil_store::NewException {
+                asset: "MAIL01".into(),
+                advisory: "KB5003435".into(),
+                package: Some("Exchange Server 2016".into()),
+                reason: "migration planned".into(),
+                expires: today.yesterday().unwrap(),
+            },
+            Timestamp::now(),
+            "ada",
+        )
+        .unwrap();
+    let page = "/assets/MAIL01";
+    let mut viewer = site.client();
+    assert_eq!(viewer.login(&site, "vera", PASSWORD).status, 303);
+    let seen = viewer.get(&site, page);
+    assert!(
+        seen.body.contains("exception expired on")
+            && !seen.body.contains("action=\"/assets/MAIL01/ignore\""),
+        "{}",
+        seen.body
+    );
+    let form = |csrf: &str, id: &str, reason: &str, expires: &str| -> Vec<(String, String)> {
+        [
+            ("csrf", csrf),
+            ("id", id),
+            ("package", "Exchange Server 2016"),
+            ("reason", reason),
+            ("expires", expires),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+    };
+    let post = |c: &mut Client, f: &[(String, String)]| {
+        let pairs: Vec<(&str, &str)> = f.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        c.post(&site, "/assets/MAIL01/ignore", &pairs)
+    };
+    let reason = "OWA is not published <yet>";
+    assert_eq!(
+        post(
+            &mut viewer,
+            &form(&seen.csrf(), "KB5001779", reason, &in_days(30))
+        )
+        .status,
+        403
+    );
+
+    let mut c = site.client();
+    assert_eq!(c.login(&site, "rita", PASSWORD).status, 303);
+    let csrf = c.get(&site, page).csrf();
+    assert_eq!(
+        post(&mut c, &form("forged", "KB5001779", reason, &in_days(30))).status,
+        403
+    );
+    let r = post(&mut c, &form(&csrf, "KB5001779", " ", &in_days(30)));
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(
+        r.body.contains("The reason is required")
+            && r.body.contains(&format!("value=\"{}\"", in_days(30))),
+        "{}",
+        r.body
+    );
+    let r = post(&mut c, &form(&csrf, "KB5001779", reason, &in_days(400)));
+    assert_eq!(r.status, 400);
+    assert!(
+        r.body.contains("at most 365 days ahead")
+            && r.body.contains("OWA is not published &#60;yet&#62;"),
+        "{}",
+        r.body
+    );
+    assert_eq!(
+        post(&mut c, &form(&csrf, "KB9999999", reason, &in_days(30))).status,
+        404
+    );
+    assert_eq!(site.store().exceptions(None).unwrap().len(), 1);
+
+    let r = post(&mut c, &form(&csrf, "KB5001779", reason, &in_days(30)));
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(r.header("location"), Some(page));
+    let shown = c.get(&site, page).body;
+    assert!(
+        shown.contains(&format!(
+            "ignored until {} by rita because OWA is not published &#60;yet&#62;",
+            in_days(30)
+        )) && shown.contains("1 with an exception in force"),
+        "{shown}"
+    );
+    // The expired one can be made again; the one in force has no form.
+    assert_eq!(
+        shown.matches("action=\"/assets/MAIL01/ignore\"").count(),
+        1,
+        "{shown}"
+    );
+    let (_, token) = site.token(Role::Viewer, None);
+    let (_, posture) = c.api(&site, "GET", "/api/v1/assets", Some(&token), None);
+    let v: serde_json::Value = serde_json::from_str(&posture).unwrap();
+    assert_eq!(v["assets"][0]["ignored"], 1, "{v}");
+    assert_eq!(
+        v["assets"][0]["overdue"], 2,
+        "an exception is not a fix: {v}"
+    );
+    let store = site.store();
+    let e = store
+        .trail_latest(5)
+        .unwrap()
+        .into_iter()
+        .find(|e| e.action == "finding.ignore")
+        .unwrap();
+    assert_eq!(e.actor, "rita");
+    assert!(
+        e.detail.contains("KB5001779") && e.detail.contains(&in_days(30)),
+        "{}",
+        e.detail
+    );
+    assert_eq!(store.verify_trail().unwrap().broken, None);
+}

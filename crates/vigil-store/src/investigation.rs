@@ -80,6 +80,32 @@ pub fn changed_fields(old: &serde_json::Value, new: &serde_json::Value) -> Vec<S
         .collect()
 }
 
+/// An exception to be recorded: a finding of an asset ignored with a reason until a date.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewException {
+    pub asset: String,
+    /// An advisory id, alias or KB (as an ignore file's `id`).
+    pub advisory: String,
+    /// Only this package, when given.
+    pub package: Option<String>,
+    pub reason: String,
+    /// The first day it no longer applies.
+    pub expires: Date,
+}
+
+/// An exception as stored, with who made it and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FindingException {
+    pub id: i64,
+    pub asset: String,
+    pub advisory: String,
+    pub package: Option<String>,
+    pub reason: String,
+    pub expires: Date,
+    pub created_by: String,
+    pub created_at: Timestamp,
+}
+
 /// Whether a remedial action is still to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -33,7 +33,8 @@ pub use checkpoints::{CheckpointStore, IngestCommit, IngestCommitted};
 pub use error::StoreError;
 pub use health::HealthStore;
 pub use investigation::{
-    ActionStatus, IncidentRow, NewAction, RemedialAction, StoredDetection, StoredRecord,
+    ActionStatus, FindingException, IncidentRow, NewAction, NewException, RemedialAction,
+    StoredDetection, StoredRecord,
 };
 pub use paths::default_db_path;
 // The plain values and read traits a back end shares live in the model; re-exported here so that

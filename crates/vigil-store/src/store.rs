@@ -4,7 +4,9 @@
 //! of them together.
 
 use crate::error::StoreError;
-use crate::investigation::{IncidentRow, NewAction, RemedialAction, StoredDetection, StoredRecord};
+use crate::investigation::{
+    FindingException, IncidentRow, NewAction, RemedialAction, StoredDetection, StoredRecord,
+};
 use crate::snapshots::{SavedSnapshot, Snapshot};
 use crate::types::{ImportSummary, SourceHeader, SourceUpdate};
 use jiff::Timestamp;
@@ -83,6 +85,10 @@ pub trait AssetStore: AssetIndex {
     /// ones are opened, and open findings of the asset absent from the snapshot are resolved at its time.
     /// A snapshot older than the asset's latest stored one is refused.
     fn save_snapshot(&mut self, snapshot: &Snapshot) -> Result<SavedSnapshot, StoreError>;
+
+    /// The exceptions made in the console (all of an asset's, or every one), expired ones included,
+    /// oldest first. Making one is a [`TrailStore`](crate::TrailStore) change, always recorded.
+    fn exceptions(&self, asset: Option<&str>) -> Result<Vec<FindingException>, StoreError>;
 }
 
 /// Detections with their triage, the incidents grouped from them and the remedial actions they led to.

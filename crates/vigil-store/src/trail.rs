@@ -290,6 +290,16 @@ pub trait TrailStore {
         actor: &str,
     ) -> Result<i64, StoreError>;
 
+    /// Records an exception to a finding made by `actor` at `at` and its trail entry
+    /// (`finding.ignore`, naming the asset, advisory, package, expiry and reason), in one transaction;
+    /// returns its id. Refused: an empty reason or advisory, over-long text.
+    fn add_exception_recorded(
+        &mut self,
+        exception: &crate::NewException,
+        at: Timestamp,
+        actor: &str,
+    ) -> Result<i64, StoreError>;
+
     /// Saves the incident record of `incident` (a JSON object, see
     /// [`StoredRecord`](crate::StoredRecord)) for `actor` and records in the trail which fields changed
     /// (their names, not their values), in one transaction. Returns the fields changed; when none did,

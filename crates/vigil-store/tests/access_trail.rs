@@ -272,3 +272,57 @@ fn an_incident_record_is_saved_with_a_trail_entry_naming_the_fields_changed() {
     }
     assert_eq!(store.trail_latest(10).unwrap().len(), 2);
 }
+
+/// An exception made in the console is kept with who made it and when, listed per asset, and
+/// recorded in the trail with its asset, advisory, expiry and reason; an empty reason is refused
+/// and records nothing.
+#[test]
+fn an_exception_is_kept_with_its_trail_entry() {
+    let mut store = SqliteStore::open_in_memory().unwrap();
+    let expires: jiff::civil::Date = "2026-12-31".parse().unwrap();
+    let e = vigil_store::NewException {
+        asset: "MAIL01".into(),
+        advisory: "KB5001779".into(),
+        package: Some("Exchange Server 2016".into()),
+        reason: "replaced by the 2019 server next month".into(),
+        expires,
+    };
+    let id = store.add_exception_recorded(&e, t(5), "rita").unwrap();
+    let blank = vigil_store::NewException {
+        reason: "  ".into(),
+        ..e.clone()
+    };
+    assert!(matches!(
+        store.add_exception_recorded(&blank, t(6), "rita"),
+        Err(StoreError::InvalidValue { .. })
+    ));
+    assert!(store.exceptions(Some("FILE01")).unwrap().is_empty());
+    let all = store.exceptions(None).unwrap();
+    assert_eq!(all.len(), 1);
+    let x = &all[0];
+    assert_eq!(
+        (
+            x.id,
+            x.advisory.as_str(),
+            x.expires,
+            x.created_by.as_str(),
+            x.created_at
+        ),
+        (id, "KB5001779", expires, "rita", t(5))
+    );
+    let entries = store.trail_latest(5).unwrap();
+    assert_eq!(entries.len(), 1);
+    assert_eq!(
+        (
+            entries[0].action.as_str(),
+            entries[0].subject.clone(),
+            entries[0].detail.as_str()
+        ),
+        (
+            "finding.ignore",
+            format!("exception:{id}"),
+            "MAIL01: KB5001779 in Exchange Server 2016, until 2026-12-31: replaced by the 2019 server next month"
+        )
+    );
+    assert_eq!(store.verify_trail().unwrap().broken, None);
+}

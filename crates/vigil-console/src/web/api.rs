@@ -209,7 +209,7 @@ pub(crate) async fn assets(State(app): State<App>, headers: HeaderMap) -> Respon
     }
     let today = Timestamp::now().to_zoned(TimeZone::UTC).date();
     let store = app.store();
-    match vigil_scan::posture::status(&*store, today) {
+    match super::pages::posture(&store, today) {
         Ok(p) => axum::Json(json!({ "date": today.to_string(), "assets": p })).into_response(),
         Err(e) => {
             tracing::error!("console API: posture: {e}");

@@ -167,7 +167,7 @@ pub(crate) async fn breach(
 }
 
 /// A path segment with everything but unreserved characters percent-encoded.
-fn segment(s: &str) -> String {
+pub(crate) fn segment(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {

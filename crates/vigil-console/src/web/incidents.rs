@@ -13,7 +13,6 @@ use axum::response::{IntoResponse, Redirect};
 use jiff::Timestamp;
 use serde::Deserialize;
 use serde_json::Value;
-use vigil_model::AssetIndex;
 use vigil_store::{ActionStatus, CaseStore, NewAction, RemedialAction, TrailStore};
 
 /// Incidents listed on the page.
@@ -529,77 +528,4 @@ pub(crate) async fn done(
         ));
     }
     Ok(Redirect::to("/plan").into_response())
-}
-
-/// Findings listed for an asset.
-const FINDINGS_SHOWN: usize = 2_000;
-
-struct FindingLine {
-    fix: String,
-    package: String,
-    severity: String,
-    kev: &'static str,
-    released: String,
-    due: String,
-    overdue: i64,
-    first_seen: String,
-}
-
-#[derive(Template)]
-#[template(path = "asset.html")]
-struct AssetPage {
-    me: Option<Me>,
-    name: String,
-    overdue: usize,
-    rows: Vec<FindingLine>,
-}
-
-/// An asset's open findings with their deadlines, the most overdue first.
-pub(crate) async fn asset(
-    State(app): State<App>,
-    headers: HeaderMap,
-    Path(name): Path<String>,
-) -> Page {
-    let s = match signed_in(&app, &headers)? {
-        Ok(s) => s,
-        Err(r) => return Ok(r),
-    };
-    let found = app.store().findings(&name, false).map_err(|e| {
-        tracing::error!("console: findings of {name}: {e}");
-        refuse(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "The findings could not be read.",
-            Some(&s),
-        )
-    })?;
-    let today = jiff::Zoned::now().date();
-    let mut rows: Vec<FindingLine> = found
-        .into_iter()
-        .map(|f| {
-            let x = &f.finding;
-            FindingLine {
-                fix: x
-                    .kb
-                    .as_ref()
-                    .map(|kb| format!("KB{kb}"))
-                    .or_else(|| x.advisories.first().cloned())
-                    .unwrap_or_default(),
-                package: format!("{} {}", x.package.name, x.package.version),
-                severity: x.severity.to_string().to_ascii_lowercase(),
-                kev: if x.known_exploited { "yes" } else { "" },
-                released: x.fix_released.map(|d| d.to_string()).unwrap_or_default(),
-                due: x.due.map(|d| d.to_string()).unwrap_or_default(),
-                overdue: x.days_overdue(today).unwrap_or(0).max(0),
-                first_seen: when(f.first_seen),
-            }
-        })
-        .collect();
-    rows.sort_by(|a, b| b.overdue.cmp(&a.overdue).then_with(|| a.fix.cmp(&b.fix)));
-    rows.truncate(FINDINGS_SHOWN);
-    Ok(render(&AssetPage {
-        me: Some(Me::of(&s)),
-        overdue: rows.iter().filter(|r| r.overdue > 0).count(),
-        rows,
-        name,
-    }))
 }

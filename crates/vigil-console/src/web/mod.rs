@@ -2,6 +2,7 @@
 //! and the static stylesheet, under one set of security headers and a small body limit.
 
 mod api;
+mod assets;
 mod breach;
 mod incidents;
 mod pages;
@@ -68,7 +69,8 @@ pub fn router(store: SqliteStore, settings: ConsoleSettings) -> Router {
         .route("/incidents/{id}/breach.md", get(breach::breach_md))
         .route("/incidents/{id}/breach.html", get(breach::breach_html))
         .route("/plan", get(incidents::plan).post(incidents::add))
-        .route("/assets/{name}", get(incidents::asset))
+        .route("/assets/{name}", get(assets::asset))
+        .route("/assets/{name}/ignore", post(assets::ignore))
         .route("/plan/{id}/done", post(incidents::done))
         .route("/static/console.css", get(stylesheet))
         .route("/api/v1/openapi.json", get(openapi))

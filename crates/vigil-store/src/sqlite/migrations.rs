@@ -457,6 +457,27 @@ CREATE TABLE incident_records (
 ) WITHOUT ROWID;
 "#;
 
+/// Step 11: exceptions to findings made in the console (an asset's finding ignored with a reason until
+/// an expiry date, by whom and when), applied by scans, the service and `vigil status` beside the
+/// ignore file's. Rows are kept after they expire: an expired exception is history, and the finding
+/// counts again.
+const FINDING_EXCEPTIONS: &str = r#"
+CREATE TABLE finding_exceptions (
+    id         INTEGER PRIMARY KEY,
+    asset      TEXT NOT NULL,
+    -- An advisory id, alias or KB, as an ignore file's `id`.
+    advisory   TEXT NOT NULL,
+    package    TEXT,
+    reason     TEXT NOT NULL,
+    -- YYYY-MM-DD: the first day the exception no longer applies.
+    expires    TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    -- Microseconds since the Unix epoch (UTC).
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX finding_exceptions_asset ON finding_exceptions (asset, expires);
+"#;
+
 pub const MIGRATIONS: &[&str] = &[
     V1_KNOWLEDGE,
     V2_SNAPSHOTS,
@@ -468,6 +489,7 @@ pub const MIGRATIONS: &[&str] = &[
     SERVE_HEALTH,
     CONSOLE,
     INCIDENT_RECORDS,
+    FINDING_EXCEPTIONS,
 ];
 
 /// The schema version this binary writes.

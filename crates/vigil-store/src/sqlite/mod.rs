@@ -4,6 +4,7 @@
 mod access;
 mod alerts;
 mod checkpoints;
+mod exceptions;
 mod health;
 mod import;
 mod investigation;
@@ -15,7 +16,9 @@ mod snapshot;
 mod trail;
 
 use crate::error::{Context, StoreError};
-use crate::investigation::{IncidentRow, NewAction, RemedialAction, StoredDetection, StoredRecord};
+use crate::investigation::{
+    FindingException, IncidentRow, NewAction, RemedialAction, StoredDetection, StoredRecord,
+};
 use crate::snapshots::{AssetRecord, SavedSnapshot, Snapshot, SnapshotRecord, StoredFinding};
 use crate::store::{AssetStore, CaseStore, KnowledgeStore, Producer};
 use crate::types::{ImportSummary, ProductMatch, SourceHeader, SourceStatus, StoreStats};
@@ -227,6 +230,10 @@ impl KnowledgeIndex for SqliteStore {
 impl AssetStore for SqliteStore {
     fn save_snapshot(&mut self, snapshot: &Snapshot) -> Result<SavedSnapshot, StoreError> {
         snapshot::save(&mut self.conn, snapshot)
+    }
+
+    fn exceptions(&self, asset: Option<&str>) -> Result<Vec<FindingException>, StoreError> {
+        exceptions::list(&self.conn, asset)
     }
 }
 

@@ -253,6 +253,15 @@ impl TrailStore for SqliteStore {
         Ok(id)
     }
 
+    fn add_exception_recorded(
+        &mut self,
+        exception: &crate::NewException,
+        at: Timestamp,
+        actor: &str,
+    ) -> Result<i64, StoreError> {
+        super::exceptions::add(&mut self.conn, exception, at, actor)
+    }
+
     fn save_incident_record_recorded(
         &mut self,
         incident: &str,
