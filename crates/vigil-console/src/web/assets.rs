@@ -74,6 +74,22 @@ fn latest(today: Date) -> Date {
         .unwrap_or(today)
 }
 
+/// The asset's open findings; a failure is logged and shown as a page.
+fn open_findings(
+    app: &App,
+    name: &str,
+    s: &Session,
+) -> Result<Vec<vigil_store::StoredFinding>, super::pages::PageError> {
+    app.store().findings(name, false).map_err(|e| {
+        tracing::error!("console: findings of {name}: {e}");
+        refuse(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "The findings could not be read.",
+            Some(s),
+        )
+    })
+}
+
 fn asset_page(
     app: &App,
     s: &Session,
@@ -81,17 +97,8 @@ fn asset_page(
     typed: Option<&IgnoreForm>,
     errors: Vec<String>,
 ) -> Page {
-    let store = app.store();
-    let found = store.findings(&name, false).map_err(|e| {
-        tracing::error!("console: findings of {name}: {e}");
-        refuse(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "The findings could not be read.",
-            Some(s),
-        )
-    })?;
-    let exceptions = store.exceptions(Some(&name))?;
-    drop(store);
+    let found = open_findings(app, &name, s)?;
+    let exceptions = app.store().exceptions(Some(&name))?;
     let today = today();
     let mut rows: Vec<FindingLine> = found
         .into_iter()
@@ -233,17 +240,7 @@ pub(crate) async fn ignore(
         }
     };
     // Only an open finding of this asset may be ignored: the hidden fields name it.
-    let known = app
-        .store()
-        .findings(&name, false)
-        .map_err(|e| {
-            tracing::error!("console: findings of {name}: {e}");
-            refuse(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "The findings could not be read.",
-                Some(&s),
-            )
-        })?
+    let known = open_findings(&app, &name, &s)?
         .iter()
         .any(|f| target(&f.finding) == (form.id.clone(), form.package.clone()));
     if !known {
