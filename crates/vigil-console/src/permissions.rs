@@ -7,7 +7,7 @@ use vigil_store::Role;
 pub enum Permission {
     /// See the overview, alerts and assets.
     Read,
-    /// Acknowledge and resolve alerts.
+    /// Acknowledge and resolve alerts, fill in incident records, change the plan.
     ActOnAlerts,
     /// Read the audit trail.
     ReadTrail,

@@ -1,6 +1,6 @@
 //! The console over real TLS, as a browser and an API client use it: sign-in, lock-out, roles, CSRF,
 //! tokens, the trail of an acknowledgement, escaping of hostile alert text, the OpenAPI description
-//! kept true, and the security headers.
+//! kept true, the security headers, and the incident record filled in for the breach draft.
 
 use jiff::{SignedDuration, Timestamp};
 use vigil_console::throttle::ThrottlePolicy;
@@ -232,6 +232,12 @@ impl Client {
         let auth = token.map(|t| format!("Bearer {t}")).unwrap_or_default();
         let mut r = match method {
             "GET" => self.agent.get(url).header("Authorization", auth).call(),
+            "PUT" => self
+                .agent
+                .put(url)
+                .header("Authorization", auth)
+                .header("Content-Type", "application/json")
+                .send(body.unwrap_or("")),
             _ => self
                 .agent
                 .post(url)
@@ -757,4 +763,514 @@ fn a_signed_link_from_an_alert_message_is_confirmed_once_by_a_responder() {
         &[("csrf", &page.csrf()), ("token", &token)],
     );
     assert_eq!(again.status, 409, "{}", again.body);
+}
+
+/// A stored high-level detection on MAIL01, so that the investigation has an incident to draft a
+/// breach notice for; its id, as the draft names it.
+fn seed_incident(site: &Site) -> String {
+    use vigil_model::{Detection, RecordRef, SourceRef};
+    let mut store = site.store();
+    store
+        .save_detections(&[Detection {
+            rule_id: "proxyshell".into(),
+            rule_title: "Exchange ProxyShell URL pattern".into(),
+            level: vigil_model::Level::Critical,
+            tags: vec!["attack.t1190".into()],
+            timestamp: "2026-03-02T03:14:00Z".parse().ok(),
+            first_seen: None,
+            host: Some("MAIL01".into()),
+            sources: vec![SourceRef {
+                file: "u_ex260302.log".into(),
+                record: RecordRef::Line(12),
+                generation: None,
+            }],
+            matched: vec![],
+        }])
+        .unwrap();
+    match vigil_pipeline::breach::draft(
+        &store,
+        "none",
+        None,
+        vigil_pipeline::breach::BreachOptions::default(),
+        Timestamp::now(),
+    )
+    .unwrap()
+    {
+        Err(ids) => ids.into_iter().next().expect("an incident"),
+        Ok(_) => panic!("no incident is called none"),
+    }
+}
+
+/// The breach page's form: a viewer sees the values and cannot save, a forged token is refused, an
+/// over-long value comes back as typed with what is wrong, and a responder's save shows in the draft
+/// and its downloads (hostile text escaped, escape bytes gone) and in a trail that still verifies,
+/// naming the fields changed but not their values.
+#[test]
+fn the_incident_record_is_filled_in_on_the_breach_page_and_used_by_its_downloads() {
+    let site = Site::new();
+    let id = seed_incident(&site);
+    let page_path = format!("/incidents/{id}/breach");
+    let mut viewer = site.client();
+    assert_eq!(viewer.login(&site, "vera", PASSWORD).status, 303);
+    let seen = viewer.get(&site, &page_path);
+    assert_eq!(seen.status, 200, "{}", seen.body);
+    assert!(
+        seen.body.contains("not filled in") && !seen.body.contains("id=\"save-record\""),
+        "{}",
+        seen.body
+    );
+    assert!(
+        seen.body
+            .contains("[to be completed by the controller: name and address of the controller]")
+    );
+    let refused = viewer.post(
+        &site,
+        &page_path,
+        &[("csrf", &seen.csrf()), ("organisation", "Viewer Ltd")],
+    );
+    assert_eq!(refused.status, 403, "{}", refused.body);
+
+    let mut c = site.client();
+    assert_eq!(c.login(&site, "rita", PASSWORD).status, 303);
+    let form = c.get(&site, &page_path);
+    assert!(form.body.contains("id=\"save-record\""), "{}", form.body);
+    let forged = c.post(
+        &site,
+        &page_path,
+        &[("csrf", "0123456789abcdef"), ("organisation", "Forged Ltd")],
+    );
+    assert_eq!(forged.status, 403, "{}", forged.body);
+    let long = "d".repeat(501);
+    let too_long = c.post(
+        &site,
+        &page_path,
+        &[
+            ("csrf", &form.csrf()),
+            ("organisation", "Typed <b>Clinic</b>"),
+            ("dpo_contact", &long),
+        ],
+    );
+    assert_eq!(too_long.status, 400, "{}", too_long.body);
+    assert!(
+        too_long
+            .body
+            .contains("Data protection officer: 501 characters")
+            && too_long
+                .body
+                .contains("value=\"Typed &#60;b&#62;Clinic&#60;/b&#62;\"")
+            && too_long.body.contains(&long),
+        "the values typed are kept: {}",
+        too_long.body
+    );
+    assert_eq!(site.store().incident_record(&id).unwrap(), None);
+
+    let hostile = "Harbour <script>alert(1)</script> Clinic \u{1b}[2J";
+    let saved = c.post(
+        &site,
+        &page_path,
+        &[
+            ("csrf", &form.csrf()),
+            ("organisation", hostile),
+            ("controller_contact", "Dana Hale, 01481 700 700"),
+            ("aware_at", "2026-03-03T09:00:00Z"),
+            ("measures_taken", "reset every password\r\nisolated MAIL01"),
+        ],
+    );
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    assert_eq!(saved.header("location"), Some(page_path.as_str()));
+    let page = c.get(&site, &page_path);
+    assert!(
+        page.body.contains("Saved by rita")
+            && page.body.contains("Dana Hale, 01481 700 700")
+            && page
+                .body
+                .contains("72-hour notification deadline: 2026-03-06 09:00 UTC"),
+        "{}",
+        page.body
+    );
+    for (what, text) in [
+        ("page", page.body.clone()),
+        ("breach.md", c.get(&site, &format!("{page_path}.md")).body),
+        (
+            "breach.html",
+            c.get(&site, &format!("{page_path}.html")).body,
+        ),
+    ] {
+        assert!(
+            text.contains("Dana Hale, 01481 700 700") && text.contains("Harbour"),
+            "{what}: {text}"
+        );
+        assert!(
+            !text.contains("<script>alert(1)") && !text.contains('\u{1b}'),
+            "{what} escapes the record: {text}"
+        );
+    }
+    let md = c.get(&site, &format!("{page_path}.md")).body;
+    assert!(
+        md.contains("Harbour &lt;script&gt;alert(1)&lt;/script&gt; Clinic"),
+        "{md}"
+    );
+    assert!(md.contains("isolated MAIL01"), "{md}");
+    // The CLI's path (the draft without a file) gives the same draft.
+    let cli = vigil_pipeline::breach::draft(
+        &site.store(),
+        &id,
+        None,
+        vigil_pipeline::breach::BreachOptions::default(),
+        Timestamp::now(),
+    )
+    .unwrap()
+    .unwrap();
+    assert!(cli.to_markdown().contains("Dana Hale, 01481 700 700"));
+
+    let store = site.store();
+    let entry = store.trail_latest(1).unwrap().remove(0);
+    assert_eq!(
+        (
+            entry.actor.as_str(),
+            entry.action.as_str(),
+            entry.subject.clone()
+        ),
+        ("rita", "incident.record", format!("incident:{id}"))
+    );
+    assert_eq!(
+        entry.detail,
+        "changed: aware_at, controller_contact, measures_taken, organisation"
+    );
+    assert_eq!(store.verify_trail().unwrap().broken, None);
+}
+
+/// `/api/v1/incidents/{id}/record`: a viewer token reads, a responder token replaces (recorded under
+/// the token's name), what is not a field is refused naming it, an unknown incident is 404.
+#[test]
+fn the_incident_record_is_read_and_replaced_through_the_api() {
+    let site = Site::new();
+    let id = seed_incident(&site);
+    let path = format!("/api/v1/incidents/{id}/record");
+    let c = site.client();
+    let (_, viewer) = site.token(Role::Viewer, None);
+    let (_, responder) = site.token(Role::Responder, None);
+    let (status, body) = c.api(&site, "GET", &path, Some(&viewer), None);
+    assert_eq!(status, 200, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert!(v["record"].is_null() && v["saved_by"].is_null(), "{v}");
+    let good = r#"{"organisation": "Harbour Clinic", "measures_taken": ["isolated MAIL01"]}"#;
+    let (status, _) = c.api(&site, "PUT", &path, Some(&viewer), Some(good));
+    assert_eq!(status, 403);
+    for (bad, want) in [
+        (r#"{"assets": ["MAIL01"]}"#, "is not a field of the record"),
+        (r#"{"aware_at": "monday"}"#, "offset from UTC"),
+        ("not json", "not JSON"),
+    ] {
+        let (status, body) = c.api(&site, "PUT", &path, Some(&responder), Some(bad));
+        assert_eq!(status, 400, "{bad}: {body}");
+        assert!(body.contains(want), "{bad}: {body}");
+    }
+    let (status, body) = c.api(&site, "PUT", &path, Some(&responder), Some(good));
+    assert_eq!(status, 200, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        v["changed"],
+        serde_json::json!(["measures_taken", "organisation"])
+    );
+    assert_eq!(v["record"]["organisation"], "Harbour Clinic");
+    assert!(v["saved_by"].as_str().unwrap().starts_with("token:"), "{v}");
+    let (_, body) = c.api(&site, "GET", &path, Some(&viewer), None);
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        v["record"]["measures_taken"],
+        serde_json::json!(["isolated MAIL01"])
+    );
+    assert!(v["record"].get("assets").is_none(), "{v}");
+    let (status, _) = c.api(
+        &site,
+        "PUT",
+        "/api/v1/incidents/INC-NOPE/record",
+        Some(&responder),
+        Some(good),
+    );
+    assert_eq!(status, 404);
+    let entry = site.store().trail_latest(1).unwrap().remove(0);
+    assert_eq!(entry.action, "incident.record");
+}
+
+/// `/plan`'s form: a viewer has none and is refused, a forged token is refused, a form missing its
+/// owner or with an unknown incident comes back as typed with what is wrong, and a responder's action
+/// is listed, linked to its incident's asset, and in a trail that still verifies.
+#[test]
+fn a_responder_adds_an_action_to_the_plan_into_the_trail() {
+    let site = Site::new();
+    site.store()
+        .save_incident(&vigil_store::IncidentRow {
+            id: "INC-MAIL01-1".into(),
+            asset: Some("MAIL01".into()),
+            first_seen: Timestamp::now(),
+            last_seen: Timestamp::now(),
+            level: vigil_model::Level::Critical,
+            detections: 1,
+            entry_point: None,
+            status: "open".into(),
+            opened_at: Timestamp::now(),
+            updated_at: Timestamp::now(),
+            summary: serde_json::json!({}),
+        })
+        .unwrap();
+    let mut viewer = site.client();
+    assert_eq!(viewer.login(&site, "vera", PASSWORD).status, 303);
+    let seen = viewer.get(&site, "/plan");
+    assert!(!seen.body.contains("id=\"add-action\""), "{}", seen.body);
+    let good = |csrf: &str| -> Vec<(String, String)> {
+        [
+            ("csrf", csrf),
+            ("title", "Install KB5001779 <now>"),
+            ("owner", "IT provider"),
+            ("due", "2026-12-31"),
+            ("incident", "INC-MAIL01-1"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+    };
+    let post = |c: &mut Client, form: &[(String, String)]| {
+        let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        c.post(&site, "/plan", &pairs)
+    };
+    assert_eq!(post(&mut viewer, &good(&seen.csrf())).status, 403);
+
+    let mut c = site.client();
+    assert_eq!(c.login(&site, "rita", PASSWORD).status, 303);
+    let page = c.get(&site, "/plan");
+    assert!(page.body.contains("id=\"add-action\""), "{}", page.body);
+    assert_eq!(post(&mut c, &good("forged")).status, 403);
+    let mut bad = good(&page.csrf());
+    bad[2].1 = " ".into();
+    bad[3].1 = "31/12/2026".into();
+    bad[4].1 = "INC-NOPE".into();
+    let refused = post(&mut c, &bad);
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    for want in [
+        "The owner is required.",
+        "The due date is required, as YYYY-MM-DD.",
+        "There is no stored incident &#34;INC-NOPE&#34;.",
+        "value=\"Install KB5001779 &#60;now&#62;\"",
+        "value=\"31/12/2026\"",
+    ] {
+        assert!(refused.body.contains(want), "{want}: {}", refused.body);
+    }
+    assert!(site.store().actions(true).unwrap().is_empty());
+
+    let added = post(&mut c, &good(&page.csrf()));
+    assert_eq!(added.status, 303, "{}", added.body);
+    let plan = c.get(&site, "/plan");
+    assert!(
+        plan.body.contains("Install KB5001779 &#60;now&#62;") && plan.body.contains("IT provider"),
+        "{}",
+        plan.body
+    );
+    let a = site.store().actions(true).unwrap().remove(0);
+    assert_eq!(
+        (
+            a.incident.as_deref(),
+            a.asset.as_deref(),
+            a.due.map(|d| d.to_string())
+        ),
+        (
+            Some("INC-MAIL01-1"),
+            Some("MAIL01"),
+            Some("2026-12-31".to_string())
+        )
+    );
+    let store = site.store();
+    let e = store.trail_latest(1).unwrap().remove(0);
+    assert_eq!(
+        (e.actor.as_str(), e.action.as_str(), e.subject.clone()),
+        ("rita", "plan.add", format!("action:{}", a.id))
+    );
+    assert!(
+        e.detail.contains("owner IT provider") && e.detail.contains("due 2026-12-31"),
+        "{}",
+        e.detail
+    );
+    assert_eq!(store.verify_trail().unwrap().broken, None);
+}
+
+/// A scanned MAIL01 with two overdue Exchange updates.
+fn seed_findings(site: &Site) {
+    use vigil_model::{Asset, Ecosystem, Finding, Package, PackageLocation, Severity};
+    let today = Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date();
+    let finding = |kb: &str| Finding {
+        asset: "MAIL01".into(),
+        package: Package {
+            ecosystem: Ecosystem::new("Windows"),
+            name: "Exchange Server 2016".into(),
+            version: "15.1.2176.2".into(),
+            purl: None,
+            source_name: None,
+            location: PackageLocation {
+                file: "inventory.json".into(),
+                line: None,
+            },
+        },
+        advisories: vec![format!("KB{kb}")],
+        aliases: vec![],
+        summary: Some("Exchange Server update".into()),
+        severity: Severity::Critical,
+        cvss_score: None,
+        cvss_vector: None,
+        known_exploited: true,
+        kev_due: None,
+        epss: None,
+        fixed_versions: vec![],
+        kb: Some(kb.into()),
+        fix_released: today.checked_sub(jiff::Span::new().days(60)).ok(),
+        due: today.checked_sub(jiff::Span::new().days(30)).ok(),
+    };
+    site.store()
+        .save_snapshot(&vigil_store::Snapshot {
+            asset: Asset {
+                name: "MAIL01".into(),
+                tags: vec![],
+            },
+            taken_at: Timestamp::now(),
+            inputs: vec!["inventory.json".into()],
+            packages: vec![],
+            findings: vec![finding("5001779"), finding("5003435")],
+            last_update: None,
+        })
+        .unwrap();
+}
+
+/// The asset page's "Ignore": a viewer has no form and is refused; a responder's exception needs a
+/// reason and an expiry within a year (a refused one keeps what was typed), only for an open finding
+/// of the asset; once made, the page says until when, by whom and why, the posture counts it, and the
+/// trail records it. An exception that ran out is shown as expired and the finding can be ignored again.
+#[test]
+fn a_responder_ignores_a_finding_with_a_reason_until_a_date() {
+    let site = Site::new();
+    seed_findings(&site);
+    let today = Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date();
+    let in_days = |n: i64| {
+        today
+            .checked_add(jiff::Span::new().days(n))
+            .unwrap()
+            .to_string()
+    };
+    // An older exception for the other update, expired yesterday.
+    site.store()
+        .add_exception_recorded(
+            &vigil_store::NewException {
+                asset: "MAIL01".into(),
+                advisory: "KB5003435".into(),
+                package: Some("Exchange Server 2016".into()),
+                reason: "migration planned".into(),
+                expires: today.yesterday().unwrap(),
+            },
+            Timestamp::now(),
+            "ada",
+        )
+        .unwrap();
+    let page = "/assets/MAIL01";
+    let mut viewer = site.client();
+    assert_eq!(viewer.login(&site, "vera", PASSWORD).status, 303);
+    let seen = viewer.get(&site, page);
+    assert!(
+        seen.body.contains("exception expired on")
+            && !seen.body.contains("action=\"/assets/MAIL01/ignore\""),
+        "{}",
+        seen.body
+    );
+    let form = |csrf: &str, id: &str, reason: &str, expires: &str| -> Vec<(String, String)> {
+        [
+            ("csrf", csrf),
+            ("id", id),
+            ("package", "Exchange Server 2016"),
+            ("reason", reason),
+            ("expires", expires),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+    };
+    let post = |c: &mut Client, f: &[(String, String)]| {
+        let pairs: Vec<(&str, &str)> = f.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        c.post(&site, "/assets/MAIL01/ignore", &pairs)
+    };
+    let reason = "OWA is not published <yet>";
+    assert_eq!(
+        post(
+            &mut viewer,
+            &form(&seen.csrf(), "KB5001779", reason, &in_days(30))
+        )
+        .status,
+        403
+    );
+
+    let mut c = site.client();
+    assert_eq!(c.login(&site, "rita", PASSWORD).status, 303);
+    let csrf = c.get(&site, page).csrf();
+    assert_eq!(
+        post(&mut c, &form("forged", "KB5001779", reason, &in_days(30))).status,
+        403
+    );
+    let r = post(&mut c, &form(&csrf, "KB5001779", " ", &in_days(30)));
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(
+        r.body.contains("The reason is required")
+            && r.body.contains(&format!("value=\"{}\"", in_days(30))),
+        "{}",
+        r.body
+    );
+    let r = post(&mut c, &form(&csrf, "KB5001779", reason, &in_days(400)));
+    assert_eq!(r.status, 400);
+    assert!(
+        r.body.contains("at most 365 days ahead")
+            && r.body.contains("OWA is not published &#60;yet&#62;"),
+        "{}",
+        r.body
+    );
+    assert_eq!(
+        post(&mut c, &form(&csrf, "KB9999999", reason, &in_days(30))).status,
+        404
+    );
+    assert_eq!(site.store().exceptions(None).unwrap().len(), 1);
+
+    let r = post(&mut c, &form(&csrf, "KB5001779", reason, &in_days(30)));
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(r.header("location"), Some(page));
+    let shown = c.get(&site, page).body;
+    assert!(
+        shown.contains(&format!(
+            "ignored until {} by rita because OWA is not published &#60;yet&#62;",
+            in_days(30)
+        )) && shown.contains("1 with an exception in force"),
+        "{shown}"
+    );
+    // The expired one can be made again; the one in force has no form.
+    assert_eq!(
+        shown.matches("action=\"/assets/MAIL01/ignore\"").count(),
+        1,
+        "{shown}"
+    );
+    let (_, token) = site.token(Role::Viewer, None);
+    let (_, posture) = c.api(&site, "GET", "/api/v1/assets", Some(&token), None);
+    let v: serde_json::Value = serde_json::from_str(&posture).unwrap();
+    assert_eq!(v["assets"][0]["ignored"], 1, "{v}");
+    assert_eq!(
+        v["assets"][0]["overdue"], 2,
+        "an exception is not a fix: {v}"
+    );
+    let store = site.store();
+    let e = store
+        .trail_latest(5)
+        .unwrap()
+        .into_iter()
+        .find(|e| e.action == "finding.ignore")
+        .unwrap();
+    assert_eq!(e.actor, "rita");
+    assert!(
+        e.detail.contains("KB5001779") && e.detail.contains(&in_days(30)),
+        "{}",
+        e.detail
+    );
+    assert_eq!(store.verify_trail().unwrap().broken, None);
 }

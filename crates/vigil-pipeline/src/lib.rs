@@ -7,6 +7,7 @@
 //! - [`triage`]: dismissals (`RULE@FILE:RECORD`) from the command line and from the incident record;
 //! - [`investigate`]: the knowledge an investigation works from, grouping options, stored cases;
 //! - [`scan`]: one asset's inventory → findings → stored snapshot, for `vigil scan` and scheduled scans;
+//! - [`exceptions`]: the exceptions made in the console as ignore entries beside the ignore file's;
 //! - [`audit`]: input sorting and the whole chain on one server (import → inventory → hunt → scan →
 //!   triage → investigation).
 
@@ -14,6 +15,7 @@ pub mod alert_history;
 pub mod audit;
 pub mod breach;
 pub mod error;
+pub mod exceptions;
 pub mod investigate;
 pub mod rules;
 pub mod scan;

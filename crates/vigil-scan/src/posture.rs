@@ -5,6 +5,8 @@
 //! Definitions, all measured on a given day so reports are reproducible:
 //! - *overdue*: an open finding whose stored deadline (computed by the policy when it was last seen) is
 //!   before the day. Findings hidden by an ignore entry are counted too: an exception is not a fix.
+//! - *ignored*: open findings with an exception in force on the day (an ignore file's entry, or one
+//!   made in the console), shown beside the counts so the decision is seen.
 //! - *oldest unapplied fix*: among open findings with a fix, the earliest fix release day; "available for"
 //!   counts the days from it to the day.
 //! - *last update*: the latest evidence that the asset was patched — the newest update installation an
@@ -51,10 +53,22 @@ pub struct AssetPosture {
     /// That finding's key and summary.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub worst: Option<String>,
+    /// Open findings with an exception in force (still counted in `open` and `overdue`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub ignored: usize,
 }
 
-/// Every stored asset, the most overdue first (then by overdue count, open count, name).
-pub fn status(store: &dyn AssetIndex, today: Date) -> Result<Vec<AssetPosture>, ScanError> {
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+/// Every stored asset, the most overdue first (then by overdue count, open count, name), with the
+/// open findings `ignores` has an exception in force for on `today` counted.
+pub fn status(
+    store: &dyn AssetIndex,
+    today: Date,
+    ignores: &crate::IgnoreFile,
+) -> Result<Vec<AssetPosture>, ScanError> {
     let mut out = Vec::new();
     for record in store.assets()? {
         let name = &record.asset.name;
@@ -77,6 +91,15 @@ pub fn status(store: &dyn AssetIndex, today: Date) -> Result<Vec<AssetPosture>, 
                 Some(s) => format!("{}: {s}", f.key),
                 None => f.key.clone(),
             }),
+            ignored: open
+                .iter()
+                .filter(|f| {
+                    matches!(
+                        ignores.state(&f.finding, today),
+                        Some(crate::IgnoreState::Ignored { .. })
+                    )
+                })
+                .count(),
         });
     }
     out.sort_by(|a, b| {

@@ -208,6 +208,6 @@ fn a_failing_back_end_fails_the_scan_with_its_own_message() {
     let err = scan(&index, &input(), &Policy::default(), &IgnoreFile::default()).unwrap_err();
     assert!(matches!(err, ScanError::Store(_)), "{err:?}");
     assert_eq!(err.to_string(), "the knowledge server is unreachable");
-    let err = status(&index, date(2024, 6, 1)).unwrap_err();
+    let err = status(&index, date(2024, 6, 1), &IgnoreFile::default()).unwrap_err();
     assert_eq!(err.to_string(), "the knowledge server is unreachable");
 }

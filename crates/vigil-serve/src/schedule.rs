@@ -50,7 +50,8 @@ pub struct ScheduleOptions {
     pub digest: Option<Time>,
     /// The zone the digest time is read in (`[schedule] time_zone`, else the system's).
     pub tz: TimeZone,
-    /// The ignore file applied to the scans, read again before every round of scans.
+    /// The ignore file applied to the scans, read again before every round of scans (with the
+    /// exceptions made in the console, read from the store at each scan and review).
     pub ignore_file: Option<PathBuf>,
     pub inventory: Vec<InventorySource>,
     pub policy: Policy,
@@ -333,6 +334,11 @@ impl<S: KnowledgeStore + AssetStore + AlertStore> Scheduler<S> {
                 self.incomplete.insert(label.clone(), vec![e.clone()]);
             })?;
         }
+        // The file's entries and the exceptions made in the console, read now: one made since the
+        // last round applies to this scan.
+        let ignores =
+            vigil_pipeline::exceptions::with_stored(self.alerter.store(), &self.ignores, None)
+                .map_err(|e| format!("reading the exceptions: {e}"))?;
         let req = ScanRequest {
             targets: source.path.iter().cloned().collect(),
             excludes: Vec::new(),
@@ -344,7 +350,7 @@ impl<S: KnowledgeStore + AssetStore + AlertStore> Scheduler<S> {
             now,
             max_age: self.opts.max_age,
             policy: &self.opts.policy,
-            ignores: &self.ignores,
+            ignores: &ignores,
             store: true,
         };
         let done = scan_asset(self.alerter.store_mut(), &req).map_err(|e| e.to_string())?;
@@ -391,6 +397,12 @@ impl<S: KnowledgeStore + AssetStore + AlertStore> Scheduler<S> {
     /// the service, saying so: an alert that escalates over a fixed finding teaches people to
     /// ignore alerts.
     fn review(&mut self, asset: &str, today: Date) -> Result<(), String> {
+        let ignores = vigil_pipeline::exceptions::with_stored(
+            self.alerter.store(),
+            &self.ignores,
+            Some(asset),
+        )
+        .map_err(|e| format!("reading the exceptions: {e}"))?;
         let open = self
             .alerter
             .store()
@@ -440,8 +452,7 @@ impl<S: KnowledgeStore + AssetStore + AlertStore> Scheduler<S> {
                 .map_err(|e| e.to_string())?;
             // An exception in force is a decision someone made: no alert, and a live one is closed
             // citing it. Once it expires the finding is alerted again.
-            if let Some(IgnoreState::Ignored { reason, expires }) =
-                self.ignores.state(&f.finding, today)
+            if let Some(IgnoreState::Ignored { reason, expires }) = ignores.state(&f.finding, today)
             {
                 if let Some(a) = history.iter().rfind(|a| a.state != AlertState::Resolved) {
                     let note = format!("ignored until {expires}: {reason}");

@@ -321,6 +321,75 @@ fn the_ignore_file_is_applied_and_a_broken_one_is_alerted_without_dropping_its_e
     );
 }
 
+/// An exception made in the console (kept in the store) is applied by the next round as the ignore
+/// file's are: the live alert of its finding is resolved citing it, and no new one is raised.
+#[test]
+fn an_exception_made_in_the_console_resolves_its_findings_alert_at_the_next_round() {
+    use vigil_store::prelude::*;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("vigil.db");
+    drop(store_with_knowledge(&db));
+    let inbox = dir.path().join("inventory");
+    std::fs::create_dir(&inbox).unwrap();
+    std::fs::copy(
+        repo().join("examples/exchange-2021/inventory/MAIL01.json"),
+        inbox.join("MAIL01.json"),
+    )
+    .unwrap();
+    let hook = HttpReceiver::start();
+    let smtp = SmtpServer::start(SmtpTls::None, None);
+    let clock = Arc::new(ManualClock::new("2021-05-12T01:00:00Z".parse().unwrap()));
+    let alerter = alerter(&db, &hook, &smtp, &clock);
+    let mut opts = options(inbox, None);
+    (opts.deadlines, opts.digest, opts.db_update) = (None, None, None);
+    let mut sched = Scheduler::new(alerter, clock.clone(), opts);
+    sched.run_due();
+    let mut store = SqliteStore::open(&db).unwrap();
+    let live = |store: &SqliteStore| -> Vec<vigil_store::Alert> {
+        store
+            .alerts(Some(vigil_store::AlertState::Open), 100)
+            .unwrap()
+            .into_iter()
+            .filter(|a| a.title.contains("KB5001779"))
+            .collect()
+    };
+    assert_eq!(live(&store).len(), 1, "the finding is alerted first");
+    let finding = store
+        .findings("MAIL01", false)
+        .unwrap()
+        .into_iter()
+        .find(|f| f.key.contains("KB5001779"))
+        .unwrap();
+    let (advisory, package) = vigil_pipeline::exceptions::target(&finding.finding);
+    store
+        .add_exception_recorded(
+            &vigil_store::NewException {
+                asset: "MAIL01".into(),
+                advisory,
+                package: Some(package),
+                reason: "OWA is not published".into(),
+                expires: "2021-08-01".parse().unwrap(),
+            },
+            Timestamp::now(),
+            "rita",
+        )
+        .unwrap();
+    clock.advance(SignedDuration::from_hours(6));
+    sched.run_due();
+    assert!(live(&store).is_empty(), "{:#?}", live(&store));
+    let alert = store
+        .alerts(Some(vigil_store::AlertState::Resolved), 100)
+        .unwrap()
+        .into_iter()
+        .find(|a| a.title.contains("KB5001779"))
+        .unwrap();
+    let note = alert.resolved.and_then(|m| m.note).unwrap_or_default();
+    assert!(
+        note.contains("ignored until 2021-08-01") && note.contains("by rita in the console"),
+        "{note}"
+    );
+}
+
 #[test]
 fn a_knowledge_update_is_followed_by_a_scan_and_a_source_failing_too_long_is_alerted() {
     use vigil_store::prelude::*;

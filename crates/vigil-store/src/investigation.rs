@@ -39,6 +39,73 @@ pub struct IncidentRow {
     pub summary: serde_json::Value,
 }
 
+/// The incident record the organisation keeps for an incident (who the controller and DPO are, when it
+/// became aware, how many people are affected), as the JSON object of `vigil_investigate::IncidentRecord`:
+/// the store keeps it whole and compares it field by field, without knowing the fields.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredRecord {
+    pub incident: String,
+    /// A JSON object, one key per field.
+    pub record: serde_json::Value,
+    /// Who saved it last, as the trail names them.
+    pub saved_by: String,
+    pub saved_at: Timestamp,
+}
+
+/// Largest incident record kept, as JSON.
+pub const MAX_RECORD_BYTES: usize = 256 * 1024;
+
+/// The fields (top-level keys) whose values differ between two records, in key order. A key missing,
+/// `null`, an empty string and an empty list are all an empty field: a first save names only the
+/// fields filled in.
+pub fn changed_fields(old: &serde_json::Value, new: &serde_json::Value) -> Vec<String> {
+    use serde_json::Value;
+    fn filled<'a>(m: Option<&'a serde_json::Map<String, Value>>, k: &str) -> Option<&'a Value> {
+        m.and_then(|m| m.get(k)).filter(|v| match v {
+            Value::Null => false,
+            Value::String(s) => !s.is_empty(),
+            Value::Array(a) => !a.is_empty(),
+            _ => true,
+        })
+    }
+    let (old, new) = (old.as_object(), new.as_object());
+    let keys: std::collections::BTreeSet<&String> = old
+        .into_iter()
+        .flat_map(|m| m.keys())
+        .chain(new.into_iter().flat_map(|m| m.keys()))
+        .collect();
+    keys.into_iter()
+        .filter(|k| filled(old, k) != filled(new, k))
+        .map(|k| k.to_string())
+        .collect()
+}
+
+/// An exception to be recorded: a finding of an asset ignored with a reason until a date.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewException {
+    pub asset: String,
+    /// An advisory id, alias or KB (as an ignore file's `id`).
+    pub advisory: String,
+    /// Only this package, when given.
+    pub package: Option<String>,
+    pub reason: String,
+    /// The first day it no longer applies.
+    pub expires: Date,
+}
+
+/// An exception as stored, with who made it and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FindingException {
+    pub id: i64,
+    pub asset: String,
+    pub advisory: String,
+    pub package: Option<String>,
+    pub reason: String,
+    pub expires: Date,
+    pub created_by: String,
+    pub created_at: Timestamp,
+}
+
 /// Whether a remedial action is still to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -89,5 +156,29 @@ impl RemedialAction {
         }
         let due = self.due?;
         due.until(today).ok().map(|s| i64::from(s.get_days()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn changed_fields_compare_values_and_treat_missing_as_null() {
+        let old = json!({"organisation": "A", "dpo_contact": null, "measures_taken": ["x"]});
+        let new = json!({"organisation": "A", "dpo_contact": "D", "measures_taken": ["x", "y"], "title": null});
+        assert_eq!(
+            changed_fields(&old, &new),
+            ["dpo_contact", "measures_taken"]
+        );
+        assert!(changed_fields(&new, &new).is_empty());
+        assert_eq!(
+            changed_fields(
+                &json!(null),
+                &json!({"title": "t", "assets": [], "dpo_contact": ""})
+            ),
+            ["title"]
+        );
     }
 }

@@ -32,7 +32,10 @@ pub use alerts::{
 pub use checkpoints::{CheckpointStore, IngestCommit, IngestCommitted};
 pub use error::StoreError;
 pub use health::HealthStore;
-pub use investigation::{ActionStatus, IncidentRow, NewAction, RemedialAction, StoredDetection};
+pub use investigation::{
+    ActionStatus, FindingException, IncidentRow, NewAction, NewException, RemedialAction,
+    StoredDetection, StoredRecord,
+};
 pub use paths::default_db_path;
 // The plain values and read traits a back end shares live in the model; re-exported here so that
 // users of the store find them where they always were.

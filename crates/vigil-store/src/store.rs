@@ -4,7 +4,9 @@
 //! of them together.
 
 use crate::error::StoreError;
-use crate::investigation::{IncidentRow, NewAction, RemedialAction, StoredDetection};
+use crate::investigation::{
+    FindingException, IncidentRow, NewAction, RemedialAction, StoredDetection, StoredRecord,
+};
 use crate::snapshots::{SavedSnapshot, Snapshot};
 use crate::types::{ImportSummary, SourceHeader, SourceUpdate};
 use jiff::Timestamp;
@@ -83,6 +85,10 @@ pub trait AssetStore: AssetIndex {
     /// ones are opened, and open findings of the asset absent from the snapshot are resolved at its time.
     /// A snapshot older than the asset's latest stored one is refused.
     fn save_snapshot(&mut self, snapshot: &Snapshot) -> Result<SavedSnapshot, StoreError>;
+
+    /// The exceptions made in the console (all of an asset's, or every one), expired ones included,
+    /// oldest first. Making one is a [`TrailStore`](crate::TrailStore) change, always recorded.
+    fn exceptions(&self, asset: Option<&str>) -> Result<Vec<FindingException>, StoreError>;
 }
 
 /// Detections with their triage, the incidents grouped from them and the remedial actions they led to.
@@ -110,6 +116,10 @@ pub trait CaseStore {
     fn incidents(&self) -> Result<Vec<IncidentRow>, StoreError>;
 
     fn incident(&self, id: &str) -> Result<Option<IncidentRow>, StoreError>;
+
+    /// The incident record saved for `incident` (compared without case), if any. Saving one is a
+    /// [`TrailStore`](crate::TrailStore) change: it is always recorded in the audit trail.
+    fn incident_record(&self, incident: &str) -> Result<Option<StoredRecord>, StoreError>;
 
     /// Records a remedial action (open); returns its id.
     fn add_action(&mut self, action: &NewAction) -> Result<i64, StoreError>;

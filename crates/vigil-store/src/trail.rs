@@ -280,6 +280,37 @@ pub trait TrailStore {
         note: Option<&str>,
         actor: &str,
     ) -> Result<bool, StoreError>;
+
+    /// Records a remedial action (as [`crate::CaseStore::add_action`], created at `at`) and records it
+    /// in the trail (`plan.add`), in one transaction; returns its id.
+    fn add_action_recorded(
+        &mut self,
+        action: &crate::NewAction,
+        at: Timestamp,
+        actor: &str,
+    ) -> Result<i64, StoreError>;
+
+    /// Records an exception to a finding made by `actor` at `at` and its trail entry
+    /// (`finding.ignore`, naming the asset, advisory, package, expiry and reason), in one transaction;
+    /// returns its id. Refused: an empty reason or advisory, over-long text.
+    fn add_exception_recorded(
+        &mut self,
+        exception: &crate::NewException,
+        at: Timestamp,
+        actor: &str,
+    ) -> Result<i64, StoreError>;
+
+    /// Saves the incident record of `incident` (a JSON object, see
+    /// [`StoredRecord`](crate::StoredRecord)) for `actor` and records in the trail which fields changed
+    /// (their names, not their values), in one transaction. Returns the fields changed; when none did,
+    /// nothing is written and nothing recorded.
+    fn save_incident_record_recorded(
+        &mut self,
+        incident: &str,
+        record: &serde_json::Value,
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<Vec<String>, StoreError>;
 }
 
 #[cfg(test)]

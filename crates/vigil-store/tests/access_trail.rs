@@ -197,3 +197,132 @@ fn a_trail_edited_in_the_file_is_caught_at_the_entry() {
     let b = s.verify_trail().unwrap().broken.unwrap();
     assert_eq!(b.seq, 4, "{}", b.reason);
 }
+
+/// An incident record is saved whole, found again without regard to case, and each save that changes
+/// something appends one trail entry naming the fields changed and not their values; saving the same
+/// record again records nothing; the trail still verifies.
+#[test]
+fn an_incident_record_is_saved_with_a_trail_entry_naming_the_fields_changed() {
+    let mut store = SqliteStore::open_in_memory().unwrap();
+    assert_eq!(store.incident_record("INC-1").unwrap(), None);
+    let first = serde_json::json!({"organisation": "Harbour Clinic", "dpo_contact": null});
+    let changed = store
+        .save_incident_record_recorded("INC-1", &first, "rita", t(10))
+        .unwrap();
+    assert_eq!(changed, ["organisation"]);
+    let second =
+        serde_json::json!({"organisation": "Harbour Clinic", "dpo_contact": "Dr Dee, 0123"});
+    let changed = store
+        .save_incident_record_recorded("inc-1", &second, "ada", t(20))
+        .unwrap();
+    assert_eq!(changed, ["dpo_contact"]);
+    let got = store.incident_record("Inc-1").unwrap().unwrap();
+    assert_eq!(
+        (
+            got.incident.as_str(),
+            &got.record,
+            got.saved_by.as_str(),
+            got.saved_at
+        ),
+        ("INC-1", &second, "ada", t(20))
+    );
+    // Unchanged: nothing written, nothing recorded.
+    assert!(
+        store
+            .save_incident_record_recorded("INC-1", &second, "vera", t(30))
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        store.incident_record("INC-1").unwrap().unwrap().saved_by,
+        "ada"
+    );
+    let entries = store.trail_latest(10).unwrap();
+    assert_eq!(entries.len(), 2);
+    let e = &entries[0];
+    assert_eq!(
+        (
+            e.actor.as_str(),
+            e.action.as_str(),
+            e.subject.as_str(),
+            e.detail.as_str()
+        ),
+        (
+            "ada",
+            "incident.record",
+            "incident:inc-1",
+            "changed: dpo_contact"
+        )
+    );
+    assert!(!e.detail.contains("0123"), "values stay out of the trail");
+    assert_eq!(store.verify_trail().unwrap().broken, None);
+    // Refused: not an object, too large, no id.
+    for (id, bad) in [
+        ("INC-1", serde_json::json!(["x"])),
+        ("INC-1", serde_json::json!({"title": "x".repeat(300_000)})),
+        (" ", serde_json::json!({})),
+    ] {
+        let err = store
+            .save_incident_record_recorded(id, &bad, "ada", t(40))
+            .unwrap_err();
+        assert!(
+            matches!(err, vigil_store::StoreError::InvalidValue { .. }),
+            "{err}"
+        );
+    }
+    assert_eq!(store.trail_latest(10).unwrap().len(), 2);
+}
+
+/// An exception made in the console is kept with who made it and when, listed per asset, and
+/// recorded in the trail with its asset, advisory, expiry and reason; an empty reason is refused
+/// and records nothing.
+#[test]
+fn an_exception_is_kept_with_its_trail_entry() {
+    let mut store = SqliteStore::open_in_memory().unwrap();
+    let expires: jiff::civil::Date = "2026-12-31".parse().unwrap();
+    let e = vigil_store::NewException {
+        asset: "MAIL01".into(),
+        advisory: "KB5001779".into(),
+        package: Some("Exchange Server 2016".into()),
+        reason: "replaced by the 2019 server next month".into(),
+        expires,
+    };
+    let id = store.add_exception_recorded(&e, t(5), "rita").unwrap();
+    let blank = vigil_store::NewException {
+        reason: "  ".into(),
+        ..e.clone()
+    };
+    assert!(matches!(
+        store.add_exception_recorded(&blank, t(6), "rita"),
+        Err(StoreError::InvalidValue { .. })
+    ));
+    assert!(store.exceptions(Some("FILE01")).unwrap().is_empty());
+    let all = store.exceptions(None).unwrap();
+    assert_eq!(all.len(), 1);
+    let x = &all[0];
+    assert_eq!(
+        (
+            x.id,
+            x.advisory.as_str(),
+            x.expires,
+            x.created_by.as_str(),
+            x.created_at
+        ),
+        (id, "KB5001779", expires, "rita", t(5))
+    );
+    let entries = store.trail_latest(5).unwrap();
+    assert_eq!(entries.len(), 1);
+    assert_eq!(
+        (
+            entries[0].action.as_str(),
+            entries[0].subject.clone(),
+            entries[0].detail.as_str()
+        ),
+        (
+            "finding.ignore",
+            format!("exception:{id}"),
+            "MAIL01: KB5001779 in Exchange Server 2016, until 2026-12-31: replaced by the 2019 server next month"
+        )
+    );
+    assert_eq!(store.verify_trail().unwrap().broken, None);
+}

@@ -462,6 +462,40 @@ fn incidents_and_the_plan_are_in_the_console_and_an_action_done_is_in_the_trail(
             .unwrap()
             .starts_with("<!DOCTYPE html>")
     );
+    // The incident record filled in on the breach page is the CLI's too; a file given still wins.
+    let (_, form) = get(&format!("/incidents/{id}/breach"));
+    let csrf = vigil_testkit::console::csrf_of(&form).unwrap().to_string();
+    let r = agent
+        .post(format!("{base}/incidents/{id}/breach"))
+        .header("Cookie", &session)
+        .send_form([
+            ("csrf", csrf.as_str()),
+            ("controller_contact", "Dana Hale, 01481 700 700"),
+        ])
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 303);
+    let cli = run(d, &["report", "breach", id], None);
+    let (out, err) = (
+        String::from_utf8_lossy(&cli.stdout),
+        String::from_utf8_lossy(&cli.stderr),
+    );
+    assert!(
+        out.contains("Dana Hale, 01481 700 700")
+            && err.contains("using the incident record saved by ada"),
+        "{out}\n{err}"
+    );
+    let file = d.join("incident.toml");
+    std::fs::write(&file, "controller_contact = \"Lee from the file\"\n").unwrap();
+    let cli = run(
+        d,
+        &["report", "breach", id, "--incident", file.to_str().unwrap()],
+        None,
+    );
+    let out = String::from_utf8_lossy(&cli.stdout);
+    assert!(
+        out.contains("Lee from the file") && !out.contains("Dana Hale"),
+        "{out}"
+    );
     // The overview links each asset to its open findings, the most overdue first.
     let (_, overview) = get("/overview");
     assert!(overview.contains("href=\"/assets/MAIL01\""), "{overview}");

@@ -1,6 +1,7 @@
 //! The console in a real browser: headless Chromium driven through the DevTools protocol (a small
 //! client over a WebSocket) signs in, sees the overview, opens an alert, acknowledges it and finds the
-//! entry in the audit trail — with the page's own CSP in force. Screenshots of each page (and the
+//! entry in the audit trail, fills in the controller on an incident's breach-notification draft, saves
+//! it and exports the draft with it — with the page's own CSP in force. Screenshots of each page (and the
 //! overview at a phone's width) go to `target/console-screenshots/`. Skipped, saying so, when no
 //! Chromium is installed.
 
@@ -246,6 +247,40 @@ fn seed_assets(store: &mut SqliteStore) {
     }
 }
 
+/// A stored critical detection on MAIL01, so that there is an incident to draft a notice for; its id.
+fn seed_incident(store: &mut SqliteStore) -> String {
+    use vigil_model::{Detection, RecordRef, SourceRef};
+    store
+        .save_detections(&[Detection {
+            rule_id: "proxyshell".into(),
+            rule_title: "Exchange ProxyShell URL pattern".into(),
+            level: vigil_model::Level::Critical,
+            tags: vec!["attack.t1190".into()],
+            timestamp: "2026-03-02T03:14:00Z".parse().ok(),
+            first_seen: None,
+            host: Some("MAIL01".into()),
+            sources: vec![SourceRef {
+                file: "u_ex260302.log".into(),
+                record: RecordRef::Line(12),
+                generation: None,
+            }],
+            matched: vec![],
+        }])
+        .unwrap();
+    match vigil_pipeline::breach::draft(
+        store,
+        "none",
+        None,
+        vigil_pipeline::breach::BreachOptions::default(),
+        Timestamp::now(),
+    )
+    .unwrap()
+    {
+        Err(ids) => ids.into_iter().next().expect("an incident"),
+        Ok(_) => panic!("no incident is called none"),
+    }
+}
+
 #[test]
 fn a_person_signs_in_acknowledges_an_alert_and_finds_it_in_the_trail() {
     let Some(browser) = support::browser::chromium() else {
@@ -286,6 +321,7 @@ fn a_person_signs_in_acknowledges_an_alert_and_finds_it_in_the_trail() {
         )
         .unwrap();
     seed_assets(&mut store);
+    let incident = seed_incident(&mut store);
     let ca = vigil_testkit::tls::TestCa::new();
     let server = vigil_console::ConsoleServer::start(
         "127.0.0.1:0".parse().unwrap(),
@@ -369,6 +405,57 @@ fn a_person_signs_in_acknowledges_an_alert_and_finds_it_in_the_trail() {
         "{trail}"
     );
     tab.screenshot(&shots, "trail");
+
+    // The breach-notification draft: the controller filled in, saved, and in the Markdown export.
+    let breach = format!("/incidents/{incident}/breach");
+    tab.go(&format!("{base}{breach}"), &breach);
+    assert!(
+        tab.text()
+            .contains("[to be completed by the controller: name and address of the controller]"),
+        "{}",
+        tab.text()
+    );
+    tab.eval(
+        "document.getElementById('f-organisation').value = 'Harbour Street Clinic, 1 Harbour St';
+         document.getElementById('f-controller_contact').value = 'Dana Hale, 01481 700 700';
+         document.getElementById('save-record').click(); true",
+    );
+    let start = Instant::now();
+    while tab
+        .eval("document.readyState + ((document.getElementById('saved') || {}).innerText || '')")
+        .as_str()
+        .is_none_or(|t| !t.starts_with("completeSaved by ada"))
+    {
+        assert!(
+            start.elapsed() < WAIT,
+            "the record was never saved: {}",
+            tab.text()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        tab.text()
+            .contains("Controller: Harbour Street Clinic, 1 Harbour St"),
+        "the draft shows it: {}",
+        tab.text()
+    );
+    tab.screenshot(&shots, "breach");
+    let md = tab.call(
+        "Runtime.evaluate",
+        json!({
+            "expression": "fetch(document.getElementById('md').href).then(async r => r.status + ' ' + r.headers.get('content-disposition') + '\\n' + await r.text())",
+            "awaitPromise": true,
+            "returnByValue": true,
+        }),
+    )["result"]["value"]
+        .clone();
+    let md = md.as_str().unwrap_or_default();
+    assert!(
+        md.starts_with("200 attachment")
+            && md.contains("Harbour Street Clinic, 1 Harbour St")
+            && md.contains("Dana Hale, 01481 700 700"),
+        "{md}"
+    );
 
     let _ = chromium.kill();
     let _ = chromium.wait();

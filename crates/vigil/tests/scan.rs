@@ -476,3 +476,75 @@ fn updates_released_after_the_day_assessed_are_not_findings() {
         "May 2021 update listed on 20 April: {kbs:?}"
     );
 }
+
+/// Exceptions made in the console (kept in the store) act as the ignore file's entries do: the
+/// gate of `vigil scan` no longer counts the findings they cover, and `vigil status` shows them
+/// beside the counts, which still include them (an exception is not a fix).
+#[test]
+fn exceptions_made_in_the_console_apply_to_scan_and_status() {
+    use vigil_store::prelude::*;
+    let (_dir, db) = setup();
+    let inv = inventory();
+    let o = vigil(
+        &db,
+        &["scan", &inv, "--today", "2021-08-02", "--format", "json"],
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    {
+        let mut store = vigil_store::SqliteStore::open(&db).unwrap();
+        let asset = store.assets().unwrap().remove(0).asset.name;
+        for f in store.findings(&asset, false).unwrap() {
+            let (advisory, package) = vigil_pipeline::exceptions::target(&f.finding);
+            if advisory == "KB5000871" || advisory == "KB5001779" {
+                store
+                    .add_exception_recorded(
+                        &vigil_store::NewException {
+                            asset: asset.clone(),
+                            advisory,
+                            package: Some(package),
+                            reason: "test".into(),
+                            expires: "2030-01-01".parse().unwrap(),
+                        },
+                        jiff::Timestamp::now(),
+                        "rita",
+                    )
+                    .unwrap();
+            }
+        }
+        assert_eq!(store.exceptions(None).unwrap().len(), 2);
+    }
+    let run = |gate: &str| {
+        vigil(
+            &db,
+            &[
+                "scan",
+                &inv,
+                "--today",
+                "2021-08-02",
+                "--no-store",
+                "--format",
+                "json",
+                "--fail-on",
+                gate,
+            ],
+        )
+        .status
+        .code()
+    };
+    // As with the file: nothing critical is left, but not everything was assessed (3); the high
+    // May update still trips a high gate.
+    assert_eq!(run("critical"), Some(3));
+    assert_eq!(run("high"), Some(1));
+    let status = stdout(&vigil(&db, &["status", "--today", "2021-08-02"]));
+    assert!(
+        status.contains(": 2 open finding(s) with an exception in force"),
+        "{status}"
+    );
+    let doc = json(&vigil(&db, &["status", "--today", "2021-08-02", "--json"]));
+    assert_eq!(doc["assets"][0]["ignored"], 2, "{doc}");
+}

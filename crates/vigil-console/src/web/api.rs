@@ -209,13 +209,140 @@ pub(crate) async fn assets(State(app): State<App>, headers: HeaderMap) -> Respon
     }
     let today = Timestamp::now().to_zoned(TimeZone::UTC).date();
     let store = app.store();
-    match vigil_scan::posture::status(&*store, today) {
+    match super::pages::posture(&store, today) {
         Ok(p) => axum::Json(json!({ "date": today.to_string(), "assets": p })).into_response(),
         Err(e) => {
             tracing::error!("console API: posture: {e}");
             error(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "the posture could not be read",
+            )
+        }
+    }
+}
+
+/// The fields of a record the API reads and writes (those of the console's form), each a string, a
+/// list of strings or null.
+fn record_json(record: Option<&vigil_investigate::IncidentRecord>) -> Value {
+    let Some(r) = record else {
+        return Value::Null;
+    };
+    let all = serde_json::to_value(r).unwrap_or(Value::Null);
+    Value::Object(
+        super::record::FIELDS
+            .iter()
+            .map(|f| {
+                (
+                    f.key.to_string(),
+                    all.get(f.key).cloned().unwrap_or(Value::Null),
+                )
+            })
+            .collect(),
+    )
+}
+
+/// The error answer when the draft does not know incident `id` (or it could not be read).
+fn unknown_incident(app: &App, id: &str) -> Option<Response> {
+    let found = vigil_pipeline::breach::draft(
+        &app.store(),
+        id,
+        None,
+        vigil_pipeline::breach::BreachOptions::default(),
+        Timestamp::now(),
+    );
+    match found {
+        Ok(Ok(_)) => None,
+        Ok(Err(_)) => Some(error(
+            StatusCode::NOT_FOUND,
+            format!("no incident {id:?} in the stored detections"),
+        )),
+        Err(e) => {
+            tracing::error!("console API: the incident {id}: {e}");
+            Some(error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the incident could not be read",
+            ))
+        }
+    }
+}
+
+fn stored_answer(app: &App, id: &str, changed: Option<Vec<String>>) -> Response {
+    match vigil_pipeline::breach::stored_record(&app.store(), id) {
+        Ok(stored) => {
+            let mut v = json!({
+                "incident": id,
+                "record": record_json(stored.as_ref().map(|(r, _, _)| r)),
+                "saved_by": stored.as_ref().map(|(_, by, _)| by),
+                "saved_at": stored.as_ref().map(|(_, _, at)| at),
+            });
+            if let Some(c) = changed {
+                v["changed"] = json!(c);
+            }
+            axum::Json(v).into_response()
+        }
+        Err(e) => {
+            tracing::error!("console API: the record of {id}: {e}");
+            error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the incident record could not be read",
+            )
+        }
+    }
+}
+
+/// The incident record saved for an incident (`record` null when none is).
+pub(crate) async fn record(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    if let Err(r) = caller(&app, &headers, Permission::Read) {
+        return *r;
+    }
+    if let Some(r) = unknown_incident(&app, &id) {
+        return r;
+    }
+    stored_answer(&app, &id, None)
+}
+
+/// Replaces the incident record of an incident (fields left out are emptied), recorded in the trail
+/// under the token's name with the fields changed.
+pub(crate) async fn put_record(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let (_, who) = match caller(&app, &headers, Permission::ActOnAlerts) {
+        Ok(c) => c,
+        Err(r) => return *r,
+    };
+    let texts = match serde_json::from_slice::<Value>(&body)
+        .map_err(|e| format!("the body is not JSON: {e}"))
+        .and_then(|v| super::record::texts_of_json(&v))
+    {
+        Ok(t) => t,
+        Err(e) => return error(StatusCode::BAD_REQUEST, e),
+    };
+    let record = match super::record::parse(&texts) {
+        Ok(r) => r,
+        Err(wrong) => return error(StatusCode::BAD_REQUEST, wrong.join("; ")),
+    };
+    if let Some(r) = unknown_incident(&app, &id) {
+        return r;
+    }
+    let saved =
+        vigil_pipeline::breach::save_record(&mut app.store(), &id, &record, &who, Timestamp::now());
+    match saved {
+        Ok(changed) => stored_answer(&app, &id, Some(changed)),
+        Err(vigil_pipeline::PipelineError::Store(StoreError::InvalidValue { reason, .. })) => {
+            error(StatusCode::BAD_REQUEST, format!("not saved: {reason}"))
+        }
+        Err(e) => {
+            tracing::error!("console API: saving the record of {id}: {e}");
+            error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the incident record could not be saved",
             )
         }
     }

@@ -3,7 +3,8 @@
 //! (recorded in the trail with the change).
 
 use super::App;
-use super::pages::{Me, Page, acting, refuse, render, signed_in, when};
+use super::pages::{Me, Page, PageError, acting, refuse, render, signed_in, when};
+use super::session::Session;
 use crate::permissions::{Permission, allows};
 use askama::Template;
 use axum::extract::{Form, Path, State};
@@ -12,8 +13,7 @@ use axum::response::{IntoResponse, Redirect};
 use jiff::Timestamp;
 use serde::Deserialize;
 use serde_json::Value;
-use vigil_model::AssetIndex;
-use vigil_store::{ActionStatus, CaseStore, RemedialAction, TrailStore};
+use vigil_store::{ActionStatus, CaseStore, NewAction, RemedialAction, TrailStore};
 
 /// Incidents listed on the page.
 const INCIDENTS_SHOWN: usize = 500;
@@ -139,7 +139,7 @@ fn span(v: &Value) -> String {
         .unwrap_or(raw)
 }
 
-fn span_of(d: jiff::SignedDuration) -> String {
+pub(crate) fn span_of(d: jiff::SignedDuration) -> String {
     let h = d.as_hours();
     if h >= 48 {
         format!("{} days {} h", h / 24, h % 24)
@@ -149,7 +149,7 @@ fn span_of(d: jiff::SignedDuration) -> String {
 }
 
 /// The incident's figures from its stored summary (what `vigil investigate` wrote).
-fn facts(sum: &Value) -> Vec<(String, String)> {
+pub(crate) fn facts(sum: &Value) -> Vec<(String, String)> {
     let mut out = Vec::new();
     let d = &sum["dwell"];
     if !d.is_null() {
@@ -358,13 +358,12 @@ struct PlanPage {
     can_act: bool,
     csrf: String,
     rows: Vec<ActionLine>,
+    /// The new action's form, as typed when it was refused.
+    new: AddForm,
+    errors: Vec<String>,
 }
 
-pub(crate) async fn plan(State(app): State<App>, headers: HeaderMap) -> Page {
-    let s = match signed_in(&app, &headers)? {
-        Ok(s) => s,
-        Err(r) => return Ok(r),
-    };
+fn plan_page(app: &App, s: &Session, new: AddForm, errors: Vec<String>) -> Page {
     let today = jiff::Zoned::now().date();
     let rows = app
         .store()
@@ -372,12 +371,117 @@ pub(crate) async fn plan(State(app): State<App>, headers: HeaderMap) -> Page {
         .into_iter()
         .map(|a| ActionLine::of(a, today))
         .collect();
-    Ok(render(&PlanPage {
-        me: Some(Me::of(&s)),
+    let mut r = render(&PlanPage {
+        me: Some(Me::of(s)),
         can_act: allows(s.role, Permission::ActOnAlerts),
         csrf: s.csrf.clone(),
         rows,
+        new,
+        errors: errors.clone(),
+    });
+    if !errors.is_empty() {
+        *r.status_mut() = StatusCode::BAD_REQUEST;
+    }
+    Ok(r)
+}
+
+pub(crate) async fn plan(State(app): State<App>, headers: HeaderMap) -> Page {
+    let s = match signed_in(&app, &headers)? {
+        Ok(s) => s,
+        Err(r) => return Ok(r),
+    };
+    plan_page(&app, &s, AddForm::default(), Vec::new())
+}
+
+/// Longest action title, in characters.
+const MAX_TITLE: usize = 500;
+/// Longest owner, in characters.
+const MAX_OWNER: usize = 200;
+
+/// The form that adds an action to the plan.
+#[derive(Deserialize, Default)]
+pub(crate) struct AddForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    owner: String,
+    #[serde(default)]
+    due: String,
+    #[serde(default)]
+    incident: String,
+}
+
+/// The action the form describes (the incident, when given, one that is stored), or what is wrong.
+fn new_action(app: &App, f: &AddForm) -> Result<Result<NewAction, Vec<String>>, PageError> {
+    let mut wrong = Vec::new();
+    let (title, owner) = (f.title.trim(), f.owner.trim());
+    for (label, value, max) in [
+        ("The action", title, MAX_TITLE),
+        ("The owner", owner, MAX_OWNER),
+    ] {
+        let n = value.chars().count();
+        if n == 0 {
+            wrong.push(format!("{label} is required."));
+        } else if n > max {
+            wrong.push(format!(
+                "{label} has {n} characters; at most {max} are kept."
+            ));
+        }
+    }
+    let due = match f.due.trim().parse::<jiff::civil::Date>() {
+        Ok(d) => Some(d),
+        Err(_) => {
+            wrong.push("The due date is required, as YYYY-MM-DD.".to_string());
+            None
+        }
+    };
+    let incident = match f.incident.trim() {
+        "" => None,
+        id => match app.store().incident(id)? {
+            Some(i) => Some(i),
+            None => {
+                wrong.push(format!("There is no stored incident {id:?}."));
+                None
+            }
+        },
+    };
+    if !wrong.is_empty() {
+        return Ok(Err(wrong));
+    }
+    Ok(Ok(NewAction {
+        action: title.to_string(),
+        owner: Some(owner.to_string()),
+        due,
+        asset: incident.as_ref().and_then(|i| i.asset.clone()),
+        incident: incident.map(|i| i.id),
     }))
+}
+
+/// A responder adds an action to the plan; it and its trail entry (`plan.add`) are one transaction.
+/// A refused form comes back as typed, with what is wrong.
+pub(crate) async fn add(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Form(form): Form<AddForm>,
+) -> Page {
+    let s = match acting(
+        &app,
+        &headers,
+        &form.csrf,
+        "Only responders and administrators change the plan.",
+    )? {
+        Ok(s) => s,
+        Err(r) => return Ok(r),
+    };
+    let action = match new_action(&app, &form)? {
+        Ok(a) => a,
+        Err(wrong) => return plan_page(&app, &s, form, wrong),
+    };
+    app.store()
+        .add_action_recorded(&action, Timestamp::now(), &s.user)?;
+    Ok(Redirect::to("/plan").into_response())
 }
 
 #[derive(Deserialize)]
@@ -424,220 +528,4 @@ pub(crate) async fn done(
         ));
     }
     Ok(Redirect::to("/plan").into_response())
-}
-
-/// Findings listed for an asset.
-const FINDINGS_SHOWN: usize = 2_000;
-
-struct FindingLine {
-    fix: String,
-    package: String,
-    severity: String,
-    kev: &'static str,
-    released: String,
-    due: String,
-    overdue: i64,
-    first_seen: String,
-}
-
-#[derive(Template)]
-#[template(path = "asset.html")]
-struct AssetPage {
-    me: Option<Me>,
-    name: String,
-    overdue: usize,
-    rows: Vec<FindingLine>,
-}
-
-/// An asset's open findings with their deadlines, the most overdue first.
-pub(crate) async fn asset(
-    State(app): State<App>,
-    headers: HeaderMap,
-    Path(name): Path<String>,
-) -> Page {
-    let s = match signed_in(&app, &headers)? {
-        Ok(s) => s,
-        Err(r) => return Ok(r),
-    };
-    let found = app.store().findings(&name, false).map_err(|e| {
-        tracing::error!("console: findings of {name}: {e}");
-        refuse(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "The findings could not be read.",
-            Some(&s),
-        )
-    })?;
-    let today = jiff::Zoned::now().date();
-    let mut rows: Vec<FindingLine> = found
-        .into_iter()
-        .map(|f| {
-            let x = &f.finding;
-            FindingLine {
-                fix: x
-                    .kb
-                    .as_ref()
-                    .map(|kb| format!("KB{kb}"))
-                    .or_else(|| x.advisories.first().cloned())
-                    .unwrap_or_default(),
-                package: format!("{} {}", x.package.name, x.package.version),
-                severity: x.severity.to_string().to_ascii_lowercase(),
-                kev: if x.known_exploited { "yes" } else { "" },
-                released: x.fix_released.map(|d| d.to_string()).unwrap_or_default(),
-                due: x.due.map(|d| d.to_string()).unwrap_or_default(),
-                overdue: x.days_overdue(today).unwrap_or(0).max(0),
-                first_seen: when(f.first_seen),
-            }
-        })
-        .collect();
-    rows.sort_by(|a, b| b.overdue.cmp(&a.overdue).then_with(|| a.fix.cmp(&b.fix)));
-    rows.truncate(FINDINGS_SHOWN);
-    Ok(render(&AssetPage {
-        me: Some(Me::of(&s)),
-        overdue: rows.iter().filter(|r| r.overdue > 0).count(),
-        rows,
-        name,
-    }))
-}
-
-#[derive(Template)]
-#[template(path = "breach.html")]
-struct BreachPage {
-    me: Option<Me>,
-    id: String,
-    deadline: String,
-    markdown: String,
-}
-
-/// The breach-notification draft of an incident, computed as `vigil report breach` computes it.
-fn breach_draft(
-    app: &App,
-    id: &str,
-    s: &super::session::Session,
-) -> Result<vigil_investigate::BreachDraft, super::pages::PageError> {
-    let store = app.store();
-    match vigil_pipeline::breach::draft(
-        &store,
-        id,
-        None,
-        vigil_pipeline::breach::BreachOptions::default(),
-        Timestamp::now(),
-    ) {
-        Ok(Ok(d)) => Ok(d),
-        Ok(Err(_)) => Err(refuse(
-            StatusCode::NOT_FOUND,
-            "There is no such incident in the stored detections.",
-            Some(s),
-        )),
-        Err(e) => {
-            tracing::error!("console: the breach draft of {id}: {e}");
-            Err(refuse(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "The draft could not be made.",
-                Some(s),
-            ))
-        }
-    }
-}
-
-pub(crate) async fn breach(
-    State(app): State<App>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Page {
-    let s = match signed_in(&app, &headers)? {
-        Ok(s) => s,
-        Err(r) => return Ok(r),
-    };
-    let draft = breach_draft(&app, &id, &s)?;
-    // The 72 hours run from awareness, which the stored incident's summary holds.
-    let deadline = app
-        .store()
-        .incident(&id)?
-        .map(|i| facts(&i.summary))
-        .unwrap_or_default()
-        .into_iter()
-        .find(|(k, _)| k.starts_with("72-hour"))
-        .map_or_else(
-            || "The 72-hour deadline runs from when the organisation became aware: give that time in the incident record.".to_string(),
-            |(k, v)| format!("{k}: {v}"),
-        );
-    Ok(render(&BreachPage {
-        me: Some(Me::of(&s)),
-        markdown: draft.to_markdown(),
-        deadline,
-        id,
-    }))
-}
-
-fn download(body: String, kind: &'static str, name: String) -> axum::response::Response {
-    use axum::http::header;
-    (
-        [
-            (header::CONTENT_TYPE, kind.to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}\""),
-            ),
-        ],
-        body,
-    )
-        .into_response()
-}
-
-/// A safe file name from an incident id (letters, digits, `-`, `_`).
-fn file_stem(id: &str) -> String {
-    id.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .take(100)
-        .collect()
-}
-
-pub(crate) async fn breach_md(
-    State(app): State<App>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Page {
-    let s = match signed_in(&app, &headers)? {
-        Ok(s) => s,
-        Err(r) => return Ok(r),
-    };
-    let draft = breach_draft(&app, &id, &s)?;
-    Ok(download(
-        draft.to_markdown(),
-        "text/markdown; charset=utf-8",
-        format!("breach-notice-{}.md", file_stem(&id)),
-    ))
-}
-
-pub(crate) async fn breach_html(
-    State(app): State<App>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Page {
-    let s = match signed_in(&app, &headers)? {
-        Ok(s) => s,
-        Err(r) => return Ok(r),
-    };
-    let draft = breach_draft(&app, &id, &s)?;
-    let html = vigil_report::breach_html::render_breach(
-        &draft,
-        &format!(
-            "Drafted by vigil {} at {} for {}",
-            env!("CARGO_PKG_VERSION"),
-            vigil_investigate::time::format_ts(Timestamp::now()),
-            s.user
-        ),
-    );
-    // A download: the page is self-contained (its own styles), opened outside the console.
-    Ok(download(
-        html,
-        "text/html; charset=utf-8",
-        format!("breach-notice-{}.html", file_stem(&id)),
-    ))
 }

@@ -2,8 +2,11 @@
 //! and the static stylesheet, under one set of security headers and a small body limit.
 
 mod api;
+mod assets;
+mod breach;
 mod incidents;
 mod pages;
+mod record;
 mod session;
 
 use crate::server::ConsoleSettings;
@@ -57,11 +60,17 @@ pub fn router(store: SqliteStore, settings: ConsoleSettings) -> Router {
         .route("/trail", get(pages::trail))
         .route("/incidents", get(incidents::incidents))
         .route("/incidents/{id}", get(incidents::incident))
-        .route("/incidents/{id}/breach", get(incidents::breach))
-        .route("/incidents/{id}/breach.md", get(incidents::breach_md))
-        .route("/incidents/{id}/breach.html", get(incidents::breach_html))
-        .route("/plan", get(incidents::plan))
-        .route("/assets/{name}", get(incidents::asset))
+        .route(
+            "/incidents/{id}/breach",
+            get(breach::breach)
+                .post(breach::save)
+                .layer(DefaultBodyLimit::max(breach::MAX_RECORD_BODY)),
+        )
+        .route("/incidents/{id}/breach.md", get(breach::breach_md))
+        .route("/incidents/{id}/breach.html", get(breach::breach_html))
+        .route("/plan", get(incidents::plan).post(incidents::add))
+        .route("/assets/{name}", get(assets::asset))
+        .route("/assets/{name}/ignore", post(assets::ignore))
         .route("/plan/{id}/done", post(incidents::done))
         .route("/static/console.css", get(stylesheet))
         .route("/api/v1/openapi.json", get(openapi))
@@ -70,6 +79,12 @@ pub fn router(store: SqliteStore, settings: ConsoleSettings) -> Router {
         .route("/api/v1/alerts/{id}/ack", post(api::acknowledge))
         .route("/api/v1/alerts/{id}/resolve", post(api::resolve))
         .route("/api/v1/assets", get(api::assets))
+        .route(
+            "/api/v1/incidents/{id}/record",
+            get(api::record)
+                .put(api::put_record)
+                .layer(DefaultBodyLimit::max(breach::MAX_RECORD_BODY)),
+        )
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(axum::middleware::map_response(
             move |response: Response<axum::body::Body>| async move {

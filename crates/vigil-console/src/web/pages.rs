@@ -361,6 +361,7 @@ pub(crate) fn acting(
 struct AssetRow {
     name: String,
     open: usize,
+    ignored: usize,
     overdue: usize,
     worst: String,
     worst_days: String,
@@ -396,6 +397,17 @@ struct OverviewPage {
     sources: Vec<SourceRow>,
 }
 
+/// Every asset's posture, the open findings with an exception made in the console in force counted.
+pub(crate) fn posture(
+    store: &vigil_store::SqliteStore,
+    today: jiff::civil::Date,
+) -> Result<Vec<vigil_scan::posture::AssetPosture>, String> {
+    let ignores =
+        vigil_pipeline::exceptions::with_stored(store, &vigil_scan::IgnoreFile::default(), None)
+            .map_err(|e| e.to_string())?;
+    vigil_scan::posture::status(store, today, &ignores).map_err(|e| e.to_string())
+}
+
 pub(crate) async fn overview(State(app): State<App>, headers: HeaderMap) -> Page {
     let s = match signed_in(&app, &headers)? {
         Ok(s) => s,
@@ -403,15 +415,14 @@ pub(crate) async fn overview(State(app): State<App>, headers: HeaderMap) -> Page
     };
     let now = Timestamp::now();
     let store = app.store();
-    let posture = vigil_scan::posture::status(&*store, now.to_zoned(TimeZone::UTC).date())
-        .map_err(|e| {
-            tracing::error!("console: posture: {e}");
-            refuse(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "The patch posture could not be read.",
-                Some(&s),
-            )
-        })?;
+    let posture = posture(&store, now.to_zoned(TimeZone::UTC).date()).map_err(|e| {
+        tracing::error!("console: posture: {e}");
+        refuse(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "The patch posture could not be read.",
+            Some(&s),
+        )
+    })?;
     let open = store.alerts(Some(AlertState::Open), 10_000)?;
     let mut by_asset: BTreeMap<&str, usize> = BTreeMap::new();
     for a in &open {
@@ -474,6 +485,7 @@ pub(crate) async fn overview(State(app): State<App>, headers: HeaderMap) -> Page
                 alerts: by_asset.get(p.asset.name.as_str()).copied().unwrap_or(0),
                 name: p.asset.name,
                 open: p.open,
+                ignored: p.ignored,
                 overdue: p.overdue,
                 worst: p.worst.unwrap_or_default(),
                 worst_days: p

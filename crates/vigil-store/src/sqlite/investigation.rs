@@ -265,7 +265,7 @@ pub(crate) fn incidents(
 }
 
 pub(crate) fn add_action(
-    conn: &mut Connection,
+    conn: &Connection,
     a: &NewAction,
     now: Timestamp,
 ) -> Result<i64, StoreError> {

@@ -442,6 +442,42 @@ CREATE TRIGGER trail_no_delete BEFORE DELETE ON trail
 BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
 "#;
 
+/// Step 10: the incident record the organisation keeps for each incident (controller, DPO, awareness
+/// time, people affected, measures: what only a person can know), edited in the console or through the
+/// API, as the JSON of `vigil_investigate::IncidentRecord` so that a field added to the record needs no
+/// new step; who saved it last and when beside it. `incident` compares without case, as incident ids
+/// are looked up.
+const INCIDENT_RECORDS: &str = r#"
+CREATE TABLE incident_records (
+    incident TEXT PRIMARY KEY NOT NULL COLLATE NOCASE,
+    json     TEXT NOT NULL,
+    saved_by TEXT NOT NULL,
+    -- Microseconds since the Unix epoch (UTC).
+    saved_at INTEGER NOT NULL
+) WITHOUT ROWID;
+"#;
+
+/// Step 11: exceptions to findings made in the console (an asset's finding ignored with a reason until
+/// an expiry date, by whom and when), applied by scans, the service and `vigil status` beside the
+/// ignore file's. Rows are kept after they expire: an expired exception is history, and the finding
+/// counts again.
+const FINDING_EXCEPTIONS: &str = r#"
+CREATE TABLE finding_exceptions (
+    id         INTEGER PRIMARY KEY,
+    asset      TEXT NOT NULL,
+    -- An advisory id, alias or KB, as an ignore file's `id`.
+    advisory   TEXT NOT NULL,
+    package    TEXT,
+    reason     TEXT NOT NULL,
+    -- YYYY-MM-DD: the first day the exception no longer applies.
+    expires    TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    -- Microseconds since the Unix epoch (UTC).
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX finding_exceptions_asset ON finding_exceptions (asset, expires);
+"#;
+
 pub const MIGRATIONS: &[&str] = &[
     V1_KNOWLEDGE,
     V2_SNAPSHOTS,
@@ -452,6 +488,8 @@ pub const MIGRATIONS: &[&str] = &[
     INGEST_CHECKPOINTS,
     SERVE_HEALTH,
     CONSOLE,
+    INCIDENT_RECORDS,
+    FINDING_EXCEPTIONS,
 ];
 
 /// The schema version this binary writes.

@@ -4,17 +4,21 @@
 mod access;
 mod alerts;
 mod checkpoints;
+mod exceptions;
 mod health;
 mod import;
 mod investigation;
 pub mod migrations;
 mod narrow;
 mod query;
+mod records;
 mod snapshot;
 mod trail;
 
 use crate::error::{Context, StoreError};
-use crate::investigation::{IncidentRow, NewAction, RemedialAction, StoredDetection};
+use crate::investigation::{
+    FindingException, IncidentRow, NewAction, RemedialAction, StoredDetection, StoredRecord,
+};
 use crate::snapshots::{AssetRecord, SavedSnapshot, Snapshot, SnapshotRecord, StoredFinding};
 use crate::store::{AssetStore, CaseStore, KnowledgeStore, Producer};
 use crate::types::{ImportSummary, ProductMatch, SourceHeader, SourceStatus, StoreStats};
@@ -227,6 +231,10 @@ impl AssetStore for SqliteStore {
     fn save_snapshot(&mut self, snapshot: &Snapshot) -> Result<SavedSnapshot, StoreError> {
         snapshot::save(&mut self.conn, snapshot)
     }
+
+    fn exceptions(&self, asset: Option<&str>) -> Result<Vec<FindingException>, StoreError> {
+        exceptions::list(&self.conn, asset)
+    }
 }
 
 impl AssetIndex for SqliteStore {
@@ -289,8 +297,12 @@ impl CaseStore for SqliteStore {
             .next())
     }
 
+    fn incident_record(&self, incident: &str) -> Result<Option<StoredRecord>, StoreError> {
+        records::get(&self.conn, incident)
+    }
+
     fn add_action(&mut self, action: &NewAction) -> Result<i64, StoreError> {
-        investigation::add_action(&mut self.conn, action, Timestamp::now())
+        investigation::add_action(&self.conn, action, Timestamp::now())
     }
 
     fn complete_action(

@@ -225,4 +225,50 @@ impl TrailStore for SqliteStore {
         tx.commit().context("committing a remedial action")?;
         Ok(true)
     }
+
+    fn add_action_recorded(
+        &mut self,
+        action: &crate::NewAction,
+        at: Timestamp,
+        actor: &str,
+    ) -> Result<i64, StoreError> {
+        let tx = immediate(&mut self.conn)?;
+        let id = super::investigation::add_action(&tx, action, at)?;
+        let mut detail = action.action.trim().to_string();
+        if let Some(owner) = &action.owner {
+            detail.push_str(&format!("; owner {owner}"));
+        }
+        if let Some(due) = action.due {
+            detail.push_str(&format!("; due {due}"));
+        }
+        if let Some(incident) = &action.incident {
+            detail.push_str(&format!("; incident {incident}"));
+        }
+        append(
+            &tx,
+            &TrailDraft::new(actor, "plan.add", format!("action:{id}"), detail),
+            at,
+        )?;
+        tx.commit().context("committing a remedial action")?;
+        Ok(id)
+    }
+
+    fn add_exception_recorded(
+        &mut self,
+        exception: &crate::NewException,
+        at: Timestamp,
+        actor: &str,
+    ) -> Result<i64, StoreError> {
+        super::exceptions::add(&mut self.conn, exception, at, actor)
+    }
+
+    fn save_incident_record_recorded(
+        &mut self,
+        incident: &str,
+        record: &serde_json::Value,
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<Vec<String>, StoreError> {
+        super::records::save(&mut self.conn, incident, record, actor, at)
+    }
 }

@@ -21,7 +21,8 @@ pub enum ReportCommand {
 pub struct BreachArgs {
     /// The incident id (see `vigil investigate`)
     pub incident_id: String,
-    /// The incident record (incident.toml): organisation, awareness time, what is known
+    /// The incident record (incident.toml): organisation, awareness time, what is known [default: the
+    /// record saved for the incident in the console, if any]
     #[arg(long = "incident", value_name = "FILE")]
     pub record: Option<std::path::PathBuf>,
     /// Output format
@@ -161,6 +162,16 @@ fn breach(ctx: &Context, args: BreachArgs) -> Result<Outcome> {
         .as_deref()
         .map(vigil_pipeline::investigate::read_record)
         .transpose()?;
+    // Without a file, the record saved in the console is used (by the draft itself); say whose.
+    if record.is_none()
+        && let Some((_, by, at)) = vigil_pipeline::breach::stored_record(&store, &args.incident_id)?
+    {
+        crate::note!(
+            "using the incident record saved by {} at {} (--incident FILE to use a file instead)",
+            crate::term::text(&by),
+            vigil_investigate::time::format_ts(at)
+        );
+    }
     let opts = vigil_pipeline::breach::BreachOptions {
         gap_days: args.gap,
         min_level: args.min_level,

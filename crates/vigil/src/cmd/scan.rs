@@ -110,6 +110,9 @@ pub fn run(ctx: &Context, args: ScanArgs) -> Result<Outcome> {
             }
         }
     };
+    let mut store = ctx.open_store()?;
+    // The exceptions made in the console apply beside the file's.
+    let ignores = vigil_pipeline::exceptions::with_stored(&store, &ignores, None)?;
     let req = ScanRequest {
         targets: args.targets,
         excludes: args.excludes,
@@ -124,7 +127,6 @@ pub fn run(ctx: &Context, args: ScanArgs) -> Result<Outcome> {
         ignores: &ignores,
         store: !args.no_store,
     };
-    let mut store = ctx.open_store()?;
     let done = scan_asset(&mut store, &req)?;
 
     // The report is printed before a failure to store is told: that failure must not hide it.

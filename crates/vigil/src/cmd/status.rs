@@ -28,7 +28,10 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<Outcome> {
     let today = args
         .today
         .unwrap_or_else(|| Timestamp::now().to_zoned(TimeZone::UTC).date());
-    let assets = vigil_scan::posture::status(&store, today)?;
+    // Exceptions made in the console are counted beside each asset (they are not fixes).
+    let ignores =
+        vigil_pipeline::exceptions::with_stored(&store, &vigil_scan::IgnoreFile::default(), None)?;
+    let assets = vigil_scan::posture::status(&store, today, &ignores)?;
     let overdue_actions: Vec<vigil_store::RemedialAction> =
         vigil_store::CaseStore::actions(&store, false)?
             .into_iter()
@@ -125,6 +128,13 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<Outcome> {
                 .as_deref()
                 .map(|w| crate::render::clip(w, 90))
                 .unwrap_or_default()
+        )?;
+    }
+    for a in assets.iter().filter(|a| a.ignored > 0) {
+        crate::out!(
+            "{}: {} open finding(s) with an exception in force (counted above: an exception is not a fix)",
+            crate::term::text(&a.asset.name),
+            a.ignored
         )?;
     }
     crate::out!("(deadlines as of {today})")?;
