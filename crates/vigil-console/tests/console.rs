@@ -5,6 +5,7 @@
 use jiff::{SignedDuration, Timestamp};
 use vigil_console::throttle::ThrottlePolicy;
 use vigil_console::{ConsoleServer, ConsoleSettings, password, router, secret};
+use vigil_store::HealthStore;
 use vigil_store::prelude::*;
 use vigil_store::{
     AlertState, AlertSubject, Evidence, LockoutPolicy, NewAlert, NewToken, NewUser, Role,
@@ -1273,4 +1274,203 @@ fn a_responder_ignores_a_finding_with_a_reason_until_a_date() {
         e.detail
     );
     assert_eq!(store.verify_trail().unwrap().broken, None);
+}
+
+/// Writes a heartbeat of a service that started an hour before `updated_at`, watching `mail`
+/// (events flowing) and `owa` (nothing ever read).
+fn save_heartbeat(site: &Site, updated_at: Timestamp) {
+    use vigil_model::{HealthSnapshot, SourceSnapshot};
+    site.store()
+        .save_heartbeat(&HealthSnapshot {
+            started_at: updated_at - SignedDuration::from_hours(1),
+            updated_at,
+            heartbeat_secs: 5,
+            pid: 4242,
+            sources: vec![
+                SourceSnapshot {
+                    name: "mail".into(),
+                    kind: "file".into(),
+                    events: 120,
+                    last_event: Some(updated_at),
+                    last_arrival: Some(updated_at),
+                    ..SourceSnapshot::default()
+                },
+                SourceSnapshot {
+                    name: "owa".into(),
+                    kind: "file".into(),
+                    ..SourceSnapshot::default()
+                },
+            ],
+            ..HealthSnapshot::default()
+        })
+        .unwrap();
+}
+
+/// The health page and its JSON: no heartbeat says detection is NOT running; with one, a source that
+/// never brought an event says so (not "ok"), a silent source, a failing self-test and failing rule
+/// tests are named with their alerts; a stale heartbeat is NOT running again. Viewers read it.
+#[test]
+fn detection_health_says_what_is_not_watched_and_what_failed() {
+    use vigil_serve::{proof, selftest, silence};
+    let site = Site::new();
+    let mut c = site.client();
+    assert_eq!(c.login(&site, "vera", PASSWORD).status, 303);
+    let overview = c.get(&site, "/overview");
+    assert!(overview.body.contains("href=\"/detection\""), "linked");
+    let page = c.get(&site, "/detection");
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body
+            .contains("Detection is NOT running: vigil serve has never written a heartbeat"),
+        "{}",
+        page.body
+    );
+    let (_, token) = site.token(Role::Viewer, None);
+    let (status, body) = c.api(&site, "GET", "/api/v1/health", Some(&token), None);
+    assert_eq!(status, 200, "{body}");
+    let doc: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(doc["detection_running"], false);
+    assert_eq!(doc["level"], "bad");
+    assert!(doc["service"].is_null());
+
+    let now = Timestamp::now();
+    save_heartbeat(&site, now);
+    let mut store = site.store();
+    let t = now - SignedDuration::from_mins(30);
+    store
+        .raise_alert(
+            &silence::silent_alert("mail", Some(t), SignedDuration::from_mins(10), t),
+            now,
+            None,
+        )
+        .unwrap();
+    store
+        .raise_alert(
+            &selftest::lost_alert("n1", "owa", SignedDuration::from_secs(60)),
+            now,
+            None,
+        )
+        .unwrap();
+    let mut rules = selftest::lost_alert("n2", "rules", SignedDuration::from_secs(60));
+    rules.dedup_key = proof::rule_tests_key("/etc/vigil/rules");
+    rules.subject = AlertSubject::SourceHealth;
+    rules.title = "rule tests failed in /etc/vigil/rules".into();
+    store.raise_alert(&rules, now, None).unwrap();
+    drop(store);
+
+    let page = c.get(&site, "/detection");
+    assert_eq!(page.status, 200, "{}", page.body);
+    for expected in [
+        "Detection is running",
+        "never produced an event since the service started",
+        "silent",
+        "Self-test of owa failed",
+        "FAILING since",
+        "2 source(s) need attention",
+    ] {
+        assert!(page.body.contains(expected), "{expected}: {}", page.body);
+    }
+    let (_, body) = c.api(&site, "GET", "/api/v1/health", Some(&token), None);
+    let doc: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(doc["detection_running"], true);
+    assert_eq!(doc["level"], "bad");
+    let sources = doc["sources"].as_array().unwrap();
+    assert_eq!(sources[0]["name"], "mail");
+    assert_eq!(sources[0]["states"], serde_json::json!(["silent"]));
+    assert_eq!(sources[1]["states"], serde_json::json!(["never_produced"]));
+    assert_eq!(sources[1]["level"], "bad");
+    assert!(doc["selftests"][0]["failing"]["title"].is_string());
+    assert_eq!(doc["rule_tests"][0]["failing"], true);
+    assert_eq!(doc["alerts"].as_array().unwrap().len(), 3);
+
+    // A heartbeat nobody renews: NOT running, and the sources are as of its time.
+    save_heartbeat(&site, now - SignedDuration::from_hours(1));
+    let page = c.get(&site, "/detection");
+    assert!(
+        page.body
+            .contains("Detection is NOT running: no heartbeat since")
+            && page.body.contains("As of the last heartbeat"),
+        "{}",
+        page.body
+    );
+    let (_, body) = c.api(&site, "GET", "/api/v1/health", Some(&token), None);
+    let doc: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(doc["detection_running"], false);
+    assert!(doc["sources_as_of"].is_string());
+    // Without a token: refused.
+    assert_eq!(c.api(&site, "GET", "/api/v1/health", None, None).0, 401);
+}
+
+/// A healthy service whose every source produced events and passed a self-test reads as such.
+#[test]
+fn detection_health_is_ok_only_when_every_source_is_producing_and_tested() {
+    use vigil_serve::selftest;
+    let site = Site::new();
+    let now = Timestamp::now();
+    save_heartbeat(&site, now);
+    let mut c = site.client();
+    assert_eq!(c.login(&site, "vera", PASSWORD).status, 303);
+    let page = c.get(&site, "/detection");
+    assert!(
+        page.body
+            .contains("2 source(s) never verified by a self-test"),
+        "{}",
+        page.body
+    );
+    let mut store = site.store();
+    for (nonce, watch) in [("n1", "mail"), ("cli-n2", "owa")] {
+        let id = store
+            .raise_alert(&selftest::returned_alert(nonce, watch, None), now, None)
+            .unwrap()
+            .alert()
+            .id;
+        store
+            .change_alert(
+                id,
+                &vigil_store::AlertChange {
+                    action: vigil_store::AlertAction::Resolve,
+                    by: "vigil".into(),
+                    at: now,
+                    note: None,
+                    token_nonce: None,
+                },
+            )
+            .unwrap();
+    }
+    drop(store);
+    let page = c.get(&site, "/detection");
+    // owa was verified once, but has never produced an event of its own: still not ok.
+    assert!(
+        page.body.contains("1 source(s) need attention") && !page.body.contains("never verified"),
+        "{}",
+        page.body
+    );
+    let mut fresh = vigil_model::SourceSnapshot {
+        name: "owa".into(),
+        kind: "file".into(),
+        events: 3,
+        last_arrival: Some(now),
+        ..Default::default()
+    };
+    fresh.last_event = Some(now);
+    let mut h = site.store().heartbeat().unwrap().unwrap();
+    h.sources[1] = fresh;
+    site.store().save_heartbeat(&h).unwrap();
+    let page = c.get(&site, "/detection");
+    assert!(
+        page.body
+            .contains("Every watched source produces events and its self-test passed."),
+        "{}",
+        page.body
+    );
+}
+
+/// The service's probe (`/metrics`, `/health`) is served by the console when they share an address:
+/// no console route may take one of its paths (merging would panic at start).
+#[test]
+fn the_console_routes_merge_with_the_service_probe() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("vigil.db")).unwrap();
+    let _ = router(store, ConsoleSettings::default())
+        .merge(vigil_serve::router(vigil_serve::HealthBoard::default()));
 }

@@ -21,6 +21,7 @@ mod http;
 mod incidents;
 mod listen;
 pub mod metrics;
+pub mod proof;
 mod schedule;
 pub mod selftest;
 mod service;

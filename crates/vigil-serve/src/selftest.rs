@@ -587,7 +587,7 @@ pub fn returned_alert(nonce: &str, watch: &str, latency: Option<SignedDuration>)
 /// (on the channels that work).
 pub fn channel_failed_alert(nonce: &str, watch: &str, why: &str) -> NewAlert {
     NewAlert {
-        dedup_key: format!("selftest-channel:{watch}"),
+        dedup_key: crate::proof::channel_failed_key(watch),
         subject: AlertSubject::SelfTest,
         reference: watch.to_string(),
         severity: Level::High,

@@ -32,7 +32,7 @@ fn error(status: StatusCode, message: impl Into<String>) -> Response {
     r
 }
 
-fn internal(e: StoreError) -> Response {
+pub(crate) fn internal(e: StoreError) -> Response {
     tracing::error!("console API: {e}");
     error(
         StatusCode::INTERNAL_SERVER_ERROR,
@@ -41,7 +41,7 @@ fn internal(e: StoreError) -> Response {
 }
 
 /// The caller's role and trail name, or the 401/403 answer.
-fn caller(
+pub(crate) fn caller(
     app: &App,
     headers: &HeaderMap,
     need: Permission,

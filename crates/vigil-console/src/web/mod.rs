@@ -4,6 +4,7 @@
 mod api;
 mod assets;
 mod breach;
+mod health;
 mod incidents;
 mod pages;
 mod record;
@@ -58,6 +59,9 @@ pub fn router(store: SqliteStore, settings: ConsoleSettings) -> Router {
         .route("/alerts/{id}/ack", post(pages::acknowledge))
         .route("/alerts/{id}/resolve", post(pages::resolve))
         .route("/trail", get(pages::trail))
+        // Not `/health`: that is the service's unauthenticated JSON probe, which the console serves
+        // too when `[serve] metrics` shares its address.
+        .route("/detection", get(health::page))
         .route("/incidents", get(incidents::incidents))
         .route("/incidents/{id}", get(incidents::incident))
         .route(
@@ -79,6 +83,7 @@ pub fn router(store: SqliteStore, settings: ConsoleSettings) -> Router {
         .route("/api/v1/alerts/{id}/ack", post(api::acknowledge))
         .route("/api/v1/alerts/{id}/resolve", post(api::resolve))
         .route("/api/v1/assets", get(api::assets))
+        .route("/api/v1/health", get(health::api))
         .route(
             "/api/v1/incidents/{id}/record",
             get(api::record)

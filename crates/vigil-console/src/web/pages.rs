@@ -442,41 +442,11 @@ pub(crate) async fn overview(State(app): State<App>, headers: HeaderMap) -> Page
         });
     let heartbeat = store.heartbeat()?;
     drop(store);
-    let (service, service_class) = match &heartbeat {
-        None => (
-            "vigil serve has never written a heartbeat to this store: nothing is being watched."
-                .to_string(),
-            "bad",
-        ),
-        Some(h) => match h.liveness(now) {
-            vigil_model::Liveness::Running => (
-                format!(
-                    "Watching since {}; last heartbeat {}.",
-                    when(h.started_at),
-                    when(h.updated_at)
-                ),
-                "ok",
-            ),
-            vigil_model::Liveness::Stopped => (
-                format!(
-                    "Stopped at {}: nothing is being watched.",
-                    h.stopped_at.map(when).unwrap_or_default()
-                ),
-                "bad",
-            ),
-            vigil_model::Liveness::Stale => (
-                format!(
-                    "No heartbeat since {}: the service crashed, hung or was killed.",
-                    when(h.updated_at)
-                ),
-                "bad",
-            ),
-        },
-    };
+    let (service, level) = super::health::service_sentence(heartbeat.as_ref(), now);
     let page = OverviewPage {
         me: Some(Me::of(&s)),
         service,
-        service_class,
+        service_class: level.class(),
         open_alerts: open.len(),
         selftest,
         assets: posture

@@ -66,7 +66,11 @@ pub fn run(ctx: &Context, args: SelftestArgs) -> Result<Outcome> {
     let now = jiff::Timestamp::now();
     let mut runs = Vec::new();
     for (i, t) in targets.into_iter().enumerate() {
-        let nonce = format!("cli-{}", selftest::nonce(now, i as u64 + 1));
+        let nonce = format!(
+            "{}{}",
+            vigil_serve::proof::CLI_NONCE_PREFIX,
+            selftest::nonce(now, i as u64 + 1)
+        );
         let started = Instant::now();
         let result = t
             .via
@@ -174,7 +178,7 @@ fn came_back(
         return Ok(Some(Ok(note)));
     }
     // Raised but not closed: a channel did not take it (the service raised why), or it is being sent.
-    let failures = store.alerts_with_key(&format!("selftest-channel:{watch}"), 50)?;
+    let failures = store.alerts_with_key(&vigil_serve::proof::channel_failed_key(watch), 50)?;
     let failure = failures.iter().rev().find(|a| {
         a.evidence
             .iter()

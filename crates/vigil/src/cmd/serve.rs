@@ -264,7 +264,7 @@ fn rule_tests(ctx: &Context) -> Result<()> {
     .context("cannot set up alerting")?;
     for dir in folders {
         let manifest = dir.join("tests/manifest.yml");
-        let dedup_key = format!("rules:tests:{}", dir.display());
+        let dedup_key = vigil_serve::proof::rule_tests_key(&dir.display().to_string());
         let failures: Vec<String> = match vigil_hunt::samples::load_manifest(&manifest)
             .and_then(|m| vigil_hunt::samples::verify(dir, &manifest, &m))
         {

@@ -150,26 +150,13 @@ type SelfTestState = (
 
 /// The self-test record of each watch, from the alerts the service raised for its canaries.
 fn last_selftests(store: &vigil_store::SqliteStore) -> Result<Vec<SelfTestState>> {
-    use vigil_store::{AlertState, AlertStore, AlertSubject};
-    let mut by_watch: std::collections::BTreeMap<
-        String,
-        (Option<vigil_store::Alert>, Option<vigil_store::Alert>),
-    > = std::collections::BTreeMap::new();
-    // Newest first: the first passed and the first open failure of each watch are the ones shown.
-    for a in store.alerts(None, 10_000)? {
-        if a.subject != AlertSubject::SelfTest {
-            continue;
-        }
-        let e = by_watch.entry(a.reference.clone()).or_default();
-        let passed = a.dedup_key.starts_with("selftest:") && a.state == AlertState::Resolved;
-        if passed && e.0.is_none() {
-            e.0 = Some(a);
-        } else if !a.dedup_key.starts_with("selftest:")
-            && a.state != AlertState::Resolved
-            && e.1.is_none()
-        {
-            e.1 = Some(a);
-        }
-    }
-    Ok(by_watch.into_iter().map(|(w, (p, f))| (w, p, f)).collect())
+    use vigil_store::AlertStore;
+    let alerts = store.alerts(None, 10_000)?;
+    Ok(vigil_serve::proof::selftests(&alerts)
+        .into_iter()
+        .map(|r| {
+            let passed = r.last_passed().cloned();
+            (r.watch, passed, r.failing)
+        })
+        .collect())
 }
