@@ -48,6 +48,8 @@ pub struct ConsoleSettings {
     pub lockout: LockoutPolicy,
     /// Sign-in attempts per client address.
     pub throttle: ThrottlePolicy,
+    /// The ATT&CK coverage of the watched logs, computed at start (none by default).
+    pub coverage: crate::coverage::CoverageBoard,
 }
 
 impl Default for ConsoleSettings {
@@ -58,6 +60,7 @@ impl Default for ConsoleSettings {
             absolute: SignedDuration::from_hours(12),
             lockout: LockoutPolicy::default(),
             throttle: ThrottlePolicy::default(),
+            coverage: crate::coverage::CoverageBoard::default(),
         }
     }
 }

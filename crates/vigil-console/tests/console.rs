@@ -27,6 +27,10 @@ impl Site {
     }
 
     fn with(throttle: ThrottlePolicy) -> Site {
+        Site::build(throttle, vigil_console::coverage::CoverageBoard::default())
+    }
+
+    fn build(throttle: ThrottlePolicy, coverage: vigil_console::coverage::CoverageBoard) -> Site {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("vigil.db");
         let mut store = SqliteStore::open(&db).unwrap();
@@ -77,6 +81,7 @@ impl Site {
                 ..LockoutPolicy::default()
             },
             throttle,
+            coverage,
             ..ConsoleSettings::default()
         };
         let server = ConsoleServer::start(
@@ -1473,4 +1478,67 @@ fn the_console_routes_merge_with_the_service_probe() {
     let store = SqliteStore::open(&dir.path().join("vigil.db")).unwrap();
     let _ = router(store, ConsoleSettings::default())
         .merge(vigil_serve::router(vigil_serve::HealthBoard::default()));
+}
+
+/// The coverage page: without watched logs it says there is none; computed on its thread from the
+/// repository's example mail log and a log that does not exist, it shows when it was computed, the
+/// technique grid with a covered brute-force technique, and the log it could not read.
+#[test]
+fn coverage_of_the_watched_logs_is_computed_at_start_and_shown() {
+    use vigil_console::coverage::{CoverageBoard, CoverageState, CoverageTarget};
+    let site = Site::new();
+    let mut c = site.client();
+    assert_eq!(c.login(&site, "vera", PASSWORD).status, 303);
+    let page = c.get(&site, "/coverage");
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("No coverage"), "{}", page.body);
+
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let rules = vigil_pipeline::rules::load(&vigil_pipeline::rules::RuleSource {
+        paths: vec![root.join("rules/vigil")],
+        no_cache: true,
+        ..Default::default()
+    })
+    .unwrap()
+    .set;
+    let targets = vec![
+        CoverageTarget {
+            asset: "mail1".into(),
+            paths: vec![root.join("examples/linux-mail/logs/mail.log")],
+        },
+        CoverageTarget {
+            asset: "<b>gone</b>".into(),
+            paths: vec![root.join("no/such/mail.log")],
+        },
+    ];
+    let board = CoverageBoard::spawn(targets, std::sync::Arc::new(rules)).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        if let CoverageState::Ready(done) = &*board.lock() {
+            eprintln!("coverage computed in {} ms", done.took.as_millis());
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "coverage never computed"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let site = Site::build(ThrottlePolicy::default(), board);
+    let mut c = site.client();
+    assert_eq!(c.login(&site, "vera", PASSWORD).status, 303);
+    let page = c.get(&site, "/coverage");
+    assert_eq!(page.status, 200);
+    for expected in [
+        "Computed at",
+        "<h2>mail1</h2>",
+        "class=\"tech covered\"",
+        "T1110",
+        "&#60;b&#62;gone&#60;/b&#62;",
+        "No event could be read",
+        "no/such/mail.log: no such file or folder",
+    ] {
+        assert!(page.body.contains(expected), "{expected}: {}", page.body);
+    }
+    assert!(!page.body.contains("<b>gone"));
 }

@@ -4,6 +4,7 @@
 mod api;
 mod assets;
 mod breach;
+mod coverage;
 mod health;
 mod incidents;
 mod pages;
@@ -59,6 +60,7 @@ pub fn router(store: SqliteStore, settings: ConsoleSettings) -> Router {
         .route("/alerts/{id}/ack", post(pages::acknowledge))
         .route("/alerts/{id}/resolve", post(pages::resolve))
         .route("/trail", get(pages::trail))
+        .route("/coverage", get(coverage::page))
         // Not `/health`: that is the service's unauthenticated JSON probe, which the console serves
         // too when `[serve] metrics` shares its address.
         .route("/detection", get(health::page))

@@ -73,7 +73,9 @@ pub fn spawn(
 }
 
 /// The watched logs grouped by the server they come from (a watch's `host`, else this machine).
-fn doctor_targets(config: &vigil_config::Config) -> Vec<vigil_serve::doctor::DoctorTarget> {
+pub(crate) fn doctor_targets(
+    config: &vigil_config::Config,
+) -> Vec<vigil_serve::doctor::DoctorTarget> {
     let mut by_host: std::collections::BTreeMap<String, Vec<std::path::PathBuf>> =
         std::collections::BTreeMap::new();
     let here = vigil_serve::selftest::this_host();

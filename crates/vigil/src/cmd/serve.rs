@@ -103,7 +103,7 @@ pub fn run(ctx: &Context, _args: ServeArgs) -> Result<Outcome> {
         .with_cadence(cadence);
     // Bound before the readiness line, so a busy port stops the service instead of a service
     // running without its health; stopped when dropped, after the loop.
-    let endpoints = Endpoints::start(ctx, service.health())?;
+    let endpoints = Endpoints::start(ctx, service.health(), Some(Arc::clone(&rule_set)))?;
 
     let stop = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
@@ -138,7 +138,12 @@ struct Endpoints {
 }
 
 impl Endpoints {
-    fn start(ctx: &Context, board: &vigil_serve::HealthBoard) -> Result<Endpoints> {
+    /// `rules`: those the service applies, for the console's coverage of the watched logs.
+    fn start(
+        ctx: &Context,
+        board: &vigil_serve::HealthBoard,
+        rules: Option<Arc<vigil_sigma::RuleSet>>,
+    ) -> Result<Endpoints> {
         let config = &ctx.config;
         let metrics_addr = config.serve.metrics_addr().map_err(anyhow::Error::msg)?;
         let console_addr = config
@@ -151,7 +156,11 @@ impl Endpoints {
             Some(addr) if !shared => Some(vigil_serve::MetricsServer::start(addr, board.clone())?),
             _ => None,
         };
-        let console = start_console(ctx, shared.then(|| vigil_serve::router(board.clone())))?;
+        let console = start_console(
+            ctx,
+            shared.then(|| vigil_serve::router(board.clone())),
+            rules,
+        )?;
         Ok(Endpoints {
             metrics,
             console,
@@ -181,6 +190,7 @@ impl Endpoints {
 fn start_console(
     ctx: &Context,
     metrics: Option<axum::Router>,
+    rules: Option<Arc<vigil_sigma::RuleSet>>,
 ) -> Result<Option<vigil_console::ConsoleServer>> {
     use vigil_store::AccountStore;
     let Some(http) = &ctx.config.http else {
@@ -225,6 +235,15 @@ fn start_console(
         ),
         lockout: vigil_store::LockoutPolicy::default(),
         throttle: vigil_console::throttle::ThrottlePolicy::default(),
+        // Computed once, on a thread of its own: the page says "being computed" until it is done.
+        coverage: match rules {
+            Some(rules) => vigil_console::coverage::CoverageBoard::spawn(
+                super::schedule::doctor_targets(&ctx.config),
+                rules,
+            )
+            .context("cannot start computing the console's coverage")?,
+            None => vigil_console::coverage::CoverageBoard::default(),
+        },
     };
     let mut router = vigil_console::router(store, settings);
     if let Some(m) = metrics {
@@ -344,7 +363,7 @@ fn inventory_only(ctx: &Context) -> Result<Outcome> {
         ctx.open_store()?,
         std::time::Duration::from_secs(config.serve.heartbeat_secs),
     );
-    let endpoints = Endpoints::start(ctx, idle.health())?;
+    let endpoints = Endpoints::start(ctx, idle.health(), None)?;
     idle.run(&stop, || {
         println!(
             "READY=1 watches=0 rules=0 inventories={}{}",
