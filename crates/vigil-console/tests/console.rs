@@ -1542,3 +1542,99 @@ fn coverage_of_the_watched_logs_is_computed_at_start_and_shown() {
     }
     assert!(!page.body.contains("<b>gone"));
 }
+
+/// Stores detections on MAIL01 (an exploit, a web shell, a mailbox export whose rule title is
+/// hostile) and the incident `vigil investigate` makes of them; its id.
+fn seed_investigated(site: &Site) -> String {
+    use vigil_model::{Detection, RecordRef, SourceRef};
+    let mut store = site.store();
+    let det = |rule: &str, title: &str, level, tag: &str, at: &str, line| Detection {
+        rule_id: rule.into(),
+        rule_title: title.into(),
+        level,
+        tags: vec![tag.into()],
+        timestamp: at.parse().ok(),
+        first_seen: None,
+        host: Some("MAIL01".into()),
+        sources: vec![SourceRef {
+            file: "u_ex260302.log".into(),
+            record: RecordRef::Line(line),
+            generation: None,
+        }],
+        matched: vec![],
+    };
+    use vigil_model::Level::{Critical, High};
+    store
+        .save_detections(&[
+            det(
+                "proxyshell",
+                "Exchange ProxyShell URL pattern",
+                Critical,
+                "attack.t1190",
+                "2026-03-02T03:14:00Z",
+                12,
+            ),
+            det(
+                "webshell",
+                "Web shell written",
+                High,
+                "attack.t1505.003",
+                "2026-03-02T03:20:00Z",
+                13,
+            ),
+            det(
+                "export",
+                "<script>alert(1)</script> mailbox export",
+                High,
+                "attack.t1114.002",
+                "2026-03-02T05:00:00Z",
+                14,
+            ),
+        ])
+        .unwrap();
+    let (dets, dismissed) = vigil_pipeline::investigate::stored(&store).unwrap();
+    let cve_map = vigil_pipeline::rules::load_cve_map();
+    let grouping = vigil_pipeline::investigate::group(
+        &dets,
+        &dismissed,
+        30,
+        vigil_model::Level::High,
+        &cve_map,
+    );
+    let k = vigil_pipeline::investigate::knowledge(&store, cve_map).unwrap();
+    let cases = vigil_investigate::investigate(&grouping, &k, None);
+    vigil_pipeline::investigate::save_cases(&mut store, &cases).unwrap();
+    cases[0].incident.id.clone()
+}
+
+/// The incident page draws its timeline: an SVG with one lane per tactic, a mark per detection
+/// coloured by level, the wave as a band and the entry point marked; rule titles are escaped.
+#[test]
+fn the_incident_page_draws_its_timeline_chart() {
+    let site = Site::new();
+    let id = seed_investigated(&site);
+    let mut c = site.client();
+    assert_eq!(c.login(&site, "vera", PASSWORD).status, 303);
+    let page = c.get(&site, &format!("/incidents/{id}"));
+    assert_eq!(page.status, 200, "{}", page.body);
+    for expected in [
+        "<svg id=\"incident-chart\" viewBox=\"0 0 1000 ",
+        ">Initial Access (1)</text>",
+        ">Persistence (1)</text>",
+        ">Collection (1)</text>",
+        "class=\"mark critical\"",
+        "class=\"wave\"",
+        ">wave 1</text>",
+        "entry point 03-02 03:14",
+        "Drawn from its detections: 3 detection(s)",
+        "&#60;script&#62;alert(1)&#60;/script&#62; mailbox export",
+    ] {
+        assert!(page.body.contains(expected), "{expected}: {}", page.body);
+    }
+    assert_eq!(page.body.matches("<circle class=\"mark").count(), 3);
+    assert!(!page.body.contains("<script>alert(1)"));
+    assert!(
+        !page.body.contains("style=\""),
+        "no inline style under the CSP"
+    );
+}

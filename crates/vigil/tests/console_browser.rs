@@ -1,7 +1,8 @@
 //! The console in a real browser: headless Chromium driven through the DevTools protocol (a small
 //! client over a WebSocket) signs in, sees the overview, opens an alert, acknowledges it and finds the
 //! entry in the audit trail, fills in the controller on an incident's breach-notification draft, saves
-//! it and exports the draft with it — with the page's own CSP in force. Screenshots of each page (and the
+//! it and exports the draft with it, opens detection health and an incident's timeline chart — with
+//! the page's own CSP in force. Screenshots of each page (and the
 //! overview at a phone's width) go to `target/console-screenshots/`. Skipped, saying so, when no
 //! Chromium is installed.
 
@@ -281,6 +282,84 @@ fn seed_incident(store: &mut SqliteStore) -> String {
     }
 }
 
+/// Two more detections of the incident (a web shell, a mailbox export) and the incident stored as
+/// `vigil investigate` stores it, so that its page draws a timeline.
+fn seed_timeline(store: &mut SqliteStore) {
+    use vigil_model::{Detection, Level, RecordRef, SourceRef};
+    let det = |rule: &str, tag: &str, at: &str, line| Detection {
+        rule_id: rule.into(),
+        rule_title: rule.into(),
+        level: Level::High,
+        tags: vec![tag.into()],
+        timestamp: at.parse().ok(),
+        first_seen: None,
+        host: Some("MAIL01".into()),
+        sources: vec![SourceRef {
+            file: "u_ex260302.log".into(),
+            record: RecordRef::Line(line),
+            generation: None,
+        }],
+        matched: vec![],
+    };
+    store
+        .save_detections(&[
+            det(
+                "Web shell written",
+                "attack.t1505.003",
+                "2026-03-02T03:20:00Z",
+                13,
+            ),
+            det(
+                "Mailbox export",
+                "attack.t1114.002",
+                "2026-03-02T05:00:00Z",
+                14,
+            ),
+        ])
+        .unwrap();
+    let (dets, dismissed) = vigil_pipeline::investigate::stored(store).unwrap();
+    let cve_map = vigil_pipeline::rules::load_cve_map();
+    let grouping = vigil_pipeline::investigate::group(&dets, &dismissed, 30, Level::High, &cve_map);
+    let k = vigil_pipeline::investigate::knowledge(store, cve_map).unwrap();
+    let cases = vigil_investigate::investigate(&grouping, &k, None);
+    vigil_pipeline::investigate::save_cases(store, &cases).unwrap();
+}
+
+/// A running service's heartbeat: one source bringing events, one never heard from.
+fn seed_heartbeat(store: &mut SqliteStore) {
+    use vigil_model::{HealthSnapshot, SourceSnapshot};
+    let now = Timestamp::now();
+    vigil_store::HealthStore::save_heartbeat(
+        store,
+        &HealthSnapshot {
+            started_at: now - jiff::SignedDuration::from_hours(2),
+            updated_at: now,
+            heartbeat_secs: 5,
+            pid: 4242,
+            events: 1200,
+            sources: vec![
+                SourceSnapshot {
+                    name: "mail".into(),
+                    kind: "file".into(),
+                    files: 1,
+                    events: 1200,
+                    events_per_min: 14,
+                    last_event: Some(now),
+                    last_arrival: Some(now),
+                    ..SourceSnapshot::default()
+                },
+                SourceSnapshot {
+                    name: "owa".into(),
+                    kind: "file".into(),
+                    ..SourceSnapshot::default()
+                },
+            ],
+            ..HealthSnapshot::default()
+        },
+    )
+    .unwrap();
+}
+
 #[test]
 fn a_person_signs_in_acknowledges_an_alert_and_finds_it_in_the_trail() {
     let Some(browser) = support::browser::chromium() else {
@@ -322,6 +401,8 @@ fn a_person_signs_in_acknowledges_an_alert_and_finds_it_in_the_trail() {
         .unwrap();
     seed_assets(&mut store);
     let incident = seed_incident(&mut store);
+    seed_timeline(&mut store);
+    seed_heartbeat(&mut store);
     let ca = vigil_testkit::tls::TestCa::new();
     let server = vigil_console::ConsoleServer::start(
         "127.0.0.1:0".parse().unwrap(),
@@ -405,6 +486,35 @@ fn a_person_signs_in_acknowledges_an_alert_and_finds_it_in_the_trail() {
         "{trail}"
     );
     tab.screenshot(&shots, "trail");
+
+    // Detection health, from the navigation: running, and the source never heard from said so.
+    tab.eval("document.querySelector('nav a[href=\"/detection\"]').click(); true");
+    tab.wait_for("/detection");
+    let health = tab.text();
+    assert!(
+        health.contains("Detection is running")
+            && health.contains("never produced an event")
+            && health.contains("never verified by a self-test"),
+        "{health}"
+    );
+    tab.screenshot(&shots, "health");
+
+    // The incident's timeline: an SVG under the CSP, styled by the stylesheet, one mark a detection.
+    let page = format!("/incidents/{incident}");
+    tab.go(&format!("{base}{page}"), &page);
+    assert_eq!(
+        tab.eval("document.querySelectorAll('#incident-chart circle.mark').length"),
+        json!(3)
+    );
+    assert_eq!(
+        tab.eval("getComputedStyle(document.querySelector('#incident-chart .wave')).fillOpacity"),
+        json!("0.08")
+    );
+    assert!(
+        tab.eval("document.getElementById('incident-chart').getBoundingClientRect().height > 100")
+            == json!(true)
+    );
+    tab.screenshot(&shots, "incident-chart");
 
     // The breach-notification draft: the controller filled in, saved, and in the Markdown export.
     let breach = format!("/incidents/{incident}/breach");

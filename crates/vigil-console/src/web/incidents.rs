@@ -5,6 +5,7 @@
 use super::App;
 use super::pages::{Me, Page, PageError, acting, refuse, render, signed_in, when};
 use super::session::Session;
+use super::timeline::{Chart, ChartInput, WaveSpan, chart};
 use crate::permissions::{Permission, allows};
 use askama::Template;
 use axum::extract::{Form, Path, State};
@@ -115,6 +116,9 @@ struct IncidentPage {
     waves: Vec<WaveLine>,
     chain: Vec<(String, String)>,
     actions: Vec<ActionLine>,
+    chart: Option<Chart>,
+    /// What the chart is drawn from, or why there is none.
+    chart_note: String,
 }
 
 fn text(v: &Value) -> String {
@@ -309,6 +313,96 @@ fn waves(sum: &Value) -> Vec<WaveLine> {
         .collect()
 }
 
+fn stamp_of(v: &Value) -> Option<Timestamp> {
+    v.as_str().and_then(|s| s.parse().ok())
+}
+
+/// The waves, the entry point's detection time and the awareness time of a stored summary.
+fn chart_marks(sum: &Value) -> (Vec<WaveSpan>, Option<Timestamp>, Option<Timestamp>) {
+    let waves = sum["waves"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|w| {
+            Some(WaveSpan {
+                number: w["number"].as_u64().unwrap_or(0),
+                start: stamp_of(&w["start"])?,
+                end: stamp_of(&w["end"])?,
+            })
+        })
+        .collect();
+    let entry = sum["root_cause"]["entry_point"]["evidence"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|e| e["kind"] == "detection")
+        .and_then(|e| stamp_of(&e["timestamp"]));
+    (waves, entry, stamp_of(&sum["dwell"]["aware_at"]))
+}
+
+/// The chart of incident `i`: its detections regrouped from the store as `vigil investigate` groups
+/// them by default (the breach draft does the same); if that grouping no longer gives this id (it was
+/// stored with other options), the standing detections of its asset between its first and last.
+fn incident_chart(
+    store: &vigil_store::SqliteStore,
+    i: &vigil_store::IncidentRow,
+) -> Result<(Option<Chart>, String), PageError> {
+    let (dets, dismissed) = vigil_pipeline::investigate::stored(store).map_err(|e| {
+        tracing::error!("console: incident {}: {e}", i.id);
+        refuse(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "The incident's detections could not be read.",
+            None,
+        )
+    })?;
+    let opts = vigil_pipeline::breach::BreachOptions::default();
+    let cve_map = vigil_pipeline::rules::load_cve_map();
+    let grouping = vigil_pipeline::investigate::group(
+        &dets,
+        &dismissed,
+        opts.gap_days,
+        opts.min_level,
+        &cve_map,
+    );
+    let (waves, entry, aware) = chart_marks(&i.summary);
+    let regrouped = grouping
+        .incidents
+        .iter()
+        .find(|g| g.id.eq_ignore_ascii_case(&i.id));
+    let (detections, from): (Vec<&vigil_model::Detection>, &str) = match regrouped {
+        Some(g) => (g.detections.iter().collect(), "its detections"),
+        None => {
+            let dismissed: Vec<&vigil_model::Detection> = grouping.dismissed.iter().collect();
+            (
+                dets.iter()
+                    .filter(|d| {
+                        d.host.as_deref().map(str::to_lowercase)
+                            == i.asset.as_deref().map(str::to_lowercase)
+                            && d.timestamp
+                                .is_some_and(|t| t >= i.first_seen && t <= i.last_seen)
+                            && !dismissed.contains(d)
+                    })
+                    .collect(),
+                "the standing detections of its asset between its first and last (the store's \
+                 detections no longer group into this incident with the default grouping)",
+            )
+        }
+    };
+    let drawn = chart(&ChartInput {
+        detections,
+        waves,
+        entry,
+        aware,
+    });
+    let note = match &drawn {
+        Some(c) => format!("Drawn from {from}: {}.", c.summary),
+        None => {
+            "No timed detection of this incident is stored: there is no timeline to draw.".into()
+        }
+    };
+    Ok((drawn, note))
+}
+
 pub(crate) async fn incident(
     State(app): State<App>,
     headers: HeaderMap,
@@ -333,8 +427,11 @@ pub(crate) async fn incident(
         .filter(|a| a.incident.as_deref() == Some(i.id.as_str()))
         .map(|a| ActionLine::of(a, today))
         .collect();
+    let (chart, chart_note) = incident_chart(&store, &i)?;
     drop(store);
     let page = IncidentPage {
+        chart,
+        chart_note,
         me: Some(Me::of(&s)),
         asset: i.asset.clone().unwrap_or_default(),
         level: i.level.as_str().to_string(),

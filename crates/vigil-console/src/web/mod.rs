@@ -10,6 +10,7 @@ mod incidents;
 mod pages;
 mod record;
 mod session;
+mod timeline;
 
 use crate::server::ConsoleSettings;
 use axum::Router;
