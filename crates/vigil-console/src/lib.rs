@@ -16,6 +16,7 @@ pub mod secret;
 pub mod server;
 pub mod throttle;
 pub mod tls;
+pub mod totp;
 mod web;
 
 pub use error::ConsoleError;

@@ -1638,3 +1638,125 @@ fn the_incident_page_draws_its_timeline_chart() {
         "no inline style under the CSP"
     );
 }
+
+/// TOTP: a user enrolled gets no session from the password alone but a code form; a code computed
+/// from the secret opens the session, and is refused when used again; a forged form or a missing
+/// pending sign-in is refused; wrong codes count towards the lock-out, and the tenth failure locks.
+#[test]
+fn an_enrolled_user_needs_a_code_used_once_and_wrong_codes_lock() {
+    use vigil_console::totp;
+    use vigil_store::SecondFactorStore;
+    let site = Site::new();
+    let secret = totp::new_secret().unwrap();
+    site.store()
+        .set_totp(
+            "ada",
+            Some(&secret),
+            &TrailDraft::new("cli:test", "user.totp.enrol", "user:ada", ""),
+            Timestamp::now(),
+        )
+        .unwrap();
+    let code_now = || totp::code_at(&secret, totp::step_of(Timestamp::now())).unwrap();
+    let session = |c: &Client| c.cookies.iter().any(|(k, _)| k == "__Host-vigil");
+
+    let mut c = site.client();
+    let form = c.login(&site, "ada", PASSWORD);
+    assert_eq!(form.status, 200, "{}", form.body);
+    assert!(
+        form.body.contains("action=\"/login/code\""),
+        "{}",
+        form.body
+    );
+    assert!(!session(&c), "no session from the password alone");
+    assert_eq!(c.get(&site, "/overview").status, 303);
+    // A forged form is refused, and so is a code without its pending sign-in.
+    let forged = c.post(
+        &site,
+        "/login/code",
+        &[("csrf", "x"), ("code", &code_now())],
+    );
+    assert_eq!(forged.status, 403);
+    let mut stranger = site.client();
+    let page = stranger.get(&site, "/login");
+    let r = stranger.post(
+        &site,
+        "/login/code",
+        &[("csrf", &page.csrf()), ("code", &code_now())],
+    );
+    assert_eq!(r.status, 401, "{}", r.body);
+    assert!(!session(&stranger));
+
+    let form = c.login(&site, "ada", PASSWORD);
+    let code = code_now();
+    let ok = c.post(
+        &site,
+        "/login/code",
+        &[("csrf", &form.csrf()), ("code", &code)],
+    );
+    assert_eq!(ok.status, 303, "{}", ok.body);
+    assert_eq!(ok.header("location"), Some("/overview"));
+    assert!(session(&c));
+    assert_eq!(c.get(&site, "/overview").status, 200);
+
+    // The same code again (another browser) is refused: a code opens one session.
+    let mut other = site.client();
+    let form = other.login(&site, "ada", PASSWORD);
+    let again = other.post(
+        &site,
+        "/login/code",
+        &[("csrf", &form.csrf()), ("code", &code)],
+    );
+    if totp::code_at(&secret, totp::step_of(Timestamp::now())).unwrap() == code {
+        assert_eq!(again.status, 401, "{}", again.body);
+        assert!(again.body.contains("already used"), "{}", again.body);
+        assert!(!session(&other));
+    }
+    let trail: Vec<(String, String)> = site
+        .store()
+        .trail_latest(50)
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.action, e.detail))
+        .collect();
+    assert!(
+        trail
+            .iter()
+            .any(|(a, d)| a == "login" && d.contains("with a second factor")),
+        "{trail:?}"
+    );
+
+    // Wrong codes: each one counts; five per pending sign-in, then the password again.
+    let wrong = if code_now() == "000000" {
+        "111111"
+    } else {
+        "000000"
+    };
+    let mut last = None;
+    let mut bad = site.client();
+    'outer: for _ in 0..3 {
+        let mut form = bad.login(&site, "ada", PASSWORD);
+        if form.status != 200 {
+            last = Some(form);
+            break;
+        }
+        for _ in 0..5 {
+            let r = bad.post(
+                &site,
+                "/login/code",
+                &[("csrf", &form.csrf()), ("code", wrong)],
+            );
+            if r.status == 429 {
+                last = Some(r);
+                break 'outer;
+            }
+            assert_eq!(r.status, 401, "{}", r.body);
+            form = r;
+        }
+    }
+    let locked = last.expect("locked");
+    assert_eq!(locked.status, 429, "{}", locked.body);
+    assert!(locked.body.contains("locked until"), "{}", locked.body);
+    let user = site.store().user("ada").unwrap().unwrap();
+    assert!(user.failed_logins >= 9, "{}", user.failed_logins);
+    assert!(site.store().verify_trail().unwrap().broken.is_none());
+}

@@ -15,6 +15,7 @@ pub mod error;
 pub mod health;
 pub mod investigation;
 pub mod paths;
+pub mod second_factor;
 pub mod sqlite;
 pub mod store;
 pub mod trail;
@@ -37,6 +38,7 @@ pub use investigation::{
     StoredDetection, StoredRecord,
 };
 pub use paths::default_db_path;
+pub use second_factor::{SecondFactorStore, TotpRecord};
 // The plain values and read traits a back end shares live in the model; re-exported here so that
 // users of the store find them where they always were.
 pub use snapshots::{
@@ -57,6 +59,6 @@ pub use vigil_model::{matching, snapshots};
 pub mod prelude {
     pub use crate::{
         AccountStore, AlertStore, AssetIndex, AssetStore, CaseStore, CheckpointStore,
-        KnowledgeIndex, KnowledgeStore, Store, TrailStore,
+        KnowledgeIndex, KnowledgeStore, SecondFactorStore, Store, TrailStore,
     };
 }

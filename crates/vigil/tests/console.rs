@@ -648,3 +648,42 @@ fn alerts_are_listed_and_acknowledged_on_a_remote_service_with_a_token() {
         "{l}"
     );
 }
+
+/// `vigil user totp`: the URI printed once on stdout, a code computed from its secret accepted by the
+/// console's check, enrolment and removal in the trail, an unknown user refused.
+#[test]
+fn user_totp_enrols_prints_the_uri_once_and_removes() {
+    use vigil_store::SecondFactorStore;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    setup(d);
+    let o = run(d, &["user", "totp", "ada"], None);
+    assert!(o.status.success(), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    let uri = out.trim();
+    assert!(
+        uri.starts_with("otpauth://totp/vigil:ada?secret=")
+            && uri.ends_with("&issuer=vigil&algorithm=SHA1&digits=6&period=30"),
+        "{uri}"
+    );
+    let store = vigil_store::SqliteStore::open(&d.join("vigil.db")).unwrap();
+    let secret = store.totp("ada").unwrap().expect("enrolled").secret_hex;
+    assert!(uri.contains(&vigil_console::totp::secret_base32(&secret).unwrap()));
+    let now = jiff::Timestamp::now();
+    let code = vigil_console::totp::code_at(&secret, vigil_console::totp::step_of(now)).unwrap();
+    assert!(vigil_console::totp::verify(&secret, &code, now).is_some());
+    assert!(
+        run(d, &["user", "totp", "ada", "--remove"], None)
+            .status
+            .success()
+    );
+    assert!(store.totp("ada").unwrap().is_none());
+    let o = run(d, &["user", "totp", "nobody"], None);
+    assert_eq!(o.status.code(), Some(4), "{}", text(&o));
+    let o = run(d, &["trail", "export"], None);
+    let trail = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        trail.contains("user.totp.enrol") && trail.contains("user.totp.remove"),
+        "{trail}"
+    );
+}

@@ -9,6 +9,7 @@ mod health;
 mod incidents;
 mod pages;
 mod record;
+mod second_factor;
 mod session;
 mod timeline;
 
@@ -29,6 +30,8 @@ pub(crate) struct App {
     store: Arc<Mutex<SqliteStore>>,
     settings: Arc<ConsoleSettings>,
     throttle: Arc<Mutex<crate::throttle::Throttle>>,
+    /// Sign-ins waiting for their second-factor code.
+    pending: Arc<Mutex<second_factor::PendingLogins>>,
 }
 
 impl App {
@@ -46,10 +49,12 @@ pub fn router(store: SqliteStore, settings: ConsoleSettings) -> Router {
         store: Arc::new(Mutex::new(store)),
         settings: Arc::new(settings),
         throttle: Arc::default(),
+        pending: Arc::default(),
     };
     Router::new()
         .route("/", get(pages::home))
         .route("/login", get(pages::login_form).post(pages::login_submit))
+        .route("/login/code", post(second_factor::submit))
         .route("/logout", post(pages::logout))
         .route("/overview", get(pages::overview))
         .route("/alerts", get(pages::alerts))

@@ -28,7 +28,7 @@ const HISTORY_SHOWN: usize = 200;
 /// Trail entries shown.
 const TRAIL_SHOWN: usize = 200;
 
-fn from(addr: Option<Extension<ClientAddr>>) -> String {
+pub(crate) fn from(addr: Option<Extension<ClientAddr>>) -> String {
     addr.map_or_else(
         || "unknown address".into(),
         |Extension(ClientAddr(a))| a.ip().to_string(),
@@ -155,7 +155,7 @@ struct LoginPage {
 }
 
 /// The form with a fresh pre-login CSRF token in a cookie and the form (double submit).
-fn login_page(app: &App, status: StatusCode, message: Option<String>) -> Page {
+pub(crate) fn login_page(app: &App, status: StatusCode, message: Option<String>) -> Page {
     let csrf =
         random_hex().map_err(|e| refuse(StatusCode::INTERNAL_SERVER_ERROR, e.to_string(), None))?;
     let mut response = render(&LoginPage {
@@ -203,19 +203,12 @@ pub(crate) async fn login_submit(
             Some("The sign-in form expired or did not come from this console; try again.".into()),
         );
     }
-    if let Some(Extension(ClientAddr(peer))) = &addr {
-        let allowed = app
-            .throttle
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .allow(peer.ip(), Timestamp::now(), &app.settings.throttle);
-        if !allowed {
-            return login_page(
-                &app,
-                StatusCode::TOO_MANY_REQUESTS,
-                Some("Too many sign-in attempts from this address; wait a minute.".into()),
-            );
-        }
+    if throttled(&app, &addr) {
+        return login_page(
+            &app,
+            StatusCode::TOO_MANY_REQUESTS,
+            Some("Too many sign-in attempts from this address; wait a minute.".into()),
+        );
     }
     if form.name.len() > 256 {
         return login_page(
@@ -268,21 +261,40 @@ pub(crate) async fn login_submit(
             StatusCode::UNAUTHORIZED,
             Some("Wrong name or password.".into()),
         ),
-        LoginOutcome::Locked { until, locked } => {
-            let message = if locked {
-                format!(
-                    "Too many wrong passwords: this account is locked until {}. An administrator can \
-                     unlock it sooner (vigil user unlock).",
-                    when(until)
-                )
-            } else {
-                format!(
-                    "Wrong name or password. Wait until {} before trying again.",
-                    when(until)
-                )
-            };
-            login_page(&app, StatusCode::TOO_MANY_REQUESTS, Some(message))
-        }
+        LoginOutcome::Locked { until, locked } => login_page(
+            &app,
+            StatusCode::TOO_MANY_REQUESTS,
+            Some(locked_message(until, locked)),
+        ),
+        LoginOutcome::SecondFactor { user } => super::second_factor::challenge(&app, user),
+    }
+}
+
+/// What a person is told when the lock-out stops them.
+pub(crate) fn locked_message(until: Timestamp, locked: bool) -> String {
+    if locked {
+        format!(
+            "Too many failed sign-ins: this account is locked until {}. An administrator can \
+             unlock it sooner (vigil user unlock).",
+            when(until)
+        )
+    } else {
+        format!(
+            "Wrong name, password or code. Wait until {} before trying again.",
+            when(until)
+        )
+    }
+}
+
+/// Whether the client at `addr` may try to sign in now (per-address throttle).
+pub(crate) fn throttled(app: &App, addr: &Option<Extension<ClientAddr>>) -> bool {
+    match addr {
+        Some(Extension(ClientAddr(peer))) => !app
+            .throttle
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .allow(peer.ip(), Timestamp::now(), &app.settings.throttle),
+        None => false,
     }
 }
 

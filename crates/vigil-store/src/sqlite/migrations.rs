@@ -478,6 +478,14 @@ CREATE TABLE finding_exceptions (
 CREATE INDEX finding_exceptions_asset ON finding_exceptions (asset, expires);
 "#;
 
+/// Step 12: the TOTP second factor of console accounts (RFC 6238): the shared secret in hex, kept as
+/// it is because verifying needs it (see `second_factor`), and the last time step a code was accepted
+/// for, so that a code opens one session only.
+const TOTP: &str = r#"
+ALTER TABLE users ADD COLUMN totp_secret TEXT;
+ALTER TABLE users ADD COLUMN totp_last_step INTEGER;
+"#;
+
 pub const MIGRATIONS: &[&str] = &[
     V1_KNOWLEDGE,
     V2_SNAPSHOTS,
@@ -490,6 +498,7 @@ pub const MIGRATIONS: &[&str] = &[
     CONSOLE,
     INCIDENT_RECORDS,
     FINDING_EXCEPTIONS,
+    TOTP,
 ];
 
 /// The schema version this binary writes.

@@ -12,6 +12,7 @@ pub mod migrations;
 mod narrow;
 mod query;
 mod records;
+mod second_factor;
 mod snapshot;
 mod trail;
 

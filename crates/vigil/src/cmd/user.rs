@@ -1,5 +1,5 @@
-//! `vigil user add | list | disable | enable | unlock`: the accounts of the console. Each change is an
-//! audit-trail entry by `cli:<login name>`.
+//! `vigil user add | list | disable | enable | unlock | totp`: the accounts of the console. Each change
+//! is an audit-trail entry by `cli:<login name>`.
 
 use crate::Outcome;
 use crate::cmd::Context;
@@ -9,7 +9,7 @@ use clap::Subcommand;
 use jiff::Timestamp;
 use std::io::{BufRead, IsTerminal, Read as _};
 use vigil_console::password;
-use vigil_store::{AccountStore, NewUser, Role, TrailDraft};
+use vigil_store::{AccountStore, NewUser, Role, SecondFactorStore, TrailDraft};
 
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
@@ -34,6 +34,20 @@ printf '%s\\n' \"$PW\" | vigil user add ci-admin --role admin --password-stdin")
     Enable { name: String },
     /// Clear a user's lock-out after too many wrong passwords
     Unlock { name: String },
+    /// Enrol a user in a second factor (TOTP, RFC 6238): prints the otpauth:// URI and the secret
+    /// once, for their authenticator app; from then on the console asks for a code after the password
+    #[command(
+        after_help = "The secret is kept in the store as it is (verifying a code needs it): \
+anyone who can read the store file can read it, so keep the file readable by the service's account \
+only. Enrolling again replaces the secret; --remove ends it.\n\nExamples:\n  vigil user totp dana\n  \
+vigil user totp dana --remove"
+    )]
+    Totp {
+        name: String,
+        /// Remove the user's second factor instead
+        #[arg(long)]
+        remove: bool,
+    },
 }
 
 pub(crate) fn parse_role(s: &str) -> Result<Role, String> {
@@ -164,6 +178,40 @@ pub fn run(ctx: &Context, cmd: UserCommand) -> Result<Outcome> {
                 now,
             )?;
             crate::out!("user {} unlocked", text(&name))?;
+        }
+        UserCommand::Totp { name, remove } => {
+            let mut store = ctx.open_store()?;
+            let subject = format!("user:{name}");
+            if remove {
+                store.set_totp(
+                    &name,
+                    None,
+                    &TrailDraft::new(&actor, "user.totp.remove", subject, ""),
+                    now,
+                )?;
+                crate::out!("user {}: second factor removed", text(&name))?;
+                return Ok(Outcome::Success);
+            }
+            let secret = vigil_console::totp::new_secret()?;
+            let (Some(uri), Some(b32)) = (
+                vigil_console::totp::otpauth_uri("vigil", &name, &secret),
+                vigil_console::totp::secret_base32(&secret),
+            ) else {
+                bail!("cannot encode the new secret");
+            };
+            store.set_totp(
+                &name,
+                Some(&secret),
+                &TrailDraft::new(&actor, "user.totp.enrol", subject, ""),
+                now,
+            )?;
+            // Shown once: the store keeps it for verifying, but no command prints it again.
+            crate::out!("{uri}")?;
+            crate::note!(
+                "user {}: second factor enrolled; add the URI above to their authenticator app \
+                 (or type the secret {b32}, TOTP, SHA-1, 6 digits, 30 s). It is not shown again.",
+                text(&name)
+            );
         }
     }
     Ok(Outcome::Success)
