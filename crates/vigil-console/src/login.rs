@@ -31,12 +31,14 @@ pub enum LoginOutcome {
     SecondFactor { user: String },
 }
 
-/// Counts a failed try (`why`, in the trail) and says what it did to the account.
+/// Counts a failed try (`why`, in the trail) and says what it did to the account; `may_lock` false
+/// (an unknown or disabled account) always answers [`LoginOutcome::Refused`], so the answer tells
+/// nothing of the account.
 fn failed<S: AccountStore + TrailStore>(
     store: &mut S,
     name: &str,
     why: &str,
-    disabled: bool,
+    may_lock: bool,
     policy: &LockoutPolicy,
     from: &str,
     now: Timestamp,
@@ -52,7 +54,7 @@ fn failed<S: AccountStore + TrailStore>(
         ),
         now,
     )?;
-    Ok(match failure.locked_until.filter(|_| !disabled) {
+    Ok(match failure.locked_until.filter(|_| may_lock) {
         Some(until) => LoginOutcome::Locked {
             until,
             locked: failure.locked,
@@ -121,18 +123,7 @@ pub fn login<S: AccountStore + TrailStore + SecondFactorStore>(
     let user = store.user(name)?;
     let Some(user) = user else {
         password::verify_nothing(password);
-        store.record_failed_login(
-            name,
-            policy,
-            &TrailDraft::new(
-                name,
-                "login.failed",
-                format!("user:{name}"),
-                format!("unknown user, from {from}"),
-            ),
-            now,
-        )?;
-        return Ok(LoginOutcome::Refused);
+        return failed(store, name, "unknown user", false, policy, from, now);
     };
     if let Some(until) = user.locked_until.filter(|u| *u > now) {
         let locked = policy.is_locked(user.failed_logins);
@@ -144,7 +135,7 @@ pub fn login<S: AccountStore + TrailStore + SecondFactorStore>(
         } else {
             "wrong password"
         };
-        return failed(store, name, why, user.disabled, policy, from, now);
+        return failed(store, name, why, !user.disabled, policy, from, now);
     }
     if store.totp(name)?.is_some() {
         return Ok(LoginOutcome::SecondFactor { user: user.name });
@@ -170,7 +161,7 @@ pub fn second_factor<S: AccountStore + TrailStore + SecondFactorStore>(
         return refused_locked(store, name, until, locked, from, now);
     }
     if user.disabled {
-        return failed(store, name, "account disabled", true, policy, from, now);
+        return failed(store, name, "account disabled", false, policy, from, now);
     }
     let Some(step) = crate::totp::verify(&totp.secret_hex, code, now) else {
         return failed(
@@ -188,7 +179,7 @@ pub fn second_factor<S: AccountStore + TrailStore + SecondFactorStore>(
             store,
             name,
             "second-factor code already used",
-            false,
+            true,
             policy,
             from,
             now,

@@ -60,6 +60,18 @@ pub fn save_record(
     Ok(store.save_incident_record_recorded(incident_id, &json, actor, at)?)
 }
 
+/// The stored detections grouped into incidents as `vigil investigate` groups them with `opts` (the
+/// dismissed ones set aside), and the CVE map the grouping used.
+pub fn regroup(
+    store: &SqliteStore,
+    opts: BreachOptions,
+) -> Result<(vigil_investigate::Grouping, vigil_investigate::CveMap), PipelineError> {
+    let (dets, dismissed) = inv::stored(store)?;
+    let cve_map = crate::rules::load_cve_map();
+    let grouping = inv::group(&dets, &dismissed, opts.gap_days, opts.min_level, &cve_map);
+    Ok((grouping, cve_map))
+}
+
 /// The draft of `incident_id` (compared without case), or the ids of the incidents there are.
 /// `record` is the incident record given (a file); without one, the record saved for the incident in
 /// the store is used, if any.
@@ -75,9 +87,7 @@ pub fn draft(
         None => stored_record(store, incident_id)?.map(|(r, _, _)| r),
     };
     let record = record.or(saved.as_ref());
-    let (dets, dismissed) = inv::stored(store)?;
-    let cve_map = crate::rules::load_cve_map();
-    let grouping = inv::group(&dets, &dismissed, opts.gap_days, opts.min_level, &cve_map);
+    let (grouping, cve_map) = regroup(store, opts)?;
     let mut k = inv::knowledge(store, cve_map)?;
     k.alerts = Some(crate::alert_history::alert_records(
         store,

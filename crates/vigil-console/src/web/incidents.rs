@@ -342,28 +342,21 @@ fn chart_marks(sum: &Value) -> (Vec<WaveSpan>, Option<Timestamp>, Option<Timesta
 
 /// The chart of incident `i`: its detections regrouped from the store as `vigil investigate` groups
 /// them by default (the breach draft does the same); if that grouping no longer gives this id (it was
-/// stored with other options), the standing detections of its asset between its first and last.
+/// stored with other options), the incident detections of its asset between its first and last.
 fn incident_chart(
     store: &vigil_store::SqliteStore,
     i: &vigil_store::IncidentRow,
 ) -> Result<(Option<Chart>, String), PageError> {
-    let (dets, dismissed) = vigil_pipeline::investigate::stored(store).map_err(|e| {
-        tracing::error!("console: incident {}: {e}", i.id);
-        refuse(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "The incident's detections could not be read.",
-            None,
-        )
-    })?;
-    let opts = vigil_pipeline::breach::BreachOptions::default();
-    let cve_map = vigil_pipeline::rules::load_cve_map();
-    let grouping = vigil_pipeline::investigate::group(
-        &dets,
-        &dismissed,
-        opts.gap_days,
-        opts.min_level,
-        &cve_map,
-    );
+    let (grouping, _) =
+        vigil_pipeline::breach::regroup(store, vigil_pipeline::breach::BreachOptions::default())
+            .map_err(|e| {
+                tracing::error!("console: incident {}: {e}", i.id);
+                refuse(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "The incident's detections could not be read.",
+                    None,
+                )
+            })?;
     let (waves, entry, aware) = chart_marks(&i.summary);
     let regrouped = grouping
         .incidents
@@ -371,22 +364,22 @@ fn incident_chart(
         .find(|g| g.id.eq_ignore_ascii_case(&i.id));
     let (detections, from): (Vec<&vigil_model::Detection>, &str) = match regrouped {
         Some(g) => (g.detections.iter().collect(), "its detections"),
-        None => {
-            let dismissed: Vec<&vigil_model::Detection> = grouping.dismissed.iter().collect();
-            (
-                dets.iter()
-                    .filter(|d| {
-                        d.host.as_deref().map(str::to_lowercase)
-                            == i.asset.as_deref().map(str::to_lowercase)
-                            && d.timestamp
-                                .is_some_and(|t| t >= i.first_seen && t <= i.last_seen)
-                            && !dismissed.contains(d)
-                    })
-                    .collect(),
-                "the standing detections of its asset between its first and last (the store's \
-                 detections no longer group into this incident with the default grouping)",
-            )
-        }
+        // Grouped incidents hold no dismissed detection: what is drawn still stands.
+        None => (
+            grouping
+                .incidents
+                .iter()
+                .flat_map(|g| g.detections.iter())
+                .filter(|d| {
+                    d.host.as_deref().map(str::to_lowercase)
+                        == i.asset.as_deref().map(str::to_lowercase)
+                        && d.timestamp
+                            .is_some_and(|t| t >= i.first_seen && t <= i.last_seen)
+                })
+                .collect(),
+            "the incident detections of its asset between its first and last (the store's \
+             detections no longer group into this incident with the default grouping)",
+        ),
     };
     let drawn = chart(&ChartInput {
         detections,
