@@ -308,11 +308,12 @@ impl BaselineState {
         if let Some(o) = &hit.origin {
             let room = self.origin_groups.len() < MAX_SHARED_ORIGINS;
             match self.origin_groups.get_mut(o) {
-                Some(users) => {
-                    if users.len() < ORGANISATION_GROUPS && !users.iter().any(|k| k == key) {
-                        users.push(key.to_vec());
-                    }
+                Some(users)
+                    if users.len() < ORGANISATION_GROUPS && !users.iter().any(|k| k == key) =>
+                {
+                    users.push(key.to_vec());
                 }
+                Some(_) => {}
                 None if room => {
                     self.origin_groups.insert(o.clone(), vec![key.to_vec()]);
                 }
