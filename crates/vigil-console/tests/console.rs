@@ -1274,3 +1274,151 @@ fn a_responder_ignores_a_finding_with_a_reason_until_a_date() {
     );
     assert_eq!(store.verify_trail().unwrap().broken, None);
 }
+
+/// `/api/v1`'s incidents, breach drafts, plan and findings: what the pages show, for a viewer's
+/// token; changing the plan needs a responder's, and lands in the trail.
+#[test]
+fn incidents_drafts_the_plan_and_findings_are_in_the_api() {
+    let site = Site::new();
+    let id = seed_incident(&site);
+    site.store()
+        .save_incident(&vigil_store::IncidentRow {
+            id: id.clone(),
+            asset: Some("MAIL01".into()),
+            first_seen: "2026-03-02T03:14:00Z".parse().unwrap(),
+            last_seen: "2026-03-02T03:14:00Z".parse().unwrap(),
+            level: vigil_model::Level::Critical,
+            detections: 1,
+            entry_point: Some("Exchange ProxyShell URL pattern".into()),
+            status: "open".into(),
+            opened_at: Timestamp::now(),
+            updated_at: Timestamp::now(),
+            summary: serde_json::json!({"dwell": {"first_malicious": "2026-03-02T03:14:00Z"}}),
+        })
+        .unwrap();
+    seed_findings(&site);
+    let c = site.client();
+    let (_, viewer) = site.token(Role::Viewer, None);
+    let (_, responder) = site.token(Role::Responder, None);
+    let get = |path: &str| -> serde_json::Value {
+        let (status, body) = c.api(&site, "GET", path, Some(&viewer), None);
+        assert_eq!(status, 200, "{path}: {body}");
+        serde_json::from_str(&body).unwrap()
+    };
+
+    let list = get("/api/v1/incidents?limit=1");
+    assert_eq!(list["incidents"][0]["id"], id.as_str());
+    assert_eq!(list["incidents"][0]["level"], "critical");
+    assert!(list["next_offset"].is_null(), "{list}");
+    let one = get(&format!("/api/v1/incidents/{id}"));
+    assert_eq!(
+        one["incident"]["entry_point"],
+        "Exchange ProxyShell URL pattern"
+    );
+    assert!(one["incident"]["summary"]["dwell"].is_object(), "{one}");
+    let (status, _) = c.api(
+        &site,
+        "GET",
+        "/api/v1/incidents/INC-NOPE",
+        Some(&viewer),
+        None,
+    );
+    assert_eq!(status, 404);
+
+    let draft = get(&format!("/api/v1/incidents/{id}/breach"));
+    assert!(
+        draft["title"].is_string() || draft["title"].is_object(),
+        "{draft}"
+    );
+    let (status, md) = c.api(
+        &site,
+        "GET",
+        &format!("/api/v1/incidents/{id}/breach?format=markdown"),
+        Some(&viewer),
+        None,
+    );
+    assert_eq!(status, 200);
+    assert!(md.starts_with('#') && md.contains("72"), "{md}");
+    let (status, _) = c.api(
+        &site,
+        "GET",
+        &format!("/api/v1/incidents/{id}/breach?format=pdf"),
+        Some(&viewer),
+        None,
+    );
+    assert_eq!(status, 400);
+
+    let findings = get("/api/v1/assets/MAIL01/findings");
+    let keys: Vec<&str> = findings["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["finding"]["kb"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys.len(), 2, "{findings}");
+    assert!(findings["findings"][0]["exception"].is_null());
+    let (status, _) = c.api(
+        &site,
+        "GET",
+        "/api/v1/assets/NOPE/findings",
+        Some(&viewer),
+        None,
+    );
+    assert_eq!(status, 404);
+
+    let action = format!(
+        r#"{{"title": "Install KB5001779", "owner": "IT provider", "due": "2026-12-31", "incident": "{id}"}}"#
+    );
+    let (status, _) = c.api(&site, "POST", "/api/v1/plan", Some(&viewer), Some(&action));
+    assert_eq!(status, 403);
+    let (status, body) = c.api(
+        &site,
+        "POST",
+        "/api/v1/plan",
+        Some(&responder),
+        Some(r#"{"title": "x", "owner": "", "due": "soon"}"#),
+    );
+    assert_eq!(status, 400, "{body}");
+    let (status, body) = c.api(
+        &site,
+        "POST",
+        "/api/v1/plan",
+        Some(&responder),
+        Some(&action),
+    );
+    assert_eq!(status, 201, "{body}");
+    let made: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let action_id = made["action"]["id"].as_i64().unwrap();
+    assert_eq!(made["action"]["asset"], "MAIL01");
+    let plan = get("/api/v1/plan");
+    assert_eq!(plan["actions"][0]["action"], "Install KB5001779");
+    let done = format!("/api/v1/plan/{action_id}/done");
+    let (status, body) = c.api(
+        &site,
+        "POST",
+        &done,
+        Some(&responder),
+        Some(r#"{"note": "installed"}"#),
+    );
+    assert_eq!(status, 200, "{body}");
+    let (status, _) = c.api(&site, "POST", &done, Some(&responder), None);
+    assert_eq!(status, 409);
+    assert!(
+        get("/api/v1/plan")["actions"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        get("/api/v1/plan?state=all")["actions"][0]["status"],
+        "done"
+    );
+    let trail: Vec<String> = site
+        .store()
+        .trail_latest(2)
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    assert_eq!(trail, ["plan.done", "plan.add"]);
+}

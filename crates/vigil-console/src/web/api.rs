@@ -21,7 +21,7 @@ pub const MAX_OFFSET: usize = 10_000;
 /// History entries given with one alert.
 const HISTORY: usize = 500;
 
-fn error(status: StatusCode, message: impl Into<String>) -> Response {
+pub(crate) fn error(status: StatusCode, message: impl Into<String>) -> Response {
     let mut r = (status, axum::Json(json!({ "error": message.into() }))).into_response();
     if status == StatusCode::UNAUTHORIZED {
         r.headers_mut().insert(
@@ -32,7 +32,7 @@ fn error(status: StatusCode, message: impl Into<String>) -> Response {
     r
 }
 
-fn internal(e: StoreError) -> Response {
+pub(crate) fn internal(e: StoreError) -> Response {
     tracing::error!("console API: {e}");
     error(
         StatusCode::INTERNAL_SERVER_ERROR,
@@ -41,7 +41,7 @@ fn internal(e: StoreError) -> Response {
 }
 
 /// The caller's role and trail name, or the 401/403 answer.
-fn caller(
+pub(crate) fn caller(
     app: &App,
     headers: &HeaderMap,
     need: Permission,

@@ -2,6 +2,7 @@
 //! and the static stylesheet, under one set of security headers and a small body limit.
 
 mod api;
+mod api_cases;
 mod assets;
 mod breach;
 mod incidents;
@@ -79,6 +80,15 @@ pub fn router(store: SqliteStore, settings: ConsoleSettings) -> Router {
         .route("/api/v1/alerts/{id}/ack", post(api::acknowledge))
         .route("/api/v1/alerts/{id}/resolve", post(api::resolve))
         .route("/api/v1/assets", get(api::assets))
+        .route("/api/v1/assets/{name}/findings", get(api_cases::findings))
+        .route("/api/v1/incidents", get(api_cases::incidents))
+        .route("/api/v1/incidents/{id}", get(api_cases::incident))
+        .route("/api/v1/incidents/{id}/breach", get(api_cases::breach))
+        .route(
+            "/api/v1/plan",
+            get(api_cases::plan).post(api_cases::add_action),
+        )
+        .route("/api/v1/plan/{id}/done", post(api_cases::done))
         .route(
             "/api/v1/incidents/{id}/record",
             get(api::record)
