@@ -1422,3 +1422,87 @@ fn incidents_drafts_the_plan_and_findings_are_in_the_api() {
         .collect();
     assert_eq!(trail, ["plan.done", "plan.add"]);
 }
+
+/// An invited user cannot sign in until they choose a password on the invitation's page; a weak or
+/// mistyped one comes back with why; the link works once; the trail names the user.
+#[test]
+fn an_invited_user_chooses_a_password_once_through_the_link() {
+    let site = Site::new();
+    let secret = secret::random_hex().unwrap();
+    site.store()
+        .add_invited_user(
+            &vigil_store::NewUser {
+                name: "erin".into(),
+                role: Role::Viewer,
+                password_hash: vigil_store::INVITED.into(),
+            },
+            &secret::sha256_hex(&secret),
+            Timestamp::now() + SignedDuration::from_hours(72),
+            &vigil_store::TrailDraft::new("cli:admin", "user.invite", "user:erin", "role viewer"),
+            Timestamp::now(),
+        )
+        .unwrap();
+    let mut c = site.client();
+    // Nothing verifies against an invited user's placeholder.
+    assert_eq!(c.login(&site, "erin", vigil_store::INVITED).status, 401);
+    let page = c.get(&site, &format!("/invite?token={secret}"));
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("erin") && page.body.contains("viewer"),
+        "{}",
+        page.body
+    );
+    assert_eq!(c.get(&site, "/invite?token=0123").status, 404);
+    let weak = c.post(
+        &site,
+        "/invite",
+        &[
+            ("token", &secret),
+            ("password", "short"),
+            ("again", "short"),
+        ],
+    );
+    assert_eq!(weak.status, 400);
+    assert!(weak.body.contains("too short"), "{}", weak.body);
+    let typo = c.post(
+        &site,
+        "/invite",
+        &[
+            ("token", &secret),
+            ("password", PASSWORD),
+            ("again", "correct horse battery!"),
+        ],
+    );
+    assert_eq!(typo.status, 400);
+    assert!(typo.body.contains("differ"), "{}", typo.body);
+    let set = c.post(
+        &site,
+        "/invite",
+        &[
+            ("token", &secret),
+            ("password", PASSWORD),
+            ("again", PASSWORD),
+        ],
+    );
+    assert_eq!(set.status, 303);
+    assert_eq!(set.header("location"), Some("/login?welcome=1"));
+    let again = c.post(
+        &site,
+        "/invite",
+        &[
+            ("token", &secret),
+            ("password", "another long one"),
+            ("again", "another long one"),
+        ],
+    );
+    assert_eq!(again.status, 404, "the link works once");
+    let mut erin = site.client();
+    assert_eq!(erin.login(&site, "erin", PASSWORD).status, 303);
+    let entry = site.store().trail_latest(2).unwrap();
+    assert!(
+        entry
+            .iter()
+            .any(|e| e.actor == "erin" && e.action == "user.invite.accept"),
+        "{entry:?}"
+    );
+}

@@ -719,3 +719,46 @@ fn alerts_are_listed_and_acknowledged_on_a_remote_service_with_a_token() {
         "{l}"
     );
 }
+
+/// `vigil user add --invite`: a link on the console's address, shown once; the user is listed as
+/// invited; an invitation longer than two weeks is refused.
+#[test]
+fn a_user_is_invited_with_a_link_on_the_consoles_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    setup(d);
+    std::fs::write(
+        d.join("vigil.toml"),
+        "[http]\nlisten = \"127.0.0.1:8443\"\n",
+    )
+    .unwrap();
+    let o = run(
+        d,
+        &[
+            "user", "add", "erin", "--role", "viewer", "--invite", "--valid", "48h",
+        ],
+        None,
+    );
+    let out = text(&o);
+    assert!(o.status.success(), "{out}");
+    assert!(
+        out.contains("https://127.0.0.1:8443/invite?token=") && out.contains("works once"),
+        "{out}"
+    );
+    let listed = run(d, &["user", "list"], None);
+    assert!(
+        text(&listed).contains("invited (no password yet)"),
+        "{}",
+        text(&listed)
+    );
+    let long = run(
+        d,
+        &[
+            "user", "add", "fay", "--role", "viewer", "--invite", "--valid", "30d",
+        ],
+        None,
+    );
+    assert_eq!(long.status.code(), Some(2), "{}", text(&long));
+    let trail = run(d, &["trail", "export"], None);
+    assert!(text(&trail).contains("user.invite"), "{}", text(&trail));
+}

@@ -6,6 +6,7 @@ mod api_cases;
 mod assets;
 mod breach;
 mod incidents;
+mod invite;
 mod pages;
 mod record;
 mod session;
@@ -49,6 +50,7 @@ pub fn router(store: SqliteStore, settings: ConsoleSettings) -> Router {
         .route("/", get(pages::home))
         .route("/login", get(pages::login_form).post(pages::login_submit))
         .route("/logout", post(pages::logout))
+        .route("/invite", get(invite::form).post(invite::accept))
         .route("/overview", get(pages::overview))
         .route("/alerts", get(pages::alerts))
         .route(

@@ -173,11 +173,25 @@ fn login_page(app: &App, status: StatusCode, message: Option<String>) -> Page {
     Ok(response)
 }
 
-pub(crate) async fn login_form(State(app): State<App>, headers: HeaderMap) -> Page {
+#[derive(Deserialize)]
+pub(crate) struct LoginQuery {
+    /// Set when an invitation was just accepted.
+    welcome: Option<String>,
+}
+
+pub(crate) async fn login_form(
+    State(app): State<App>,
+    headers: HeaderMap,
+    axum::extract::Query(q): axum::extract::Query<LoginQuery>,
+) -> Page {
     if app.session(&headers)?.is_some() {
         return Ok(Redirect::to("/overview").into_response());
     }
-    login_page(&app, StatusCode::OK, None)
+    let welcome = q
+        .welcome
+        .is_some()
+        .then(|| "Your password is set: sign in with it.".to_string());
+    login_page(&app, StatusCode::OK, welcome)
 }
 
 #[derive(Deserialize)]
