@@ -1506,3 +1506,161 @@ fn an_invited_user_chooses_a_password_once_through_the_link() {
         "{entry:?}"
     );
 }
+
+/// `/users`: only an administrator sees and changes accounts and tokens; an invitation link and a
+/// token are shown once and work; a revoked token and a disabled user are refused; an administrator
+/// cannot disable themselves; a forged form is refused; every change is in the trail.
+#[test]
+fn an_administrator_manages_users_and_tokens_in_the_browser() {
+    let site = Site::new();
+    let mut vera = site.client();
+    assert_eq!(vera.login(&site, "vera", PASSWORD).status, 303);
+    assert_eq!(vera.get(&site, "/users").status, 403);
+    let mut ada = site.client();
+    assert_eq!(ada.login(&site, "ada", PASSWORD).status, 303);
+    let page = ada.get(&site, "/users");
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("vera") && page.body.contains("rita"),
+        "{}",
+        page.body
+    );
+    let csrf = page.csrf();
+    assert_eq!(
+        ada.post(
+            &site,
+            "/users/invite",
+            &[
+                ("csrf", "forged"),
+                ("name", "x"),
+                ("role", "viewer"),
+                ("hours", "72")
+            ]
+        )
+        .status,
+        403
+    );
+    let invited = ada.post(
+        &site,
+        "/users/invite",
+        &[
+            ("csrf", &csrf),
+            ("name", "erin"),
+            ("role", "responder"),
+            ("hours", "48"),
+        ],
+    );
+    assert_eq!(invited.status, 200, "{}", invited.body);
+    let start = invited
+        .body
+        .find("/invite?token=")
+        .expect("the link is shown");
+    let token: String = invited.body[start + "/invite?token=".len()..]
+        .chars()
+        .take_while(char::is_ascii_hexdigit)
+        .collect();
+    assert_eq!(token.len(), 64);
+    assert!(
+        invited.body.contains(&site.url("/invite?token=")),
+        "the console's own address: {}",
+        invited.body
+    );
+    let too_long = ada.post(
+        &site,
+        "/users/invite",
+        &[
+            ("csrf", &csrf),
+            ("name", "fay"),
+            ("role", "viewer"),
+            ("hours", "1000"),
+        ],
+    );
+    assert_eq!(too_long.status, 400);
+    assert!(too_long.body.contains("14 days"), "{}", too_long.body);
+    let mut erin = site.client();
+    let set = erin.post(
+        &site,
+        "/invite",
+        &[
+            ("token", &token),
+            ("password", PASSWORD),
+            ("again", PASSWORD),
+        ],
+    );
+    assert_eq!(set.status, 303);
+    assert_eq!(erin.login(&site, "erin", PASSWORD).status, 303);
+
+    let made = ada.post(
+        &site,
+        "/tokens",
+        &[
+            ("csrf", &csrf),
+            ("name", "IT provider's laptop"),
+            ("role", "viewer"),
+            ("days", "30"),
+        ],
+    );
+    assert_eq!(made.status, 200, "{}", made.body);
+    let at = made.body.find("vgl_").expect("the token is shown");
+    let secret: String = made.body[at..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
+    let c = site.client();
+    assert_eq!(
+        c.api(&site, "GET", "/api/v1/assets", Some(&secret), None).0,
+        200
+    );
+    let id = site
+        .store()
+        .tokens()
+        .unwrap()
+        .into_iter()
+        .find(|t| t.name == "IT provider's laptop")
+        .unwrap()
+        .id;
+    let revoked = ada.post(&site, &format!("/tokens/{id}/revoke"), &[("csrf", &csrf)]);
+    assert_eq!(revoked.status, 303);
+    assert_eq!(
+        c.api(&site, "GET", "/api/v1/assets", Some(&secret), None).0,
+        401
+    );
+
+    let me = ada.post(&site, "/users/ada/disable", &[("csrf", &csrf)]);
+    assert_eq!(me.status, 400);
+    let off = ada.post(&site, "/users/vera/disable", &[("csrf", &csrf)]);
+    assert_eq!(off.status, 303);
+    let mut vera = site.client();
+    assert_eq!(vera.login(&site, "vera", PASSWORD).status, 401);
+    assert_eq!(
+        ada.post(&site, "/users/nobody/disable", &[("csrf", &csrf)])
+            .status,
+        404
+    );
+    let mut rita = site.client();
+    assert_eq!(rita.login(&site, "rita", PASSWORD).status, 303);
+    let rcsrf = rita.get(&site, "/overview").csrf();
+    assert_eq!(
+        rita.post(&site, "/users/vera/enable", &[("csrf", &rcsrf)])
+            .status,
+        403
+    );
+
+    let actions: Vec<String> = site
+        .store()
+        .trail_latest(20)
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.actor == "ada")
+        .map(|e| e.action)
+        .collect();
+    for want in [
+        "user.invite",
+        "token.create",
+        "token.revoke",
+        "user.disable",
+    ] {
+        assert!(actions.iter().any(|a| a == want), "{want}: {actions:?}");
+    }
+    assert!(site.store().verify_trail().unwrap().broken.is_none());
+}

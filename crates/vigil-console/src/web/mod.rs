@@ -10,6 +10,7 @@ mod invite;
 mod pages;
 mod record;
 mod session;
+mod users;
 
 use crate::server::ConsoleSettings;
 use axum::Router;
@@ -75,6 +76,11 @@ pub fn router(store: SqliteStore, settings: ConsoleSettings) -> Router {
         .route("/assets/{name}", get(assets::asset))
         .route("/assets/{name}/ignore", post(assets::ignore))
         .route("/plan/{id}/done", post(incidents::done))
+        .route("/users", get(users::users))
+        .route("/users/invite", post(users::invite))
+        .route("/users/{name}/{action}", post(users::change))
+        .route("/tokens", post(users::create_token))
+        .route("/tokens/{id}/revoke", post(users::revoke_token))
         .route("/static/console.css", get(stylesheet))
         .route("/api/v1/openapi.json", get(openapi))
         .route("/api/v1/alerts", get(api::alerts))

@@ -41,6 +41,7 @@ pub(crate) struct Me {
     pub(crate) role: String,
     pub(crate) csrf: String,
     pub(crate) can_read_trail: bool,
+    pub(crate) can_manage: bool,
 }
 
 impl Me {
@@ -50,6 +51,7 @@ impl Me {
             role: s.role.to_string(),
             csrf: s.csrf.clone(),
             can_read_trail: allows(s.role, Permission::ReadTrail),
+            can_manage: allows(s.role, Permission::ManageAccounts),
         }
     }
 }
@@ -355,6 +357,17 @@ pub(crate) fn acting(
     csrf: &str,
     refused: &str,
 ) -> Result<Result<Session, Response>, PageError> {
+    acting_as(app, headers, csrf, Permission::ActOnAlerts, refused)
+}
+
+/// As [`acting`], for a change that needs `need` (managing accounts: an administrator).
+pub(crate) fn acting_as(
+    app: &App,
+    headers: &HeaderMap,
+    csrf: &str,
+    need: Permission,
+    refused: &str,
+) -> Result<Result<Session, Response>, PageError> {
     let s = match signed_in(app, headers)? {
         Ok(s) => s,
         Err(r) => return Ok(Err(r)),
@@ -366,7 +379,7 @@ pub(crate) fn acting(
             Some(&s),
         ));
     }
-    if !allows(s.role, Permission::ActOnAlerts) {
+    if !allows(s.role, need) {
         return Err(refuse(StatusCode::FORBIDDEN, refused, Some(&s)));
     }
     Ok(Ok(s))

@@ -81,8 +81,7 @@ pub fn run(ctx: &Context, args: PlanArgs) -> Result<Outcome> {
             asset,
             by,
         } => {
-            // As the other commands record a person at the terminal: `cli:<name>`.
-            let by = format!("cli:{}", super::person(by)?);
+            let by = actor(by);
             let new = NewAction {
                 action,
                 owner,
@@ -99,7 +98,7 @@ pub fn run(ctx: &Context, args: PlanArgs) -> Result<Outcome> {
             print_actions(&actions, all, today, json)?;
         }
         PlanCommand::Done { id, note, by } => {
-            let by = format!("cli:{}", super::person(by)?);
+            let by = actor(by);
             if !store.complete_action_recorded(id, Timestamp::now(), note.as_deref(), &by)? {
                 match store.action(id)? {
                     Some(_) => bail!("action {id} is already done"),
@@ -110,6 +109,15 @@ pub fn run(ctx: &Context, args: PlanArgs) -> Result<Outcome> {
         }
     }
     Ok(Outcome::Success)
+}
+
+/// Who the trail names for a change made here: `cli:<--by>`, else as the other commands do
+/// (`cli:<login name>`, `cli:unknown` without one: a script's change is still recorded).
+fn actor(by: Option<String>) -> String {
+    match by.map(|b| b.trim().to_string()).filter(|b| !b.is_empty()) {
+        Some(b) => format!("cli:{b}"),
+        None => super::user::cli_actor(),
+    }
 }
 
 /// The plan as a table (the most overdue first) or as `vigil.plan/1` JSON.

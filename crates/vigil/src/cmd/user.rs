@@ -47,9 +47,6 @@ pub(crate) fn parse_role(s: &str) -> Result<Role, String> {
     s.parse()
 }
 
-/// Longest an invitation may be valid: a link in a mailbox is a password waiting to be taken.
-const MAX_INVITE_DAYS: i64 = 14;
-
 fn parse_valid(s: &str) -> Result<jiff::SignedDuration, String> {
     let t = s.trim();
     let (n, unit) = t.split_at(t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len()));
@@ -61,8 +58,9 @@ fn parse_valid(s: &str) -> Result<jiff::SignedDuration, String> {
         "d" => n.saturating_mul(24),
         _ => return Err(format!("{s:?}: a number and h or d, e.g. 72h")),
     };
-    if !(1..=MAX_INVITE_DAYS * 24).contains(&hours) {
-        return Err(format!("{s:?}: from 1 hour to {MAX_INVITE_DAYS} days"));
+    let max = vigil_console::accounts::MAX_INVITE.as_hours();
+    if !(1..=max).contains(&hours) {
+        return Err(format!("{s:?}: from 1 hour to {} days", max / 24));
     }
     Ok(jiff::SignedDuration::from_hours(hours))
 }
@@ -121,35 +119,11 @@ pub fn run(ctx: &Context, cmd: UserCommand) -> Result<Outcome> {
             valid,
         } => {
             let name = name.trim().to_string();
-            if name.is_empty()
-                || name.len() > 64
-                || name.chars().any(|c| c.is_control() || c.is_whitespace())
-            {
-                bail!(
-                    "user name {:?}: 1 to 64 characters, no spaces or control characters",
-                    text(&name)
-                );
-            }
+            vigil_console::accounts::check_name(&name).context("user name")?;
             if invite {
-                let secret = vigil_console::secret::random_hex()?;
-                let expires = now.checked_add(valid)?;
                 let mut store = ctx.open_store()?;
-                store.add_invited_user(
-                    &NewUser {
-                        name: name.clone(),
-                        role,
-                        password_hash: vigil_store::INVITED.into(),
-                    },
-                    &vigil_console::secret::sha256_hex(&secret),
-                    expires,
-                    &TrailDraft::new(
-                        &actor,
-                        "user.invite",
-                        format!("user:{name}"),
-                        format!("role {role}, invitation valid until {expires}"),
-                    ),
-                    now,
-                )?;
+                let (secret, expires) =
+                    vigil_console::accounts::invite(&mut store, &name, role, valid, &actor, now)?;
                 let path = format!("/invite?token={secret}");
                 crate::out!("user {} invited as {role}", text(&name))?;
                 match console_base(&ctx.config) {
