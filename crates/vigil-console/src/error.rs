@@ -14,6 +14,9 @@ pub enum ConsoleError {
     /// A password that cannot be used.
     #[error("the password {0}")]
     WeakPassword(String),
+    /// A user or token name, or an invitation's validity, that cannot be used.
+    #[error("{0}")]
+    BadName(String),
     /// The certificate, its key or the self-signed pair could not be read, made or kept.
     #[error("{path}: {reason}")]
     Tls { path: String, reason: String },

@@ -7,6 +7,7 @@
 //! `/api/v1`, described by `assets/openapi.json`. The server runs on a thread of its own with a
 //! current-thread runtime: the HTTP server of `vigil-serve`, with the console's limits.
 
+pub mod accounts;
 pub mod coverage;
 pub mod error;
 pub mod login;

@@ -1760,3 +1760,393 @@ fn an_enrolled_user_needs_a_code_used_once_and_wrong_codes_lock() {
     assert!(user.failed_logins >= 9, "{}", user.failed_logins);
     assert!(site.store().verify_trail().unwrap().broken.is_none());
 }
+
+/// `/api/v1`'s incidents, breach drafts, plan and findings: what the pages show, for a viewer's
+/// token; changing the plan needs a responder's, and lands in the trail.
+#[test]
+fn incidents_drafts_the_plan_and_findings_are_in_the_api() {
+    let site = Site::new();
+    let id = seed_incident(&site);
+    site.store()
+        .save_incident(&vigil_store::IncidentRow {
+            id: id.clone(),
+            asset: Some("MAIL01".into()),
+            first_seen: "2026-03-02T03:14:00Z".parse().unwrap(),
+            last_seen: "2026-03-02T03:14:00Z".parse().unwrap(),
+            level: vigil_model::Level::Critical,
+            detections: 1,
+            entry_point: Some("Exchange ProxyShell URL pattern".into()),
+            status: "open".into(),
+            opened_at: Timestamp::now(),
+            updated_at: Timestamp::now(),
+            summary: serde_json::json!({"dwell": {"first_malicious": "2026-03-02T03:14:00Z"}}),
+        })
+        .unwrap();
+    seed_findings(&site);
+    let c = site.client();
+    let (_, viewer) = site.token(Role::Viewer, None);
+    let (_, responder) = site.token(Role::Responder, None);
+    let get = |path: &str| -> serde_json::Value {
+        let (status, body) = c.api(&site, "GET", path, Some(&viewer), None);
+        assert_eq!(status, 200, "{path}: {body}");
+        serde_json::from_str(&body).unwrap()
+    };
+
+    let list = get("/api/v1/incidents?limit=1");
+    assert_eq!(list["incidents"][0]["id"], id.as_str());
+    assert_eq!(list["incidents"][0]["level"], "critical");
+    assert!(list["next_offset"].is_null(), "{list}");
+    let one = get(&format!("/api/v1/incidents/{id}"));
+    assert_eq!(
+        one["incident"]["entry_point"],
+        "Exchange ProxyShell URL pattern"
+    );
+    assert!(one["incident"]["summary"]["dwell"].is_object(), "{one}");
+    let (status, _) = c.api(
+        &site,
+        "GET",
+        "/api/v1/incidents/INC-NOPE",
+        Some(&viewer),
+        None,
+    );
+    assert_eq!(status, 404);
+
+    let draft = get(&format!("/api/v1/incidents/{id}/breach"));
+    assert!(
+        draft["title"].is_string() || draft["title"].is_object(),
+        "{draft}"
+    );
+    let (status, md) = c.api(
+        &site,
+        "GET",
+        &format!("/api/v1/incidents/{id}/breach?format=markdown"),
+        Some(&viewer),
+        None,
+    );
+    assert_eq!(status, 200);
+    assert!(md.starts_with('#') && md.contains("72"), "{md}");
+    let (status, _) = c.api(
+        &site,
+        "GET",
+        &format!("/api/v1/incidents/{id}/breach?format=pdf"),
+        Some(&viewer),
+        None,
+    );
+    assert_eq!(status, 400);
+
+    let findings = get("/api/v1/assets/MAIL01/findings");
+    let keys: Vec<&str> = findings["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["finding"]["kb"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys.len(), 2, "{findings}");
+    assert!(findings["findings"][0]["exception"].is_null());
+    let (status, _) = c.api(
+        &site,
+        "GET",
+        "/api/v1/assets/NOPE/findings",
+        Some(&viewer),
+        None,
+    );
+    assert_eq!(status, 404);
+
+    let action = format!(
+        r#"{{"title": "Install KB5001779", "owner": "IT provider", "due": "2026-12-31", "incident": "{id}"}}"#
+    );
+    let (status, _) = c.api(&site, "POST", "/api/v1/plan", Some(&viewer), Some(&action));
+    assert_eq!(status, 403);
+    let (status, body) = c.api(
+        &site,
+        "POST",
+        "/api/v1/plan",
+        Some(&responder),
+        Some(r#"{"title": "x", "owner": "", "due": "soon"}"#),
+    );
+    assert_eq!(status, 400, "{body}");
+    let (status, body) = c.api(
+        &site,
+        "POST",
+        "/api/v1/plan",
+        Some(&responder),
+        Some(&action),
+    );
+    assert_eq!(status, 201, "{body}");
+    let made: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let action_id = made["action"]["id"].as_i64().unwrap();
+    assert_eq!(made["action"]["asset"], "MAIL01");
+    let plan = get("/api/v1/plan");
+    assert_eq!(plan["actions"][0]["action"], "Install KB5001779");
+    let done = format!("/api/v1/plan/{action_id}/done");
+    let (status, body) = c.api(
+        &site,
+        "POST",
+        &done,
+        Some(&responder),
+        Some(r#"{"note": "installed"}"#),
+    );
+    assert_eq!(status, 200, "{body}");
+    let (status, _) = c.api(&site, "POST", &done, Some(&responder), None);
+    assert_eq!(status, 409);
+    assert!(
+        get("/api/v1/plan")["actions"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        get("/api/v1/plan?state=all")["actions"][0]["status"],
+        "done"
+    );
+    let trail: Vec<String> = site
+        .store()
+        .trail_latest(2)
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    assert_eq!(trail, ["plan.done", "plan.add"]);
+}
+
+/// An invited user cannot sign in until they choose a password on the invitation's page; a weak or
+/// mistyped one comes back with why; the link works once; the trail names the user.
+#[test]
+fn an_invited_user_chooses_a_password_once_through_the_link() {
+    let site = Site::new();
+    let secret = secret::random_hex().unwrap();
+    site.store()
+        .add_invited_user(
+            &vigil_store::NewUser {
+                name: "erin".into(),
+                role: Role::Viewer,
+                password_hash: vigil_store::INVITED.into(),
+            },
+            &secret::sha256_hex(&secret),
+            Timestamp::now() + SignedDuration::from_hours(72),
+            &vigil_store::TrailDraft::new("cli:admin", "user.invite", "user:erin", "role viewer"),
+            Timestamp::now(),
+        )
+        .unwrap();
+    let mut c = site.client();
+    // Nothing verifies against an invited user's placeholder.
+    assert_eq!(c.login(&site, "erin", vigil_store::INVITED).status, 401);
+    let page = c.get(&site, &format!("/invite?token={secret}"));
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("erin") && page.body.contains("viewer"),
+        "{}",
+        page.body
+    );
+    assert_eq!(c.get(&site, "/invite?token=0123").status, 404);
+    let weak = c.post(
+        &site,
+        "/invite",
+        &[
+            ("token", &secret),
+            ("password", "short"),
+            ("again", "short"),
+        ],
+    );
+    assert_eq!(weak.status, 400);
+    assert!(weak.body.contains("too short"), "{}", weak.body);
+    let typo = c.post(
+        &site,
+        "/invite",
+        &[
+            ("token", &secret),
+            ("password", PASSWORD),
+            ("again", "correct horse battery!"),
+        ],
+    );
+    assert_eq!(typo.status, 400);
+    assert!(typo.body.contains("differ"), "{}", typo.body);
+    let set = c.post(
+        &site,
+        "/invite",
+        &[
+            ("token", &secret),
+            ("password", PASSWORD),
+            ("again", PASSWORD),
+        ],
+    );
+    assert_eq!(set.status, 303);
+    assert_eq!(set.header("location"), Some("/login?welcome=1"));
+    let again = c.post(
+        &site,
+        "/invite",
+        &[
+            ("token", &secret),
+            ("password", "another long one"),
+            ("again", "another long one"),
+        ],
+    );
+    assert_eq!(again.status, 404, "the link works once");
+    let mut erin = site.client();
+    assert_eq!(erin.login(&site, "erin", PASSWORD).status, 303);
+    let entry = site.store().trail_latest(2).unwrap();
+    assert!(
+        entry
+            .iter()
+            .any(|e| e.actor == "erin" && e.action == "user.invite.accept"),
+        "{entry:?}"
+    );
+}
+
+/// `/users`: only an administrator sees and changes accounts and tokens; an invitation link and a
+/// token are shown once and work; a revoked token and a disabled user are refused; an administrator
+/// cannot disable themselves; a forged form is refused; every change is in the trail.
+#[test]
+fn an_administrator_manages_users_and_tokens_in_the_browser() {
+    let site = Site::new();
+    let mut vera = site.client();
+    assert_eq!(vera.login(&site, "vera", PASSWORD).status, 303);
+    assert_eq!(vera.get(&site, "/users").status, 403);
+    let mut ada = site.client();
+    assert_eq!(ada.login(&site, "ada", PASSWORD).status, 303);
+    let page = ada.get(&site, "/users");
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("vera") && page.body.contains("rita"),
+        "{}",
+        page.body
+    );
+    let csrf = page.csrf();
+    assert_eq!(
+        ada.post(
+            &site,
+            "/users/invite",
+            &[
+                ("csrf", "forged"),
+                ("name", "x"),
+                ("role", "viewer"),
+                ("hours", "72")
+            ]
+        )
+        .status,
+        403
+    );
+    let invited = ada.post(
+        &site,
+        "/users/invite",
+        &[
+            ("csrf", &csrf),
+            ("name", "erin"),
+            ("role", "responder"),
+            ("hours", "48"),
+        ],
+    );
+    assert_eq!(invited.status, 200, "{}", invited.body);
+    let start = invited
+        .body
+        .find("/invite?token=")
+        .expect("the link is shown");
+    let token: String = invited.body[start + "/invite?token=".len()..]
+        .chars()
+        .take_while(char::is_ascii_hexdigit)
+        .collect();
+    assert_eq!(token.len(), 64);
+    assert!(
+        invited.body.contains(&site.url("/invite?token=")),
+        "the console's own address: {}",
+        invited.body
+    );
+    let too_long = ada.post(
+        &site,
+        "/users/invite",
+        &[
+            ("csrf", &csrf),
+            ("name", "fay"),
+            ("role", "viewer"),
+            ("hours", "1000"),
+        ],
+    );
+    assert_eq!(too_long.status, 400);
+    assert!(too_long.body.contains("14 days"), "{}", too_long.body);
+    let mut erin = site.client();
+    let set = erin.post(
+        &site,
+        "/invite",
+        &[
+            ("token", &token),
+            ("password", PASSWORD),
+            ("again", PASSWORD),
+        ],
+    );
+    assert_eq!(set.status, 303);
+    assert_eq!(erin.login(&site, "erin", PASSWORD).status, 303);
+
+    let made = ada.post(
+        &site,
+        "/tokens",
+        &[
+            ("csrf", &csrf),
+            ("name", "IT provider's laptop"),
+            ("role", "viewer"),
+            ("days", "30"),
+        ],
+    );
+    assert_eq!(made.status, 200, "{}", made.body);
+    let at = made.body.find("vgl_").expect("the token is shown");
+    let secret: String = made.body[at..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
+    let c = site.client();
+    assert_eq!(
+        c.api(&site, "GET", "/api/v1/assets", Some(&secret), None).0,
+        200
+    );
+    let id = site
+        .store()
+        .tokens()
+        .unwrap()
+        .into_iter()
+        .find(|t| t.name == "IT provider's laptop")
+        .unwrap()
+        .id;
+    let revoked = ada.post(&site, &format!("/tokens/{id}/revoke"), &[("csrf", &csrf)]);
+    assert_eq!(revoked.status, 303);
+    assert_eq!(
+        c.api(&site, "GET", "/api/v1/assets", Some(&secret), None).0,
+        401
+    );
+
+    let me = ada.post(&site, "/users/ada/disable", &[("csrf", &csrf)]);
+    assert_eq!(me.status, 400);
+    let off = ada.post(&site, "/users/vera/disable", &[("csrf", &csrf)]);
+    assert_eq!(off.status, 303);
+    let mut vera = site.client();
+    assert_eq!(vera.login(&site, "vera", PASSWORD).status, 401);
+    assert_eq!(
+        ada.post(&site, "/users/nobody/disable", &[("csrf", &csrf)])
+            .status,
+        404
+    );
+    let mut rita = site.client();
+    assert_eq!(rita.login(&site, "rita", PASSWORD).status, 303);
+    let rcsrf = rita.get(&site, "/overview").csrf();
+    assert_eq!(
+        rita.post(&site, "/users/vera/enable", &[("csrf", &rcsrf)])
+            .status,
+        403
+    );
+
+    let actions: Vec<String> = site
+        .store()
+        .trail_latest(20)
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.actor == "ada")
+        .map(|e| e.action)
+        .collect();
+    for want in [
+        "user.invite",
+        "token.create",
+        "token.revoke",
+        "user.disable",
+    ] {
+        assert!(actions.iter().any(|a| a == want), "{want}: {actions:?}");
+    }
+    assert!(site.store().verify_trail().unwrap().broken.is_none());
+}

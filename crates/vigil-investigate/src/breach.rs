@@ -166,11 +166,22 @@ fn alerting(d: &crate::DwellTime) -> Field<String> {
         })
         .unwrap_or_default();
     let ack = match d.first_acknowledged {
-        Some(a) => format!(
-            "acknowledged at {} ({} after the alert)",
-            format_ts(a),
-            format_duration(first.duration_until(a).abs())
-        ),
+        Some(a) => {
+            let by = d
+                .first_acknowledged_by
+                .as_deref()
+                .map(|b| format!(" by {b}"))
+                .unwrap_or_default();
+            let which = d
+                .first_acknowledged_alert
+                .map(|n| format!("; alert {n}, recorded in vigil's audit trail"))
+                .unwrap_or_default();
+            format!(
+                "acknowledged{by} at {} ({} after the alert{which})",
+                format_ts(a),
+                format_duration(first.duration_until(a).abs())
+            )
+        }
         None => "never acknowledged".to_string(),
     };
     Field::known(

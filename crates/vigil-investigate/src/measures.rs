@@ -63,6 +63,11 @@ pub struct DwellTime {
     pub to_first_alert: Option<SignedDuration>,
     pub first_acknowledged: Option<Timestamp>,
     pub to_first_acknowledged: Option<SignedDuration>,
+    /// The first acknowledgement's author and alert number (vigil's alert history).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_acknowledged_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_acknowledged_alert: Option<i64>,
     pub aware_at: Option<Timestamp>,
     /// First malicious event → awareness: the dwell time regulators quote.
     pub to_awareness: Option<SignedDuration>,
@@ -95,7 +100,11 @@ pub fn dwell_time(incident: &Incident, input: &DwellInput<'_>) -> DwellTime {
         .filter(|a| incident.detections.iter().any(|d| a.concerns(d)))
         .collect();
     let first_alert = related.iter().filter_map(|a| a.raised_at).min();
-    let first_ack = related.iter().filter_map(|a| a.acknowledged_at).min();
+    let first_ack_record = related
+        .iter()
+        .filter(|a| a.acknowledged_at.is_some())
+        .min_by_key(|a| a.acknowledged_at);
+    let first_ack = first_ack_record.and_then(|a| a.acknowledged_at);
     let deadline = input.aware_at.and_then(notification_deadline);
     DwellTime {
         first_malicious,
@@ -107,6 +116,8 @@ pub fn dwell_time(incident: &Incident, input: &DwellInput<'_>) -> DwellTime {
         to_first_alert: first_alert.map(since),
         first_acknowledged: first_ack,
         to_first_acknowledged: first_ack.map(since),
+        first_acknowledged_by: first_ack_record.and_then(|a| a.acknowledged_by.clone()),
+        first_acknowledged_alert: first_ack_record.and_then(|a| a.alert_id),
         aware_at: input.aware_at,
         to_awareness: input.aware_at.map(since),
         notification_deadline: deadline,

@@ -53,6 +53,12 @@ pub struct AlertRecord {
     pub raised_at: Option<Timestamp>,
     #[serde(default)]
     pub acknowledged_at: Option<Timestamp>,
+    /// Who acknowledged it, and the alert's number in vigil's alert history (the audit trail
+    /// records the acknowledgement under it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acknowledged_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alert_id: Option<i64>,
 }
 
 impl AlertRecord {

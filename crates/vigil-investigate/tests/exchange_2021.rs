@@ -314,6 +314,8 @@ fn defender_alerts(ds: &[Detection]) -> Vec<AlertRecord> {
             source: d.sources[0].clone(),
             raised_at: d.timestamp,
             acknowledged_at: None,
+            acknowledged_by: None,
+            alert_id: None,
         })
         .collect()
 }

@@ -43,6 +43,8 @@ pub fn alert_records(
                 source: source.clone(),
                 raised_at: Some(a.created_at),
                 acknowledged_at: a.acknowledged.as_ref().map(|m| m.at),
+                acknowledged_by: a.acknowledged.as_ref().map(|m| m.by.clone()),
+                alert_id: Some(a.id),
             });
         }
     }

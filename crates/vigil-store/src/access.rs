@@ -191,6 +191,10 @@ pub struct LoginFailure {
     pub locked: bool,
 }
 
+/// The password hash of a user invited but not yet signed up: not a PHC string, so no password
+/// verifies against it.
+pub const INVITED: &str = "!invited";
+
 /// Accounts, tokens and sessions. Every method is one transaction; the ones that change something take
 /// the trail entry that records it.
 pub trait AccountStore {
@@ -245,6 +249,33 @@ pub trait AccountStore {
         trail: Option<&TrailDraft>,
         at: Timestamp,
     ) -> Result<(), StoreError>;
+
+    /// Adds a user who has no password yet ([`INVITED`] in its place) and the invitation that lets
+    /// them choose one (the SHA-256 of its secret), valid until `expires_at`: one transaction.
+    fn add_invited_user(
+        &mut self,
+        user: &NewUser,
+        invite_hash: &str,
+        expires_at: Timestamp,
+        trail: &TrailDraft,
+        at: Timestamp,
+    ) -> Result<(), StoreError>;
+    /// The user an invitation is for and when it expires, while it can still be accepted (not used,
+    /// not expired at `at`, the user not disabled).
+    fn invite(
+        &self,
+        invite_hash: &str,
+        at: Timestamp,
+    ) -> Result<Option<(String, Timestamp)>, StoreError>;
+    /// Accepts an invitation: the user's password becomes `password_hash`, the invitation is used up,
+    /// and the trail records it (`user.invite.accept`, by the user), in one transaction. The user's
+    /// name, or `None` when the invitation cannot be accepted (unknown, used, expired, user disabled).
+    fn accept_invite(
+        &mut self,
+        invite_hash: &str,
+        password_hash: &str,
+        at: Timestamp,
+    ) -> Result<Option<String>, StoreError>;
 
     fn add_token(
         &mut self,

@@ -133,8 +133,8 @@ pub struct NewAction {
     pub asset: Option<String>,
 }
 
-/// A remedial action as stored.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// A remedial action as stored (and as the console's API gives it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RemedialAction {
     pub id: i64,
     pub action: String,

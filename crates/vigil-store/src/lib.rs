@@ -22,8 +22,8 @@ pub mod trail;
 pub mod types;
 
 pub use access::{
-    AccountStore, LockoutPolicy, LoginFailure, NewSession, NewToken, NewUser, Role, SessionRecord,
-    TokenRecord, UserRecord,
+    AccountStore, INVITED, LockoutPolicy, LoginFailure, NewSession, NewToken, NewUser, Role,
+    SessionRecord, TokenRecord, UserRecord,
 };
 pub use alerts::{
     Alert, AlertAction, AlertChange, AlertEvent, AlertHistory, AlertState, AlertStore,

@@ -326,3 +326,75 @@ fn an_exception_is_kept_with_its_trail_entry() {
     );
     assert_eq!(store.verify_trail().unwrap().broken, None);
 }
+
+/// An invited user has no password that verifies until they accept the invitation; it works once,
+/// not after its expiry nor for a disabled user, and each step is in the trail.
+#[test]
+fn an_invitation_is_accepted_once_before_it_expires() {
+    let mut s = SqliteStore::open_in_memory().unwrap();
+    let expires = t(3600);
+    s.add_invited_user(
+        &user("erin", Role::Viewer),
+        "hash-1",
+        expires,
+        &draft("user.invite", "user:erin"),
+        t(0),
+    )
+    .unwrap();
+    assert_eq!(
+        s.user("erin").unwrap().unwrap().password_hash,
+        vigil_store::INVITED
+    );
+    assert_eq!(
+        s.invite("hash-1", t(10)).unwrap(),
+        Some(("erin".into(), expires))
+    );
+    assert_eq!(s.invite("hash-2", t(10)).unwrap(), None);
+    assert_eq!(s.invite("hash-1", t(3600)).unwrap(), None, "expired");
+    assert_eq!(
+        s.accept_invite("hash-1", "$argon2id$chosen", t(3601))
+            .unwrap(),
+        None,
+        "too late"
+    );
+    assert_eq!(
+        s.accept_invite("hash-1", "$argon2id$chosen", t(20))
+            .unwrap(),
+        Some("erin".into())
+    );
+    assert_eq!(
+        s.user("erin").unwrap().unwrap().password_hash,
+        "$argon2id$chosen"
+    );
+    assert_eq!(
+        s.accept_invite("hash-1", "$argon2id$again", t(30)).unwrap(),
+        None,
+        "used up"
+    );
+    // A disabled user's invitation does not work.
+    s.add_invited_user(
+        &user("fay", Role::Viewer),
+        "hash-3",
+        expires,
+        &draft("user.invite", "user:fay"),
+        t(40),
+    )
+    .unwrap();
+    s.set_user_disabled("fay", true, &draft("user.disable", "user:fay"), t(50))
+        .unwrap();
+    assert_eq!(
+        s.accept_invite("hash-3", "$argon2id$x", t(60)).unwrap(),
+        None
+    );
+    let actions: Vec<String> = s
+        .trail_latest(10)
+        .unwrap()
+        .into_iter()
+        .map(|e| format!("{} {}", e.actor, e.action))
+        .collect();
+    assert!(
+        actions.contains(&"erin user.invite.accept".to_string()),
+        "{actions:?}"
+    );
+    assert!(s.verify_trail().unwrap().broken.is_none());
+}

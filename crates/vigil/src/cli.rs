@@ -101,11 +101,11 @@ vigil hunt Security.evtx --rules my-rules/ --since 2021-08-01 --until 2021-09-01
     Coverage(crate::cmd::coverage::CoverageArgs),
     /// Open incidents from the stored detections, with entry point, root cause and dwell time
     Investigate(crate::cmd::investigate::InvestigateArgs),
-    /// The remedial action plan: add, list and complete actions with owner and due date
-    #[command(subcommand)]
-    Plan(crate::cmd::plan::PlanCommand),
+    /// The remedial action plan: add, list and complete actions with owner and due date; here or on a
+    /// remote `vigil serve` (--server URL --api-token TOKEN)
+    Plan(crate::cmd::plan::PlanArgs),
     /// Alerts that demand acknowledgement: list, show, acknowledge (stops escalation), resolve; here or
-    /// on a remote `vigil serve` (--server URL --token TOKEN)
+    /// on a remote `vigil serve` (--server URL --api-token TOKEN)
     Alerts(crate::cmd::alerts::AlertsArgs),
     /// Users of the console: add (password asked without echo), list, disable, enable, unlock
     #[command(subcommand)]

@@ -5,6 +5,7 @@ mod cli;
 mod cmd;
 mod fetch;
 mod outdir;
+mod remote;
 mod render;
 mod term;
 

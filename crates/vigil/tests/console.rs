@@ -364,6 +364,16 @@ fn incidents_and_the_plan_are_in_the_console_and_an_action_done_is_in_the_trail(
         None,
     );
     assert!(add.status.success(), "{}", text(&add));
+    let made = run(
+        d,
+        &["token", "create", "--name", "laptop", "--role", "responder"],
+        None,
+    );
+    let token = String::from_utf8_lossy(&made.stdout)
+        .split_whitespace()
+        .find(|w| w.starts_with("vgl_"))
+        .expect("the token is shown once")
+        .to_string();
     let port = free_port(true);
     let log = d.join("mail.log");
     std::fs::write(&log, "").unwrap();
@@ -522,6 +532,56 @@ fn incidents_and_the_plan_are_in_the_console_and_an_action_done_is_in_the_trail(
     assert_eq!(r.status().as_u16(), 303);
     let (_, plan) = get("/plan");
     assert!(plan.contains(">done<"), "{plan}");
+    // The plan and the draft from another machine, through the API with the token.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let remote = |args: &[&str]| -> Output {
+        Command::new(env!("CARGO_BIN_EXE_vigil"))
+            .args(args)
+            .args(["--server", &base, "--api-token", &token])
+            .env("VIGIL_DB", elsewhere.path().join("none.db"))
+            .env_remove("VIGIL_CONFIG")
+            .output()
+            .unwrap()
+    };
+    let added = remote(&[
+        "plan",
+        "add",
+        "Upgrade MAIL01 to a supported CU",
+        "--owner",
+        "IT provider",
+        "--due",
+        "2021-12-31",
+        "--incident",
+        id,
+    ]);
+    assert!(added.status.success(), "{}", text(&added));
+    let listed = remote(&["plan", "list", "--all", "--json"]);
+    let l = text(&listed);
+    assert!(
+        l.contains("Upgrade MAIL01 to a supported CU") && l.contains("\"status\": \"done\""),
+        "{l}"
+    );
+    let finished = remote(&["plan", "done", "2", "--note", "CU12 installed"]);
+    assert!(finished.status.success(), "{}", text(&finished));
+    let again = remote(&["plan", "done", "2"]);
+    assert!(
+        !again.status.success() && text(&again).contains("already done"),
+        "{}",
+        text(&again)
+    );
+    let draft = remote(&["report", "breach", id]);
+    assert_eq!(
+        headings(&String::from_utf8_lossy(&draft.stdout)),
+        headings(&md),
+        "{}",
+        text(&draft)
+    );
+    let refused = remote(&["report", "breach", id, "--incident", file.to_str().unwrap()]);
+    assert!(!refused.status.success(), "{}", text(&refused));
+    assert!(
+        !elsewhere.path().join("none.db").exists(),
+        "the remote commands opened no store"
+    );
     Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -533,6 +593,17 @@ fn incidents_and_the_plan_are_in_the_console_and_an_action_done_is_in_the_trail(
         t.contains("plan.done") && t.contains("installed 2021-08-20") && t.contains("\"ada\""),
         "{t}"
     );
+    // Every plan change is in the trail: the CLI's under the person acting, the API's under the
+    // token's name.
+    assert!(
+        t.contains(r#""actor":"cli:tester","action":"plan.add""#) && t.contains("CU12 installed"),
+        "{t}"
+    );
+    assert!(
+        t.contains(r#""actor":"token:1 (laptop)","action":"plan.done""#),
+        "{t}"
+    );
+    assert!(run(d, &["trail", "verify"], None).status.success());
 }
 
 /// `vigil alerts` against a remote service: listed and acknowledged through the console's API with
@@ -686,4 +757,47 @@ fn user_totp_enrols_prints_the_uri_once_and_removes() {
         trail.contains("user.totp.enrol") && trail.contains("user.totp.remove"),
         "{trail}"
     );
+}
+
+/// `vigil user add --invite`: a link on the console's address, shown once; the user is listed as
+/// invited; an invitation longer than two weeks is refused.
+#[test]
+fn a_user_is_invited_with_a_link_on_the_consoles_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    setup(d);
+    std::fs::write(
+        d.join("vigil.toml"),
+        "[http]\nlisten = \"127.0.0.1:8443\"\n",
+    )
+    .unwrap();
+    let o = run(
+        d,
+        &[
+            "user", "add", "erin", "--role", "viewer", "--invite", "--valid", "48h",
+        ],
+        None,
+    );
+    let out = text(&o);
+    assert!(o.status.success(), "{out}");
+    assert!(
+        out.contains("https://127.0.0.1:8443/invite?token=") && out.contains("works once"),
+        "{out}"
+    );
+    let listed = run(d, &["user", "list"], None);
+    assert!(
+        text(&listed).contains("invited (no password yet)"),
+        "{}",
+        text(&listed)
+    );
+    let long = run(
+        d,
+        &[
+            "user", "add", "fay", "--role", "viewer", "--invite", "--valid", "30d",
+        ],
+        None,
+    );
+    assert_eq!(long.status.code(), Some(2), "{}", text(&long));
+    let trail = run(d, &["trail", "export"], None);
+    assert!(text(&trail).contains("user.invite"), "{}", text(&trail));
 }

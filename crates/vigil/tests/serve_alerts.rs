@@ -154,7 +154,8 @@ fn an_attack_in_a_watched_log_is_alerted_escalated_and_stops_on_ack() {
     assert_eq!(listed[0]["state"], "acknowledged");
     stop(child);
 
-    // The breach notice cites the alert history: raised at T, acknowledged at T2 (not "unknown").
+    // The breach notice cites the alert history: raised at T, acknowledged by whom at T2 (not
+    // "unknown"), and the alert the audit trail records it under.
     let incident = listed[0]["reference"].as_str().unwrap();
     let out = vigil(d)
         .args(["report", "breach", incident])
@@ -171,7 +172,11 @@ fn an_attack_in_a_watched_log_is_alerted_escalated_and_stops_on_ack() {
         .find(|l| l.starts_with("- Alerted:"))
         .unwrap_or_else(|| panic!("{md}"));
     assert!(
-        alerted.contains("first alert raised at") && alerted.contains("acknowledged at"),
+        alerted.contains("first alert raised at") && alerted.contains("acknowledged by dana at"),
+        "{alerted}"
+    );
+    assert!(
+        alerted.contains(&format!("alert {id}, recorded in vigil's audit trail")),
         "{alerted}"
     );
     assert!(!alerted.contains("never"), "{alerted}");

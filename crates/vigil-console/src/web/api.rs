@@ -21,7 +21,7 @@ pub const MAX_OFFSET: usize = 10_000;
 /// History entries given with one alert.
 const HISTORY: usize = 500;
 
-fn error(status: StatusCode, message: impl Into<String>) -> Response {
+pub(crate) fn error(status: StatusCode, message: impl Into<String>) -> Response {
     let mut r = (status, axum::Json(json!({ "error": message.into() }))).into_response();
     if status == StatusCode::UNAUTHORIZED {
         r.headers_mut().insert(

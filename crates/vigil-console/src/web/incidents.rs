@@ -504,7 +504,10 @@ pub(crate) struct AddForm {
 }
 
 /// The action the form describes (the incident, when given, one that is stored), or what is wrong.
-fn new_action(app: &App, f: &AddForm) -> Result<Result<NewAction, Vec<String>>, PageError> {
+pub(crate) fn new_action(
+    app: &App,
+    f: &AddForm,
+) -> Result<Result<NewAction, Vec<String>>, vigil_store::StoreError> {
     let mut wrong = Vec::new();
     let (title, owner) = (f.title.trim(), f.owner.trim());
     for (label, value, max) in [

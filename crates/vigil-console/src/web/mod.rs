@@ -2,16 +2,19 @@
 //! and the static stylesheet, under one set of security headers and a small body limit.
 
 mod api;
+mod api_cases;
 mod assets;
 mod breach;
 mod coverage;
 mod health;
 mod incidents;
+mod invite;
 mod pages;
 mod record;
 mod second_factor;
 mod session;
 mod timeline;
+mod users;
 
 use crate::server::ConsoleSettings;
 use axum::Router;
@@ -56,6 +59,7 @@ pub fn router(store: SqliteStore, settings: ConsoleSettings) -> Router {
         .route("/login", get(pages::login_form).post(pages::login_submit))
         .route("/login/code", post(second_factor::submit))
         .route("/logout", post(pages::logout))
+        .route("/invite", get(invite::form).post(invite::accept))
         .route("/overview", get(pages::overview))
         .route("/alerts", get(pages::alerts))
         .route(
@@ -84,6 +88,11 @@ pub fn router(store: SqliteStore, settings: ConsoleSettings) -> Router {
         .route("/assets/{name}", get(assets::asset))
         .route("/assets/{name}/ignore", post(assets::ignore))
         .route("/plan/{id}/done", post(incidents::done))
+        .route("/users", get(users::users))
+        .route("/users/invite", post(users::invite))
+        .route("/users/{name}/{action}", post(users::change))
+        .route("/tokens", post(users::create_token))
+        .route("/tokens/{id}/revoke", post(users::revoke_token))
         .route("/static/console.css", get(stylesheet))
         .route("/api/v1/openapi.json", get(openapi))
         .route("/api/v1/alerts", get(api::alerts))
@@ -92,6 +101,15 @@ pub fn router(store: SqliteStore, settings: ConsoleSettings) -> Router {
         .route("/api/v1/alerts/{id}/resolve", post(api::resolve))
         .route("/api/v1/assets", get(api::assets))
         .route("/api/v1/health", get(health::api))
+        .route("/api/v1/assets/{name}/findings", get(api_cases::findings))
+        .route("/api/v1/incidents", get(api_cases::incidents))
+        .route("/api/v1/incidents/{id}", get(api_cases::incident))
+        .route("/api/v1/incidents/{id}/breach", get(api_cases::breach))
+        .route(
+            "/api/v1/plan",
+            get(api_cases::plan).post(api_cases::add_action),
+        )
+        .route("/api/v1/plan/{id}/done", post(api_cases::done))
         .route(
             "/api/v1/incidents/{id}/record",
             get(api::record)

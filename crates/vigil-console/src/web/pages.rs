@@ -41,6 +41,7 @@ pub(crate) struct Me {
     pub(crate) role: String,
     pub(crate) csrf: String,
     pub(crate) can_read_trail: bool,
+    pub(crate) can_manage: bool,
 }
 
 impl Me {
@@ -50,6 +51,7 @@ impl Me {
             role: s.role.to_string(),
             csrf: s.csrf.clone(),
             can_read_trail: allows(s.role, Permission::ReadTrail),
+            can_manage: allows(s.role, Permission::ManageAccounts),
         }
     }
 }
@@ -173,11 +175,25 @@ pub(crate) fn login_page(app: &App, status: StatusCode, message: Option<String>)
     Ok(response)
 }
 
-pub(crate) async fn login_form(State(app): State<App>, headers: HeaderMap) -> Page {
+#[derive(Deserialize)]
+pub(crate) struct LoginQuery {
+    /// Set when an invitation was just accepted.
+    welcome: Option<String>,
+}
+
+pub(crate) async fn login_form(
+    State(app): State<App>,
+    headers: HeaderMap,
+    axum::extract::Query(q): axum::extract::Query<LoginQuery>,
+) -> Page {
     if app.session(&headers)?.is_some() {
         return Ok(Redirect::to("/overview").into_response());
     }
-    login_page(&app, StatusCode::OK, None)
+    let welcome = q
+        .welcome
+        .is_some()
+        .then(|| "Your password is set: sign in with it.".to_string());
+    login_page(&app, StatusCode::OK, welcome)
 }
 
 #[derive(Deserialize)]
@@ -353,6 +369,17 @@ pub(crate) fn acting(
     csrf: &str,
     refused: &str,
 ) -> Result<Result<Session, Response>, PageError> {
+    acting_as(app, headers, csrf, Permission::ActOnAlerts, refused)
+}
+
+/// As [`acting`], for a change that needs `need` (managing accounts: an administrator).
+pub(crate) fn acting_as(
+    app: &App,
+    headers: &HeaderMap,
+    csrf: &str,
+    need: Permission,
+    refused: &str,
+) -> Result<Result<Session, Response>, PageError> {
     let s = match signed_in(app, headers)? {
         Ok(s) => s,
         Err(r) => return Ok(Err(r)),
@@ -364,7 +391,7 @@ pub(crate) fn acting(
             Some(&s),
         ));
     }
-    if !allows(s.role, Permission::ActOnAlerts) {
+    if !allows(s.role, need) {
         return Err(refuse(StatusCode::FORBIDDEN, refused, Some(&s)));
     }
     Ok(Ok(s))

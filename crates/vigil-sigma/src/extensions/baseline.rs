@@ -308,11 +308,12 @@ impl BaselineState {
         if let Some(o) = &hit.origin {
             let room = self.origin_groups.len() < MAX_SHARED_ORIGINS;
             match self.origin_groups.get_mut(o) {
-                Some(users) => {
-                    if users.len() < ORGANISATION_GROUPS && !users.iter().any(|k| k == key) {
-                        users.push(key.to_vec());
-                    }
+                Some(users)
+                    if users.len() < ORGANISATION_GROUPS && !users.iter().any(|k| k == key) =>
+                {
+                    users.push(key.to_vec());
                 }
+                Some(_) => {}
                 None if room => {
                     self.origin_groups.insert(o.clone(), vec![key.to_vec()]);
                 }
@@ -578,8 +579,8 @@ impl BaselineState {
 
 /// The lowest metric an absolute condition accepts, for reporting.
 /// Without history: the new public origins of the window (public networks that fewer than
-/// [`ORGANISATION_GROUPS`] groups used) when the events or values from them alone reach
-/// `new_origins_gte`; else none.
+/// [`ORGANISATION_GROUPS`] groups used, beside another origin of the group's own) when the events
+/// or values from them alone reach `new_origins_gte`; else none.
 fn new_origins_crossing(
     spec: &Spec<'_>,
     g: &Group,
@@ -598,8 +599,17 @@ fn new_origins_crossing(
         .filter(|o| is_new(o))
         .cloned()
         .collect();
-    if new.is_empty() {
-        return new;
+    // A mailbox whose only origin is this one sends from there as a rule (a front desk's own
+    // address): the new origin must come beside the group's usual one, in this window or before.
+    let elsewhere = g
+        .hits
+        .iter()
+        .filter_map(|h| h.origin.as_ref())
+        .chain(&g.bucket_origins)
+        .chain(g.origins.keys())
+        .any(|o| !new.contains(o));
+    if new.is_empty() || !elsewhere {
+        return HashSet::new();
     }
     let mut values: HashSet<&str> = HashSet::new();
     let mut events = 0u64;
@@ -1093,9 +1103,10 @@ mod tests {
     }
 
     /// Without history, `new_origins_gte` counts only mail from public networks that fewer than
-    /// three mailboxes used: a stolen mailbox's campaign on the first days of the logs, below the
-    /// absolute threshold, is reported with its own count (the owner's office mail set apart);
-    /// a busy sender on the LAN and an office address several mailboxes share are not.
+    /// three mailboxes used, beside the mailbox's own: a stolen mailbox's campaign on the first
+    /// days of the logs, below the absolute threshold, is reported with its own count (the owner's
+    /// office mail set apart); a busy sender on the LAN, an office address several mailboxes share
+    /// and a front desk that only ever sends from its own public address are not.
     #[test]
     fn without_history_a_campaign_from_a_new_public_network_is_counted_alone() {
         let p = BaselineParams {
@@ -1127,6 +1138,8 @@ mod tests {
                 for who in ["a@clinic.example", "b@clinic.example", "c@clinic.example"] {
                     send(&mut r, who, t0 + i * 60_000, "198.51.100.0/24");
                 }
+                // A front desk that only ever sends from its own public address.
+                send(&mut r, "desk@clinic.example", t0 + i * 60_000, "192.0.2.77");
             }
         }
         // The campaign, on the first days reception@ appears in the logs (no history): 24 on
@@ -1173,19 +1186,16 @@ mod tests {
         let s = spec(&p, &c);
         let mut r = Run::new();
         let mut n = 0;
-        let mut send = |r: &mut Run, who: &str, ms: i64| {
+        let office = "198.51.100.0/24";
+        let mut send = |r: &mut Run, who: &str, ms: i64, net: &str| {
             n += 1;
-            let inp = from(
-                ms,
-                &format!("p{n}@example.org"),
-                &format!("m{n}"),
-                "198.51.100.0/24",
-            );
+            let inp = from(ms, &format!("p{n}@example.org"), &format!("m{n}"), net);
             r.state
                 .feed(&s, &[who.to_string()], inp, &mut r.overflow, &mut r.out);
         };
+        send(&mut r, "a@clinic.example", 7 * HOUR, "10.1.2.0/24");
         for i in 0..25 {
-            send(&mut r, "a@clinic.example", 8 * HOUR + i * 60_000);
+            send(&mut r, "a@clinic.example", 8 * HOUR + i * 60_000, office);
         }
         assert_eq!(
             r.out.len(),
@@ -1195,7 +1205,7 @@ mod tests {
         for day in 0..4 {
             for i in 0..25 {
                 for who in ["a@clinic.example", "b@clinic.example", "c@clinic.example"] {
-                    send(&mut r, who, day * DAY + 10 * HOUR + i * 60_000);
+                    send(&mut r, who, day * DAY + 10 * HOUR + i * 60_000, office);
                 }
             }
         }

@@ -17,8 +17,7 @@ use vigil_model::SourceRef;
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Wave {
-    /// When the value's current wave started and when its last event was.
-    start_ms: i64,
+    /// When the value's latest event was.
     last_ms: i64,
     /// Waves reported for the value while the group was marked.
     count: u64,
@@ -92,7 +91,7 @@ impl MarkedState {
                 Some(w) => {
                     let new_mark = w.mark_ms < mark_ms;
                     w.count = w.count.saturating_add(1);
-                    (w.start_ms, w.last_ms, w.mark_ms) = (ms, ms, mark_ms);
+                    (w.last_ms, w.mark_ms) = (ms, mark_ms);
                     (w.count, new_mark)
                 }
                 None => {
@@ -101,7 +100,6 @@ impl MarkedState {
                         *overflow += 1;
                     }
                     let w = Wave {
-                        start_ms: ms,
                         last_ms: ms,
                         count: 1,
                         mark_ms,

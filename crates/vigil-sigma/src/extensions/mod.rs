@@ -91,7 +91,9 @@
 //! crosses when the events (or values) it received from *new public origins* alone reach that
 //! number: origins outside private, loopback, link-local, unique-local and carrier-grade NAT
 //! ranges (the organisation's LAN, webmail on the server itself) that fewer than three groups of
-//! the correlation used (an office's or a VPN's address is shared by several mailboxes). The
+//! the correlation used (an office's or a VPN's address is shared by several mailboxes), and only
+//! beside another origin of the group's own (a mailbox that only ever sends from one address
+//! sends from there as a rule). The
 //! episode is attributed to those origins as above; an origin that a third group uses later is
 //! the organisation's, and the episode it opened ends at its next part without a report. This
 //! catches a stolen mailbox used from the attacker's network on the first days of the logs, at a

@@ -107,6 +107,28 @@ fn read_user(conn: &Connection, name: &str) -> Result<Option<UserRecord>, StoreE
         .transpose()
 }
 
+/// The user of an invitation that can still be accepted at `at`, and its expiry.
+fn open_invite(
+    conn: &Connection,
+    invite_hash: &str,
+    at: Timestamp,
+) -> Result<Option<(String, Timestamp)>, StoreError> {
+    let row: Option<(String, i64)> = conn
+        .prepare_cached(
+            "SELECT i.user, i.expires_at FROM user_invites i JOIN users u ON u.name = i.user \
+             WHERE i.token_hash = ?1 AND i.used_at IS NULL AND u.disabled = 0 \
+             AND i.expires_at > ?2",
+        )
+        .context("preparing the invitation look-up")?
+        .query_row(params![invite_hash, at.as_microsecond()], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()
+        .context("reading an invitation")?;
+    row.map(|(user, expires)| Ok((user, instant("invitation", invite_hash, expires)?)))
+        .transpose()
+}
+
 fn no_user(changed: usize, name: &str) -> Result<(), StoreError> {
     if changed == 0 {
         return Err(StoreError::NoSuchUser {
@@ -321,6 +343,97 @@ impl AccountStore for SqliteStore {
             append(&tx, trail, at)?;
         }
         tx.commit().context("committing the end of a session")
+    }
+
+    fn add_invited_user(
+        &mut self,
+        user: &NewUser,
+        invite_hash: &str,
+        expires_at: Timestamp,
+        trail: &TrailDraft,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        check_text("user name", &user.name, false)?;
+        check_text("invitation", invite_hash, false)?;
+        let tx = immediate(&mut self.conn)?;
+        if read_user(&tx, &user.name)?.is_some() {
+            return Err(StoreError::UserExists {
+                name: user.name.clone(),
+            });
+        }
+        tx.execute(
+            "INSERT INTO users (name, role, password_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
+            params![
+                user.name,
+                user.role.as_str(),
+                crate::access::INVITED,
+                at.as_microsecond()
+            ],
+        )
+        .context("adding an invited user")?;
+        tx.execute(
+            "INSERT INTO user_invites (token_hash, user, created_at, expires_at) \
+             VALUES (?1, ?2, ?3, ?4)",
+            params![
+                invite_hash,
+                user.name,
+                at.as_microsecond(),
+                expires_at.as_microsecond()
+            ],
+        )
+        .context("adding an invitation")?;
+        append(&tx, trail, at)?;
+        tx.commit().context("committing an invited user")
+    }
+
+    fn invite(
+        &self,
+        invite_hash: &str,
+        at: Timestamp,
+    ) -> Result<Option<(String, Timestamp)>, StoreError> {
+        open_invite(&self.conn, invite_hash, at)
+    }
+
+    fn accept_invite(
+        &mut self,
+        invite_hash: &str,
+        password_hash: &str,
+        at: Timestamp,
+    ) -> Result<Option<String>, StoreError> {
+        check_text("password hash", password_hash, false)?;
+        let tx = immediate(&mut self.conn)?;
+        let Some((user, _)) = open_invite(&tx, invite_hash, at)? else {
+            return Ok(None);
+        };
+        tx.execute(
+            "UPDATE users SET password_hash = ?2, failed_logins = 0, locked_until = NULL \
+             WHERE name = ?1",
+            params![user, password_hash],
+        )
+        .context("setting an invited user's password")?;
+        tx.execute(
+            "UPDATE user_invites SET used_at = ?2 WHERE token_hash = ?1",
+            params![invite_hash, at.as_microsecond()],
+        )
+        .context("using an invitation up")?;
+        // Any other invitation of the same user is void once one is accepted.
+        tx.execute(
+            "UPDATE user_invites SET used_at = ?2 WHERE user = ?1 AND used_at IS NULL",
+            params![user, at.as_microsecond()],
+        )
+        .context("voiding the user's other invitations")?;
+        append(
+            &tx,
+            &TrailDraft::new(
+                &user,
+                "user.invite.accept",
+                format!("user:{user}"),
+                "password chosen",
+            ),
+            at,
+        )?;
+        tx.commit().context("committing an accepted invitation")?;
+        Ok(Some(user))
     }
 
     fn add_token(

@@ -478,7 +478,22 @@ CREATE TABLE finding_exceptions (
 CREATE INDEX finding_exceptions_asset ON finding_exceptions (asset, expires);
 "#;
 
-/// Step 12: the TOTP second factor of console accounts (RFC 6238): the shared secret in hex, kept as
+/// Step 12: invitations to the console. An invited user has no password until they choose one on the
+/// invitation's page; only the SHA-256 of the invitation's secret is kept, and an invitation works once,
+/// until it expires.
+const USER_INVITES: &str = r#"
+CREATE TABLE user_invites (
+    -- SHA-256 of the secret in the link; the secret itself is shown once and never stored.
+    token_hash TEXT PRIMARY KEY NOT NULL,
+    user       TEXT NOT NULL REFERENCES users (name) ON DELETE CASCADE,
+    -- Microseconds since the Unix epoch (UTC).
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    used_at    INTEGER
+) WITHOUT ROWID;
+"#;
+
+/// Step 13: the TOTP second factor of console accounts (RFC 6238): the shared secret in hex, kept as
 /// it is because verifying needs it (see `second_factor`), and the last time step a code was accepted
 /// for, so that a code opens one session only.
 const TOTP: &str = r#"
@@ -498,6 +513,7 @@ pub const MIGRATIONS: &[&str] = &[
     CONSOLE,
     INCIDENT_RECORDS,
     FINDING_EXCEPTIONS,
+    USER_INVITES,
     TOTP,
 ];
 

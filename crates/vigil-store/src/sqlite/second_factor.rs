@@ -1,4 +1,4 @@
-//! TOTP enrolments in SQLite: two columns of `users` (migration 12).
+//! TOTP enrolments in SQLite: two columns of `users` (migration 13).
 
 use super::SqliteStore;
 use super::trail::{append, immediate};

@@ -28,25 +28,7 @@ pub enum Format {
     Json,
 }
 
-/// A running `vigil serve` reached through its console's API instead of the local store.
-#[derive(Debug, Clone, clap::Args)]
-pub struct Remote {
-    /// The console of a remote `vigil serve` (https://HOST:PORT); the local store when unset
-    #[arg(long, value_name = "URL", env = "VIGIL_SERVER", global = true)]
-    pub server: Option<String>,
-    /// An API token for --server (`vigil token create` on the server)
-    #[arg(
-        long,
-        value_name = "TOKEN",
-        env = "VIGIL_API_TOKEN",
-        global = true,
-        hide_env_values = true
-    )]
-    pub api_token: Option<String>,
-    /// The certificate to trust for the server (its self-signed console-cert.pem), PEM
-    #[arg(long, value_name = "PEM", global = true)]
-    pub server_cert: Option<std::path::PathBuf>,
-}
+pub use crate::remote::Remote;
 
 /// `vigil alerts`: the subcommand, against the local store or a remote service.
 #[derive(Debug, clap::Args)]
@@ -109,19 +91,9 @@ vigil alerts ack --token v1.17.acknowledge.… --by dana"
     },
 }
 
-/// The person acting: `--by`, else the login name; never empty.
-fn person(by: Option<String>) -> Result<String> {
-    let name = by
-        .or_else(|| std::env::var("USER").ok())
-        .or_else(|| std::env::var("USERNAME").ok())
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty());
-    name.context("say who you are with --by NAME (no USER or USERNAME is set)")
-}
-
 pub fn run(ctx: &Context, cmd: AlertsCommand, remote: &Remote) -> Result<Outcome> {
-    if let Some(server) = &remote.server {
-        return run_remote(server, remote, cmd);
+    if let Some(client) = remote.client()? {
+        return run_remote(&client, cmd);
     }
     let mut store = ctx.open_store()?;
     match cmd {
@@ -137,7 +109,7 @@ pub fn run(ctx: &Context, cmd: AlertsCommand, remote: &Remote) -> Result<Outcome
             note,
             token,
         } => {
-            let by = person(by)?;
+            let by = super::person(by)?;
             let now = Timestamp::now();
             let alert = match (token, id) {
                 (Some(token), _) => {
@@ -170,7 +142,7 @@ pub fn run(ctx: &Context, cmd: AlertsCommand, remote: &Remote) -> Result<Outcome
                 &mut store,
                 id,
                 AlertAction::Resolve,
-                person(by)?,
+                super::person(by)?,
                 note,
                 Timestamp::now(),
             )?;
@@ -416,55 +388,7 @@ fn describe(e: &AlertEvent) -> String {
 }
 
 /// The same commands against a remote service's API (`/api/v1/alerts`), with a bearer token.
-fn run_remote(server: &str, remote: &Remote, cmd: AlertsCommand) -> Result<Outcome> {
-    let token = remote.api_token.as_deref().context(
-        "--server needs --api-token (an API token made with `vigil token create` on the server)",
-    )?;
-    let base = server.trim_end_matches('/');
-    if !(base.starts_with("https://")
-        || base.starts_with("http://127.")
-        || base.starts_with("http://localhost"))
-    {
-        bail!(
-            "--server {base}: use https:// (plain http only to this machine, as the console allows)"
-        );
-    }
-    let mut config = ureq::Agent::config_builder().http_status_as_error(false);
-    if let Some(pem) = &remote.server_cert {
-        let text = std::fs::read(pem).with_context(|| format!("cannot read {}", pem.display()))?;
-        let cert = ureq::tls::Certificate::from_pem(&text)
-            .with_context(|| format!("{}: not a PEM certificate", pem.display()))?
-            .to_owned();
-        config = config.tls_config(
-            ureq::tls::TlsConfig::builder()
-                .root_certs(ureq::tls::RootCerts::Specific(std::sync::Arc::new(vec![
-                    cert,
-                ])))
-                .build(),
-        );
-    }
-    let agent = config.build().new_agent();
-    let auth = format!("Bearer {token}");
-    let answer =
-        |r: Result<ureq::http::Response<ureq::Body>, ureq::Error>| -> Result<serde_json::Value> {
-            let mut r = r.with_context(|| format!("cannot reach {base}"))?;
-            let status = r.status().as_u16();
-            let body: serde_json::Value = r
-                .body_mut()
-                .with_config()
-                .limit(32 << 20)
-                .read_to_string()
-                .map_err(anyhow::Error::from)
-                .and_then(|t| serde_json::from_str(&t).map_err(anyhow::Error::from))
-                .with_context(|| format!("{base}: the answer (status {status}) is not JSON"))?;
-            if status >= 400 {
-                bail!(
-                    "{base}: {} (status {status})",
-                    body["error"].as_str().unwrap_or("refused")
-                );
-            }
-            Ok(body)
-        };
+fn run_remote(client: &crate::remote::Client, cmd: AlertsCommand) -> Result<Outcome> {
     match cmd {
         AlertsCommand::List {
             state,
@@ -477,25 +401,19 @@ fn run_remote(server: &str, remote: &Remote, cmd: AlertsCommand) -> Result<Outco
                 StateFilter::Resolved => ("resolved", Some(AlertState::Resolved)),
                 StateFilter::All => ("all", None),
             };
-            let body = answer(
-                agent
-                    .get(format!("{base}/api/v1/alerts"))
-                    .query("state", name)
-                    .query("limit", limit.clamp(1, 500).to_string())
-                    .header("Authorization", &auth)
-                    .call(),
+            let body = client.get_json(
+                "/api/v1/alerts",
+                &[
+                    ("state", name.to_string()),
+                    ("limit", limit.clamp(1, 500).to_string()),
+                ],
             )?;
             let alerts: Vec<Alert> = serde_json::from_value(body["alerts"].clone())
                 .context("the server's alerts are not in the form this vigil reads")?;
             print_list(&alerts, filter, format, limit)
         }
         AlertsCommand::Show { id, .. } => {
-            let body = answer(
-                agent
-                    .get(format!("{base}/api/v1/alerts/{id}"))
-                    .header("Authorization", &auth)
-                    .call(),
-            )?;
+            let body = client.get_json(&format!("/api/v1/alerts/{id}"), &[])?;
             crate::out!("{}", serde_json::to_string_pretty(&body)?)?;
             Ok(Outcome::Success)
         }
@@ -511,32 +429,22 @@ fn run_remote(server: &str, remote: &Remote, cmd: AlertsCommand) -> Result<Outco
                 );
             }
             let id = id.context("give an alert id")?;
-            remote_change(&agent, base, &auth, id, "ack", note, &answer)
+            remote_change(client, id, "ack", note)
         }
-        AlertsCommand::Resolve { id, note, .. } => {
-            remote_change(&agent, base, &auth, id, "resolve", note, &answer)
-        }
+        AlertsCommand::Resolve { id, note, .. } => remote_change(client, id, "resolve", note),
     }
 }
 
 /// Acknowledges or resolves through the API; the server records it under the token's name.
 fn remote_change(
-    agent: &ureq::Agent,
-    base: &str,
-    auth: &str,
+    client: &crate::remote::Client,
     id: i64,
     action: &str,
     note: Option<String>,
-    answer: &dyn Fn(
-        Result<ureq::http::Response<ureq::Body>, ureq::Error>,
-    ) -> Result<serde_json::Value>,
 ) -> Result<Outcome> {
-    let body = answer(
-        agent
-            .post(format!("{base}/api/v1/alerts/{id}/{action}"))
-            .header("Authorization", auth)
-            .header("Content-Type", "application/json")
-            .send(serde_json::json!({ "note": note }).to_string()),
+    let body = client.post_json(
+        &format!("/api/v1/alerts/{id}/{action}"),
+        &serde_json::json!({ "note": note }),
     )?;
     let alert: Alert = serde_json::from_value(body.get("alert").cloned().unwrap_or(body))
         .context("the server's answer is not an alert")?;

@@ -58,3 +58,14 @@ impl Context {
             .with_context(|| format!("cannot open the store {}", self.db_path.display()))
     }
 }
+
+/// The person acting: `--by`, else the login name; never empty.
+pub(crate) fn person(by: Option<String>) -> anyhow::Result<String> {
+    use anyhow::Context as _;
+    let name = by
+        .or_else(|| std::env::var("USER").ok())
+        .or_else(|| std::env::var("USERNAME").ok())
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty());
+    name.context("say who you are with --by NAME (no USER or USERNAME is set)")
+}

@@ -37,6 +37,8 @@ pub struct BreachArgs {
     /// Detections at or above this level open incidents (as given to `vigil investigate`)
     #[arg(long, value_name = "LEVEL", default_value = "high", value_parser = crate::cli::parse_level)]
     pub min_level: vigil_model::Level,
+    #[command(flatten)]
+    pub remote: crate::remote::Remote,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -156,6 +158,24 @@ fn patching(ctx: &Context, args: PatchingArgs) -> Result<Outcome> {
 
 /// Rebuilds the incident from the stored detections (with their triage) and drafts its notification.
 fn breach(ctx: &Context, args: BreachArgs) -> Result<Outcome> {
+    if let Some(client) = args.remote.client()? {
+        if args.record.is_some() {
+            bail!(
+                "with --server the draft uses the record saved in that console: fill it there (or \
+                 PUT /api/v1/incidents/ID/record), not with --incident"
+            );
+        }
+        let format = match args.format {
+            BreachFormat::Md => "markdown",
+            BreachFormat::Html => "html",
+        };
+        let id = crate::remote::segment(&args.incident_id);
+        let text = client.get_text(
+            &format!("/api/v1/incidents/{id}/breach"),
+            &[("format", format.to_string())],
+        )?;
+        return write_draft(&text, args.output.as_deref());
+    }
     let store = ctx.open_store()?;
     let record = args
         .record
@@ -205,9 +225,14 @@ fn breach(ctx: &Context, args: BreachArgs) -> Result<Outcome> {
             ),
         ),
     };
-    match &args.output {
+    write_draft(&text, args.output.as_deref())
+}
+
+/// The draft to `--output`, else to stdout.
+fn write_draft(text: &str, output: Option<&std::path::Path>) -> Result<Outcome> {
+    match output {
         Some(p) => std::fs::write(p, text)
-            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", p.display()))?,
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", crate::term::path(p)))?,
         None => crate::put!("{text}")?,
     }
     Ok(Outcome::Success)

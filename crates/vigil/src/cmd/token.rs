@@ -5,11 +5,10 @@ use crate::Outcome;
 use crate::cmd::Context;
 use crate::cmd::user::{cli_actor, parse_role};
 use crate::term::text;
-use anyhow::{Result, bail};
+use anyhow::Result;
 use clap::Subcommand;
 use jiff::Timestamp;
-use vigil_console::secret;
-use vigil_store::{AccountStore, NewToken, Role, TrailDraft};
+use vigil_store::{AccountStore, Role, TrailDraft};
 
 #[derive(Debug, Subcommand)]
 pub enum TokenCommand {
@@ -44,33 +43,14 @@ pub fn run(ctx: &Context, cmd: TokenCommand) -> Result<Outcome> {
             expires,
         } => {
             let name = name.trim().to_string();
-            if name.is_empty() || name.len() > 128 || name.chars().any(char::is_control) {
-                bail!("token name: 1 to 128 characters, no control characters");
-            }
             let expires_at = if expires.eq_ignore_ascii_case("never") {
                 None
             } else {
                 let d: vigil_alert::Interval = expires.parse().map_err(anyhow::Error::msg)?;
                 Some(now.checked_add(d.0)?)
             };
-            let token = secret::new_api_token()?;
-            let id = store.add_token(
-                &NewToken {
-                    name: name.clone(),
-                    role,
-                    hash: secret::sha256_hex(&token),
-                    expires_at,
-                },
-                &TrailDraft::new(
-                    &actor,
-                    "token.create",
-                    "",
-                    format!(
-                        "{name}, role {role}, expires {}",
-                        expires_at.map_or_else(|| "never".into(), |t| t.to_string())
-                    ),
-                ),
-                now,
+            let (id, token) = vigil_console::accounts::create_token(
+                &mut store, &name, role, expires_at, &actor, now,
             )?;
             crate::note!(
                 "token {id} ({}, {role}) created; it is shown once, keep it now:",

@@ -23,8 +23,15 @@ printf '%s\\n' \"$PW\" | vigil user add ci-admin --role admin --password-stdin")
         #[arg(long, value_parser = parse_role)]
         role: Role,
         /// Read the password from the first line of standard input instead of a prompt
-        #[arg(long)]
+        #[arg(long, conflicts_with = "invite")]
         password_stdin: bool,
+        /// Instead of a password: print a link (shown once) on which the user chooses their own,
+        /// valid for --valid; until then nobody can sign in as them
+        #[arg(long)]
+        invite: bool,
+        /// How long the invitation link works (e.g. 72h, 7d)
+        #[arg(long, value_name = "DURATION", default_value = "72h", requires = "invite", value_parser = parse_valid)]
+        valid: jiff::SignedDuration,
     },
     /// List the users with their role and state
     List,
@@ -52,6 +59,34 @@ vigil user totp dana --remove"
 
 pub(crate) fn parse_role(s: &str) -> Result<Role, String> {
     s.parse()
+}
+
+fn parse_valid(s: &str) -> Result<jiff::SignedDuration, String> {
+    let t = s.trim();
+    let (n, unit) = t.split_at(t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len()));
+    let n: i64 = n
+        .parse()
+        .map_err(|_| format!("{s:?}: a number and h or d, e.g. 72h"))?;
+    let hours = match unit {
+        "h" => n,
+        "d" => n.saturating_mul(24),
+        _ => return Err(format!("{s:?}: a number and h or d, e.g. 72h")),
+    };
+    let max = vigil_console::accounts::MAX_INVITE.as_hours();
+    if !(1..=max).contains(&hours) {
+        return Err(format!("{s:?}: from 1 hour to {} days", max / 24));
+    }
+    Ok(jiff::SignedDuration::from_hours(hours))
+}
+
+/// Where the console is, for the invitation link: `[alert.link] base_url`, else `[http] listen`.
+fn console_base(config: &vigil_config::Config) -> Option<String> {
+    if let Some(base) = &config.alert.link.base_url {
+        return Some(base.trim_end_matches('/').to_string());
+    }
+    let http = config.http.as_ref()?;
+    let scheme = if http.tls { "https" } else { "http" };
+    Some(format!("{scheme}://{}", http.listen.get_ref()))
 }
 
 /// Who the trail names for a change made on this machine's command line.
@@ -94,16 +129,27 @@ pub fn run(ctx: &Context, cmd: UserCommand) -> Result<Outcome> {
             name,
             role,
             password_stdin,
+            invite,
+            valid,
         } => {
             let name = name.trim().to_string();
-            if name.is_empty()
-                || name.len() > 64
-                || name.chars().any(|c| c.is_control() || c.is_whitespace())
-            {
-                bail!(
-                    "user name {:?}: 1 to 64 characters, no spaces or control characters",
-                    text(&name)
-                );
+            vigil_console::accounts::check_name(&name).context("user name")?;
+            if invite {
+                let mut store = ctx.open_store()?;
+                let (secret, expires) =
+                    vigil_console::accounts::invite(&mut store, &name, role, valid, &actor, now)?;
+                let path = format!("/invite?token={secret}");
+                crate::out!("user {} invited as {role}", text(&name))?;
+                match console_base(&ctx.config) {
+                    Some(base) => crate::out!(
+                        "invitation link (shown once, works once, until {expires}):\n  {base}{path}"
+                    )?,
+                    None => crate::out!(
+                        "invitation (shown once, works once, until {expires}): open {path} on the console \
+                         (no [http] listen or [alert.link] base_url in the configuration to name it)"
+                    )?,
+                }
+                return Ok(Outcome::Success);
             }
             let pw = read_password(password_stdin)?;
             password::check_strength(&pw)?;
@@ -134,6 +180,8 @@ pub fn run(ctx: &Context, cmd: UserCommand) -> Result<Outcome> {
             for u in users {
                 let state = if u.disabled {
                     "disabled".to_string()
+                } else if u.password_hash == vigil_store::INVITED {
+                    "invited (no password yet)".to_string()
                 } else if let Some(until) = u.locked_until.filter(|t| *t > now) {
                     format!("locked until {until}")
                 } else {
