@@ -515,6 +515,23 @@ fn a_person_signs_in_acknowledges_an_alert_and_finds_it_in_the_trail() {
             == json!(true)
     );
     tab.screenshot(&shots, "incident-chart");
+    // On a phone the page keeps its width; the chart keeps a readable size and scrolls in its box.
+    tab.call(
+        "Emulation.setDeviceMetricsOverride",
+        json!({ "width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": true }),
+    );
+    tab.go(&format!("{base}{page}"), &page);
+    assert!(
+        tab.eval("document.documentElement.scrollWidth <= window.innerWidth + 1") == json!(true),
+        "the incident page fits a phone's width"
+    );
+    assert!(
+        tab.eval("document.getElementById('incident-chart').getBoundingClientRect().width >= 600")
+            == json!(true),
+        "the chart is not shrunk to illegible"
+    );
+    tab.screenshot(&shots, "incident-chart-phone");
+    tab.call("Emulation.clearDeviceMetricsOverride", json!({}));
 
     // The breach-notification draft: the controller filled in, saved, and in the Markdown export.
     let breach = format!("/incidents/{incident}/breach");

@@ -21,14 +21,14 @@ pub const BUCKETS: usize = 60;
 /// Width of the drawing (the viewBox; the page scales it).
 const WIDTH: f64 = 1000.0;
 /// Room for the lane labels on the left.
-const LEFT: f64 = 170.0;
+const LEFT: f64 = 220.0;
 /// Room on the right, so the last mark and label are not cut.
 const RIGHT: f64 = 20.0;
 /// Room above the lanes for the wave labels and the marker labels.
-const TOP: f64 = 42.0;
+const TOP: f64 = 48.0;
 /// Room below the lanes for the time axis.
-const BOTTOM: f64 = 34.0;
-const LANE: f64 = 30.0;
+const BOTTOM: f64 = 40.0;
+const LANE: f64 = 32.0;
 
 /// A wave as the chart draws it.
 #[derive(Debug, Clone)]
@@ -264,12 +264,12 @@ pub(crate) fn chart(input: &ChartInput) -> Option<Chart> {
         if let Some(t) = t {
             let x = x_of(t);
             // Labels near the right edge are drawn to the left of their line.
-            let end = x > WIDTH - RIGHT - 120.0;
+            let end = x > WIDTH - RIGHT - 160.0;
             lines.push(Line {
                 x,
                 label: format!("{label} {}", stamp(t, span)),
                 label_x: if end { x - 3.0 } else { x + 3.0 },
-                label_y: 12.0 + 12.0 * row,
+                label_y: 14.0 + 15.0 * row,
                 anchor: if end { "end" } else { "start" },
                 class,
             });
@@ -315,7 +315,7 @@ pub(crate) fn chart(input: &ChartInput) -> Option<Chart> {
         right: WIDTH - RIGHT,
         lanes_top,
         lanes_bottom,
-        axis_y: lanes_bottom + 18.0,
+        axis_y: lanes_bottom + 22.0,
         detections: timed.len(),
         aggregated,
         marks,
