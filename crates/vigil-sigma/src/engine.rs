@@ -640,7 +640,8 @@ impl Engine {
     }
 
     /// Every rule match for one event, including correlation building blocks: what
-    /// [`crate::Correlator::feed`] needs.
+    /// [`crate::Correlator::feed`] needs. A building block's match (see [`Engine::is_reported`])
+    /// carries no `matched` evidence: it is never reported.
     pub fn all_matches(&self, ev: &Event, out: &mut Vec<Detection>) {
         self.evaluate(ev, false, out);
     }
@@ -775,8 +776,13 @@ impl Engine {
             if suppressed {
                 continue;
             }
+            // A building block's match is never reported, only correlated, and a correlation reads
+            // the event's fields, not the evidence: it is not gathered (its strings were most of the
+            // cost of a match).
             let mut matched = Vec::new();
-            self.collect_matched(&mut ctx, &rule.detection, &mut matched);
+            if rule.reported {
+                self.collect_matched(&mut ctx, &rule.detection, &mut matched);
+            }
             out.push(Detection {
                 rule_id: rule.key.clone(),
                 rule_title: rule.meta.title.clone(),

@@ -269,6 +269,31 @@ correlation:
     let (base, _) = run(&eng, &[login(4625, "bob", "a", 0, 1)]);
     assert_eq!(base.len(), 1);
     assert!(eng.is_reported("failed"));
+    // Reported, it carries its evidence (in `all_matches` too).
+    let mut all = Vec::new();
+    eng.all_matches(&login(4625, "bob", "a", 0, 1), &mut all);
+    assert_eq!(
+        all[0].matched,
+        [("EventID".to_string(), "4625".to_string())]
+    );
+}
+
+/// A building block's match feeds the correlations with its rule, time, host and source; the
+/// evidence of a match that is never reported is not gathered.
+#[test]
+fn building_block_matches_carry_no_evidence() {
+    let eng = engine(
+        "title: BF\nid: bf\ncorrelation:\n    type: event_count\n    rules: [failed]\n    group-by: [User]\n    timespan: 60s\n    condition:\n        gte: 2",
+    );
+    assert!(!eng.is_reported("failed"));
+    let ev = login(4625, "bob", "a", 0, 1);
+    let mut all = Vec::new();
+    eng.all_matches(&ev, &mut all);
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].rule_id, "failed");
+    assert_eq!(all[0].sources, [ev.source.clone()]);
+    assert_eq!(all[0].host, ev.host);
+    assert!(all[0].matched.is_empty(), "{:?}", all[0].matched);
 }
 
 #[test]
