@@ -74,6 +74,9 @@ pub(crate) struct CorrelationSet {
     by_rule: HashMap<String, Vec<(usize, usize)>>,
     /// Correlation → the correlations that reference it.
     by_corr: Vec<Vec<(usize, usize)>>,
+    /// Key, id and name → the first correlation that has it (looked up for every correlation
+    /// detection a hunt counts, by the million on a large input).
+    by_key: HashMap<String, usize>,
 }
 
 impl CorrelationSet {
@@ -82,13 +85,9 @@ impl CorrelationSet {
     }
 
     pub(crate) fn meta_of(&self, key: &str) -> Option<&RuleMeta> {
-        self.corrs
-            .iter()
-            .find(|c| {
-                c.key == key
-                    || c.meta.id.as_deref() == Some(key)
-                    || c.meta.name.as_deref() == Some(key)
-            })
+        self.by_key
+            .get(key)
+            .and_then(|&i| self.corrs.get(i))
             .map(|c| c.meta.as_ref())
     }
 }
@@ -265,6 +264,14 @@ pub(crate) fn compile_correlations(
             group_fields,
             reported: true,
         });
+    }
+    for (ci, c) in set.corrs.iter().enumerate() {
+        for k in [Some(&c.key), c.meta.id.as_ref(), c.meta.name.as_ref()]
+            .into_iter()
+            .flatten()
+        {
+            set.by_key.entry(k.clone()).or_insert(ci);
+        }
     }
     for (ci, (referenced, generated)) in referenced_by_corr.into_iter().enumerate() {
         if let Some(c) = set.corrs.get_mut(ci) {
