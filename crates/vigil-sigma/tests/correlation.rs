@@ -291,7 +291,7 @@ fn building_block_matches_carry_no_evidence() {
     eng.all_matches(&ev, &mut all);
     assert_eq!(all.len(), 1);
     assert_eq!(all[0].rule_id, "failed");
-    assert_eq!(all[0].sources, [ev.source.clone()]);
+    assert_eq!(all[0].sources, std::slice::from_ref(&ev.source));
     assert_eq!(all[0].host, ev.host);
     assert!(all[0].matched.is_empty(), "{:?}", all[0].matched);
 }
