@@ -74,6 +74,9 @@ pub(crate) struct CorrelationSet {
     by_rule: HashMap<String, Vec<(usize, usize)>>,
     /// Correlation → the correlations that reference it.
     by_corr: Vec<Vec<(usize, usize)>>,
+    /// Key, id and name → the first correlation that has it (looked up for every correlation
+    /// detection a hunt counts, by the million on a large input).
+    by_key: HashMap<String, usize>,
 }
 
 impl CorrelationSet {
@@ -82,13 +85,9 @@ impl CorrelationSet {
     }
 
     pub(crate) fn meta_of(&self, key: &str) -> Option<&RuleMeta> {
-        self.corrs
-            .iter()
-            .find(|c| {
-                c.key == key
-                    || c.meta.id.as_deref() == Some(key)
-                    || c.meta.name.as_deref() == Some(key)
-            })
+        self.by_key
+            .get(key)
+            .and_then(|&i| self.corrs.get(i))
             .map(|c| c.meta.as_ref())
     }
 }
@@ -265,6 +264,14 @@ pub(crate) fn compile_correlations(
             group_fields,
             reported: true,
         });
+    }
+    for (ci, c) in set.corrs.iter().enumerate() {
+        for k in [Some(&c.key), c.meta.id.as_ref(), c.meta.name.as_ref()]
+            .into_iter()
+            .flatten()
+        {
+            set.by_key.entry(k.clone()).or_insert(ci);
+        }
     }
     for (ci, (referenced, generated)) in referenced_by_corr.into_iter().enumerate() {
         if let Some(c) = set.corrs.get_mut(ci) {
@@ -575,7 +582,6 @@ impl Correlator {
         depth: usize,
         out: &mut Vec<Detection>,
     ) {
-        let span = c.def.timespan_secs.saturating_mul(1000);
         if c.def.kind.is_vigil_extension() {
             let Some(values) = ext_values(c, &input.fields) else {
                 return; // the event lacks one of the combined fields
@@ -633,32 +639,6 @@ impl Correlator {
         let Some(groups) = self.groups.get_mut(ci) else {
             return;
         };
-        // Looked up by the borrowed key: the key is copied only for a new group.
-        if !groups.contains_key(key) {
-            if groups.len() >= MAX_GROUPS {
-                self.overflow += 1;
-                return;
-            }
-            let g = Group {
-                hits: VecDeque::new(),
-                newest: i64::MIN,
-            };
-            groups.insert(key.to_vec(), g);
-        }
-        let Some(g) = groups.get_mut(key) else {
-            return;
-        };
-        if !g.hits.is_empty() && input.ms < g.newest.saturating_sub(span) {
-            self.late += 1;
-            return;
-        }
-        let mut fired: Vec<(Vec<Hit>, f64)> = Vec::new();
-        // Windows that end before this event are decided now.
-        if decided_on_close(c) {
-            let mut closed = Vec::new();
-            close_windows(c, g, input.ms, key, &mut closed);
-            fired.extend(closed.into_iter().map(|(_, h, m)| (h, m)));
-        }
         let hit = Hit {
             ms: input.ms,
             seq: self.seq,
@@ -668,28 +648,26 @@ impl Correlator {
             host: input.host,
             sources: input.sources,
         };
-        let at = g
-            .hits
-            .partition_point(|h| (h.ms, h.seq) <= (hit.ms, hit.seq));
-        g.hits.insert(at, hit);
-        if g.hits.len() > MAX_GROUP_HITS {
-            g.hits.pop_front();
-            self.overflow += 1;
-        }
-        g.newest = g.newest.max(input.ms);
-        let newest = g.newest;
-        while g
-            .hits
-            .front()
-            .is_some_and(|h| h.ms < newest.saturating_sub(span))
-        {
-            g.hits.pop_front();
-        }
-        if !decided_on_close(c)
-            && let Some(decided) = decide_on_arrival(c, g, at)
-        {
-            fired.push(decided);
-        }
+        let mut counts = Counts {
+            late: &mut self.late,
+            overflow: &mut self.overflow,
+        };
+        // Looked up once by the borrowed key (hashing it is a good part of a hit's cost); the key
+        // is copied only for a new group.
+        let fired = match groups.get_mut(key) {
+            Some(g) => add_hit(c, g, key, hit, &mut counts),
+            None => {
+                if groups.len() >= MAX_GROUPS {
+                    *counts.overflow += 1;
+                    return;
+                }
+                let g = groups.entry(key.to_vec()).or_insert(Group {
+                    hits: VecDeque::new(),
+                    newest: i64::MIN,
+                });
+                add_hit(c, g, key, hit, &mut counts)
+            }
+        };
         let chained = set.by_corr.get(ci).is_some_and(|p| !p.is_empty());
         for (hits, metric) in fired {
             self.emit(set, ci, key, &hits, metric, out);
@@ -858,6 +836,59 @@ fn common_host(hits: &[Hit]) -> Option<String> {
 
 fn collect_sources(hits: &[Hit]) -> Vec<SourceRef> {
     shared::collect(hits.iter().map(|h| &h.sources), MAX_SOURCES)
+}
+
+/// The correlator's counters a hit may add to.
+struct Counts<'a> {
+    late: &'a mut u64,
+    overflow: &'a mut u64,
+}
+
+/// Adds a hit to its group's window and returns the windows it decided (with their metric): those
+/// that closed before it, or the window it completed.
+fn add_hit(
+    c: &CompiledCorrelation,
+    g: &mut Group,
+    key: &[String],
+    hit: Hit,
+    counts: &mut Counts<'_>,
+) -> Vec<(Vec<Hit>, f64)> {
+    let span = c.def.timespan_secs.saturating_mul(1000);
+    let mut fired: Vec<(Vec<Hit>, f64)> = Vec::new();
+    if !g.hits.is_empty() && hit.ms < g.newest.saturating_sub(span) {
+        *counts.late += 1;
+        return fired;
+    }
+    // Windows that end before this event are decided now.
+    if decided_on_close(c) {
+        let mut closed = Vec::new();
+        close_windows(c, g, hit.ms, key, &mut closed);
+        fired.extend(closed.into_iter().map(|(_, h, m)| (h, m)));
+    }
+    let ms = hit.ms;
+    let at = g
+        .hits
+        .partition_point(|h| (h.ms, h.seq) <= (hit.ms, hit.seq));
+    g.hits.insert(at, hit);
+    if g.hits.len() > MAX_GROUP_HITS {
+        g.hits.pop_front();
+        *counts.overflow += 1;
+    }
+    g.newest = g.newest.max(ms);
+    let newest = g.newest;
+    while g
+        .hits
+        .front()
+        .is_some_and(|h| h.ms < newest.saturating_sub(span))
+    {
+        g.hits.pop_front();
+    }
+    if !decided_on_close(c)
+        && let Some(decided) = decide_on_arrival(c, g, at)
+    {
+        fired.push(decided);
+    }
+    fired
 }
 
 /// Whether the correlation waits for its window to close before deciding.

@@ -269,6 +269,54 @@ correlation:
     let (base, _) = run(&eng, &[login(4625, "bob", "a", 0, 1)]);
     assert_eq!(base.len(), 1);
     assert!(eng.is_reported("failed"));
+    // Reported, it carries its evidence (in `all_matches` too).
+    let mut all = Vec::new();
+    eng.all_matches(&login(4625, "bob", "a", 0, 1), &mut all);
+    assert_eq!(
+        all[0].matched,
+        [("EventID".to_string(), "4625".to_string())]
+    );
+}
+
+/// A building block's match feeds the correlations with its rule, time, host and source; the
+/// evidence of a match that is never reported is not gathered.
+#[test]
+fn building_block_matches_carry_no_evidence() {
+    let eng = engine(
+        "title: BF\nid: bf\ncorrelation:\n    type: event_count\n    rules: [failed]\n    group-by: [User]\n    timespan: 60s\n    condition:\n        gte: 2",
+    );
+    assert!(!eng.is_reported("failed"));
+    let ev = login(4625, "bob", "a", 0, 1);
+    let mut all = Vec::new();
+    eng.all_matches(&ev, &mut all);
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].rule_id, "failed");
+    assert_eq!(all[0].sources, std::slice::from_ref(&ev.source));
+    assert_eq!(all[0].host, ev.host);
+    assert!(all[0].matched.is_empty(), "{:?}", all[0].matched);
+}
+
+/// A correlation's metadata (its author, for the rule licence) is found by its id, its name or
+/// the key its detections carry.
+#[test]
+fn correlation_metadata_by_id_name_and_key() {
+    let eng = engine(
+        "title: Brute force\nid: bf-id\nname: bf_name\nauthor: A. Author\ncorrelation:\n    type: event_count\n    rules: [failed]\n    group-by: [User]\n    timespan: 60s\n    condition:\n        gte: 2\n---\ntitle: Unnamed\nauthor: B. Author\ncorrelation:\n    type: event_count\n    rules: [failed]\n    timespan: 60s\n    condition:\n        gte: 5",
+    );
+    for key in ["bf-id", "bf_name"] {
+        let meta = eng.rule_meta(key).map(|m| m.author.clone());
+        assert_eq!(meta, Some(Some("A. Author".to_string())), "{key}");
+    }
+    let (_, corr) = run(
+        &eng,
+        &(1..=5)
+            .map(|i| login(4625, "bob", "a", i, i as u64))
+            .collect::<Vec<_>>(),
+    );
+    let unnamed = corr.iter().find(|d| d.rule_title == "Unnamed");
+    let meta = unnamed.and_then(|d| eng.rule_meta(&d.rule_id));
+    assert_eq!(meta.map(|m| m.title.as_str()), Some("Unnamed"));
+    assert!(eng.rule_meta("nope").is_none());
 }
 
 #[test]

@@ -325,6 +325,38 @@ fn keywords_search_all_fields_and_raw() {
     assert_eq!(out.len(), 1);
 }
 
+/// Fields that are pieces of the record's raw text are not scanned for keywords a second time;
+/// what only a field holds, or only a field's own lowercase form, is still found.
+#[test]
+fn keywords_in_fields_beside_the_raw_text() {
+    let e = engine_for(
+        "    keywords:\n        - 'authentication failed'\n        - 'δος'\n    condition: keywords",
+    );
+    let hit = |raw: &str, fields: &[(&str, FieldValue)]| {
+        let mut ev = event(("test", "", ""), fields);
+        ev.raw = Some(raw.into());
+        let mut out = Vec::new();
+        e.matches(&ev, &mut out);
+        !out.is_empty()
+    };
+    assert!(hit(
+        "sasl warning",
+        &[("action", s("Authentication FAILED"))]
+    ));
+    assert!(hit(
+        "SASL LOGIN Authentication failed: x",
+        &[("method", s("LOGIN")), ("what", s("Authentication failed"))]
+    ));
+    assert!(!hit(
+        "SASL LOGIN authentication passed",
+        &[("method", s("LOGIN")), ("what", s("authentication passed"))]
+    ));
+    // "ΟΔΟΣ" is a piece of "ΟΔΟΣΑ", yet lowercases with a final sigma ("οδος") where the whole
+    // text has a medial one ("οδοσα"): the field must be scanned on its own.
+    assert!(hit("ΟΔΟΣΑ", &[("name", s("ΟΔΟΣ"))]));
+    assert!(!hit("ΟΔΟΣΑ", &[("name", s("ΟΔΟΣΑ"))]));
+}
+
 /// A keyword hit in a long record is cited by the words around it, not by the whole record.
 #[test]
 fn keyword_evidence_is_the_words_around_the_hit() {
