@@ -678,6 +678,17 @@ fn alerts_are_listed_and_acknowledged_on_a_remote_service_with_a_token() {
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
     assert!(listed.contains("\"id\": 1"), "{listed}");
+    // The service's own account of its detection, from another machine.
+    let status = remote(&["status"]);
+    assert_eq!(status.status.code(), Some(0), "{}", text(&status));
+    assert!(
+        text(&status).contains("Detection is running") && text(&status).contains("service's day"),
+        "{}",
+        text(&status)
+    );
+    let json = remote(&["status", "--json"]);
+    let doc: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(doc["health"]["detection_running"], true, "{doc}");
     let ack = remote(&["alerts", "ack", "1", "--note", "looking from my laptop"]);
     assert!(ack.status.success(), "{}", text(&ack));
     assert!(

@@ -6,7 +6,7 @@
 
 use crate::Outcome;
 use crate::cmd::Context;
-use anyhow::Result;
+use anyhow::{Context as _, Result};
 use clap::Args;
 use jiff::Timestamp;
 use jiff::civil::Date;
@@ -21,9 +21,14 @@ pub struct StatusArgs {
     /// Machine-readable output (schema `vigil.status/1`)
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub remote: crate::remote::Remote,
 }
 
 pub fn run(ctx: &Context, args: StatusArgs) -> Result<Outcome> {
+    if let Some(client) = args.remote.client()? {
+        return remote(&client, &args);
+    }
     let store = ctx.open_store()?;
     let today = args
         .today
@@ -105,6 +110,13 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<Outcome> {
         crate::out!("No assets yet: run `vigil scan … --asset NAME` to record one.")?;
         return Ok(outcome);
     }
+    print_posture(&assets)?;
+    crate::out!("(deadlines as of {today})")?;
+    Ok(outcome)
+}
+
+/// The posture table, the most overdue asset first.
+fn print_posture(assets: &[vigil_scan::posture::AssetPosture]) -> Result<()> {
     crate::out!(
         "{:<24} {:>5} {:>8} {:>13}  {:<20} WORST",
         "ASSET",
@@ -113,7 +125,7 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<Outcome> {
         "WORST (days)",
         "LAST SCAN"
     )?;
-    for a in &assets {
+    for a in assets {
         crate::out!(
             "{:<24} {:>5} {:>8} {:>13}  {:<20} {}",
             crate::render::clip(&a.asset.name, 24),
@@ -137,7 +149,62 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<Outcome> {
             a.ignored
         )?;
     }
-    crate::out!("(deadlines as of {today})")?;
+    Ok(())
+}
+
+/// `vigil status --server`: the service's own account of its detection (`/api/v1/health`) and the
+/// posture it holds (`/api/v1/assets`). Exit 3 unless the service says detection is running.
+fn remote(client: &crate::remote::Client, args: &StatusArgs) -> Result<Outcome> {
+    if args.today.is_some() {
+        anyhow::bail!("--today measures a local store; the service measures as of its own today");
+    }
+    let health = client.get_json("/api/v1/health", &[])?;
+    let posture = client.get_json("/api/v1/assets", &[])?;
+    let running = health["detection_running"].as_bool() == Some(true);
+    let outcome = if running {
+        Outcome::Success
+    } else {
+        Outcome::Partial
+    };
+    if args.json {
+        let doc = serde_json::json!({
+            "schema": "vigil.status/1",
+            "today": posture["date"],
+            "health": health,
+            "assets": posture["assets"],
+        });
+        crate::out!("{}", serde_json::to_string_pretty(&doc)?)?;
+        return Ok(outcome);
+    }
+    let text = |v: &serde_json::Value| crate::term::text(v.as_str().unwrap_or("")).into_owned();
+    crate::out!("{}", text(&health["verdict"]))?;
+    for src in health["sources"].as_array().into_iter().flatten() {
+        let states: Vec<String> = src["states"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|x| text(x).replace('_', " "))
+            .collect();
+        if !states.is_empty() {
+            crate::out!("  source {}: {}", text(&src["name"]), states.join(", "))?;
+        }
+    }
+    for a in health["alerts"].as_array().into_iter().flatten() {
+        crate::out!("  open alert {}: {}", a["id"], text(&a["title"]))?;
+    }
+    crate::out!()?;
+    let assets: Vec<vigil_scan::posture::AssetPosture> =
+        serde_json::from_value(posture["assets"].clone())
+            .context("the server's posture is not in the form this vigil reads")?;
+    if assets.is_empty() {
+        crate::out!("No assets on the service yet.")?;
+    } else {
+        print_posture(&assets)?;
+    }
+    crate::out!(
+        "(deadlines as of {}, the service's day)",
+        text(&posture["date"])
+    )?;
     Ok(outcome)
 }
 
