@@ -589,40 +589,46 @@ fn new_origins_crossing(
     let Some(gte) = spec.params.new_origins_gte else {
         return HashSet::new();
     };
-    let is_new = |o: &String| {
-        is_public_origin(o) && shared.get(o).is_some_and(|u| u.len() < ORGANISATION_GROUPS)
-    };
-    let new: HashSet<String> = g
-        .hits
-        .iter()
-        .filter_map(|h| h.origin.as_ref())
-        .filter(|o| is_new(o))
-        .cloned()
-        .collect();
+    // This runs for every event of a group without history that did not cross: nothing to do
+    // when the whole window could not reach the threshold, and each origin is judged once.
+    if spec.metric(g.hits.len() as u64, g.counts.len()) < gte {
+        return HashSet::new();
+    }
+    let mut judged: HashMap<&str, bool> = HashMap::new();
+    for o in g.hits.iter().filter_map(|h| h.origin.as_deref()) {
+        judged.entry(o).or_insert_with(|| {
+            is_public_origin(o) && shared.get(o).is_some_and(|u| u.len() < ORGANISATION_GROUPS)
+        });
+    }
     // A mailbox whose only origin is this one sends from there as a rule (a front desk's own
     // address): the new origin must come beside the group's usual one, in this window or before.
-    let elsewhere = g
-        .hits
+    let elsewhere = judged.values().any(|new| !new)
+        || g.bucket_origins
+            .iter()
+            .chain(g.origins.keys())
+            .any(|o| !judged.get(o.as_str()).copied().unwrap_or(false));
+    let new: HashSet<&str> = judged
         .iter()
-        .filter_map(|h| h.origin.as_ref())
-        .chain(&g.bucket_origins)
-        .chain(g.origins.keys())
-        .any(|o| !new.contains(o));
+        .filter(|(_, new)| **new)
+        .map(|(o, _)| *o)
+        .collect();
     if new.is_empty() || !elsewhere {
         return HashSet::new();
     }
-    let mut values: HashSet<&str> = HashSet::new();
-    let mut events = 0u64;
-    for h in g
-        .hits
-        .iter()
-        .filter(|h| h.origin.as_ref().is_some_and(|o| new.contains(o)))
-    {
-        events += 1;
-        values.extend(h.values.iter().map(String::as_str));
+    let from_new = || {
+        g.hits
+            .iter()
+            .filter(|h| h.origin.as_deref().is_some_and(|o| new.contains(o)))
+    };
+    let (events, listed) = from_new().fold((0u64, 0usize), |(e, v), h| (e + 1, v + h.values.len()));
+    if spec.metric(events, listed) < gte {
+        return HashSet::new(); // distinct values are at most the values listed
     }
+    let values: HashSet<&str> = from_new()
+        .flat_map(|h| h.values.iter().map(String::as_str))
+        .collect();
     if spec.metric(events, values.len()) >= gte {
-        new
+        new.into_iter().map(str::to_string).collect()
     } else {
         HashSet::new()
     }
