@@ -99,6 +99,15 @@ pub(crate) async fn accept(State(app): State<App>, Form(f): Form<AcceptForm>) ->
     if f.token.is_empty() || f.token.len() > MAX_TOKEN {
         return Err(unusable());
     }
+    // Hashing costs 19 MiB and a noticeable time: only for an invitation that can be accepted, so
+    // that made-up tokens cannot keep the console hashing.
+    if app
+        .store()
+        .invite(&sha256_hex(&f.token), Timestamp::now())?
+        .is_none()
+    {
+        return Err(unusable());
+    }
     let phc = password::hash(&f.password)
         .map_err(|e| refuse(StatusCode::INTERNAL_SERVER_ERROR, e.to_string(), None))?;
     let accepted = app
