@@ -2150,3 +2150,56 @@ fn an_administrator_manages_users_and_tokens_in_the_browser() {
     }
     assert!(site.store().verify_trail().unwrap().broken.is_none());
 }
+
+/// `vigil investigate --server` and `vigil report patching --server` read these: the service's
+/// investigation of its own detections (case summaries that read back as the CLI's type) and its
+/// patching report, for any role; bad options are 400, an unknown asset 404, no token 401.
+#[test]
+fn the_investigation_and_the_patching_report_are_in_the_api() {
+    let site = Site::new();
+    let id = seed_investigated(&site);
+    seed_findings(&site);
+    let c = site.client();
+    let (_, viewer) = site.token(Role::Viewer, None);
+    let get = |path: &str| -> (u16, serde_json::Value) {
+        let (status, body) = c.api(&site, "GET", path, Some(&viewer), None);
+        (status, serde_json::from_str(&body).unwrap_or_default())
+    };
+    let (status, doc) = get("/api/v1/investigation");
+    assert_eq!(status, 200, "{doc}");
+    assert_eq!(doc["schema"], "vigil.investigate/1");
+    assert_eq!(doc["detections"], 3, "{doc}");
+    assert_eq!(doc["incidents"][0]["id"], id.as_str(), "{doc}");
+    let cases: Vec<vigil_pipeline::investigate::CaseSummary> =
+        serde_json::from_value(doc["incidents"].clone()).unwrap();
+    assert_eq!(cases[0].detections, 3);
+    assert!(cases[0].entry_point.claim.contains("ProxyShell"), "{doc}");
+    let (_, none) = get("/api/v1/investigation?asset=NOPE");
+    assert_eq!(none["incidents"], serde_json::json!([]), "{none}");
+    assert_eq!(none["detections"], 3, "{none}");
+    let (_, strict) = get("/api/v1/investigation?min_level=critical&gap=1&lookback=0");
+    assert_eq!(
+        strict["incidents"][0]["highest_level"], "critical",
+        "{strict}"
+    );
+    for bad in ["min_level=severe", "gap=0", "gap=99999", "lookback=4000"] {
+        let (status, body) = get(&format!("/api/v1/investigation?{bad}"));
+        assert_eq!(status, 400, "{bad}: {body}");
+    }
+    let (status, _) = c.api(&site, "GET", "/api/v1/investigation", None, None);
+    assert_eq!(status, 401);
+
+    let (status, report) = get("/api/v1/patching");
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(report["schema"], "vigil.patching/1");
+    let assets: Vec<vigil_scan::posture::PatchingReport> =
+        serde_json::from_value(report["assets"].clone()).unwrap();
+    let mail = assets.iter().find(|a| a.asset.name == "MAIL01").unwrap();
+    assert!(mail.open >= 1 && mail.overdue >= 1, "{report}");
+    let (status, _) = get("/api/v1/patching?asset=NOPE");
+    assert_eq!(status, 404);
+    let (status, _) = get("/api/v1/patching?today=2026-13-40");
+    assert_eq!(status, 400);
+    let (status, dated) = get("/api/v1/patching?today=2020-01-01");
+    assert_eq!((status, dated["today"].as_str()), (200, Some("2020-01-01")));
+}

@@ -1,6 +1,6 @@
 //! A running `vigil serve` reached through its console's API (`/api/v1`) instead of the local store:
-//! the `--server URL --api-token TOKEN [--server-cert PEM]` options that `vigil alerts`, `vigil plan`
-//! and `vigil report breach` share, and the client they use.
+//! the `--server URL --api-token TOKEN [--server-cert PEM]` options that `vigil status`, `alerts`,
+//! `plan`, `investigate` and `report` share, and the client they use.
 
 use anyhow::{Context as _, Result, bail};
 use serde_json::Value;

@@ -447,3 +447,22 @@ fn no_incident_is_never_concluded_from_no_evidence() {
     assert!(stdout.contains("No incident can be concluded"), "{stdout}");
     assert!(!stdout.contains("No incident found"), "{stdout}");
 }
+
+/// An investigation of a store holding no detection concludes nothing either way: it says so and
+/// exits 3, in text and in JSON, never "No incident" with 0.
+#[test]
+fn investigating_an_empty_store_is_not_an_all_clear() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("vigil.db");
+    let (code, out) = vigil(&db, &["investigate"]);
+    assert_eq!(code, 3, "{out}");
+    assert!(
+        out.contains("Nothing to investigate") && !out.contains("No incident"),
+        "{out}"
+    );
+    let (code, out) = vigil(&db, &["investigate", "--json"]);
+    assert_eq!(code, 3, "{out}");
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(doc["detections"], 0, "{doc}");
+    assert_eq!(doc["incidents"], serde_json::json!([]), "{doc}");
+}

@@ -578,6 +578,43 @@ fn incidents_and_the_plan_are_in_the_console_and_an_action_done_is_in_the_trail(
     );
     let refused = remote(&["report", "breach", id, "--incident", file.to_str().unwrap()]);
     assert!(!refused.status.success(), "{}", text(&refused));
+    // The investigation and the patching report from another machine are the local ones.
+    let stdout = |o: &Output| String::from_utf8_lossy(&o.stdout).into_owned();
+    let local = run(d, &["investigate"], None);
+    let far = remote(&["investigate"]);
+    assert!(far.status.success(), "{}", text(&far));
+    assert!(
+        stdout(&far).contains(id) && stdout(&far).contains("entry point:"),
+        "{}",
+        text(&far)
+    );
+    assert_eq!(stdout(&far), stdout(&local));
+    let doc: serde_json::Value =
+        serde_json::from_slice(&remote(&["investigate", "--json"]).stdout).unwrap();
+    assert_eq!(doc["schema"], "vigil.investigate/1", "{doc}");
+    assert_eq!(doc["incidents"][0]["id"], id, "{doc}");
+    assert!(doc["detections"].as_u64().is_some_and(|n| n > 0), "{doc}");
+    let refused = remote(&["investigate", "--incident", file.to_str().unwrap()]);
+    assert!(
+        !refused.status.success() && text(&refused).contains("--incident"),
+        "{}",
+        text(&refused)
+    );
+    let local = run(d, &["report", "patching", "--today", "2021-08-22"], None);
+    let far = remote(&["report", "patching", "--today", "2021-08-22"]);
+    assert!(far.status.success(), "{}", text(&far));
+    assert!(
+        stdout(&far).contains("MAIL01") && stdout(&far).contains("overdue:"),
+        "{}",
+        text(&far)
+    );
+    assert_eq!(stdout(&far), stdout(&local));
+    let unknown = remote(&["report", "patching", "--asset", "NOPE"]);
+    assert!(
+        !unknown.status.success() && text(&unknown).contains("no asset named"),
+        "{}",
+        text(&unknown)
+    );
     assert!(
         !elsewhere.path().join("none.db").exists(),
         "the remote commands opened no store"

@@ -131,7 +131,7 @@ fn run(label: &str, scenario: Scenario) -> Run {
             panic!("{label}: investigate --json is not JSON ({e}): {inv_out}\n{inv_err}")
         })
     } else {
-        // "No detections stored yet": no incident.
+        // Nothing stored to investigate: no incident.
         serde_json::json!({ "incidents": [] })
     };
     let mut notices = String::new();

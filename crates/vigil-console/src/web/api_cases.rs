@@ -367,3 +367,132 @@ pub(crate) async fn findings(
     let lines: Vec<Value> = lines.into_iter().map(|(_, v)| v).collect();
     paged("findings", lines, limit, offset)
 }
+
+/// Longest `gap` or `lookback` the investigation accepts, in days (ten years).
+const MAX_DAYS: u32 = 3650;
+
+#[derive(Deserialize)]
+pub(crate) struct InvestigationQuery {
+    asset: Option<String>,
+    gap: Option<u32>,
+    min_level: Option<String>,
+    lookback: Option<u32>,
+}
+
+/// The investigation of the service's stored detections, as `vigil investigate` makes it (its options
+/// are the query's): every incident's summary (schema `vigil.incident/1`), with the counts of
+/// detections considered, dismissed and untimed. The cases refresh the stored incidents the console
+/// lists, as a local `vigil investigate` does.
+pub(crate) async fn investigation(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Query(q): Query<InvestigationQuery>,
+) -> Response {
+    if let Err(r) = caller(&app, &headers, Permission::Read) {
+        return *r;
+    }
+    let mut opts = vigil_pipeline::investigate::InvestigateOptions {
+        asset: q.asset,
+        ..Default::default()
+    };
+    if let Some(gap) = q.gap {
+        if !(1..=MAX_DAYS).contains(&gap) {
+            return error(
+                StatusCode::BAD_REQUEST,
+                format!("gap must be 1 to {MAX_DAYS} days"),
+            );
+        }
+        opts.gap_days = gap;
+    }
+    if let Some(days) = q.lookback {
+        if days > MAX_DAYS {
+            return error(
+                StatusCode::BAD_REQUEST,
+                format!("lookback must be at most {MAX_DAYS} days"),
+            );
+        }
+        opts.lookback_days = days;
+    }
+    if let Some(level) = &q.min_level {
+        match level.parse() {
+            Ok(l) => opts.min_level = l,
+            Err(e) => return error(StatusCode::BAD_REQUEST, format!("min_level: {e}")),
+        }
+    }
+    let done = {
+        let mut store = app.store();
+        vigil_pipeline::investigate::run(&mut *store, &opts, None)
+    };
+    match done {
+        Ok(done) => axum::Json(json!({
+            "schema": "vigil.investigate/1",
+            "incidents": done
+                .cases
+                .iter()
+                .map(vigil_pipeline::investigate::CaseSummary::of)
+                .collect::<Vec<_>>(),
+            "detections": done.detections,
+            "dismissed": done.dismissed,
+            "untimed": done.untimed,
+        }))
+        .into_response(),
+        Err(e) => {
+            tracing::error!("console API: investigation: {e}");
+            error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the investigation could not be made",
+            )
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct PatchingQuery {
+    asset: Option<String>,
+    today: Option<String>,
+}
+
+/// Per asset, how patching is going (`vigil report patching`): open findings by severity, overdue,
+/// the oldest unapplied fix, the last update, mean time to remediate; as of `today` (YYYY-MM-DD,
+/// default the service's today in UTC).
+pub(crate) async fn patching(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Query(q): Query<PatchingQuery>,
+) -> Response {
+    if let Err(r) = caller(&app, &headers, Permission::Read) {
+        return *r;
+    }
+    let today = match q.today.as_deref() {
+        None => Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date(),
+        Some(t) => match t.parse::<jiff::civil::Date>() {
+            Ok(d) => d,
+            Err(_) => {
+                return error(StatusCode::BAD_REQUEST, "today must be a date, YYYY-MM-DD");
+            }
+        },
+    };
+    let reports = {
+        let store = app.store();
+        vigil_scan::posture::patching(&*store, q.asset.as_deref(), today)
+    };
+    match reports {
+        Ok(r) if r.is_empty() && q.asset.is_some() => error(
+            StatusCode::NOT_FOUND,
+            format!("no asset named {:?}", q.asset.unwrap_or_default()),
+        ),
+        Ok(r) => axum::Json(json!({
+            "schema": "vigil.patching/1",
+            "today": today.to_string(),
+            "assets": r,
+        }))
+        .into_response(),
+        Err(e) => {
+            tracing::error!("console API: patching: {e}");
+            error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the patching report could not be made",
+            )
+        }
+    }
+}

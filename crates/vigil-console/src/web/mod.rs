@@ -103,6 +103,8 @@ pub fn router(store: SqliteStore, settings: ConsoleSettings) -> Router {
         .route("/api/v1/health", get(health::api))
         .route("/api/v1/assets/{name}/findings", get(api_cases::findings))
         .route("/api/v1/incidents", get(api_cases::incidents))
+        .route("/api/v1/investigation", get(api_cases::investigation))
+        .route("/api/v1/patching", get(api_cases::patching))
         .route("/api/v1/incidents/{id}", get(api_cases::incident))
         .route("/api/v1/incidents/{id}/breach", get(api_cases::breach))
         .route(

@@ -296,7 +296,9 @@ fn summary(
         }
     }
     for c in cases {
-        o.push_str(&crate::render::case_text(c));
+        o.push_str(&crate::render::case_text(
+            &vigil_pipeline::investigate::CaseSummary::of(c),
+        ));
     }
     if !dismissed.is_empty() {
         o.push_str(&format!(

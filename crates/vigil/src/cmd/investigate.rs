@@ -1,15 +1,15 @@
 //! `vigil investigate`: incidents from the stored detections, each with its entry point, root cause and
-//! dwell time. The stage itself is `vigil_pipeline::investigate`; this module maps the flags onto it and
-//! prints.
+//! dwell time. The stage itself is `vigil_pipeline::investigate::run`; this module maps the flags onto
+//! it and prints. With `--server`, the service investigates its own store and this prints its answer.
 
 use crate::Outcome;
 use crate::cmd::Context;
-use anyhow::Result;
+use anyhow::{Context as _, Result, bail};
 use clap::Args;
+use serde_json::Value;
 use std::path::PathBuf;
-use vigil_investigate::{group_incidents, investigate};
 use vigil_model::Level;
-use vigil_pipeline::investigate as inv;
+use vigil_pipeline::investigate::{self as inv, CaseSummary, InvestigateOptions};
 
 #[derive(Debug, Args)]
 pub struct InvestigateArgs {
@@ -32,68 +32,124 @@ pub struct InvestigateArgs {
     /// Machine-readable output (schema `vigil.investigate/1`)
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub remote: crate::remote::Remote,
+}
+
+/// What is printed, from a local or a remote investigation.
+struct Outcomes {
+    incidents: Vec<CaseSummary>,
+    detections: usize,
+    dismissed: usize,
+    untimed: usize,
 }
 
 pub fn run(ctx: &Context, args: InvestigateArgs) -> Result<Outcome> {
-    let mut store = ctx.open_store()?;
-    let (dets, dismissed) = inv::stored(&store)?;
-    if dets.is_empty() {
-        crate::out!("No detections stored yet: run `vigil audit …` first.")?;
-        return Ok(Outcome::Success);
-    }
-    let record = args.incident.as_deref().map(inv::read_record).transpose()?;
-    let cve_map = vigil_pipeline::rules::load_cve_map();
-    let mut grouping = group_incidents(
-        &dets,
-        &inv::group_options(
-            &dismissed,
-            args.gap,
-            args.min_level,
-            args.lookback,
-            &cve_map,
-        ),
-    );
-    if let Some(a) = &args.asset {
-        grouping.incidents.retain(|i| i.is_on(a));
-    }
-    let mut k = inv::knowledge(&store, cve_map)?;
-    // The store `vigil serve` raises alerts in: its history says when each incident was first
-    // alerted and whether anyone acknowledged it.
-    k.alerts = Some(vigil_pipeline::alert_history::alert_records(
-        &store,
-        &grouping.incidents,
-    )?);
-    // Self-tests are only claimed about where a service has watched (it leaves a heartbeat).
-    let tests = vigil_pipeline::alert_history::selftest_records(&store)?;
-    if !tests.is_empty() || vigil_store::HealthStore::heartbeat(&store)?.is_some() {
-        k.selftests = Some(tests);
-    }
-    let cases = investigate(&grouping, &k, record.as_ref());
-    inv::save_cases(&mut store, &cases)?;
+    let opts = InvestigateOptions {
+        asset: args.asset.clone(),
+        gap_days: args.gap,
+        min_level: args.min_level,
+        lookback_days: args.lookback,
+    };
+    let found = match args.remote.client()? {
+        Some(client) => {
+            if args.incident.is_some() {
+                bail!(
+                    "with --server the service investigates its own store: the awareness time comes \
+                     from the record saved there, not from --incident"
+                );
+            }
+            remote(&client, &opts)?
+        }
+        None => {
+            let mut store = ctx.open_store()?;
+            let record = args.incident.as_deref().map(inv::read_record).transpose()?;
+            let done = inv::run(&mut store, &opts, record.as_ref())?;
+            Outcomes {
+                incidents: done.cases.iter().map(CaseSummary::of).collect(),
+                detections: done.detections,
+                dismissed: done.dismissed,
+                untimed: done.untimed,
+            }
+        }
+    };
+    print(&found, &args)
+}
+
+fn print(found: &Outcomes, args: &InvestigateArgs) -> Result<Outcome> {
+    // No stored detection is no evidence either way: never an all-clear.
+    let outcome = if found.detections == 0 {
+        Outcome::Partial
+    } else {
+        Outcome::Success
+    };
     if args.json {
         let doc = serde_json::json!({
             "schema": "vigil.investigate/1",
-            "incidents": cases.iter().map(inv::summary_json).collect::<Vec<_>>(),
-            "dismissed": grouping.dismissed.len(),
-            "untimed": grouping.untimed.len(),
+            "incidents": found.incidents,
+            "detections": found.detections,
+            "dismissed": found.dismissed,
+            "untimed": found.untimed,
         });
         crate::out!("{}", serde_json::to_string_pretty(&doc)?)?;
-        return Ok(Outcome::Success);
+        return Ok(outcome);
     }
-    if cases.is_empty() {
+    if found.detections == 0 {
         crate::out!(
-            "No incident: no stored detection at or above {}.",
-            args.min_level
+            "Nothing to investigate: no detection is stored yet, so no incident can be concluded \
+             either way. Run `vigil audit …` (or `vigil serve`) first."
+        )?;
+        return Ok(outcome);
+    }
+    if found.incidents.is_empty() {
+        crate::out!(
+            "No incident: no stored detection at or above {}{}.",
+            args.min_level,
+            args.asset
+                .as_deref()
+                .map(|a| format!(" on {}", crate::render::clip(a, 80)))
+                .unwrap_or_default()
         )?;
     }
-    for c in &cases {
+    for c in &found.incidents {
         crate::put!("{}", crate::render::case_text(c))?;
     }
-    if !grouping.dismissed.is_empty() {
+    if found.dismissed > 0 {
         crate::out!(
             "({} detection(s) dismissed as false positives)",
-            grouping.dismissed.len()
+            found.dismissed
         )?;
     }
     Ok(Outcome::Success)
+}
+
+/// The service's investigation of its store (`GET /api/v1/investigation`).
+fn remote(client: &crate::remote::Client, opts: &InvestigateOptions) -> Result<Outcomes> {
+    let mut query = vec![
+        ("gap", opts.gap_days.to_string()),
+        ("min_level", opts.min_level.to_string()),
+        ("lookback", opts.lookback_days.to_string()),
+    ];
+    if let Some(a) = &opts.asset {
+        query.push(("asset", a.clone()));
+    }
+    let doc = client.get_json("/api/v1/investigation", &query)?;
+    let count = |key: &str| -> Result<usize> {
+        doc.get(key)
+            .and_then(Value::as_u64)
+            .and_then(|n| usize::try_from(n).ok())
+            .with_context(|| format!("the service's investigation has no {key:?} count"))
+    };
+    let incidents = doc
+        .get("incidents")
+        .cloned()
+        .context("the service's investigation has no incident list")?;
+    let incidents: Vec<CaseSummary> = serde_json::from_value(incidents)
+        .context("the service's investigation is not in the vigil.incident/1 form")?;
+    Ok(Outcomes {
+        incidents,
+        detections: count("detections")?,
+        dismissed: count("dismissed")?,
+        untimed: count("untimed")?,
+    })
 }

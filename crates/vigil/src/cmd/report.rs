@@ -2,7 +2,7 @@
 
 use crate::Outcome;
 use crate::cmd::Context;
-use anyhow::{Result, bail};
+use anyhow::{Context as _, Result, bail};
 use clap::{Args, Subcommand};
 use jiff::Timestamp;
 use jiff::civil::Date;
@@ -58,6 +58,8 @@ pub struct PatchingArgs {
     /// Machine-readable output (schema `vigil.patching/1`)
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub remote: crate::remote::Remote,
 }
 
 pub fn run(ctx: &Context, cmd: ReportCommand) -> Result<Outcome> {
@@ -68,11 +70,16 @@ pub fn run(ctx: &Context, cmd: ReportCommand) -> Result<Outcome> {
 }
 
 fn patching(ctx: &Context, args: PatchingArgs) -> Result<Outcome> {
-    let store = ctx.open_store()?;
     let today = args
         .today
         .unwrap_or_else(|| Timestamp::now().to_zoned(TimeZone::UTC).date());
-    let reports = vigil_scan::posture::patching(&store, args.asset.as_deref(), today)?;
+    let reports = match args.remote.client()? {
+        Some(client) => remote_patching(&client, args.asset.as_deref(), today)?,
+        None => {
+            let store = ctx.open_store()?;
+            vigil_scan::posture::patching(&store, args.asset.as_deref(), today)?
+        }
+    };
     if let Some(name) = &args.asset
         && reports.is_empty()
     {
@@ -95,7 +102,10 @@ fn patching(ctx: &Context, args: PatchingArgs) -> Result<Outcome> {
     for r in &reports {
         crate::out!("{}", crate::render::clip(&r.asset.name, 80))?;
         if !r.asset.tags.is_empty() {
-            crate::out!("  tags:                 {}", r.asset.tags.join(", "))?;
+            crate::out!(
+                "  tags:                 {}",
+                crate::render::clip(&r.asset.tags.join(", "), 200)
+            )?;
         }
         crate::out!(
             "  snapshots:            {} ({} → {})",
@@ -132,7 +142,7 @@ fn patching(ctx: &Context, args: PatchingArgs) -> Result<Outcome> {
             Some(u) => crate::out!(
                 "  last update:          {} ({}), {} days ago",
                 u.date,
-                u.evidence,
+                crate::render::clip(&u.evidence, 200),
                 u.days_ago
             )?,
             None => crate::out!(
@@ -154,6 +164,25 @@ fn patching(ctx: &Context, args: PatchingArgs) -> Result<Outcome> {
     }
     crate::out!("(as of {today})")?;
     Ok(Outcome::Success)
+}
+
+/// The service's patching report of its store (`GET /api/v1/patching`).
+fn remote_patching(
+    client: &crate::remote::Client,
+    asset: Option<&str>,
+    today: Date,
+) -> Result<Vec<vigil_scan::posture::PatchingReport>> {
+    let mut query = vec![("today", today.to_string())];
+    if let Some(a) = asset {
+        query.push(("asset", a.to_string()));
+    }
+    let mut doc = client.get_json("/api/v1/patching", &query)?;
+    let assets = doc
+        .get_mut("assets")
+        .map(serde_json::Value::take)
+        .context("the service's patching report has no asset list")?;
+    serde_json::from_value(assets)
+        .context("the service's patching report is not in the vigil.patching/1 form")
 }
 
 /// Rebuilds the incident from the stored detections (with their triage) and drafts its notification.

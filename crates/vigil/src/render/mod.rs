@@ -5,7 +5,7 @@
 pub mod health;
 
 use jiff::civil::Date;
-use vigil_investigate::Case;
+use vigil_pipeline::investigate::CaseSummary;
 use vigil_store::RemedialAction;
 
 /// An age in its largest sensible unit: `45s`, `12m`, `30h`, `3d`.
@@ -56,16 +56,16 @@ pub fn action_line(a: &RemedialAction, today: Date) -> String {
 }
 
 /// The terminal text of one case: entry point, missing fixes with days overdue, dwell time, deadline.
-pub fn case_text(c: &Case) -> String {
+pub fn case_text(c: &CaseSummary) -> String {
     use vigil_investigate::time::{format_duration, format_ts};
-    let i = &c.incident;
+    let i = c;
     let mut o = format!(
         "{}  {}  {} → {}  {} detections, highest {}\n",
-        i.id,
+        clip(&i.id, 80),
         clip(i.asset.as_deref().unwrap_or("-"), 40),
         format_ts(i.first_seen),
         format_ts(i.last_seen),
-        i.detections.len(),
+        i.detections,
         i.highest_level
     );
     if !i.tactics.is_empty() {
@@ -128,7 +128,7 @@ pub fn case_text(c: &Case) -> String {
     {
         o.push_str(&format!("  note:         {}\n", clip(&l.claim, 320)));
     }
-    for b in &c.taken.exported {
+    for b in &c.mailboxes_taken {
         o.push_str(&format!(
             "  mailbox taken: {}{}\n",
             clip(&b.mailbox, 120),
