@@ -196,6 +196,17 @@ impl Client {
         }
     }
 
+    /// A download as bytes, with its content type.
+    fn get_bytes(&mut self, site: &Site, path: &str) -> (u16, String, Vec<u8>) {
+        let mut r = self
+            .agent
+            .get(site.url(path))
+            .header("Cookie", self.cookie_header())
+            .call()
+            .unwrap();
+        bytes_of(&mut r)
+    }
+
     fn get(&mut self, site: &Site, path: &str) -> Answer {
         let r = self
             .agent
@@ -224,6 +235,17 @@ impl Client {
             "/login",
             &[("csrf", &csrf), ("name", name), ("password", password)],
         )
+    }
+
+    /// A GET of the API with a bearer token, the answer as bytes with its content type.
+    fn api_bytes(&self, site: &Site, path: &str, token: &str) -> (u16, String, Vec<u8>) {
+        let mut r = self
+            .agent
+            .get(site.url(path))
+            .header("Authorization", format!("Bearer {token}"))
+            .call()
+            .unwrap();
+        bytes_of(&mut r)
     }
 
     fn api(
@@ -916,6 +938,25 @@ fn the_incident_record_is_filled_in_on_the_breach_page_and_used_by_its_downloads
         md.contains("Harbour &lt;script&gt;alert(1)&lt;/script&gt; Clinic"),
         "{md}"
     );
+    // The PDF download (when built) says the same, the record's text as typed (a PDF renders no
+    // markup).
+    if cfg!(feature = "pdf") {
+        assert!(
+            page.body.contains(&format!("href=\"{page_path}.pdf\"")),
+            "{}",
+            page.body
+        );
+        let (status, kind, pdf) = c.get_bytes(&site, &format!("{page_path}.pdf"));
+        assert_eq!((status, kind.as_str()), (200, "application/pdf"));
+        assert!(pdf.starts_with(b"%PDF-"));
+        if let Some(text) = pdf_text(&pdf) {
+            assert!(
+                text.contains("Dana Hale, 01481 700 700")
+                    && text.contains("Harbour <script>alert(1)</script> Clinic"),
+                "{text}"
+            );
+        }
+    }
     assert!(md.contains("isolated MAIL01"), "{md}");
     // The CLI's path (the draft without a file) gives the same draft.
     let cli = vigil_pipeline::breach::draft(
@@ -1825,10 +1866,28 @@ fn incidents_drafts_the_plan_and_findings_are_in_the_api() {
     );
     assert_eq!(status, 200);
     assert!(md.starts_with('#') && md.contains("72"), "{md}");
+    if cfg!(feature = "pdf") {
+        let (status, kind, pdf) = c.api_bytes(
+            &site,
+            &format!("/api/v1/incidents/{id}/breach?format=pdf"),
+            &viewer,
+        );
+        assert_eq!((status, kind.as_str()), (200, "application/pdf"));
+        assert!(pdf.starts_with(b"%PDF-"));
+    } else {
+        let (status, _) = c.api(
+            &site,
+            "GET",
+            &format!("/api/v1/incidents/{id}/breach?format=pdf"),
+            Some(&viewer),
+            None,
+        );
+        assert_eq!(status, 400);
+    }
     let (status, _) = c.api(
         &site,
         "GET",
-        &format!("/api/v1/incidents/{id}/breach?format=pdf"),
+        &format!("/api/v1/incidents/{id}/breach?format=docx"),
         Some(&viewer),
         None,
     );
@@ -2202,4 +2261,39 @@ fn the_investigation_and_the_patching_report_are_in_the_api() {
     assert_eq!(status, 400);
     let (status, dated) = get("/api/v1/patching?today=2020-01-01");
     assert_eq!((status, dated["today"].as_str()), (200, Some("2020-01-01")));
+}
+
+/// Status, content type and body of an answer.
+fn bytes_of(r: &mut ureq::http::Response<ureq::Body>) -> (u16, String, Vec<u8>) {
+    let kind = r
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let body = r.body_mut().read_to_vec().unwrap_or_default();
+    (r.status().as_u16(), kind, body)
+}
+
+/// The text of a PDF as `pdftotext` (poppler-utils, installed by `.ci/run`) reads it, words joined by
+/// single spaces; `None`, saying so, when it is not installed.
+fn pdf_text(pdf: &[u8]) -> Option<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("draft.pdf");
+    std::fs::write(&path, pdf).unwrap();
+    match std::process::Command::new("pdftotext")
+        .arg(&path)
+        .arg("-")
+        .output()
+    {
+        Ok(o) => {
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+            let text = String::from_utf8_lossy(&o.stdout);
+            Some(text.split_whitespace().collect::<Vec<_>>().join(" "))
+        }
+        Err(e) => {
+            eprintln!("pdftotext not available ({e}): the PDF's text is not checked");
+            None
+        }
+    }
 }

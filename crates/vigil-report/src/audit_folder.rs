@@ -74,7 +74,7 @@ fn fix_name(f: &Finding) -> String {
 
 /// Renders every file of the report folder into `sink`, in a fixed order.
 pub fn write(v: &AuditView, sink: &mut dyn ReportSink) -> Result<(), AuditReportError> {
-    let mut put = |name: &str, body: &str| sink.file(name, body.as_bytes());
+    let mut put = |name: &str, body: &dyn AsRef<[u8]>| sink.file(name, body.as_ref());
     put("report.md", &markdown(v))?;
     put("report.html", &crate::html::render(&html(v)))?;
     let mut timeline: Vec<TimelineEntry> =
@@ -101,6 +101,11 @@ pub fn write(v: &AuditView, sink: &mut dyn ReportSink) -> Result<(), AuditReport
         put(
             &format!("{stem}.html"),
             &crate::breach_html::render_breach(d, &footer(v)),
+        )?;
+        #[cfg(feature = "pdf")]
+        put(
+            &format!("{stem}.pdf"),
+            &crate::breach_pdf::render_breach_pdf(d, &footer(v)),
         )?;
     }
     Ok(())

@@ -361,7 +361,7 @@ pub fn render_breach(d: &BreachDraft, footer: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use vigil_investigate::breach::BreachInput;
     use vigil_investigate::measures::DwellInput;
@@ -371,11 +371,12 @@ mod tests {
     };
     use vigil_model::{Detection, Level, RecordRef, SourceRef};
 
-    #[test]
-    fn draft_page_marks_what_to_complete_and_escapes_evidence() {
+    /// A draft of one detection titled `rule_title`, with `record` (awareness time and DPO set when
+    /// not given).
+    pub(crate) fn draft_with(rule_title: &str, record: IncidentRecord) -> BreachDraft {
         let d = Detection {
             rule_id: "r1".into(),
-            rule_title: "Login after <b>spray</b>".into(),
+            rule_title: rule_title.into(),
             level: Level::High,
             tags: vec!["attack.initial-access".into()],
             timestamp: Some("2022-04-12T02:17:44Z".parse().unwrap()),
@@ -405,9 +406,11 @@ mod tests {
             },
         );
         let record = IncidentRecord {
-            aware_at: Some("2022-04-13T09:25:00Z".parse().unwrap()),
-            dpo_contact: Some("<dpo name>".into()),
-            ..IncidentRecord::default()
+            aware_at: record
+                .aware_at
+                .or_else(|| Some("2022-04-13T09:25:00Z".parse().unwrap())),
+            dpo_contact: record.dpo_contact.or_else(|| Some("<dpo name>".into())),
+            ..record
         };
         let dwell = dwell_time(
             &inc,
@@ -416,7 +419,7 @@ mod tests {
                 ..DwellInput::default()
             },
         );
-        let draft = draft_breach(&BreachInput {
+        draft_breach(&BreachInput {
             record: &record,
             incident: &inc,
             root_cause: &rc,
@@ -426,7 +429,12 @@ mod tests {
             drafted_at: None,
             as_of: None,
             unsupported: &[],
-        });
+        })
+    }
+
+    #[test]
+    fn draft_page_marks_what_to_complete_and_escapes_evidence() {
+        let draft = draft_with("Login after <b>spray</b>", IncidentRecord::default());
         let html = render_breach(&draft, "vigil test");
         assert!(
             html.contains("2022-04-16 09:25:00 UTC") || html.contains("2022-04-16T09:25:00Z"),

@@ -83,6 +83,8 @@
 
 pub mod audit_folder;
 pub mod breach_html;
+#[cfg(feature = "pdf")]
+pub mod breach_pdf;
 pub mod coverage_html;
 pub mod html;
 pub mod hunt_csv;
@@ -106,6 +108,8 @@ pub use scan_sink::{ScanFormat, ScanSink, ScanWriter};
 mod fingerprint;
 mod hunt_fields;
 mod links;
+#[cfg(feature = "pdf")]
+mod pdf;
 mod purl;
 mod uri;
 

@@ -89,6 +89,13 @@ impl Client {
 
     /// `GET path?query` as text (a 4xx/5xx answer is an error with the server's reason).
     pub fn get_text(&self, path: &str, query: &[(&str, String)]) -> Result<String> {
+        let bytes = self.get_bytes(path, query)?;
+        String::from_utf8(bytes)
+            .with_context(|| format!("{}{path}: the answer is not UTF-8 text", self.base))
+    }
+
+    /// `GET path?query` as bytes (a PDF; a 4xx/5xx answer is an error with the server's reason).
+    pub fn get_bytes(&self, path: &str, query: &[(&str, String)]) -> Result<Vec<u8>> {
         let mut req = self.agent.get(format!("{}{path}", self.base));
         for (k, v) in query {
             req = req.query(*k, v);
@@ -104,12 +111,12 @@ impl Client {
             .header("Authorization", &self.auth)
             .header("Content-Type", "application/json")
             .send(body.to_string());
-        let text = self.read(path, answer)?;
-        serde_json::from_str(&text)
+        let bytes = self.read(path, answer)?;
+        serde_json::from_slice(&bytes)
             .with_context(|| format!("{}{path}: the answer is not JSON", self.base))
     }
 
-    fn read(&self, path: &str, answer: Answer) -> Result<String> {
+    fn read(&self, path: &str, answer: Answer) -> Result<Vec<u8>> {
         let base = &self.base;
         let mut r = answer.with_context(|| format!("cannot reach {base}"))?;
         let status = r.status().as_u16();
@@ -117,10 +124,10 @@ impl Client {
             .body_mut()
             .with_config()
             .limit(MAX_ANSWER)
-            .read_to_string()
+            .read_to_vec()
             .with_context(|| format!("{base}{path}: the answer (status {status}) is unreadable"))?;
         if status >= 400 {
-            let reason = serde_json::from_str::<Value>(&text)
+            let reason = serde_json::from_slice::<Value>(&text)
                 .ok()
                 .and_then(|v| v["error"].as_str().map(str::to_string))
                 .unwrap_or_else(|| "refused".to_string());

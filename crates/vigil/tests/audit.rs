@@ -116,6 +116,11 @@ fn exchange_scenario_end_to_end() {
     ] {
         assert!(out.join(f).is_file(), "{f} not written");
     }
+    assert_eq!(
+        out.join("breach-notice.pdf").is_file(),
+        cfg!(feature = "pdf"),
+        "the PDF draft is written when the feature is built"
+    );
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(
         html.find("Summary").unwrap() < html.find("Timeline").unwrap(),
@@ -198,6 +203,39 @@ fn exchange_scenario_end_to_end() {
     );
     assert_eq!(code, 0);
     assert!(notice.contains("<!DOCTYPE html>") && notice.contains("2021-12-02 10:40:00 UTC"));
+    // The same draft as PDF, to a file: a PDF reader finds the deadline in it.
+    if cfg!(feature = "pdf") {
+        let pdf = dir.path().join("notice.pdf");
+        let (code, _) = vigil(
+            &db,
+            &[
+                "report",
+                "breach",
+                "INC-MAIL01-20210812T211403Z",
+                "--incident",
+                "examples/exchange-2021/incident.toml",
+                "--format",
+                "pdf",
+                "--output",
+                pdf.to_str().unwrap(),
+            ],
+        );
+        assert_eq!(code, 0);
+        let bytes = std::fs::read(&pdf).unwrap();
+        assert!(bytes.starts_with(b"%PDF-"));
+        match Command::new("pdftotext").arg(&pdf).arg("-").output() {
+            Ok(o) => {
+                let text = String::from_utf8_lossy(&o.stdout);
+                let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+                assert!(
+                    flat.contains("Notify the supervisory authority by: 2021-12-02 10:40:00 UTC")
+                        && flat.contains("KB5001779"),
+                    "{flat}"
+                );
+            }
+            Err(e) => eprintln!("pdftotext not available ({e}): the PDF's text is not checked"),
+        }
+    }
     let (code, _) = vigil(&db, &["report", "breach", "INC-NOPE"]);
     assert_eq!(code, 4);
 

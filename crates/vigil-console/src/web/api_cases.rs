@@ -125,7 +125,8 @@ pub(crate) struct DraftQuery {
 }
 
 /// The breach-notice draft of an incident, as the console and `vigil report breach` give it (the
-/// incident record saved for it included): JSON, or `?format=markdown` / `?format=html`.
+/// incident record saved for it included): JSON, or `?format=markdown` / `?format=html` (and
+/// `?format=pdf` when the PDF feature is built).
 pub(crate) async fn breach(
     State(app): State<App>,
     headers: HeaderMap,
@@ -137,10 +138,15 @@ pub(crate) async fn breach(
         Err(r) => return *r,
     };
     let format = q.format.as_deref().unwrap_or("json");
-    if !matches!(format, "json" | "markdown" | "html") {
+    let formats: &[&str] = if cfg!(feature = "pdf") {
+        &["json", "markdown", "html", "pdf"]
+    } else {
+        &["json", "markdown", "html"]
+    };
+    if !formats.contains(&format) {
         return error(
             StatusCode::BAD_REQUEST,
-            "format must be json, markdown or html",
+            format!("format must be one of {}", formats.join(", ")),
         );
     }
     let drafted = {
@@ -169,7 +175,18 @@ pub(crate) async fn breach(
             );
         }
     };
+    let footer = format!(
+        "Drafted by vigil {} at {} for {who}",
+        env!("CARGO_PKG_VERSION"),
+        vigil_investigate::time::format_ts(Timestamp::now()),
+    );
     match format {
+        #[cfg(feature = "pdf")]
+        "pdf" => (
+            [(header::CONTENT_TYPE, "application/pdf")],
+            vigil_report::breach_pdf::render_breach_pdf(&draft, &footer),
+        )
+            .into_response(),
         "markdown" => (
             [(header::CONTENT_TYPE, "text/markdown; charset=utf-8")],
             draft.to_markdown(),
@@ -177,14 +194,7 @@ pub(crate) async fn breach(
             .into_response(),
         "html" => (
             [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-            vigil_report::breach_html::render_breach(
-                &draft,
-                &format!(
-                    "Drafted by vigil {} at {} for {who}",
-                    env!("CARGO_PKG_VERSION"),
-                    vigil_investigate::time::format_ts(Timestamp::now()),
-                ),
-            ),
+            vigil_report::breach_html::render_breach(&draft, &footer),
         )
             .into_response(),
         _ => axum::Json(draft).into_response(),

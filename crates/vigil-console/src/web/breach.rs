@@ -45,6 +45,8 @@ struct BreachPage {
     fields: Vec<FieldView>,
     saved: String,
     errors: Vec<String>,
+    /// Whether the PDF download is built in.
+    pdf: bool,
 }
 
 fn internal(id: &str, e: PipelineError, s: &Session) -> PageError {
@@ -151,6 +153,7 @@ fn page(
         saved,
         errors,
         id,
+        pdf: cfg!(feature = "pdf"),
     })
 }
 
@@ -224,7 +227,11 @@ pub(crate) async fn save(
     }
 }
 
-fn download(body: String, kind: &'static str, name: String) -> axum::response::Response {
+fn download(
+    body: impl Into<axum::body::Body>,
+    kind: &'static str,
+    name: String,
+) -> axum::response::Response {
     use axum::http::header;
     (
         [
@@ -234,7 +241,7 @@ fn download(body: String, kind: &'static str, name: String) -> axum::response::R
                 format!("attachment; filename=\"{name}\""),
             ),
         ],
-        body,
+        body.into(),
     )
         .into_response()
 }
@@ -253,21 +260,64 @@ fn file_stem(id: &str) -> String {
         .collect()
 }
 
+/// The formats the draft downloads in.
+#[derive(Clone, Copy)]
+enum Format {
+    Markdown,
+    Html,
+    #[cfg(feature = "pdf")]
+    Pdf,
+}
+
+/// Who drafted a download, and when: the footer of the HTML and PDF drafts.
+fn drafted_by(user: &str) -> String {
+    format!(
+        "Drafted by vigil {} at {} for {}",
+        env!("CARGO_PKG_VERSION"),
+        vigil_investigate::time::format_ts(Timestamp::now()),
+        user
+    )
+}
+
+/// The draft of incident `id` as a download for the signed-in user. The HTML is self-contained (its
+/// own styles), opened outside the console.
+fn draft_download(app: &App, headers: &HeaderMap, id: &str, format: Format) -> Page {
+    let s = match signed_in(app, headers)? {
+        Ok(s) => s,
+        Err(r) => return Ok(r),
+    };
+    let draft = breach_draft(app, id, &s)?;
+    let (body, kind, ext): (Vec<u8>, _, _) = match format {
+        Format::Markdown => (
+            draft.to_markdown().into_bytes(),
+            "text/markdown; charset=utf-8",
+            "md",
+        ),
+        Format::Html => (
+            vigil_report::breach_html::render_breach(&draft, &drafted_by(&s.user)).into_bytes(),
+            "text/html; charset=utf-8",
+            "html",
+        ),
+        #[cfg(feature = "pdf")]
+        Format::Pdf => (
+            vigil_report::breach_pdf::render_breach_pdf(&draft, &drafted_by(&s.user)),
+            "application/pdf",
+            "pdf",
+        ),
+    };
+    Ok(download(
+        body,
+        kind,
+        format!("breach-notice-{}.{ext}", file_stem(id)),
+    ))
+}
+
 pub(crate) async fn breach_md(
     State(app): State<App>,
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Page {
-    let s = match signed_in(&app, &headers)? {
-        Ok(s) => s,
-        Err(r) => return Ok(r),
-    };
-    let draft = breach_draft(&app, &id, &s)?;
-    Ok(download(
-        draft.to_markdown(),
-        "text/markdown; charset=utf-8",
-        format!("breach-notice-{}.md", file_stem(&id)),
-    ))
+    draft_download(&app, &headers, &id, Format::Markdown)
 }
 
 pub(crate) async fn breach_html(
@@ -275,26 +325,17 @@ pub(crate) async fn breach_html(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Page {
-    let s = match signed_in(&app, &headers)? {
-        Ok(s) => s,
-        Err(r) => return Ok(r),
-    };
-    let draft = breach_draft(&app, &id, &s)?;
-    let html = vigil_report::breach_html::render_breach(
-        &draft,
-        &format!(
-            "Drafted by vigil {} at {} for {}",
-            env!("CARGO_PKG_VERSION"),
-            vigil_investigate::time::format_ts(Timestamp::now()),
-            s.user
-        ),
-    );
-    // A download: the page is self-contained (its own styles), opened outside the console.
-    Ok(download(
-        html,
-        "text/html; charset=utf-8",
-        format!("breach-notice-{}.html", file_stem(&id)),
-    ))
+    draft_download(&app, &headers, &id, Format::Html)
+}
+
+/// The draft as a PDF download (A4, the Markdown draft's text).
+#[cfg(feature = "pdf")]
+pub(crate) async fn breach_pdf(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Page {
+    draft_download(&app, &headers, &id, Format::Pdf)
 }
 
 #[cfg(test)]

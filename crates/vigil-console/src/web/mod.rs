@@ -54,7 +54,7 @@ pub fn router(store: SqliteStore, settings: ConsoleSettings) -> Router {
         throttle: Arc::default(),
         pending: Arc::default(),
     };
-    Router::new()
+    let router = Router::new()
         .route("/", get(pages::home))
         .route("/login", get(pages::login_form).post(pages::login_submit))
         .route("/login/code", post(second_factor::submit))
@@ -83,7 +83,10 @@ pub fn router(store: SqliteStore, settings: ConsoleSettings) -> Router {
                 .layer(DefaultBodyLimit::max(breach::MAX_RECORD_BODY)),
         )
         .route("/incidents/{id}/breach.md", get(breach::breach_md))
-        .route("/incidents/{id}/breach.html", get(breach::breach_html))
+        .route("/incidents/{id}/breach.html", get(breach::breach_html));
+    #[cfg(feature = "pdf")]
+    let router = router.route("/incidents/{id}/breach.pdf", get(breach::breach_pdf));
+    router
         .route("/plan", get(incidents::plan).post(incidents::add))
         .route("/assets/{name}", get(assets::asset))
         .route("/assets/{name}/ignore", post(assets::ignore))

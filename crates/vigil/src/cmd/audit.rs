@@ -27,8 +27,8 @@ knowledge (like `vigil db import`); a file named `incident.toml` is the incident
 inventory JSON) are inventory; documentation (`.md`, `.toml`, `.py`) is skipped; everything else is a log. \
 --knowledge, --inventory, --root and --logs say it explicitly instead.\n\n\
 The report directory (--out) holds report.md, report.html (one self-contained page), timeline.csv and \
-timeline.jsonl (Timesketch columns), findings.sarif, and for each incident breach-notice.md and \
-breach-notice.html (the draft a regulator expects within 72 hours of awareness).\n\n\
+timeline.jsonl (Timesketch columns), findings.sarif, and for each incident breach-notice.md, \
+breach-notice.html and breach-notice.pdf (the draft a regulator expects within 72 hours of awareness).\n\n\
 Triage: --dismiss RULE@FILE:RECORD (or a `dismissed = [\"…\"]` list in incident.toml) sets a false positive \
 aside; RULE may be `*` for every rule on that record, FILE is the end of the log's path, RECORD the line or \
 EVTX record vigil cites.\n\n\

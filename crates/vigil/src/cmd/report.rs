@@ -45,6 +45,9 @@ pub struct BreachArgs {
 pub enum BreachFormat {
     Md,
     Html,
+    /// A4 pages, to a file (--output) or a pipe, never to a terminal
+    #[cfg(feature = "pdf")]
+    Pdf,
 }
 
 #[derive(Debug, Args)]
@@ -194,17 +197,21 @@ fn breach(ctx: &Context, args: BreachArgs) -> Result<Outcome> {
                  PUT /api/v1/incidents/ID/record), not with --incident"
             );
         }
+        refuse_pdf_to_terminal(args.format, args.output.as_deref())?;
         let format = match args.format {
             BreachFormat::Md => "markdown",
             BreachFormat::Html => "html",
+            #[cfg(feature = "pdf")]
+            BreachFormat::Pdf => "pdf",
         };
         let id = crate::remote::segment(&args.incident_id);
-        let text = client.get_text(
+        let bytes = client.get_bytes(
             &format!("/api/v1/incidents/{id}/breach"),
             &[("format", format.to_string())],
         )?;
-        return write_draft(&text, args.output.as_deref());
+        return write_draft(&bytes, args.output.as_deref());
     }
+    refuse_pdf_to_terminal(args.format, args.output.as_deref())?;
     let store = ctx.open_store()?;
     let record = args
         .record
@@ -243,26 +250,46 @@ fn breach(ctx: &Context, args: BreachArgs) -> Result<Outcome> {
             }
         ),
     };
-    let text = match args.format {
-        BreachFormat::Md => draft.to_markdown(),
-        BreachFormat::Html => vigil_report::breach_html::render_breach(
-            &draft,
-            &format!(
-                "Drafted by vigil {} at {}",
-                env!("CARGO_PKG_VERSION"),
-                vigil_investigate::time::format_ts(Timestamp::now())
-            ),
-        ),
+    let footer = format!(
+        "Drafted by vigil {} at {}",
+        env!("CARGO_PKG_VERSION"),
+        vigil_investigate::time::format_ts(Timestamp::now())
+    );
+    let bytes = match args.format {
+        BreachFormat::Md => draft.to_markdown().into_bytes(),
+        BreachFormat::Html => {
+            vigil_report::breach_html::render_breach(&draft, &footer).into_bytes()
+        }
+        #[cfg(feature = "pdf")]
+        BreachFormat::Pdf => vigil_report::breach_pdf::render_breach_pdf(&draft, &footer),
     };
-    write_draft(&text, args.output.as_deref())
+    write_draft(&bytes, args.output.as_deref())
+}
+
+/// A PDF is binary: written to a terminal it would only garble it.
+fn refuse_pdf_to_terminal(format: BreachFormat, output: Option<&std::path::Path>) -> Result<()> {
+    #[cfg(feature = "pdf")]
+    if format == BreachFormat::Pdf
+        && output.is_none()
+        && std::io::IsTerminal::is_terminal(&std::io::stdout())
+    {
+        bail!("a PDF is not for the terminal: give --output FILE.pdf (or redirect to a file)");
+    }
+    let _ = (format, output);
+    Ok(())
 }
 
 /// The draft to `--output`, else to stdout.
-fn write_draft(text: &str, output: Option<&std::path::Path>) -> Result<Outcome> {
+fn write_draft(bytes: &[u8], output: Option<&std::path::Path>) -> Result<Outcome> {
     match output {
-        Some(p) => std::fs::write(p, text)
+        Some(p) => std::fs::write(p, bytes)
             .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", crate::term::path(p)))?,
-        None => crate::put!("{text}")?,
+        None => {
+            use std::io::Write as _;
+            let mut out = std::io::stdout().lock();
+            out.write_all(bytes)?;
+            out.flush()?;
+        }
     }
     Ok(Outcome::Success)
 }
