@@ -205,10 +205,22 @@ fn breach(ctx: &Context, args: BreachArgs) -> Result<Outcome> {
             BreachFormat::Pdf => "pdf",
         };
         let id = crate::remote::segment(&args.incident_id);
-        let bytes = client.get_bytes(
+        let mut bytes = client.get_bytes(
             &format!("/api/v1/incidents/{id}/breach"),
             &[("format", format.to_string())],
         )?;
+        if matches!(args.format, BreachFormat::Md | BreachFormat::Html) {
+            // Text from another machine: no escape sequence of its reaches the terminal.
+            bytes = String::from_utf8_lossy(&bytes)
+                .chars()
+                .map(|c| match c {
+                    '\n' | '\t' => c,
+                    c if c.is_control() => ' ',
+                    c => c,
+                })
+                .collect::<String>()
+                .into_bytes();
+        }
         return write_draft(&bytes, args.output.as_deref());
     }
     refuse_pdf_to_terminal(args.format, args.output.as_deref())?;
