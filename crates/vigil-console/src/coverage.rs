@@ -1,7 +1,8 @@
 //! The ATT&CK coverage the console shows: what `vigil coverage` says of each watched server's logs
-//! (`vigil_coverage::assess`, the same library), computed once when the console starts, on a thread
-//! of its own — profiling reads every watched log, seconds for large ones, far beyond what a page
-//! may take — and kept with the time it was computed and how long it took.
+//! (`vigil_coverage::assess`, the same library), computed when the console starts and again when a
+//! responder asks, on a thread of its own — profiling reads every watched log, seconds for large
+//! ones, far beyond what a page may take — and kept with the time it was computed and how long it
+//! took. One computation runs at a time; while one runs again, the last result stays shown.
 
 use jiff::Timestamp;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -41,10 +42,29 @@ pub enum CoverageState {
     Ready(Computed),
 }
 
+/// What a computation reads: the watched logs and the rules of the service.
+struct Source {
+    targets: Vec<CoverageTarget>,
+    rules: Arc<RuleSet>,
+}
+
+/// What asking for a new computation did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recompute {
+    Started,
+    /// One is already running, since then.
+    Running(Timestamp),
+    /// The console has no watched logs to assess.
+    NotConfigured,
+}
+
 /// The coverage shared between the computing thread and the pages.
 #[derive(Clone, Default)]
 pub struct CoverageBoard {
     state: Arc<Mutex<CoverageState>>,
+    source: Arc<Mutex<Option<Source>>>,
+    /// Since when a computation after the first runs (the last result stays shown meanwhile).
+    again: Arc<Mutex<Option<Timestamp>>>,
 }
 
 impl std::fmt::Debug for CoverageBoard {
@@ -84,10 +104,11 @@ pub fn compute(targets: &[CoverageTarget], rules: &RuleSet) -> Computed {
 }
 
 impl CoverageBoard {
-    /// A board holding `computed`.
+    /// A board holding `computed` (nothing to compute again from).
     pub fn ready(computed: Computed) -> CoverageBoard {
         CoverageBoard {
             state: Arc::new(Mutex::new(CoverageState::Ready(computed))),
+            ..CoverageBoard::default()
         }
     }
 
@@ -99,11 +120,58 @@ impl CoverageBoard {
     ) -> std::io::Result<CoverageBoard> {
         let board = CoverageBoard {
             state: Arc::new(Mutex::new(CoverageState::Computing(Timestamp::now()))),
+            source: Arc::new(Mutex::new(Some(Source { targets, rules }))),
+            again: Arc::default(),
         };
-        let shared = board.clone();
+        board.start()?;
+        Ok(board)
+    }
+
+    /// Computes the coverage again from the same logs and rules, unless a computation runs.
+    pub fn recompute(&self) -> std::io::Result<Recompute> {
+        if let CoverageState::Computing(since) = &*self.lock() {
+            return Ok(Recompute::Running(*since));
+        }
+        if self
+            .source
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_none()
+        {
+            return Ok(Recompute::NotConfigured);
+        }
+        {
+            let mut again = self.again.lock().unwrap_or_else(PoisonError::into_inner);
+            if let Some(since) = *again {
+                return Ok(Recompute::Running(since));
+            }
+            *again = Some(Timestamp::now());
+        }
+        if let Err(e) = self.start() {
+            *self.again.lock().unwrap_or_else(PoisonError::into_inner) = None;
+            return Err(e);
+        }
+        Ok(Recompute::Started)
+    }
+
+    /// Since when a computation after the first runs, if one does.
+    pub fn computing_again(&self) -> Option<Timestamp> {
+        *self.again.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Runs a computation from the source on its own thread; its result replaces the state.
+    fn start(&self) -> std::io::Result<()> {
+        let shared = self.clone();
         std::thread::Builder::new()
             .name("vigil-coverage".into())
             .spawn(move || {
+                let (targets, rules) = {
+                    let source = shared.source.lock().unwrap_or_else(PoisonError::into_inner);
+                    let Some(src) = source.as_ref() else {
+                        return;
+                    };
+                    (src.targets.clone(), Arc::clone(&src.rules))
+                };
                 let computed = compute(&targets, &rules);
                 tracing::info!(
                     assets = computed.assets.len(),
@@ -111,8 +179,9 @@ impl CoverageBoard {
                     "console: coverage computed"
                 );
                 *shared.lock() = CoverageState::Ready(computed);
+                *shared.again.lock().unwrap_or_else(PoisonError::into_inner) = None;
             })?;
-        Ok(board)
+        Ok(())
     }
 
     /// The state, locked; a computing thread that panicked left the state as it was.

@@ -1535,13 +1535,7 @@ fn coverage_of_the_watched_logs_is_computed_at_start_and_shown() {
     assert!(page.body.contains("No coverage"), "{}", page.body);
 
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let rules = vigil_pipeline::rules::load(&vigil_pipeline::rules::RuleSource {
-        paths: vec![root.join("rules/vigil")],
-        no_cache: true,
-        ..Default::default()
-    })
-    .unwrap()
-    .set;
+    let rules = bundled_rules();
     let targets = vec![
         CoverageTarget {
             asset: "mail1".into(),
@@ -1582,6 +1576,152 @@ fn coverage_of_the_watched_logs_is_computed_at_start_and_shown() {
         assert!(page.body.contains(expected), "{expected}: {}", page.body);
     }
     assert!(!page.body.contains("<b>gone"));
+}
+
+/// vigil's bundled rules, parsed (no cache).
+fn bundled_rules() -> vigil_sigma::RuleSet {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    vigil_pipeline::rules::load(&vigil_pipeline::rules::RuleSource {
+        paths: vec![root.join("rules/vigil")],
+        no_cache: true,
+        ..Default::default()
+    })
+    .unwrap()
+    .set
+}
+
+/// Waits until `board` holds a computation made after `after` (or any, when `None`).
+fn computed_after(
+    board: &vigil_console::coverage::CoverageBoard,
+    after: Option<Timestamp>,
+) -> Timestamp {
+    use vigil_console::coverage::CoverageState;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        if let CoverageState::Ready(done) = &*board.lock()
+            && after.is_none_or(|t| done.at > t)
+            && board.computing_again().is_none()
+        {
+            return done.at;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "coverage never computed"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// The coverage is computed again when a responder asks (not a viewer), from the logs as they are
+/// then, into the trail; the API gives it as JSON and starts a computation for a responder token.
+#[test]
+fn coverage_is_computed_again_on_request_and_given_as_json() {
+    use vigil_console::coverage::{CoverageBoard, CoverageTarget};
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let logs = tempfile::tempdir().unwrap();
+    let log = logs.path().join("mail.log");
+    let text = std::fs::read_to_string(root.join("examples/linux-mail/logs/mail.log")).unwrap();
+    let half: String = text
+        .lines()
+        .take(text.lines().count() / 2)
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&log, &half).unwrap();
+    let rules = bundled_rules();
+    let board = CoverageBoard::spawn(
+        vec![CoverageTarget {
+            asset: "mail1".into(),
+            paths: vec![log.clone()],
+        }],
+        std::sync::Arc::new(rules),
+    )
+    .unwrap();
+    let first = computed_after(&board, None);
+    let site = Site::build(ThrottlePolicy::default(), board.clone());
+    let c = site.client();
+    let (_, viewer) = site.token(Role::Viewer, None);
+    let (_, responder) = site.token(Role::Responder, None);
+    let get = || -> serde_json::Value {
+        let (status, body) = c.api(&site, "GET", "/api/v1/coverage", Some(&viewer), None);
+        assert_eq!(status, 200, "{body}");
+        serde_json::from_str(&body).unwrap()
+    };
+    let doc = get();
+    assert_eq!(doc["state"], "ready", "{doc}");
+    let events = doc["assets"][0]["events"].as_u64().unwrap();
+    assert!(events > 0, "{doc}");
+    assert!(
+        doc["assets"][0]["techniques"]
+            .as_array()
+            .is_some_and(|t| !t.is_empty()),
+        "{doc}"
+    );
+
+    // A viewer sees no button and is refused; a responder's request recomputes and is in the trail.
+    let mut v = site.client();
+    assert_eq!(v.login(&site, "vera", PASSWORD).status, 303);
+    let page = v.get(&site, "/coverage");
+    assert!(!page.body.contains("id=\"recompute\""), "{}", page.body);
+    let csrf = page.csrf();
+    let refused = v.post(&site, "/coverage/recompute", &[("csrf", csrf.as_str())]);
+    assert_eq!(refused.status, 403);
+    std::fs::write(&log, &text).unwrap();
+    let mut r = site.client();
+    assert_eq!(r.login(&site, "rita", PASSWORD).status, 303);
+    let page = r.get(&site, "/coverage");
+    assert!(page.body.contains("id=\"recompute\""), "{}", page.body);
+    let csrf = page.csrf();
+    let asked = r.post(&site, "/coverage/recompute", &[("csrf", csrf.as_str())]);
+    assert_eq!(asked.status, 303, "{}", asked.body);
+    let second = computed_after(&board, Some(first));
+    let doc = get();
+    assert!(
+        doc["assets"][0]["events"].as_u64().unwrap() > events,
+        "the logs as they are now: {doc}"
+    );
+    assert_eq!(doc["computed_at"], serde_json::json!(second), "{doc}");
+    let trail = site.store().trail_latest(5).unwrap();
+    assert!(
+        trail
+            .iter()
+            .any(|e| e.action == "coverage.recompute" && e.actor == "rita"),
+        "{trail:?}"
+    );
+
+    // Through the API: a viewer token is refused, a responder's starts one.
+    let (status, _) = c.api(
+        &site,
+        "POST",
+        "/api/v1/coverage/recompute",
+        Some(&viewer),
+        None,
+    );
+    assert_eq!(status, 403);
+    let (status, body) = c.api(
+        &site,
+        "POST",
+        "/api/v1/coverage/recompute",
+        Some(&responder),
+        None,
+    );
+    assert_eq!(status, 202, "{body}");
+    computed_after(&board, Some(second));
+
+    // A console with no watched logs has nothing to compute.
+    let bare = Site::new();
+    let (_, responder) = bare.token(Role::Responder, None);
+    let c = bare.client();
+    let (status, body) = c.api(
+        &bare,
+        "POST",
+        "/api/v1/coverage/recompute",
+        Some(&responder),
+        None,
+    );
+    assert_eq!(status, 409, "{body}");
+    let (_, viewer) = bare.token(Role::Viewer, None);
+    let (_, body) = c.api(&bare, "GET", "/api/v1/coverage", Some(&viewer), None);
+    assert!(body.contains("not_configured"), "{body}");
 }
 
 /// Stores detections on MAIL01 (an exploit, a web shell, a mailbox export whose rule title is

@@ -71,6 +71,7 @@ pub fn router(store: SqliteStore, settings: ConsoleSettings) -> Router {
         .route("/alerts/{id}/resolve", post(pages::resolve))
         .route("/trail", get(pages::trail))
         .route("/coverage", get(coverage::page))
+        .route("/coverage/recompute", post(coverage::recompute))
         // Not `/health`: that is the service's unauthenticated JSON probe, which the console serves
         // too when `[serve] metrics` shares its address.
         .route("/detection", get(health::page))
@@ -104,6 +105,8 @@ pub fn router(store: SqliteStore, settings: ConsoleSettings) -> Router {
         .route("/api/v1/alerts/{id}/resolve", post(api::resolve))
         .route("/api/v1/assets", get(api::assets))
         .route("/api/v1/health", get(health::api))
+        .route("/api/v1/coverage", get(coverage::api))
+        .route("/api/v1/coverage/recompute", post(coverage::api_recompute))
         .route("/api/v1/assets/{name}/findings", get(api_cases::findings))
         .route("/api/v1/incidents", get(api_cases::incidents))
         .route("/api/v1/investigation", get(api_cases::investigation))

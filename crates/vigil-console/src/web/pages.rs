@@ -317,7 +317,7 @@ pub(crate) fn throttled(app: &App, addr: &Option<Extension<ClientAddr>>) -> bool
 #[derive(Deserialize)]
 pub(crate) struct CsrfForm {
     #[serde(default)]
-    csrf: String,
+    pub(crate) csrf: String,
 }
 
 pub(crate) async fn logout(

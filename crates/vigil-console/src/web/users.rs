@@ -5,7 +5,7 @@
 
 use super::App;
 use super::breach::segment;
-use super::pages::{Me, Page, acting_as, refuse, render, signed_in, when};
+use super::pages::{CsrfForm, Me, Page, acting_as, refuse, render, signed_in, when};
 use super::session::Session;
 use crate::accounts;
 use crate::permissions::{Permission, allows};
@@ -204,12 +204,6 @@ pub(crate) async fn invite(
         }
         Err(e) => users_page(&app, &s, None, vec![e.to_string()]),
     }
-}
-
-#[derive(Deserialize)]
-pub(crate) struct CsrfForm {
-    #[serde(default)]
-    csrf: String,
 }
 
 /// Disables, enables or unlocks a user (not oneself: an administrator cannot lock themselves out).
