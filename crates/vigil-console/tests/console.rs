@@ -2437,3 +2437,207 @@ fn pdf_text(pdf: &[u8]) -> Option<String> {
         }
     }
 }
+
+/// RFC 4648 base32 (no padding) to hex: the secret the account page shows, as the store keeps it.
+fn base32_to_hex(s: &str) -> String {
+    let mut bits: u64 = 0;
+    let mut n = 0;
+    let mut out = String::new();
+    for c in s.chars() {
+        let v = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+            .find(c)
+            .expect("a base32 digit") as u64;
+        bits = (bits << 5) | v;
+        n += 5;
+        if n >= 8 {
+            n -= 8;
+            out.push_str(&format!("{:02x}", (bits >> n) & 0xff));
+        }
+    }
+    out
+}
+
+/// The text of the element with `id` (`<code id="secret">…</code>`).
+fn element_text<'a>(body: &'a str, id: &str) -> &'a str {
+    let start = body
+        .find(&format!("id=\"{id}\">"))
+        .unwrap_or_else(|| panic!("no #{id}: {body}"))
+        + id.len()
+        + 6;
+    &body[start..start + body[start..].find('<').unwrap()]
+}
+
+/// Any user changes their own password (the current one first; a wrong one counts as a failed
+/// sign-in; their other sessions end) and sets up their second factor in the browser (active only
+/// after a code from the app, which is used up), then turns it off with a code; an administrator
+/// turns another user's off (a lost phone). All of it is in the trail.
+#[test]
+fn users_change_their_password_and_set_up_their_second_factor_in_the_browser() {
+    use vigil_console::totp;
+    use vigil_store::SecondFactorStore;
+    let site = Site::new();
+    let mut c = site.client();
+    assert_eq!(c.login(&site, "vera", PASSWORD).status, 303);
+    let mut other = site.client();
+    assert_eq!(other.login(&site, "vera", PASSWORD).status, 303);
+    let page = c.get(&site, "/account");
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("id=\"totp-off\"") && page.body.contains("href=\"/account\""),
+        "{}",
+        page.body
+    );
+    let csrf = page.csrf();
+    let forged = c.post(&site, "/account/password", &[("csrf", "x")]);
+    assert_eq!(forged.status, 403);
+
+    // The password: a wrong current one counts; a weak or mismatched new one is refused.
+    let new_pw = "a much longer passphrase 2026";
+    let wrong = c.post(
+        &site,
+        "/account/password",
+        &[
+            ("csrf", &csrf),
+            ("current", "not it at all"),
+            ("new", new_pw),
+            ("again", new_pw),
+        ],
+    );
+    assert!(wrong.body.contains("is wrong"), "{}", wrong.body);
+    assert_eq!(site.store().user("vera").unwrap().unwrap().failed_logins, 1);
+    let weak = c.post(
+        &site,
+        "/account/password",
+        &[
+            ("csrf", &csrf),
+            ("current", PASSWORD),
+            ("new", "short"),
+            ("again", "other"),
+        ],
+    );
+    assert!(weak.body.contains("differ"), "{}", weak.body);
+    let changed = c.post(
+        &site,
+        "/account/password",
+        &[
+            ("csrf", &csrf),
+            ("current", PASSWORD),
+            ("new", new_pw),
+            ("again", new_pw),
+        ],
+    );
+    assert!(
+        changed.body.contains("Your password is changed"),
+        "{}",
+        changed.body
+    );
+    assert_eq!(c.get(&site, "/overview").status, 200, "this session stays");
+    assert_eq!(other.get(&site, "/overview").status, 303, "others end");
+    assert_eq!(site.client().login(&site, "vera", PASSWORD).status, 401);
+    assert_eq!(site.client().login(&site, "vera", new_pw).status, 303);
+
+    // The second factor: a new secret, not active until a code from it is given.
+    let started = c.post(&site, "/account/totp/start", &[("csrf", &csrf)]);
+    let secret = base32_to_hex(element_text(&started.body, "secret"));
+    assert!(
+        element_text(&started.body, "uri").starts_with("otpauth://totp/vigil:vera?secret="),
+        "{}",
+        started.body
+    );
+    assert!(
+        site.store().totp("vera").unwrap().is_none(),
+        "not active yet"
+    );
+    let now = Timestamp::now();
+    let step = totp::step_of(now);
+    let bad = (totp::code_at(&secret, step)
+        .unwrap()
+        .parse::<u32>()
+        .unwrap()
+        + 500_000)
+        % 1_000_000;
+    let refused = c.post(
+        &site,
+        "/account/totp/confirm",
+        &[("csrf", &csrf), ("code", &format!("{bad:06}"))],
+    );
+    assert!(
+        refused.body.contains("The code is wrong"),
+        "{}",
+        refused.body
+    );
+    assert!(site.store().totp("vera").unwrap().is_none());
+    let code = totp::code_at(&secret, step).unwrap();
+    let on = c.post(
+        &site,
+        "/account/totp/confirm",
+        &[("csrf", &csrf), ("code", &code)],
+    );
+    assert!(
+        on.body.contains("id=\"totp-on\"") && !on.body.contains("id=\"secret\""),
+        "{}",
+        on.body
+    );
+    assert_eq!(
+        site.store().totp("vera").unwrap().unwrap().secret_hex,
+        secret
+    );
+    // The code that turned it on is used up: it cannot turn it off (nor sign in).
+    let reused = c.post(
+        &site,
+        "/account/totp/remove",
+        &[("csrf", &csrf), ("code", &code)],
+    );
+    assert!(reused.body.contains("used already"), "{}", reused.body);
+    let next = totp::code_at(&secret, step + 1).unwrap();
+    let off = c.post(
+        &site,
+        "/account/totp/remove",
+        &[("csrf", &csrf), ("code", &next)],
+    );
+    assert!(off.body.contains("id=\"totp-off\""), "{}", off.body);
+    assert!(site.store().totp("vera").unwrap().is_none());
+
+    // An administrator turns another user's off; not a responder's to do.
+    site.store()
+        .set_totp(
+            "vera",
+            Some(&secret),
+            &TrailDraft::new("cli:test", "user.totp.enrol", "user:vera", ""),
+            Timestamp::now(),
+        )
+        .unwrap();
+    let mut r = site.client();
+    assert_eq!(r.login(&site, "rita", PASSWORD).status, 303);
+    let csrf_r = r.get(&site, "/account").csrf();
+    assert_eq!(
+        r.post(&site, "/users/vera/totp-remove", &[("csrf", &csrf_r)])
+            .status,
+        403
+    );
+    let mut a = site.client();
+    assert_eq!(a.login(&site, "ada", PASSWORD).status, 303);
+    let users = a.get(&site, "/users");
+    assert!(
+        users.body.contains("id=\"totp-remove-vera\""),
+        "{}",
+        users.body
+    );
+    let done = a.post(&site, "/users/vera/totp-remove", &[("csrf", &users.csrf())]);
+    assert_eq!(done.status, 303, "{}", done.body);
+    assert!(site.store().totp("vera").unwrap().is_none());
+
+    let trail = site.store().trail_latest(50).unwrap();
+    for (actor, action) in [
+        ("vera", "login.failed"),
+        ("vera", "user.password"),
+        ("vera", "user.totp.enrol"),
+        ("vera", "user.totp.remove"),
+        ("ada", "user.totp.remove"),
+    ] {
+        assert!(
+            trail.iter().any(|e| e.actor == actor && e.action == action),
+            "{actor} {action}: {trail:?}"
+        );
+    }
+}

@@ -215,6 +215,17 @@ pub trait AccountStore {
         trail: &TrailDraft,
         at: Timestamp,
     ) -> Result<(), StoreError>;
+    /// Replaces a user's password hash and ends every session of theirs but `keep` (the id hash of
+    /// the session changing it, if any), with the trail entry, in one transaction. Errors on an
+    /// unknown name.
+    fn set_password(
+        &mut self,
+        name: &str,
+        password_hash: &str,
+        keep: Option<&str>,
+        trail: &TrailDraft,
+        at: Timestamp,
+    ) -> Result<(), StoreError>;
     /// Clears the wrong-password count and any lock of a user.
     fn unlock_user(
         &mut self,

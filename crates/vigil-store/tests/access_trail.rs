@@ -398,3 +398,65 @@ fn an_invitation_is_accepted_once_before_it_expires() {
     );
     assert!(s.verify_trail().unwrap().broken.is_none());
 }
+
+#[test]
+fn a_password_change_ends_every_other_session_with_its_trail_entry() {
+    let mut s = SqliteStore::open_in_memory().unwrap();
+    s.add_user(
+        &user("gil", Role::Viewer),
+        &draft("user.add", "user:gil"),
+        t(1),
+    )
+    .unwrap();
+    for id in ["one", "two", "three"] {
+        let session = NewSession {
+            id_hash: id.into(),
+            csrf: "csrf".into(),
+        };
+        s.record_login("gil", &session, &draft("login", "user:gil"), t(2))
+            .unwrap();
+    }
+    s.set_password(
+        "gil",
+        "$argon2id$new",
+        Some("two"),
+        &draft("user.password", "user:gil"),
+        t(3),
+    )
+    .unwrap();
+    assert_eq!(
+        s.user("gil").unwrap().unwrap().password_hash,
+        "$argon2id$new"
+    );
+    assert!(
+        s.session("two").unwrap().is_some(),
+        "the changing session stays"
+    );
+    assert!(s.session("one").unwrap().is_none() && s.session("three").unwrap().is_none());
+    let err = s.set_password(
+        "nobody",
+        "$argon2id$x",
+        None,
+        &draft("user.password", "user:nobody"),
+        t(4),
+    );
+    assert!(err.is_err());
+    s.set_password(
+        "gil",
+        "$argon2id$again",
+        None,
+        &draft("user.password", "user:gil"),
+        t(5),
+    )
+    .unwrap();
+    assert!(s.session("two").unwrap().is_none(), "None ends them all");
+    let entries = s.trail(0, 100).unwrap();
+    assert_eq!(
+        entries
+            .iter()
+            .filter(|e| e.action == "user.password")
+            .count(),
+        2
+    );
+    assert!(s.verify_trail().unwrap().broken.is_none());
+}

@@ -1,6 +1,7 @@
 //! The console's routes: pages (session cookie, CSRF token on every form), the JSON API (bearer tokens)
 //! and the static stylesheet, under one set of security headers and a small body limit.
 
+mod account;
 mod api;
 mod api_cases;
 mod assets;
@@ -35,6 +36,8 @@ pub(crate) struct App {
     throttle: Arc<Mutex<crate::throttle::Throttle>>,
     /// Sign-ins waiting for their second-factor code.
     pending: Arc<Mutex<second_factor::PendingLogins>>,
+    /// Second factors being set up, waiting for their first code.
+    enrolling: Arc<Mutex<account::Enrolments>>,
 }
 
 impl App {
@@ -42,6 +45,10 @@ impl App {
     /// is a transaction), so a poisoned lock is taken over rather than failing every later request.
     fn store(&self) -> MutexGuard<'_, SqliteStore> {
         self.store.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn enrolling(&self) -> MutexGuard<'_, account::Enrolments> {
+        self.enrolling.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -53,6 +60,7 @@ pub fn router(store: SqliteStore, settings: ConsoleSettings) -> Router {
         settings: Arc::new(settings),
         throttle: Arc::default(),
         pending: Arc::default(),
+        enrolling: Arc::default(),
     };
     let router = Router::new()
         .route("/", get(pages::home))
@@ -92,6 +100,11 @@ pub fn router(store: SqliteStore, settings: ConsoleSettings) -> Router {
         .route("/assets/{name}", get(assets::asset))
         .route("/assets/{name}/ignore", post(assets::ignore))
         .route("/plan/{id}/done", post(incidents::done))
+        .route("/account", get(account::show))
+        .route("/account/password", post(account::change_password))
+        .route("/account/totp/start", post(account::totp_start))
+        .route("/account/totp/confirm", post(account::totp_confirm))
+        .route("/account/totp/remove", post(account::totp_remove))
         .route("/users", get(users::users))
         .route("/users/invite", post(users::invite))
         .route("/users/{name}/{action}", post(users::change))

@@ -90,6 +90,18 @@ impl IntoResponse for PageError {
     }
 }
 
+impl From<crate::ConsoleError> for PageError {
+    fn from(e: crate::ConsoleError) -> Self {
+        // Randomness or hashing failed: for the log; the person is told it did not happen.
+        tracing::error!("console: {e}");
+        PageError {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            message: "The change could not be made; the service log says why.".into(),
+            me: None,
+        }
+    }
+}
+
 impl From<StoreError> for PageError {
     fn from(e: StoreError) -> Self {
         // The store's message names files and rows: for the log, not for the browser.

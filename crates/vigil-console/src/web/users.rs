@@ -15,7 +15,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect};
 use jiff::{SignedDuration, Timestamp};
 use serde::Deserialize;
-use vigil_store::{AccountStore, Role, TrailDraft};
+use vigil_store::{AccountStore, Role, SecondFactorStore, TrailDraft};
 
 const REFUSED: &str = "Only administrators manage users and tokens.";
 
@@ -27,6 +27,8 @@ struct UserLine {
     last: String,
     disabled: bool,
     locked: bool,
+    /// Enrolled in a second factor.
+    totp: bool,
 }
 
 struct TokenLine {
@@ -74,6 +76,7 @@ fn users_page(
                 "active".to_string()
             };
             UserLine {
+                totp: store.totp(&u.name).ok().flatten().is_some(),
                 path: segment(&u.name),
                 role: u.role.to_string(),
                 last: u.last_login.map_or_else(|| "never".into(), when),
@@ -206,7 +209,8 @@ pub(crate) async fn invite(
     }
 }
 
-/// Disables, enables or unlocks a user (not oneself: an administrator cannot lock themselves out).
+/// Disables, enables or unlocks a user, or turns their second factor off (not oneself: an
+/// administrator cannot lock themselves out, and turns their own factor off with a code).
 pub(crate) async fn change(
     State(app): State<App>,
     headers: HeaderMap,
@@ -218,12 +222,12 @@ pub(crate) async fn change(
         Err(r) => return Ok(r),
     };
     if name == s.user && action != "unlock" {
-        return users_page(
-            &app,
-            &s,
-            None,
-            vec!["You cannot disable or enable yourself here.".into()],
-        );
+        let why = if action == "totp-remove" {
+            "Turn your own second factor off on your account page, with a code."
+        } else {
+            "You cannot disable or enable yourself here."
+        };
+        return users_page(&app, &s, None, vec![why.into()]);
     }
     let now = Timestamp::now();
     let subject = format!("user:{name}");
@@ -246,6 +250,13 @@ pub(crate) async fn change(
         "unlock" => store.unlock_user(
             &name,
             &TrailDraft::new(&s.user, "user.unlock", subject, ""),
+            now,
+        )?,
+        // A lost phone: the user signs in with the password alone until they set up a new one.
+        "totp-remove" if store.totp(&name)?.is_some() => store.set_totp(
+            &name,
+            None,
+            &TrailDraft::new(&s.user, "user.totp.remove", subject, "by an administrator"),
             now,
         )?,
         _ => {

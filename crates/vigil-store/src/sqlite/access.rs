@@ -207,6 +207,32 @@ impl AccountStore for SqliteStore {
         tx.commit().context("committing a user change")
     }
 
+    fn set_password(
+        &mut self,
+        name: &str,
+        password_hash: &str,
+        keep: Option<&str>,
+        trail: &TrailDraft,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        check_text("password hash", password_hash, false)?;
+        let tx = immediate(&mut self.conn)?;
+        let changed = tx
+            .execute(
+                "UPDATE users SET password_hash = ?2 WHERE name = ?1",
+                params![name, password_hash],
+            )
+            .context("changing a password")?;
+        no_user(changed, name)?;
+        tx.execute(
+            "DELETE FROM console_sessions WHERE user = ?1 AND id_hash IS NOT ?2",
+            params![name, keep],
+        )
+        .context("ending the user's other sessions")?;
+        append(&tx, trail, at)?;
+        tx.commit().context("committing a password change")
+    }
+
     fn unlock_user(
         &mut self,
         name: &str,
