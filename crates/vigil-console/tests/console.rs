@@ -315,7 +315,13 @@ fn sign_in_opens_a_secure_session_and_the_pages_are_guarded() {
     assert_eq!(page.header("referrer-policy"), Some("no-referrer"));
     assert!(page.header("strict-transport-security").is_some());
     assert!(!page.body.contains("<script"), "no script in pages");
-    assert_eq!(c.get(&site, "/static/console.css").status, 200);
+    let css = c.get(&site, "/static/console.css");
+    assert_eq!(css.status, 200);
+    assert!(
+        css.body.starts_with(vigil_report::STYLESHEET)
+            && css.body.len() > vigil_report::STYLESHEET.len(),
+        "the reports' stylesheet, then the console's layout"
+    );
 
     // The trail records the sign-in; the admin reads it, intact.
     let trail = c.get(&site, "/trail");

@@ -436,6 +436,7 @@ pub(crate) mod tests {
     fn draft_page_marks_what_to_complete_and_escapes_evidence() {
         let draft = draft_with("Login after <b>spray</b>", IncidentRecord::default());
         let html = render_breach(&draft, "vigil test");
+        assert!(html.contains(crate::STYLESHEET), "vigil's one look");
         assert!(
             html.contains("2022-04-16 09:25:00 UTC") || html.contains("2022-04-16T09:25:00Z"),
             "the 72-hour deadline"

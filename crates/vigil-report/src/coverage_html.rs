@@ -70,6 +70,8 @@ struct GapView {
 #[derive(Template)]
 #[template(path = "coverage.html")]
 struct CoveragePage {
+    /// vigil's shared stylesheet (a constant, not input: written as is).
+    stylesheet: &'static str,
     asset: String,
     events: u64,
     rules_firing: usize,
@@ -95,6 +97,7 @@ pub fn render(a: &Assessment) -> String {
         }
     }
     let page = CoveragePage {
+        stylesheet: crate::STYLESHEET,
         asset: text(a.asset.as_deref().unwrap_or("the asset given")),
         events: a.profile.events,
         rules_firing: a.rules_firing,
@@ -173,6 +176,7 @@ mod tests {
             fix: None,
         });
         let html = render(&a);
+        assert!(html.contains(crate::STYLESHEET), "vigil's one look");
         // Every field from rules and logs goes through the template's escaping: none is `|safe`.
         assert!(
             !html.contains("<b onmouseover") && !html.contains("<svg") && !html.contains("<i>")

@@ -255,6 +255,8 @@ fn anchor(id: &str) -> String {
 #[template(path = "document.html")]
 struct DocumentPage<'a> {
     doc: &'a Document,
+    /// vigil's shared stylesheet (a constant, not input: written as is).
+    stylesheet: &'static str,
 }
 
 impl DocumentPage<'_> {
@@ -296,7 +298,10 @@ impl DocumentPage<'_> {
 /// Renders the document as one self-contained HTML page.
 pub fn render(doc: &Document) -> String {
     use askama::Template as _;
-    DocumentPage { doc }.render().unwrap_or_else(|e| {
+    DocumentPage {
+        doc,
+        stylesheet: crate::STYLESHEET,
+    }.render().unwrap_or_else(|e| {
         format!(
             "<!DOCTYPE html><html lang=\"en\"><body><p>The page could not be rendered: {}</p></body></html>\n",
             escape(&e.to_string())

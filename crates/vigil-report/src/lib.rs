@@ -99,6 +99,11 @@ pub mod scan_table;
 pub mod vex;
 
 pub use audit_folder::{AuditReportError, AuditView, ReportSink};
+
+/// vigil's one look: the palette, type, cards, tables and severity colours shared by the web console
+/// (which serves it before its own layout) and every standalone HTML report (which embeds it before
+/// its own rules).
+pub const STYLESHEET: &str = include_str!("../assets/vigil.css");
 pub use hunt_csv::CsvSink;
 pub use hunt_json::JsonSink;
 pub use hunt_jsonl::JsonlSink;

@@ -421,10 +421,11 @@ fn a_person_signs_in_acknowledges_an_alert_and_finds_it_in_the_trail() {
 
     tab.go(&format!("{base}/overview"), "/login");
     tab.screenshot(&shots, "login");
-    // The stylesheet loaded under the CSP: the header has its border.
+    // The stylesheet loaded under the CSP: the header has the band colour of vigil's one look
+    // (the reports' header has it too).
     assert_eq!(
-        tab.eval("getComputedStyle(document.querySelector('header')).borderBottomStyle"),
-        json!("solid")
+        tab.eval("getComputedStyle(document.querySelector('header')).backgroundColor"),
+        json!("rgb(31, 42, 55)")
     );
     tab.eval(&format!(
         "document.querySelector('[name=name]').value = 'ada';

@@ -177,6 +177,16 @@ fn with_security_headers<B>(mut response: Response<B>, tls: bool) -> Response<B>
     response
 }
 
+/// The console's stylesheet: vigil's shared one (the reports embed the same), then the console's
+/// own layout.
+pub static STYLESHEET: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "{}{}",
+        vigil_report::STYLESHEET,
+        include_str!("../../assets/console.css")
+    )
+});
+
 /// The stylesheet, from the binary.
 async fn stylesheet() -> impl axum::response::IntoResponse {
     (
@@ -184,7 +194,7 @@ async fn stylesheet() -> impl axum::response::IntoResponse {
             (header::CONTENT_TYPE, "text/css; charset=utf-8"),
             (header::CACHE_CONTROL, "max-age=3600"),
         ],
-        include_str!("../../assets/console.css"),
+        STYLESHEET.as_str(),
     )
 }
 
