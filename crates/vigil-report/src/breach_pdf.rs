@@ -21,10 +21,17 @@ pub fn render_breach_pdf(d: &BreachDraft, footer: &str) -> Vec<u8> {
             "Personal data breach notification (draft)".to_string()
         }
     };
+    markdown_to_pdf(&d.to_markdown(), &title, footer)
+}
+
+/// A document in vigil's Markdown subset (what [`BreachDraft::to_markdown`] writes) as PDF bytes,
+/// with `title` in the PDF's metadata and `footer` on every page. Any text is accepted: what is not
+/// of the subset is set as paragraphs.
+pub fn markdown_to_pdf(markdown: &str, title: &str, footer: &str) -> Vec<u8> {
     crate::pdf::render(&Document {
-        title,
+        title: title.to_string(),
         footer: footer.to_string(),
-        blocks: blocks(&d.to_markdown()),
+        blocks: blocks(markdown),
     })
 }
 
