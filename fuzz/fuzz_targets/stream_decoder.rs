@@ -14,7 +14,10 @@ fuzz_target!(|data: &[u8]| {
     let Some((&pick, rest)) = data.split_first() else {
         return;
     };
-    let formats: Vec<Format> = Format::ALL.into_iter().filter(|f| *f != Format::Evtx).collect();
+    let formats: Vec<Format> = Format::ALL
+        .into_iter()
+        .filter(|f| *f != Format::Evtx)
+        .collect();
     let Some(&format) = formats.get(usize::from(pick) % formats.len().max(1)) else {
         return;
     };
@@ -36,11 +39,25 @@ fuzz_target!(|data: &[u8]| {
             }
         }
         lines += 1;
-        let _ = dec.decode(line, LinePos { line: lines, offset });
+        let _ = dec.decode(
+            line,
+            LinePos {
+                line: lines,
+                offset,
+            },
+        );
         offset += line.len() as u64 + 1;
     }
     let _ = dec.finish();
     let stats = dec.stats();
-    assert!(stats.failed <= lines + 1, "{} failures for {lines} lines", stats.failed);
-    assert!(stats.failures.len() <= 16, "failure list not bounded: {}", stats.failures.len());
+    assert!(
+        stats.failed <= lines + 1,
+        "{} failures for {lines} lines",
+        stats.failed
+    );
+    assert!(
+        stats.failures.len() <= 16,
+        "failure list not bounded: {}",
+        stats.failures.len()
+    );
 });

@@ -32,11 +32,20 @@ fuzz_target!(|data: &[u8]| {
     loop {
         frames += 1;
         // Every frame consumes at least one byte: more frames than bytes is a loop.
-        assert!(frames <= rest.len() + 1, "{frames} frames from {} bytes", rest.len());
+        assert!(
+            frames <= rest.len() + 1,
+            "{frames} frames from {} bytes",
+            rest.len()
+        );
         match read_frame(&mut reader, max) {
             Ok(Frame::Message(msg)) => {
-                let held_ok = msg.len() <= max || (msg.len() == max + 1 && msg.last() == Some(&b'\n'));
-                assert!(held_ok, "a message of {} bytes held with a limit of {max}", msg.len());
+                let held_ok =
+                    msg.len() <= max || (msg.len() == max + 1 && msg.last() == Some(&b'\n'));
+                assert!(
+                    held_ok,
+                    "a message of {} bytes held with a limit of {max}",
+                    msg.len()
+                );
                 n += 1;
                 if let Some(ev) = decode_message(&mut dec, &msg, n, now) {
                     assert_eq!(ev.source.record, RecordRef::Line(n));

@@ -35,7 +35,10 @@ fuzz_target!(|input: &str| {
         }
         if in_reference {
             in_reference = *ch != ';';
-            assert!(ch.is_ascii_alphanumeric() || matches!(ch, '#' | ';'), "markdown: {md:?}");
+            assert!(
+                ch.is_ascii_alphanumeric() || matches!(ch, '#' | ';'),
+                "markdown: {md:?}"
+            );
             continue;
         }
         if matches!(ch, '[' | ']' | '`' | '*' | '_' | '!' | '~' | '#' | '$') {

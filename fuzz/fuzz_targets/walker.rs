@@ -128,7 +128,9 @@ fuzz_target!(|data: &[u8]| {
     }
     let skipped: Vec<&str> = stats.files.iter().map(|s| s.path.as_str()).collect();
     for f in &b.files {
-        if in_report_folder(&b.root, f) || f.file_name() == Some(OsStr::new(vigil_model::REPORT_MARKER)) {
+        if in_report_folder(&b.root, f)
+            || f.file_name() == Some(OsStr::new(vigil_model::REPORT_MARKER))
+        {
             continue;
         }
         let real = std::fs::canonicalize(f).unwrap_or_else(|_| f.clone());
@@ -146,5 +148,9 @@ fuzz_target!(|data: &[u8]| {
     let _ = vigil_logs::read_path(&b.root, &opts, &mut |_| {});
 
     let inv = vigil_inventory::discover(&b.root, &excludes);
-    assert!(inv.walks.len() <= 1, "one walk per root: {:?}", inv.walks.len());
+    assert!(
+        inv.walks.len() <= 1,
+        "one walk per root: {:?}",
+        inv.walks.len()
+    );
 });
