@@ -429,9 +429,44 @@ pub(crate) async fn investigation(
             Err(e) => return error(StatusCode::BAD_REQUEST, format!("min_level: {e}")),
         }
     }
-    let done = {
-        let mut store = app.store();
-        vigil_pipeline::investigate::run(&mut *store, &opts, None)
+    use std::sync::atomic::Ordering;
+    if app.investigating.swap(true, Ordering::SeqCst) {
+        return error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "an investigation is running already; ask again when it has ended",
+        );
+    }
+    /// Clears the flag however the investigation ends.
+    struct Running(std::sync::Arc<std::sync::atomic::AtomicBool>);
+    impl Drop for Running {
+        fn drop(&mut self) {
+            self.0.store(false, Ordering::SeqCst);
+        }
+    }
+    let running = Running(app.investigating.clone());
+    let path = app.store().path().to_string();
+    let shared = app.clone();
+    // On the blocking pool, with a connection of its own: the console's runtime (and its one store
+    // connection) stay free for the other requests meanwhile.
+    let done = tokio::task::spawn_blocking(move || {
+        let _running = running;
+        if path == ":memory:" {
+            let mut store = shared.store();
+            return vigil_pipeline::investigate::run(&mut *store, &opts, None);
+        }
+        let mut store = vigil_store::SqliteStore::open(std::path::Path::new(&path))?;
+        vigil_pipeline::investigate::run(&mut store, &opts, None)
+    })
+    .await;
+    let done = match done {
+        Ok(d) => d,
+        Err(e) => {
+            tracing::error!("console API: the investigation stopped: {e}");
+            return error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the investigation could not be made",
+            );
+        }
     };
     match done {
         Ok(done) => axum::Json(json!({

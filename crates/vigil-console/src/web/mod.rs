@@ -38,6 +38,8 @@ pub(crate) struct App {
     pending: Arc<Mutex<second_factor::PendingLogins>>,
     /// Second factors being set up, waiting for their first code.
     enrolling: Arc<Mutex<account::Enrolments>>,
+    /// Whether an investigation for the API runs (one at a time).
+    investigating: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl App {
@@ -61,6 +63,7 @@ pub fn router(store: SqliteStore, settings: ConsoleSettings) -> Router {
         throttle: Arc::default(),
         pending: Arc::default(),
         enrolling: Arc::default(),
+        investigating: Arc::default(),
     };
     let router = Router::new()
         .route("/", get(pages::home))
