@@ -177,12 +177,16 @@ fn own(
     )
 }
 
-/// Whether the account may be checked now (not locked); a wrong secret counts as a failed sign-in.
-/// `Err` holds what to tell the user.
-fn check_secret(app: &App, s: &Session, right: bool, what: &str) -> Result<(), String> {
+/// Checks a secret of the account (`right` says whether it is), unless the account is locked: then
+/// nothing is checked. A wrong secret counts as a failed sign-in. `Err` holds what to tell the user.
+fn check_secret(
+    app: &App,
+    s: &Session,
+    right: impl FnOnce() -> bool,
+    what: &str,
+) -> Result<(), String> {
     let now = Timestamp::now();
-    let mut store = app.store();
-    let user = store.user(&s.user).ok().flatten();
+    let user = app.store().user(&s.user).ok().flatten();
     if let Some(until) = user
         .as_ref()
         .and_then(|u| u.locked_until)
@@ -193,10 +197,11 @@ fn check_secret(app: &App, s: &Session, right: bool, what: &str) -> Result<(), S
             super::pages::when(until)
         ));
     }
-    if right {
+    // Checked without the store held: a password hash takes a while to verify.
+    if right() {
         return Ok(());
     }
-    let counted = store.record_failed_login(
+    let counted = app.store().record_failed_login(
         &s.user,
         &app.settings.lockout,
         &TrailDraft::new(
@@ -238,7 +243,7 @@ pub(crate) async fn change_password(
         Err(r) => return Ok(r),
     };
     let hash = app.store().user(&s.user)?.map(|u| u.password_hash);
-    let right = hash.is_some_and(|h| password::verify(&f.current, &h));
+    let right = || hash.is_some_and(|h| password::verify(&f.current, &h));
     if let Err(e) = check_secret(&app, &s, right, "current password") {
         return refused(&app, &s, e);
     }
@@ -371,7 +376,7 @@ pub(crate) async fn totp_remove(
         return refused(&app, &s, "No second factor is set up.");
     };
     let step = totp::verify(&record.secret_hex, &f.code, now);
-    if let Err(e) = check_secret(&app, &s, step.is_some(), "code") {
+    if let Err(e) = check_secret(&app, &s, || step.is_some(), "code") {
         return refused(&app, &s, e);
     }
     let mut store = app.store();
