@@ -327,6 +327,18 @@ fn snapshots_track_first_seen_and_resolution_for_status_and_reports() {
 
     let o = vigil(&db, &["report", "patching", "--asset", "NOPE"]);
     assert_eq!(o.status.code(), Some(4));
+    // A store with no asset has measured nothing: said, and exit 3, in text and JSON.
+    let empty = dir.path().join("empty.db");
+    let o = vigil(&empty, &["report", "patching"]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(
+        stdout(&o).contains("no patching was measured"),
+        "{}",
+        stdout(&o)
+    );
+    let o = vigil(&empty, &["report", "patching", "--json"]);
+    assert_eq!(o.status.code(), Some(3));
+    assert_eq!(json(&o)["assets"], serde_json::json!([]));
     let o = vigil(&db, &["status", "--today", "2021-09-01"]);
     assert!(stdout(&o).contains("MAIL01"));
 }

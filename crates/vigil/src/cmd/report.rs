@@ -90,6 +90,12 @@ fn patching(ctx: &Context, args: PatchingArgs) -> Result<Outcome> {
             "no asset named {name:?} in the store (scan it first with `vigil scan … --asset {name}`)"
         );
     }
+    // No asset is no patching measured: never an all-clear.
+    let outcome = if reports.is_empty() {
+        Outcome::Partial
+    } else {
+        Outcome::Success
+    };
     if args.json {
         let doc = serde_json::json!({
             "schema": "vigil.patching/1",
@@ -97,10 +103,13 @@ fn patching(ctx: &Context, args: PatchingArgs) -> Result<Outcome> {
             "assets": reports,
         });
         crate::out!("{}", serde_json::to_string_pretty(&doc)?)?;
-        return Ok(Outcome::Success);
+        return Ok(outcome);
     }
     if reports.is_empty() {
-        crate::out!("No assets yet: run `vigil scan … --asset NAME` to record one.")?;
+        crate::out!(
+            "No assets yet, so no patching was measured: run `vigil scan … --asset NAME` to record one."
+        )?;
+        return Ok(outcome);
     }
     for r in &reports {
         crate::out!("{}", crate::render::clip(&r.asset.name, 80))?;
