@@ -46,6 +46,8 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<Outcome> {
     let service = vigil_store::HealthStore::heartbeat(&store)?;
     let liveness = service.as_ref().map(|h| h.liveness(now));
     let outcome = match liveness {
+        // No asset: no patch posture is known, whatever else is.
+        _ if assets.is_empty() => Outcome::Partial,
         None | Some(Liveness::Running) => Outcome::Success,
         Some(Liveness::Stale | Liveness::Stopped) => Outcome::Partial,
     };
@@ -107,7 +109,9 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<Outcome> {
         crate::out!()?;
     }
     if assets.is_empty() {
-        crate::out!("No assets yet: run `vigil scan … --asset NAME` to record one.")?;
+        crate::out!(
+            "No assets yet, so no patch posture is known: run `vigil scan … --asset NAME` to record one."
+        )?;
         return Ok(outcome);
     }
     print_posture(&assets)?;
@@ -153,7 +157,8 @@ fn print_posture(assets: &[vigil_scan::posture::AssetPosture]) -> Result<()> {
 }
 
 /// `vigil status --server`: the service's own account of its detection (`/api/v1/health`) and the
-/// posture it holds (`/api/v1/assets`). Exit 3 unless the service says detection is running.
+/// posture it holds (`/api/v1/assets`). Exit 3 unless the service says detection is running and
+/// holds at least one asset.
 fn remote(client: &crate::remote::Client, args: &StatusArgs) -> Result<Outcome> {
     if args.today.is_some() {
         anyhow::bail!("--today measures a local store; the service measures as of its own today");
@@ -161,7 +166,11 @@ fn remote(client: &crate::remote::Client, args: &StatusArgs) -> Result<Outcome> 
     let health = client.get_json("/api/v1/health", &[])?;
     let posture = client.get_json("/api/v1/assets", &[])?;
     let running = health["detection_running"].as_bool() == Some(true);
-    let outcome = if running {
+    let assets: Vec<vigil_scan::posture::AssetPosture> =
+        serde_json::from_value(posture["assets"].clone())
+            .context("the server's posture is not in the form this vigil reads")?;
+    // As locally: no asset means no patch posture is known.
+    let outcome = if running && !assets.is_empty() {
         Outcome::Success
     } else {
         Outcome::Partial
@@ -193,11 +202,8 @@ fn remote(client: &crate::remote::Client, args: &StatusArgs) -> Result<Outcome> 
         crate::out!("  open alert {}: {}", a["id"], text(&a["title"]))?;
     }
     crate::out!()?;
-    let assets: Vec<vigil_scan::posture::AssetPosture> =
-        serde_json::from_value(posture["assets"].clone())
-            .context("the server's posture is not in the form this vigil reads")?;
     if assets.is_empty() {
-        crate::out!("No assets on the service yet.")?;
+        crate::out!("No assets on the service yet, so no patch posture is known.")?;
     } else {
         print_posture(&assets)?;
     }
