@@ -165,6 +165,14 @@ impl CoverageBoard {
         std::thread::Builder::new()
             .name("vigil-coverage".into())
             .spawn(move || {
+                // However the computation ends (even by a panic), "computing again" ends with it.
+                struct Done(Arc<Mutex<Option<Timestamp>>>);
+                impl Drop for Done {
+                    fn drop(&mut self) {
+                        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = None;
+                    }
+                }
+                let _done = Done(Arc::clone(&shared.again));
                 let (targets, rules) = {
                     let source = shared.source.lock().unwrap_or_else(PoisonError::into_inner);
                     let Some(src) = source.as_ref() else {
@@ -179,7 +187,6 @@ impl CoverageBoard {
                     "console: coverage computed"
                 );
                 *shared.lock() = CoverageState::Ready(computed);
-                *shared.again.lock().unwrap_or_else(PoisonError::into_inner) = None;
             })?;
         Ok(())
     }
