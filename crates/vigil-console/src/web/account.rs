@@ -101,6 +101,30 @@ impl Enrolments {
 struct Shown {
     secret: String,
     uri: String,
+    /// The URI as an SVG QR code; empty when it cannot be encoded (the text still shows).
+    qr: String,
+}
+
+/// `uri` drawn as an SVG QR code (the encoder's own markup: modules as paths, no text of the URI).
+fn qr_svg(uri: &str) -> String {
+    match qrcode::QrCode::new(uri.as_bytes()) {
+        Ok(code) => {
+            let svg = code
+                .render::<qrcode::render::svg::Color<'_>>()
+                .min_dimensions(200, 200)
+                .quiet_zone(true)
+                .build();
+            // The XML declaration has no place inside HTML.
+            svg.find("<svg")
+                .and_then(|at| svg.get(at..))
+                .unwrap_or_default()
+                .to_string()
+        }
+        Err(e) => {
+            tracing::warn!("console: no QR code for an enrolment: {e}");
+            String::new()
+        }
+    }
 }
 
 #[derive(Template)]
@@ -124,9 +148,11 @@ fn page(app: &App, s: &Session, notice: &str, errors: Vec<String>) -> Page {
         .enrolling()
         .secret(s, now)
         .and_then(|hex| {
+            let uri = totp::otpauth_uri("vigil", &s.user, hex)?;
             Some(Shown {
                 secret: totp::secret_base32(hex)?,
-                uri: totp::otpauth_uri("vigil", &s.user, hex)?,
+                qr: qr_svg(&uri),
+                uri,
             })
         })
         .filter(|_| !totp);
