@@ -2647,3 +2647,39 @@ fn users_change_their_password_and_set_up_their_second_factor_in_the_browser() {
         );
     }
 }
+
+/// The selectors of the top-level rules of a stylesheet (outside `@media` blocks).
+fn selectors(css: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut depth = 0;
+    let mut head = String::new();
+    for c in css.chars() {
+        match c {
+            '{' => {
+                if depth == 0 && !head.trim_start().starts_with('@') {
+                    let h = head.rsplit("*/").next().unwrap_or("").trim().to_string();
+                    out.push(h);
+                }
+                depth += 1;
+                head.clear();
+            }
+            '}' => {
+                depth -= 1;
+                head.clear();
+            }
+            c if depth == 0 || head.trim_start().starts_with('@') => head.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// One look, said once: no rule of the console's own stylesheet restates a selector of the shared one.
+#[test]
+fn the_console_stylesheet_does_not_repeat_the_shared_one() {
+    let shared = selectors(vigil_report::STYLESHEET);
+    let own = selectors(include_str!("../assets/console.css"));
+    assert!(shared.len() > 20 && own.len() > 20);
+    let repeated: Vec<&String> = own.iter().filter(|s| shared.contains(s)).collect();
+    assert!(repeated.is_empty(), "{repeated:?}");
+}
