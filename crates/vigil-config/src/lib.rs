@@ -259,6 +259,14 @@ const MAX_CONFIG_BYTES: u64 = 4 << 20;
 impl Config {
     /// Reads the file given with `--config`/`VIGIL_CONFIG`, else the user's `vigil/vigil.toml` if it exists,
     /// else the defaults.
+    /// The file [`Config::load`] reads: `explicit`, else the default path when it exists.
+    pub fn path(explicit: Option<&Path>) -> Option<PathBuf> {
+        match explicit {
+            Some(p) => Some(p.to_path_buf()),
+            None => default_config_path().filter(|p| p.exists()),
+        }
+    }
+
     pub fn load(explicit: Option<&Path>) -> Result<Config, ConfigError> {
         let path = match explicit {
             Some(p) => p.to_path_buf(),

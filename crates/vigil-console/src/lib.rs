@@ -23,5 +23,5 @@ mod web;
 pub use error::ConsoleError;
 pub use login::{LoginOutcome, login};
 pub use permissions::{Permission, allows};
-pub use server::{ConsoleServer, ConsoleSettings};
+pub use server::{ConfigSection, Configuration, ConsoleServer, ConsoleSettings};
 pub use web::router;

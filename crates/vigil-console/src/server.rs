@@ -50,6 +50,24 @@ pub struct ConsoleSettings {
     pub throttle: ThrottlePolicy,
     /// The ATT&CK coverage of the watched logs, computed at start (none by default).
     pub coverage: crate::coverage::CoverageBoard,
+    /// The service's configuration as administrators see it at `/settings` (no secrets).
+    pub configuration: Configuration,
+}
+
+/// What the service is configured to do, as the console shows it: made by the service from its
+/// configuration file, secrets left out.
+#[derive(Debug, Clone, Default)]
+pub struct Configuration {
+    /// The file it came from; `None` when the service runs on the defaults.
+    pub file: Option<String>,
+    pub sections: Vec<ConfigSection>,
+}
+
+/// One part of the configuration: a title and its settings, each a name and a value.
+#[derive(Debug, Clone, Default)]
+pub struct ConfigSection {
+    pub title: String,
+    pub rows: Vec<(String, String)>,
 }
 
 impl Default for ConsoleSettings {
@@ -61,6 +79,7 @@ impl Default for ConsoleSettings {
             lockout: LockoutPolicy::default(),
             throttle: ThrottlePolicy::default(),
             coverage: crate::coverage::CoverageBoard::default(),
+            configuration: Configuration::default(),
         }
     }
 }

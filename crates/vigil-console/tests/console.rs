@@ -31,6 +31,14 @@ impl Site {
     }
 
     fn build(throttle: ThrottlePolicy, coverage: vigil_console::coverage::CoverageBoard) -> Site {
+        Site::build_with(throttle, coverage, vigil_console::Configuration::default())
+    }
+
+    fn build_with(
+        throttle: ThrottlePolicy,
+        coverage: vigil_console::coverage::CoverageBoard,
+        configuration: vigil_console::Configuration,
+    ) -> Site {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("vigil.db");
         let mut store = SqliteStore::open(&db).unwrap();
@@ -82,6 +90,7 @@ impl Site {
             },
             throttle,
             coverage,
+            configuration,
             ..ConsoleSettings::default()
         };
         let server = ConsoleServer::start(
@@ -2682,4 +2691,57 @@ fn the_console_stylesheet_does_not_repeat_the_shared_one() {
     assert!(shared.len() > 20 && own.len() > 20);
     let repeated: Vec<&String> = own.iter().filter(|s| shared.contains(s)).collect();
     assert!(repeated.is_empty(), "{repeated:?}");
+}
+
+/// Administrators see what the service is configured to do (as the service passed it, secrets
+/// already left out, text escaped); other roles are refused and get no link to it.
+#[test]
+fn administrators_see_the_configuration_and_nobody_changes_it_here() {
+    let site = Site::build_with(
+        ThrottlePolicy::default(),
+        vigil_console::coverage::CoverageBoard::default(),
+        vigil_console::Configuration {
+            file: Some("/etc/vigil/vigil.toml".into()),
+            sections: vec![
+                vigil_console::ConfigSection {
+                    title: "Logs watched".into(),
+                    rows: vec![("/var/log/<b>mail</b>.log".into(), "syslog, host mx1".into())],
+                },
+                vigil_console::ConfigSection {
+                    title: "Where alerts go".into(),
+                    rows: vec![],
+                },
+            ],
+        },
+    );
+    let mut a = site.client();
+    assert_eq!(a.login(&site, "ada", PASSWORD).status, 303);
+    let page = a.get(&site, "/settings");
+    assert_eq!(page.status, 200);
+    for want in [
+        "/etc/vigil/vigil.toml",
+        "&#60;b&#62;mail&#60;/b&#62;",
+        "syslog, host mx1",
+        "Where alerts go",
+        "None configured.",
+        "href=\"/settings\"",
+    ] {
+        assert!(page.body.contains(want), "{want}: {}", page.body);
+    }
+    assert!(!page.body.contains("<b>mail"));
+    assert!(
+        !page
+            .body
+            .contains("<form method=\"post\" action=\"/settings")
+    );
+    for who in ["rita", "vera"] {
+        let mut c = site.client();
+        assert_eq!(c.login(&site, who, PASSWORD).status, 303);
+        assert_eq!(c.get(&site, "/settings").status, 403, "{who}");
+        assert!(
+            !c.get(&site, "/overview")
+                .body
+                .contains("href=\"/settings\"")
+        );
+    }
 }

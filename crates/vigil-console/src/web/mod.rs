@@ -14,6 +14,7 @@ mod pages;
 mod record;
 mod second_factor;
 mod session;
+mod settings;
 mod timeline;
 mod users;
 
@@ -108,6 +109,7 @@ pub fn router(store: SqliteStore, settings: ConsoleSettings) -> Router {
         .route("/account/totp/start", post(account::totp_start))
         .route("/account/totp/confirm", post(account::totp_confirm))
         .route("/account/totp/remove", post(account::totp_remove))
+        .route("/settings", get(settings::page))
         .route("/users", get(users::users))
         .route("/users/invite", post(users::invite))
         .route("/users/{name}/{action}", post(users::change))

@@ -2,6 +2,7 @@
 
 pub mod alerts;
 pub mod audit;
+mod console_settings;
 pub mod coverage;
 pub mod db;
 pub mod doctor;
@@ -28,6 +29,8 @@ use vigil_config::Config;
 
 pub struct Context {
     pub config: Config,
+    /// The file the configuration came from; `None` for the defaults.
+    pub config_path: Option<PathBuf>,
     pub db_path: PathBuf,
     /// Progress bars only for a person watching a terminal.
     pub progress: bool,
@@ -44,6 +47,7 @@ impl Context {
         let progress = !args.quiet && std::io::stderr().is_terminal();
         Ok(Context {
             config,
+            config_path: Config::path(args.config.as_deref()),
             db_path,
             progress,
         })

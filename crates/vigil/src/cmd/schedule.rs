@@ -42,6 +42,7 @@ pub fn spawn(
     if config.schedule.db_update.is_some() {
         let update_ctx = Context {
             config: config.clone(),
+            config_path: ctx.config_path.clone(),
             db_path: ctx.db_path.clone(),
             progress: false,
         };

@@ -244,6 +244,10 @@ fn start_console(
             .context("cannot start computing the console's coverage")?,
             None => vigil_console::coverage::CoverageBoard::default(),
         },
+        configuration: super::console_settings::configuration(
+            &ctx.config,
+            ctx.config_path.as_deref(),
+        ),
     };
     let mut router = vigil_console::router(store, settings);
     if let Some(m) = metrics {
