@@ -104,6 +104,17 @@ pub use audit_folder::{AuditReportError, AuditView, ReportSink};
 /// (which serves it before its own layout) and every standalone HTML report (which embeds it before
 /// its own rules).
 pub const STYLESHEET: &str = include_str!("../assets/vigil.css");
+
+#[cfg(test)]
+mod style_tests {
+    /// The stylesheet goes into `<style>` unescaped: nothing in it may close that element (or open
+    /// a comment or CDATA section an HTML parser would honour there).
+    #[test]
+    fn the_shared_stylesheet_cannot_end_its_style_element() {
+        let css = super::STYLESHEET.to_ascii_lowercase();
+        assert!(!css.contains("</") && !css.contains("<!--") && !css.contains("<![cdata["));
+    }
+}
 pub use hunt_csv::CsvSink;
 pub use hunt_json::JsonSink;
 pub use hunt_jsonl::JsonlSink;
