@@ -585,6 +585,32 @@ fn a_person_signs_in_acknowledges_an_alert_and_finds_it_in_the_trail() {
         "{md}"
     );
 
+    // The HTML download, opened as the file it is: the same look as the console (one stylesheet).
+    let html = tab.call(
+        "Runtime.evaluate",
+        json!({
+            "expression": "fetch(document.getElementById('html').href).then(r => r.text())",
+            "awaitPromise": true,
+            "returnByValue": true,
+        }),
+    )["result"]["value"]
+        .clone();
+    let file = profile.path().join("breach-notice.html");
+    std::fs::write(&file, html.as_str().unwrap_or_default()).unwrap();
+    let path = file.to_str().unwrap().to_string();
+    tab.go(&format!("file://{path}"), &path);
+    assert_eq!(
+        tab.eval("getComputedStyle(document.querySelector('header')).backgroundColor"),
+        json!("rgb(31, 42, 55)"),
+        "the report's header has the console's band colour"
+    );
+    assert!(
+        tab.text().contains("Harbour Street Clinic, 1 Harbour St"),
+        "{}",
+        tab.text()
+    );
+    tab.screenshot(&shots, "breach-download");
+
     let _ = chromium.kill();
     let _ = chromium.wait();
     eprintln!("screenshots in {}", shots.display());
